@@ -1,0 +1,7 @@
+// Package compile checks a resolved template against the rules of API Gateway
+// WebSocket APIs (SPEC §3) and compiles it into a Plan (SPEC §4): immutable,
+// JSON-serializable data in which everything the gateway needs per message
+// (route selection parts, mapping steps, target URLs) is precompiled.
+//
+// It imports template and never runtime.
+package compile

@@ -1,0 +1,124 @@
+package compile
+
+// Plan is the compiled form of a template: what the gateway runs. It is
+// immutable once built; the runtime swaps whole plans, never edits one.
+type Plan struct {
+	// Source is the template file the plan was compiled from.
+	Source string `json:"source"`
+	// Apis lists the WebSocket APIs in template order. The first is served on
+	// --addr, each next one on the next port (SPEC R-5.1).
+	Apis []*Api `json:"apis"`
+}
+
+// Api is one AWS::ApiGatewayV2::Api of protocol WEBSOCKET.
+type Api struct {
+	LogicalID string `json:"logicalId"`
+	// ID is the Api's Ref value (SPEC R-2.4), used as $context.apiId.
+	ID   string `json:"id"`
+	Name string `json:"name"`
+	// RouteSelectionExpression is the expression as written; Selection its compiled parts.
+	RouteSelectionExpression string    `json:"routeSelectionExpression"`
+	Selection                Selection `json:"selection"`
+	// Stages lists the stages served (a single "local" stage when the template has none).
+	Stages []*Stage `json:"stages"`
+}
+
+// Stage is one stage of an Api, with its routes compiled for its stage
+// variables (target URLs are substituted per stage).
+type Stage struct {
+	LogicalID string            `json:"logicalId,omitempty"`
+	Name      string            `json:"name"`
+	Variables map[string]string `json:"variables,omitempty"`
+	// Path is the URL path the stage is served at: "/dev", or "/" for $default.
+	Path string `json:"path"`
+	// AccessLogFormat is AccessLogSettings.Format, rendered per request.
+	AccessLogFormat string `json:"accessLogFormat,omitempty"`
+	// Throttle is the stage's default route throttling (nil: not throttled).
+	Throttle *Throttle `json:"throttle,omitempty"`
+	// Routes is the route table keyed by route key ($connect, $default, ...).
+	Routes map[string]*Route `json:"routes"`
+}
+
+// Throttle is a token bucket: Rate tokens per second, Burst at most.
+type Throttle struct {
+	Rate  float64 `json:"rate"`
+	Burst int     `json:"burst"`
+}
+
+// Route is one route of a stage.
+type Route struct {
+	Key       string `json:"key"`
+	LogicalID string `json:"logicalId"`
+	// TwoWay routes send the integration's response back to the client (SPEC R-5.9).
+	TwoWay bool `json:"twoWay"`
+	// Throttle overrides the stage's throttling for this route (RouteSettings).
+	Throttle *Throttle `json:"throttle,omitempty"`
+	// Integration is nil for a route without Target.
+	Integration *Integration `json:"integration,omitempty"`
+}
+
+// Integration is a route's backend, compiled for one stage.
+type Integration struct {
+	LogicalID string `json:"logicalId"`
+	ID        string `json:"id"`
+	// Type is AWS, AWS_PROXY, HTTP, HTTP_PROXY or MOCK.
+	Type   string `json:"type"`
+	Method string `json:"method,omitempty"`
+	// URL is the target with stage variables substituted (after --integration overrides).
+	URL            string `json:"url,omitempty"`
+	ConnectionType string `json:"connectionType,omitempty"`
+	// VpcLink is the logical ID of the VPC link for ConnectionType VPC_LINK.
+	VpcLink       string `json:"vpcLink,omitempty"`
+	TimeoutMillis int    `json:"timeoutMillis"`
+	// Mapping is the compiled RequestParameters, applied to every call (SPEC §6).
+	Mapping []Step `json:"mapping,omitempty"`
+	// NotRunnable, when set, says why the gateway cannot run this integration
+	// yet; such routes answer with the Internal server error frame.
+	NotRunnable string `json:"notRunnable,omitempty"`
+}
+
+// Selection is a compiled selection expression: its value is the
+// concatenation of its parts.
+type Selection struct {
+	Parts []SelectionPart `json:"parts"`
+}
+
+// SelectionPart is literal Text, or (when Path is set) the JSON value at Path in the message body.
+type SelectionPart struct {
+	Text string   `json:"text,omitempty"`
+	Path []string `json:"path,omitempty"`
+}
+
+// Step is one compiled mapping: read Source, write it to the Target's Name.
+type Step struct {
+	// Target is "header" or "querystring".
+	Target string `json:"target"`
+	Name   string `json:"name"`
+	Source Source `json:"source"`
+}
+
+// SourceKind says where a mapping step reads its value.
+type SourceKind string
+
+// The sources of SPEC R-6.2.
+const (
+	SourceContext            SourceKind = "context"
+	SourceStageVariable      SourceKind = "stageVariables"
+	SourceBody               SourceKind = "body"
+	SourceHeader             SourceKind = "header"
+	SourceQueryString        SourceKind = "querystring"
+	SourceMultiValueHeader   SourceKind = "multivalueheader"
+	SourceMultiValueQueryStr SourceKind = "multivaluequerystring"
+	SourceLiteral            SourceKind = "literal"
+)
+
+// Source is a mapping source: a context variable (Name), a stage variable,
+// a body path (Path), a request header or query string (Name), or a Literal.
+type Source struct {
+	Kind    SourceKind `json:"kind"`
+	Name    string     `json:"name,omitempty"`
+	Path    []string   `json:"path,omitempty"`
+	Literal string     `json:"literal,omitempty"`
+	// Expr is the source as written in the template, for messages and `wsgw plan`.
+	Expr string `json:"expr"`
+}

@@ -1,0 +1,243 @@
+package template
+
+import (
+	"encoding/json"
+	"reflect"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/awslabs/goformation/v7/cloudformation/apigateway"
+	"github.com/awslabs/goformation/v7/cloudformation/apigatewayv2"
+	"github.com/awslabs/goformation/v7/cloudformation/lambda"
+	"github.com/awslabs/goformation/v7/cloudformation/serverless"
+)
+
+// typed maps the resource types wsgw reads to goformation's structs. Their
+// properties are checked (unknown names, value types) and decoded.
+var typed = map[string]reflect.Type{
+	TypeApi: reflect.TypeFor[apigatewayv2.Api](),
+	"AWS::ApiGatewayV2::ApiGatewayManagedOverrides": reflect.TypeFor[apigatewayv2.ApiGatewayManagedOverrides](),
+	"AWS::ApiGatewayV2::ApiMapping":                 reflect.TypeFor[apigatewayv2.ApiMapping](),
+	TypeAuthorizer:                                  reflect.TypeFor[apigatewayv2.Authorizer](),
+	TypeDeployment:                                  reflect.TypeFor[apigatewayv2.Deployment](),
+	"AWS::ApiGatewayV2::DomainName":                 reflect.TypeFor[apigatewayv2.DomainName](),
+	TypeIntegration:                                 reflect.TypeFor[apigatewayv2.Integration](),
+	TypeIntegrationResponse:                         reflect.TypeFor[apigatewayv2.IntegrationResponse](),
+	TypeModel:                                       reflect.TypeFor[apigatewayv2.Model](),
+	TypeRoute:                                       reflect.TypeFor[apigatewayv2.Route](),
+	TypeRouteResponse:                               reflect.TypeFor[apigatewayv2.RouteResponse](),
+	TypeStage:                                       reflect.TypeFor[apigatewayv2.Stage](),
+	TypeVpcLinkV2:                                   reflect.TypeFor[apigatewayv2.VpcLink](),
+	TypeVpcLinkV1:                                   reflect.TypeFor[apigateway.VpcLink](),
+	"AWS::Lambda::Alias":                            reflect.TypeFor[lambda.Alias](),
+	"AWS::Lambda::CodeSigningConfig":                reflect.TypeFor[lambda.CodeSigningConfig](),
+	"AWS::Lambda::EventInvokeConfig":                reflect.TypeFor[lambda.EventInvokeConfig](),
+	"AWS::Lambda::EventSourceMapping":               reflect.TypeFor[lambda.EventSourceMapping](),
+	TypeLambdaFunction:                              reflect.TypeFor[lambda.Function](),
+	"AWS::Lambda::LayerVersion":                     reflect.TypeFor[lambda.LayerVersion](),
+	"AWS::Lambda::LayerVersionPermission":           reflect.TypeFor[lambda.LayerVersionPermission](),
+	"AWS::Lambda::Permission":                       reflect.TypeFor[lambda.Permission](),
+	"AWS::Lambda::Url":                              reflect.TypeFor[lambda.Url](),
+	"AWS::Lambda::Version":                          reflect.TypeFor[lambda.Version](),
+	"AWS::Serverless::Api":                          reflect.TypeFor[serverless.Api](),
+	"AWS::Serverless::Application":                  reflect.TypeFor[serverless.Application](),
+	TypeSAMFunction:                                 reflect.TypeFor[serverless.Function](),
+	"AWS::Serverless::HttpApi":                      reflect.TypeFor[serverless.HttpApi](),
+	"AWS::Serverless::LayerVersion":                 reflect.TypeFor[serverless.LayerVersion](),
+	"AWS::Serverless::SimpleTable":                  reflect.TypeFor[serverless.SimpleTable](),
+	"AWS::Serverless::StateMachine":                 reflect.TypeFor[serverless.StateMachine](),
+}
+
+// required lists the properties each type needs, from the CloudFormation reference.
+var required = map[string][]string{
+	TypeRoute:                 {"ApiId", "RouteKey"},
+	TypeIntegration:           {"ApiId", "IntegrationType"},
+	TypeStage:                 {"ApiId", "StageName"},
+	TypeDeployment:            {"ApiId"},
+	TypeRouteResponse:         {"ApiId", "RouteId", "RouteResponseKey"},
+	TypeIntegrationResponse:   {"ApiId", "IntegrationId", "IntegrationResponseKey"},
+	TypeAuthorizer:            {"ApiId", "AuthorizerType", "Name"},
+	TypeModel:                 {"ApiId", "Name", "Schema"},
+	TypeVpcLinkV1:             {"Name", "TargetArns"},
+	TypeVpcLinkV2:             {"Name", "SubnetIds"},
+	TypeLambdaFunction:        {"Code", "Role"},
+	"AWS::Lambda::Permission": {"Action", "FunctionName", "Principal"},
+}
+
+var knownTypeList = func() []string {
+	out := make([]string, 0, len(typed))
+	for t := range typed {
+		out = append(out, t)
+	}
+	slices.Sort(out)
+	return out
+}()
+
+func knownTypes() []string { return knownTypeList }
+
+// Typed reports the Go type wsgw decodes resources of type t into, or nil.
+func Typed(t string) reflect.Type { return typed[t] }
+
+var (
+	jsonUnmarshaler = reflect.TypeFor[json.Unmarshaler]()
+)
+
+// decode checks rs.Properties against the resource type's struct and decodes it into rs.Value.
+func (r *resolver) decode(rs *Resource) {
+	t, ok := typed[rs.Type]
+	if !ok {
+		return
+	}
+	if rs.Type == TypeApi && (rs.Prop("Body") != nil || rs.Prop("BodyS3Location") != nil) {
+		// An OpenAPI import defines the API elsewhere; Name and ProtocolType come from it.
+	} else if rs.Type == TypeApi {
+		for _, p := range []string{"Name", "ProtocolType"} {
+			if rs.Prop(p) == nil {
+				r.errorf(RuleRequired, rs.Range, "%s (%s) needs the property %s", rs.LogicalID, rs.Type, p)
+			}
+		}
+	}
+	for _, p := range required[rs.Type] {
+		if rs.Prop(p) == nil {
+			r.errorf(RuleRequired, rs.Range, "%s (%s) needs the property %s", rs.LogicalID, rs.Type, p)
+		}
+	}
+	before := len(r.diags)
+	v := r.coerce(rs.Properties, t, rs.LogicalID)
+	if len(r.diags) > before {
+		return
+	}
+	b, err := json.Marshal(map[string]any{"Type": rs.Type, "Properties": v})
+	if err != nil {
+		return
+	}
+	ptr := reflect.New(t)
+	if err := json.Unmarshal(b, ptr.Interface()); err != nil {
+		r.errorf(RuleValueType, rs.Properties.Range, "properties of %s do not fit %s: %s", rs.LogicalID, rs.Type, strings.TrimPrefix(err.Error(), "json: "))
+		return
+	}
+	rs.Value = ptr.Interface()
+}
+
+// coerce walks a resolved node along the Go type it decodes into: it reports
+// unknown properties and wrong value types at the value's position, and turns
+// scalars into what CloudFormation would accept ("30" for a number, 5 for a string).
+func (r *resolver) coerce(n *Node, t reflect.Type, path string) any {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if t.Kind() == reflect.Interface || reflect.PointerTo(t).Implements(jsonUnmarshaler) && t.Kind() == reflect.Struct && !hasJSONFields(t) {
+		return n.Interface()
+	}
+	wrong := func(want string) any {
+		r.errorf(RuleValueType, n.Range, "%s must be %s, not a %s", path, want, describe(n))
+		return nil
+	}
+	switch t.Kind() {
+	case reflect.String:
+		if !n.IsScalar() || n.Kind == Null {
+			return wrong("a string")
+		}
+		return n.Value
+	case reflect.Bool:
+		if n.Kind == Bool || n.Kind == String && (n.Value == "true" || n.Value == "false") {
+			return n.Value == "true"
+		}
+		return wrong("a boolean (true or false)")
+	case reflect.Int, reflect.Int64, reflect.Int32:
+		if n.Kind == Number || n.Kind == String {
+			if i, err := strconv.ParseInt(n.Value, 10, 64); err == nil {
+				return i
+			}
+		}
+		return wrong("an integer")
+	case reflect.Float64, reflect.Float32:
+		if n.Kind == Number || n.Kind == String {
+			if f, err := strconv.ParseFloat(n.Value, 64); err == nil {
+				return f
+			}
+		}
+		return wrong("a number")
+	case reflect.Slice:
+		if n.Kind != List {
+			return wrong("a list")
+		}
+		out := make([]any, len(n.Items))
+		for i, it := range n.Items {
+			out[i] = r.coerce(it, t.Elem(), path+"["+strconv.Itoa(i)+"]")
+		}
+		return out
+	case reflect.Map:
+		if n.Kind != Map {
+			return wrong("a mapping")
+		}
+		out := make(map[string]any, len(n.Fields))
+		for _, f := range n.Fields {
+			out[f.Key] = r.coerce(f.Value, t.Elem(), path+"."+f.Key)
+		}
+		return out
+	case reflect.Struct:
+		if n.Kind != Map {
+			return wrong("a mapping")
+		}
+		fields := jsonFields(t)
+		names := make([]string, 0, len(fields))
+		for name := range fields {
+			names = append(names, name)
+		}
+		slices.Sort(names)
+		out := make(map[string]any, len(n.Fields))
+		for _, f := range n.Fields {
+			ft, ok := fields[f.Key]
+			if !ok {
+				where := path
+				if !strings.Contains(path, ".") {
+					where = "resource " + path
+				}
+				r.errorFix(RuleUnknownProp, f.KeyRange, DidYouMean(f.Key, names), "%s has no property %s", where, f.Key)
+				continue
+			}
+			out[f.Key] = r.coerce(f.Value, ft, path+"."+f.Key)
+		}
+		return out
+	}
+	return n.Interface()
+}
+
+func describe(n *Node) string {
+	if n.IsScalar() && n.Kind != Null {
+		return n.Kind.String() + " (" + strconv.Quote(n.Value) + ")"
+	}
+	return n.Kind.String()
+}
+
+// jsonFields maps the JSON names of a struct's fields to their types.
+func jsonFields(t reflect.Type) map[string]reflect.Type {
+	out := map[string]reflect.Type{}
+	for i := range t.NumField() {
+		f := t.Field(i)
+		tag := f.Tag.Get("json")
+		name, _, _ := strings.Cut(tag, ",")
+		if name == "-" || !f.IsExported() {
+			continue
+		}
+		if name == "" {
+			name = f.Name
+		}
+		out[name] = f.Type
+	}
+	return out
+}
+
+// hasJSONFields reports whether a struct with its own UnmarshalJSON is
+// resource-shaped (every field tagged, so its properties can be checked) rather
+// than one of goformation's union types (String or S3Location, untagged).
+func hasJSONFields(t reflect.Type) bool {
+	for i := range t.NumField() {
+		if _, ok := t.Field(i).Tag.Lookup("json"); !ok {
+			return false
+		}
+	}
+	return t.NumField() > 0
+}

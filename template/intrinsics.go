@@ -1,0 +1,407 @@
+package template
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+var intrinsicNames = []string{"Ref", "Fn::GetAtt", "Fn::Sub", "Fn::Join", "Fn::Select", "Fn::Split", "Fn::If",
+	"Fn::FindInMap", "Fn::Base64", "Fn::GetAZs", "Fn::ImportValue", "Fn::Length", "Fn::ToJsonString",
+	"Fn::Cidr", "Fn::Transform", "Fn::Equals", "Fn::And", "Fn::Or", "Fn::Not"}
+
+// apiGatewayVars are the prefixes of API Gateway's own ${...} variables, which
+// CloudFormation's Fn::Sub would read as references.
+var apiGatewayVars = []string{"stageVariables", "context", "request", "route", "integration", "input", "util", "method"}
+
+// resolve returns n with every intrinsic function evaluated; nil means the value
+// is AWS::NoValue and its property is removed (SPEC ).
+func (r *resolver) resolve(n *Node) *Node {
+	if n == nil {
+		return nil
+	}
+	switch n.Kind {
+	case Map:
+		if name, arg, ok := n.Intrinsic(); ok && name != "Condition" {
+			if !r.enter(n) {
+				return scalar(Null, "", n.Range)
+			}
+			defer r.leave()
+			return r.call(name, arg, n)
+		}
+		out := &Node{Kind: Map, Range: n.Range, Fields: make([]Field, 0, len(n.Fields))}
+		for _, f := range n.Fields {
+			if v := r.resolve(f.Value); v != nil {
+				out.Fields = append(out.Fields, Field{Key: f.Key, KeyRange: f.KeyRange, Value: v})
+			}
+		}
+		return out
+	case List:
+		out := &Node{Kind: List, Range: n.Range, Items: make([]*Node, 0, len(n.Items))}
+		for _, it := range n.Items {
+			if v := r.resolve(it); v != nil {
+				out.Items = append(out.Items, v)
+			}
+		}
+		return out
+	}
+	return n
+}
+
+// bad returns a placeholder for a value that could not be resolved; an error has been reported.
+func bad(at *Node) *Node { return scalar(String, "", at.Range) }
+
+func (r *resolver) call(name string, arg, at *Node) *Node {
+	switch name {
+	case "Ref":
+		a := r.resolve(arg)
+		if a == nil || a.Kind != String {
+			r.errorf(RuleIntrinsic, arg.Range, "Ref needs the name of a parameter or resource")
+			return bad(at)
+		}
+		return r.ref(a.Value, at.Range)
+	case "Fn::GetAtt":
+		return r.getAttCall(arg, at)
+	case "Fn::Sub":
+		return r.sub(arg, at)
+	case "Fn::Join":
+		a := r.resolve(arg)
+		if a == nil || a.Kind != List || len(a.Items) != 2 || a.Items[0].Kind != String && a.Items[0].Kind != Null {
+			r.errorf(RuleIntrinsic, arg.Range, "Fn::Join needs [delimiter, [values...]]")
+			return bad(at)
+		}
+		list := a.Items[1]
+		if list.Kind != List {
+			r.errorf(RuleIntrinsic, list.Range, "Fn::Join needs a list of values to join, not a %s", list.Kind)
+			return bad(at)
+		}
+		parts := make([]string, 0, len(list.Items))
+		out := scalar(String, "", at.Range)
+		for _, it := range list.Items {
+			if !it.IsScalar() {
+				r.errorf(RuleIntrinsic, it.Range, "Fn::Join can only join strings, not a %s", it.Kind)
+				return bad(at)
+			}
+			parts = append(parts, it.Value)
+			out.Links = append(out.Links, it.Links...)
+		}
+		out.Value = strings.Join(parts, a.Items[0].Value)
+		return out
+	case "Fn::Select":
+		a := r.resolve(arg)
+		if a == nil || a.Kind != List || len(a.Items) != 2 {
+			r.errorf(RuleIntrinsic, arg.Range, "Fn::Select needs [index, [values...]]")
+			return bad(at)
+		}
+		i, err := strconv.Atoi(a.Items[0].Value)
+		list := a.Items[1]
+		if err != nil || list.Kind != List || i < 0 || i >= len(list.Items) {
+			r.errorf(RuleIntrinsic, a.Items[0].Range, "Fn::Select index %s is outside the list of %d values", a.Items[0].Value, len(list.Items))
+			return bad(at)
+		}
+		return list.Items[i]
+	case "Fn::Split":
+		a := r.resolve(arg)
+		if a == nil || a.Kind != List || len(a.Items) != 2 || !a.Items[0].IsScalar() || !a.Items[1].IsScalar() || a.Items[0].Value == "" {
+			r.errorf(RuleIntrinsic, arg.Range, "Fn::Split needs [delimiter, string]")
+			return bad(at)
+		}
+		out := &Node{Kind: List, Range: at.Range}
+		for _, p := range strings.Split(a.Items[1].Value, a.Items[0].Value) {
+			it := scalar(String, p, at.Range)
+			it.Links = a.Items[1].Links
+			out.Items = append(out.Items, it)
+		}
+		return out
+	case "Fn::If":
+		if arg.Kind != List || len(arg.Items) != 3 || arg.Items[0].Kind != String {
+			r.errorf(RuleIntrinsic, arg.Range, "Fn::If needs [condition name, value if true, value if false]")
+			return bad(at)
+		}
+		c := r.condition(arg.Items[0].Value, arg.Items[0].Range)
+		yes, no := r.resolve(arg.Items[1]), r.resolve(arg.Items[2])
+		if c {
+			return yes
+		}
+		return no
+	case "Fn::FindInMap":
+		return r.findInMap(arg, at)
+	case "Fn::Base64":
+		a := r.resolve(arg)
+		if a == nil || !a.IsScalar() {
+			r.errorf(RuleIntrinsic, arg.Range, "Fn::Base64 needs a string")
+			return bad(at)
+		}
+		out := scalar(String, base64.StdEncoding.EncodeToString([]byte(a.Value)), at.Range)
+		out.Links = a.Links
+		return out
+	case "Fn::GetAZs":
+		a := r.resolve(arg)
+		region := r.st.Region
+		if a != nil && a.Value != "" {
+			region = a.Value
+		}
+		out := &Node{Kind: List, Range: at.Range}
+		for _, z := range []string{"a", "b", "c"} {
+			out.Items = append(out.Items, scalar(String, region+z, at.Range))
+		}
+		return out
+	case "Fn::ImportValue":
+		a := r.resolve(arg)
+		if a == nil || !a.IsScalar() {
+			r.errorf(RuleIntrinsic, arg.Range, "Fn::ImportValue needs the name of an export")
+			return bad(at)
+		}
+		r.errorf(RuleNotEvaluated, at.Range, "Fn::ImportValue %s is another stack's export, which wsgw cannot read; the value is the export name", a.Value)
+		return scalar(String, a.Value, at.Range)
+	case "Fn::Length":
+		a := r.resolve(arg)
+		if a == nil || a.Kind != List {
+			r.errorf(RuleIntrinsic, arg.Range, "Fn::Length needs a list")
+			return bad(at)
+		}
+		return scalar(Number, strconv.Itoa(len(a.Items)), at.Range)
+	case "Fn::ToJsonString":
+		a := r.resolve(arg)
+		b, _ := json.Marshal(a.Interface())
+		return scalar(String, string(b), at.Range)
+	case "Fn::Cidr", "Fn::Transform":
+		r.resolve(arg)
+		r.errorf(RuleNotEvaluated, at.Range, "wsgw does not evaluate %s; the value is left empty", name)
+		return scalar(String, "", at.Range)
+	case "Fn::Equals", "Fn::And", "Fn::Or", "Fn::Not":
+		r.errorf(RuleIntrinsic, at.Range, "%s can only be used in Conditions or as the condition of Fn::If", name)
+		return bad(at)
+	}
+	r.errorFix(RuleIntrinsic, at.Fields[0].KeyRange, DidYouMean(name, intrinsicNames), "unknown intrinsic function %s", name)
+	return bad(at)
+}
+
+// ref resolves Ref name written at at: a parameter, a pseudo parameter or a resource.
+func (r *resolver) ref(name string, at Range) *Node {
+	if p, ok := r.params[name]; ok {
+		v := *p.Value
+		v.Range = at
+		return &v
+	}
+	if name == "AWS::NoValue" {
+		return nil
+	}
+	if v, ok := r.pseudo[name]; ok {
+		return scalar(String, v, at)
+	}
+	if name == "AWS::NotificationARNs" {
+		return &Node{Kind: List, Range: at}
+	}
+	if rs := r.resourceRef(name, at); rs != nil {
+		n := scalar(String, rs.PhysicalID, at)
+		n.Links = []Link{{LogicalID: name, Range: at}}
+		return n
+	}
+	if t, ok := r.implicit[name]; ok {
+		n := scalar(String, name, at)
+		n.Links = []Link{{LogicalID: name, Attr: t, Range: at}}
+		return n
+	}
+	r.undefined(name, at)
+	return scalar(String, "", at)
+}
+
+// resourceRef returns the declared resource id, recording the dependency; it
+// reports a resource that exists only under a false condition.
+func (r *resolver) resourceRef(id string, at Range) *Resource {
+	rs, ok := r.declared[id]
+	if !ok {
+		return nil
+	}
+	if !r.exists[id] {
+		r.errorf(RuleUndefinedName, at, "%s is referenced here but does not exist, because its condition %s is false", id, rs.Condition)
+	}
+	if r.cur != "" {
+		r.deps[r.cur] = append(r.deps[r.cur], dep{id, at})
+	}
+	return rs
+}
+
+func (r *resolver) names() []string {
+	names := mapKeys(r.declared)
+	names = append(names, mapKeys(r.params)...)
+	return append(names, pseudoNames...)
+}
+
+func (r *resolver) undefined(name string, at Range) {
+	r.errorFix(RuleUndefinedName, at, DidYouMean(name, r.names()), "%s is not a parameter or resource of this template", name)
+}
+
+func (r *resolver) getAttCall(arg, at *Node) *Node {
+	a := r.resolve(arg)
+	var id, attr string
+	switch {
+	case a != nil && a.Kind == String && strings.Contains(a.Value, "."):
+		id, attr, _ = strings.Cut(a.Value, ".")
+	case a != nil && a.Kind == List && len(a.Items) == 2 && a.Items[0].IsScalar() && a.Items[1].IsScalar():
+		id, attr = a.Items[0].Value, a.Items[1].Value
+	default:
+		r.errorf(RuleIntrinsic, arg.Range, "Fn::GetAtt needs [LogicalId, Attribute] or LogicalId.Attribute")
+		return bad(at)
+	}
+	return r.getAtt(id, attr, at.Range)
+}
+
+func (r *resolver) getAtt(id, attr string, at Range) *Node {
+	rs := r.resourceRef(id, at)
+	if rs == nil {
+		if _, ok := r.implicit[id]; ok {
+			n := scalar(String, "arn:aws:iam::"+r.st.AccountID+":role/"+id, at)
+			n.Links = []Link{{LogicalID: id, Attr: attr, Range: at}}
+			return n
+		}
+		r.errorFix(RuleUndefinedName, at, DidYouMean(id, mapKeys(r.declared)), "GetAtt names %s, which is not a resource of this template", id)
+		return scalar(String, "", at)
+	}
+	var v string
+	if attrs, known := attributes[rs.Type]; known && !slices.Contains(attrs, attr) {
+		d := RuleUndefinedName.Diag(at, "%s (%s) has no attribute %s", id, rs.Type, attr)
+		d.Fix = DidYouMean(attr, attrs)
+		r.add(d)
+	}
+	switch {
+	case rs.Type == TypeApi && attr == "ApiEndpoint":
+		v = "ws://" + r.opts.Addr
+	case attr == "Arn":
+		v = r.arn(rs)
+	case strings.HasSuffix(attr, "Id") && strings.HasPrefix(rs.Type, "AWS::ApiGateway"):
+		v = rs.PhysicalID
+	default:
+		v = rs.PhysicalID + "." + attr
+	}
+	n := scalar(String, v, at)
+	n.Links = []Link{{LogicalID: id, Attr: attr, Range: at}}
+	return n
+}
+
+func (r *resolver) findInMap(arg, at *Node) *Node {
+	a := r.resolve(arg)
+	if a == nil || a.Kind != List || len(a.Items) < 3 || len(a.Items) > 4 {
+		r.errorf(RuleIntrinsic, arg.Range, "Fn::FindInMap needs [MapName, TopLevelKey, SecondLevelKey]")
+		return bad(at)
+	}
+	var def *Node
+	if len(a.Items) == 4 {
+		def = a.Items[3].Get("DefaultValue")
+	}
+	m := r.mappings.Get(a.Items[0].Value)
+	if m == nil {
+		r.errorFix(RuleUndefinedName, a.Items[0].Range, DidYouMean(a.Items[0].Value, r.mappings.Keys()), "mapping %s is not defined in Mappings", a.Items[0].Value)
+		return bad(at)
+	}
+	for _, key := range a.Items[1:3] {
+		next := m.Get(key.Value)
+		if next == nil {
+			if def != nil {
+				return def
+			}
+			r.errorFix(RuleUndefinedName, key.Range, DidYouMean(key.Value, m.Keys()), "mapping %s has no key %s", a.Items[0].Value, key.Value)
+			return bad(at)
+		}
+		m = next
+	}
+	return r.resolve(m)
+}
+
+// sub evaluates Fn::Sub: "${Name}" is a parameter, resource or variable;
+// "${Res.Attr}" a GetAtt; "${!Text}" the literal "${Text}".
+func (r *resolver) sub(arg, at *Node) *Node {
+	tmpl, vars := arg, (*Node)(nil)
+	if arg.Kind == List {
+		if len(arg.Items) != 2 {
+			r.errorf(RuleIntrinsic, arg.Range, "Fn::Sub needs a string or [string, {variables}]")
+			return bad(at)
+		}
+		tmpl, vars = arg.Items[0], r.resolve(arg.Items[1])
+		if vars == nil || vars.Kind != Map {
+			r.errorf(RuleIntrinsic, arg.Items[1].Range, "the variables of Fn::Sub must be a mapping")
+			vars = nil
+		}
+	}
+	if tmpl.Kind != String {
+		r.errorf(RuleIntrinsic, tmpl.Range, "Fn::Sub needs a string template, not a %s", tmpl.Kind)
+		return bad(at)
+	}
+	s := tmpl.Value
+	out := scalar(String, "", at.Range)
+	var b strings.Builder
+	for i := 0; i < len(s); {
+		j := strings.Index(s[i:], "${")
+		if j < 0 {
+			b.WriteString(s[i:])
+			break
+		}
+		j += i
+		b.WriteString(s[i:j])
+		end := strings.IndexByte(s[j:], '}')
+		if end < 0 {
+			b.WriteString(s[j:])
+			break
+		}
+		end += j
+		name := strings.TrimSpace(s[j+2 : end])
+		pos := tmpl.posIn(j)
+		i = end + 1
+		if strings.HasPrefix(name, "!") {
+			b.WriteString("${" + name[1:] + "}")
+			continue
+		}
+		var v *Node
+		if vars != nil {
+			v = vars.Get(name)
+		}
+		if v == nil {
+			v = r.subName(name, pos)
+		}
+		if v == nil {
+			continue
+		}
+		if !v.IsScalar() {
+			r.errorf(RuleIntrinsic, pos, "${%s} is a %s; Fn::Sub can only insert strings", name, v.Kind)
+			continue
+		}
+		b.WriteString(v.Value)
+		out.Links = append(out.Links, v.Links...)
+	}
+	out.Value = b.String()
+	return out
+}
+
+func (r *resolver) subName(name string, at Range) *Node {
+	if _, ok := r.params[name]; ok {
+		return r.ref(name, at)
+	}
+	if _, ok := r.pseudo[name]; ok {
+		return r.ref(name, at)
+	}
+	if _, ok := r.declared[name]; ok {
+		return r.ref(name, at)
+	}
+	if id, attr, ok := strings.Cut(name, "."); ok {
+		if _, known := r.declared[id]; known {
+			return r.getAtt(id, attr, at)
+		}
+		if _, known := r.implicit[id]; known {
+			return r.getAtt(id, attr, at)
+		}
+		if slices.Contains(apiGatewayVars, id) {
+			d := RuleSubEscape.Diag(at, "${%s} inside Fn::Sub is read by CloudFormation as a reference to a resource %s", name, id)
+			d.Fix = "write ${!" + name + "} to pass it to API Gateway"
+			r.add(d)
+			return scalar(String, "${"+name+"}", at)
+		}
+	}
+	if _, ok := r.implicit[name]; ok {
+		return r.ref(name, at)
+	}
+	r.undefined(name, at)
+	return scalar(String, "", at)
+}

@@ -1,0 +1,351 @@
+package template
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"regexp"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	yaml "go.yaml.in/yaml/v3"
+)
+
+// MaxTemplateSize is the largest template CloudFormation accepts (a template
+// body in S3, 1 MB); wsgw refuses bigger files rather than spend time on them.
+const MaxTemplateSize = 1 << 20
+
+// maxDepth bounds the nesting of a template; real templates stay far below it.
+const maxDepth = 512
+
+// shortTags maps CloudFormation's YAML short tags to the key of their long form.
+var shortTags = map[string]string{
+	"!Ref": "Ref", "!Condition": "Condition",
+	"!GetAtt": "Fn::GetAtt", "!Sub": "Fn::Sub", "!Join": "Fn::Join", "!Select": "Fn::Select",
+	"!Split": "Fn::Split", "!If": "Fn::If", "!Equals": "Fn::Equals", "!And": "Fn::And",
+	"!Or": "Fn::Or", "!Not": "Fn::Not", "!FindInMap": "Fn::FindInMap", "!Base64": "Fn::Base64",
+	"!GetAZs": "Fn::GetAZs", "!ImportValue": "Fn::ImportValue", "!Cidr": "Fn::Cidr",
+	"!Transform": "Fn::Transform", "!Length": "Fn::Length", "!ToJsonString": "Fn::ToJsonString",
+}
+
+// Parse reads a YAML or JSON template into a node tree. file names the source
+// in ranges. JSON is recognised by its first non-blank character.
+func Parse(file string, src []byte) (*Node, Diagnostics) {
+	at := Range{File: file, Line: 1, Col: 1}
+	switch {
+	case len(src) > MaxTemplateSize:
+		return nil, Diagnostics{RuleSyntax.Diag(at, "template is %.1f MB; CloudFormation accepts at most 1 MB", float64(len(src))/(1<<20))}
+	case len(bytes.TrimSpace(src)) == 0:
+		return nil, Diagnostics{RuleSyntax.Diag(at, "template is empty")}
+	case !utf8.Valid(src) || bytes.IndexByte(src, 0) >= 0:
+		return nil, Diagnostics{RuleSyntax.Diag(at, "template is not UTF-8 text")}
+	}
+	trimmed := bytes.TrimLeft(src, " \t\r\n\ufeff")
+	if trimmed[0] == '{' {
+		return parseJSON(file, src)
+	}
+	return parseYAML(file, src)
+}
+
+// ---- YAML ----
+
+var yamlLineErr = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
+
+func parseYAML(file string, src []byte) (*Node, Diagnostics) {
+	var doc yaml.Node
+	dec := yaml.NewDecoder(bytes.NewReader(src))
+	if err := dec.Decode(&doc); err != nil {
+		return nil, Diagnostics{yamlError(file, src, err)}
+	}
+	var extra yaml.Node
+	if err := dec.Decode(&extra); err != io.EOF {
+		line := extra.Line
+		if err != nil {
+			return nil, Diagnostics{yamlError(file, src, err)}
+		}
+		return nil, Diagnostics{RuleSyntax.Diag(Range{File: file, Line: line, Col: 1}, "template holds more than one YAML document")}
+	}
+	if len(doc.Content) == 0 {
+		return nil, Diagnostics{RuleSyntax.Diag(Range{File: file, Line: 1, Col: 1}, "template is empty")}
+	}
+	c := yamlConv{file: file}
+	n := c.node(doc.Content[0], 0)
+	return n, c.diags
+}
+
+func yamlError(file string, src []byte, err error) Diagnostic {
+	msg := err.Error()
+	r := Range{File: file, Line: 1, Col: 1}
+	if m := yamlLineErr.FindStringSubmatch(msg); m != nil {
+		r.Line, _ = strconv.Atoi(m[1])
+		msg = m[2]
+	} else {
+		msg = strings.TrimPrefix(msg, "yaml: ")
+	}
+	// yaml reports a tab used as indentation as "found character that cannot start any token";
+	// say what to fix instead.
+	lines := bytes.Split(src, []byte("\n"))
+	for i := max(r.Line-2, 0); i < min(r.Line+1, len(lines)); i++ {
+		if strings.Contains(msg, "cannot start any token") || strings.Contains(msg, "tab") {
+			if t := bytes.IndexByte(lines[i], '\t'); t >= 0 && len(bytes.TrimLeft(lines[i][:t], " ")) == 0 {
+				return RuleSyntax.Diag(Range{File: file, Line: i + 1, Col: t + 1}, "tab used for indentation; YAML allows only spaces")
+			}
+		}
+	}
+	return RuleSyntax.Diag(r, "invalid YAML: %s", msg)
+}
+
+type yamlConv struct {
+	file  string
+	diags Diagnostics
+}
+
+func (c *yamlConv) rng(y *yaml.Node) Range {
+	r := Range{File: c.file, Line: y.Line, Col: y.Column}
+	if y.Kind == yaml.ScalarNode && !strings.Contains(y.Value, "\n") {
+		w := utf8.RuneCountInString(y.Value)
+		if y.Style&(yaml.SingleQuotedStyle|yaml.DoubleQuotedStyle) != 0 {
+			w += 2
+		}
+		r.EndLine, r.EndCol = y.Line, y.Column+w
+	}
+	return r
+}
+
+func (c *yamlConv) node(y *yaml.Node, depth int) *Node {
+	r := c.rng(y)
+	if depth > maxDepth {
+		c.diags = append(c.diags, RuleSyntax.Diag(r, "template nests deeper than %d levels", maxDepth))
+		return scalar(Null, "", r)
+	}
+	if y.Kind == yaml.AliasNode {
+		c.diags = append(c.diags, RuleSyntax.Diag(r, "YAML alias *%s is not supported by CloudFormation; write the value out", y.Value))
+		return scalar(Null, "", r)
+	}
+	tag := y.Tag
+	if tag != "" && !strings.HasPrefix(tag, "!!") {
+		key, ok := shortTags[tag]
+		if !ok {
+			c.diags = append(c.diags, RuleSyntax.Diag(r, "unknown tag %s", tag))
+			return scalar(Null, "", r)
+		}
+		inner := *y
+		inner.Tag = ""
+		if y.Kind == yaml.ScalarNode {
+			inner.Tag = "!!str"
+		}
+		arg := c.node(&inner, depth+1)
+		return &Node{Kind: Map, Range: r, Fields: []Field{{Key: key, KeyRange: r, Value: arg}}}
+	}
+	switch y.Kind {
+	case yaml.DocumentNode:
+		if len(y.Content) == 0 {
+			return scalar(Null, "", r)
+		}
+		return c.node(y.Content[0], depth)
+	case yaml.SequenceNode:
+		n := &Node{Kind: List, Range: r, Items: make([]*Node, 0, len(y.Content))}
+		for _, it := range y.Content {
+			n.Items = append(n.Items, c.node(it, depth+1))
+		}
+		return n
+	case yaml.MappingNode:
+		n := &Node{Kind: Map, Range: r, Fields: make([]Field, 0, len(y.Content)/2)}
+		seen := map[string]Range{}
+		for i := 0; i+1 < len(y.Content); i += 2 {
+			k, v := y.Content[i], y.Content[i+1]
+			kr := c.rng(k)
+			if k.Kind != yaml.ScalarNode {
+				c.diags = append(c.diags, RuleSyntax.Diag(kr, "mapping keys must be plain strings"))
+				continue
+			}
+			if k.Value == "<<" && k.Tag == "!!merge" {
+				c.diags = append(c.diags, RuleSyntax.Diag(kr, "YAML merge keys (<<) are not supported by CloudFormation"))
+				continue
+			}
+			if prev, dup := seen[k.Value]; dup {
+				c.diags = append(c.diags, RuleSyntax.Diag(kr, "duplicate key %q (first defined at line %d)", k.Value, prev.Line))
+				continue
+			}
+			seen[k.Value] = kr
+			n.Fields = append(n.Fields, Field{Key: k.Value, KeyRange: kr, Value: c.node(v, depth+1)})
+		}
+		return n
+	default:
+		n := scalar(String, y.Value, r)
+		if y.Style&(yaml.SingleQuotedStyle|yaml.DoubleQuotedStyle) != 0 {
+			n.style = styleQuoted
+		} else if y.Style&(yaml.LiteralStyle|yaml.FoldedStyle) != 0 {
+			n.style = styleBlock
+		}
+		switch y.ShortTag() {
+		case "!!null":
+			n.Kind = Null
+		case "!!bool":
+			n.Kind, n.Value = Bool, strconv.FormatBool(strings.EqualFold(y.Value, "true"))
+		case "!!int", "!!float":
+			n.Kind = Number
+		case "!!str":
+		default:
+			if y.Tag != "" && y.Tag != "!" {
+				c.diags = append(c.diags, RuleSyntax.Diag(r, "YAML tag %s is not supported by CloudFormation", y.ShortTag()))
+			}
+		}
+		return n
+	}
+}
+
+// ---- JSON ----
+
+// parseJSON reads JSON with encoding/json's tokenizer, turning byte offsets into
+// line and column.
+func parseJSON(file string, src []byte) (*Node, Diagnostics) {
+	p := &jsonParser{file: file, src: src, dec: json.NewDecoder(bytes.NewReader(src))}
+	p.dec.UseNumber()
+	n, err := p.value(0)
+	if err == nil {
+		if _, e := p.dec.Token(); e != io.EOF {
+			err = p.errAt(int(p.dec.InputOffset()), "unexpected content after the top-level value")
+		}
+	}
+	if err != nil {
+		var d diagErr
+		if errors.As(err, &d) {
+			return nil, Diagnostics{Diagnostic(d)}
+		}
+		var se *json.SyntaxError
+		off := int(p.dec.InputOffset())
+		msg := err.Error()
+		if errors.As(err, &se) {
+			off = int(se.Offset) - 1
+			msg = se.Error()
+		} else if err == io.ErrUnexpectedEOF || err == io.EOF {
+			off, msg = len(src), "unexpected end of file"
+		}
+		return nil, Diagnostics{RuleSyntax.Diag(p.rangeAt(max(off, 0)), "invalid JSON: %s", strings.TrimPrefix(msg, "json: "))}
+	}
+	return n, nil
+}
+
+type diagErr Diagnostic
+
+func (d diagErr) Error() string { return d.Message }
+
+type jsonParser struct {
+	file string
+	src  []byte
+	dec  *json.Decoder
+	// lineStarts caches the byte offset of each line start.
+	lineStarts []int
+}
+
+func (p *jsonParser) rangeAt(off int) Range {
+	if p.lineStarts == nil {
+		p.lineStarts = []int{0}
+		for i, b := range p.src {
+			if b == '\n' {
+				p.lineStarts = append(p.lineStarts, i+1)
+			}
+		}
+	}
+	lo, hi := 0, len(p.lineStarts)-1
+	for lo < hi {
+		mid := (lo + hi + 1) / 2
+		if p.lineStarts[mid] <= off {
+			lo = mid
+		} else {
+			hi = mid - 1
+		}
+	}
+	start := p.lineStarts[lo]
+	col := utf8.RuneCount(p.src[start:min(off, len(p.src))]) + 1
+	return Range{File: p.file, Line: lo + 1, Col: col}
+}
+
+func (p *jsonParser) errAt(off int, format string, args ...any) error {
+	return diagErr(RuleSyntax.Diag(p.rangeAt(off), format, args...))
+}
+
+// next reads a token and returns it with the byte offset where it starts.
+func (p *jsonParser) next() (json.Token, int, int, error) {
+	off := int(p.dec.InputOffset())
+	tok, err := p.dec.Token()
+	end := int(p.dec.InputOffset())
+	for off < len(p.src) && strings.IndexByte(" \t\r\n,:\ufeff", p.src[off]) >= 0 {
+		off++
+	}
+	if off < len(p.src) && p.src[off] == 0xEF { // a byte-order mark
+		off += 3
+	}
+	return tok, off, end, err
+}
+
+func (p *jsonParser) value(depth int) (*Node, error) {
+	tok, off, end, err := p.next()
+	if err != nil {
+		return nil, err
+	}
+	return p.valueFrom(tok, off, end, depth)
+}
+
+func (p *jsonParser) valueFrom(tok json.Token, off, end, depth int) (*Node, error) {
+	r := p.rangeAt(off)
+	if depth > maxDepth {
+		return nil, p.errAt(off, "template nests deeper than %d levels", maxDepth)
+	}
+	switch t := tok.(type) {
+	case json.Delim:
+		switch t {
+		case '[':
+			n := &Node{Kind: List, Range: r}
+			for p.dec.More() {
+				it, err := p.value(depth + 1)
+				if err != nil {
+					return nil, err
+				}
+				n.Items = append(n.Items, it)
+			}
+			_, _, _, err := p.next()
+			return n, err
+		case '{':
+			n := &Node{Kind: Map, Range: r}
+			seen := map[string]int{}
+			for p.dec.More() {
+				ktok, koff, kend, err := p.next()
+				if err != nil {
+					return nil, err
+				}
+				key, _ := ktok.(string)
+				kr := p.rangeAt(koff)
+				kr.EndLine, kr.EndCol = kr.Line, kr.Col+utf8.RuneCount(p.src[koff:kend])
+				v, err := p.value(depth + 1)
+				if err != nil {
+					return nil, err
+				}
+				if prev, dup := seen[key]; dup {
+					return nil, p.errAt(koff, "duplicate key %q (first defined at line %d)", key, prev)
+				}
+				seen[key] = kr.Line
+				n.Fields = append(n.Fields, Field{Key: key, KeyRange: kr, Value: v})
+			}
+			_, _, _, err := p.next()
+			return n, err
+		}
+		return nil, p.errAt(off, "unexpected %q", string(t))
+	case string:
+		n := scalar(String, t, r)
+		n.style = styleQuoted
+		n.Range.EndLine, n.Range.EndCol = r.Line, r.Col+utf8.RuneCount(p.src[off:end])
+		return n, nil
+	case json.Number:
+		return scalar(Number, t.String(), r), nil
+	case bool:
+		return scalar(Bool, strconv.FormatBool(t), r), nil
+	case nil:
+		return scalar(Null, "", r), nil
+	}
+	return nil, p.errAt(off, "unexpected token %v", fmt.Sprint(tok))
+}
