@@ -1,5 +1,10 @@
 package compile
 
+import (
+	"encoding/json"
+	"io"
+)
+
 // Plan is the compiled form of a template: what the gateway runs. It is
 // immutable once built; the runtime swaps whole plans, never edits one.
 type Plan struct {
@@ -8,6 +13,16 @@ type Plan struct {
 	// Apis lists the WebSocket APIs in template order. The first is served on
 	// --addr, each next one on the next port (SPEC R-5.1).
 	Apis []*Api `json:"apis"`
+}
+
+// WriteJSON writes the plan as indented JSON, the stable form `wsgw plan
+// --format json` prints and golden tests compare: object keys sorted, slices
+// in template order, and URLs left readable (no HTML escaping of &, < and >).
+func (p *Plan) WriteJSON(w io.Writer) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	return enc.Encode(p)
 }
 
 // Api is one AWS::ApiGatewayV2::Api of protocol WEBSOCKET.
@@ -70,8 +85,19 @@ type Integration struct {
 	// VpcLink is the logical ID of the VPC link for ConnectionType VPC_LINK.
 	VpcLink       string `json:"vpcLink,omitempty"`
 	TimeoutMillis int    `json:"timeoutMillis"`
-	// Mapping is the compiled RequestParameters, applied to every call (SPEC §6).
+	// Function is the logical ID of the Lambda function (AWS::Lambda::Function or
+	// AWS::Serverless::Function) an AWS_PROXY or AWS integration's URI invokes,
+	// when the URI was built from the function's Arn; "" otherwise.
+	Function string `json:"function,omitempty"`
+	// Overridden reports that URL comes from --integration rather than IntegrationUri.
+	Overridden bool `json:"overridden,omitempty"`
+	// Mapping is the compiled RequestParameters, applied to every call (SPEC §6),
+	// sorted by Target then Name.
 	Mapping []Step `json:"mapping,omitempty"`
+	// TemplateSelectionExpression and RequestTemplates are kept as written, for
+	// HTTP and MOCK integrations (SPEC R-7.2); nothing compiles them yet.
+	TemplateSelectionExpression string            `json:"templateSelectionExpression,omitempty"`
+	RequestTemplates            map[string]string `json:"requestTemplates,omitempty"`
 	// NotRunnable, when set, says why the gateway cannot run this integration
 	// yet; such routes answer with the Internal server error frame.
 	NotRunnable string `json:"notRunnable,omitempty"`
@@ -84,6 +110,8 @@ type Selection struct {
 }
 
 // SelectionPart is literal Text, or (when Path is set) the JSON value at Path in the message body.
+// Path segments are object keys; an index written [n] is the segment "n", which
+// selects element n of an array (and the key "n" of an object).
 type SelectionPart struct {
 	Text string   `json:"text,omitempty"`
 	Path []string `json:"path,omitempty"`
@@ -112,8 +140,15 @@ const (
 	SourceLiteral            SourceKind = "literal"
 )
 
-// Source is a mapping source: a context variable (Name), a stage variable,
-// a body path (Path), a request header or query string (Name), or a Literal.
+// Source is a mapping source: a context variable (Name, such as "connectionId"
+// or "identity.sourceIp"), a body path (Path, segments as in SelectionPart), a
+// request header or query string (Name), or a Literal.
+//
+// Stage variables are resolved while compiling, since a plan's integrations are
+// compiled per stage: a `stageVariables.x` source becomes Kind literal with
+// Name "x", Literal the stage's value and Expr as written. A step whose stage
+// variable the stage lacks is left out of the plan (SPEC R-6.3), so the runtime
+// never sees Kind stageVariables.
 type Source struct {
 	Kind    SourceKind `json:"kind"`
 	Name    string     `json:"name,omitempty"`

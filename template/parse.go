@@ -71,7 +71,7 @@ func parseYAML(file string, src []byte) (*Node, Diagnostics) {
 	if len(doc.Content) == 0 {
 		return nil, Diagnostics{RuleSyntax.Diag(Range{File: file, Line: 1, Col: 1}, "template is empty")}
 	}
-	c := yamlConv{file: file}
+	c := yamlConv{file: file, lines: bytes.Split(src, []byte("\n"))}
 	n := c.node(doc.Content[0], 0)
 	return n, c.diags
 }
@@ -100,7 +100,34 @@ func yamlError(file string, src []byte, err error) Diagnostic {
 
 type yamlConv struct {
 	file  string
+	lines [][]byte
 	diags Diagnostics
+}
+
+// afterTag returns the range of the scalar that follows a short tag (the
+// `x` of `!Ref x`): yaml reports the tag's position for both.
+func (c *yamlConv) afterTag(y *yaml.Node, r Range) Range {
+	if y.Kind != yaml.ScalarNode || y.Line < 1 || y.Line > len(c.lines) || strings.Contains(y.Value, "\n") {
+		return r
+	}
+	line := []rune(string(c.lines[y.Line-1]))
+	i := y.Column - 1
+	if i < 0 || i+len(y.Tag) > len(line) || string(line[i:i+len(y.Tag)]) != y.Tag {
+		return r
+	}
+	i += len(y.Tag)
+	for i < len(line) && (line[i] == ' ' || line[i] == '\t') {
+		i++
+	}
+	if i >= len(line) {
+		return r // the value is on a later line
+	}
+	w := r.EndCol - r.Col
+	r.Col = i + 1
+	if r.EndLine != 0 {
+		r.EndCol = r.Col + w
+	}
+	return r
 }
 
 func (c *yamlConv) rng(y *yaml.Node) Range {
@@ -138,6 +165,9 @@ func (c *yamlConv) node(y *yaml.Node, depth int) *Node {
 			inner.Tag = "!!str"
 		}
 		arg := c.node(&inner, depth+1)
+		if y.Kind == yaml.ScalarNode {
+			arg.Range = c.afterTag(y, arg.Range)
+		}
 		return &Node{Kind: Map, Range: r, Fields: []Field{{Key: key, KeyRange: r, Value: arg}}}
 	}
 	switch y.Kind {
@@ -220,6 +250,13 @@ func parseJSON(file string, src []byte) (*Node, Diagnostics) {
 		off := int(p.dec.InputOffset())
 		msg := err.Error()
 		if errors.As(err, &se) {
+			// Decoder.Token places some errors at the bad character and others
+			// past it; a full Unmarshal always reports the offset just past it.
+			var v any
+			var full *json.SyntaxError
+			if errors.As(json.Unmarshal(src, &v), &full) && full.Offset < int64(len(src)) {
+				se = full
+			}
 			off = int(se.Offset) - 1
 			msg = se.Error()
 		} else if err == io.ErrUnexpectedEOF || err == io.EOF {

@@ -1,0 +1,562 @@
+package compile
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/wsgw/wsgw/template"
+)
+
+// Options controls Compile.
+type Options struct {
+	// Integrations maps integration logical IDs to URLs that replace their
+	// IntegrationUri (--integration ID=URL, SPEC ).
+	Integrations map[string]string
+	// Stage, when set, keeps only the stages of that name (--stage NAME); an
+	// Api without such a stage is left out of the plan.
+	Stage string
+}
+
+// The rules Compile reports on top of Check's (WSGW8xxx: the command-line
+// options and the values of the stages actually compiled). Their IDs are stable.
+var (
+	RuleStageOption       = template.Rule{ID: "WSGW8001", Severity: template.Error, Summary: "--stage must name a stage of the template"}
+	RuleIntegrationOption = template.Rule{ID: "WSGW8002", Severity: template.Error, Summary: "--integration must name an integration of the template and give an absolute http(s) URL"}
+	RuleStageURL          = template.Rule{ID: "WSGW8003", Severity: template.Error, Summary: "an HTTP or HTTP_PROXY integration's URL, with each stage's variables substituted, must be an absolute http(s) URL"}
+	// RulePlan reports what Check should have caught; it keeps the compiler
+	// from building a plan that would fail at message time (SPEC ).
+	RulePlan = template.Rule{ID: "WSGW8004", Severity: template.Error, Summary: "selection expressions, route targets, stages, stage variables and mappings must compile into a plan"}
+)
+
+// planRules lists the rules Compile adds to Check's (reported by plan and
+// serve, never by validate, which does not compile); TestCompileDiagnostics
+// covers each of them.
+var planRules = []template.Rule{RuleStageOption, RuleIntegrationOption, RuleStageURL, RulePlan}
+
+// defaultTimeoutMillis is API Gateway's integration timeout when
+// TimeoutInMillis is not set (SPEC ).
+const defaultTimeoutMillis = 29000
+
+// AWS's account-level throttling, used for the half of a throttle a stage or
+// route does not set.
+const (
+	accountRateLimit  = 10000
+	accountBurstLimit = 5000
+)
+
+// Compile checks st (Check) and, when it has no errors, compiles it into a
+// Plan. The plan is nil whenever the diagnostics hold an error; warnings come
+// back with a plan.
+func Compile(st *template.Stack, opts Options) (*Plan, template.Diagnostics) {
+	if st == nil {
+		return nil, nil
+	}
+	ds := Check(st)
+	if ds.HasErrors() {
+		return nil, ds
+	}
+	c := &compiler{st: st, opts: opts, integs: map[string]*integSrc{}, seen: map[string]bool{}}
+	plan := c.plan()
+	ds = append(ds, c.diags...)
+	ds.Sort()
+	if ds.HasErrors() {
+		return nil, ds
+	}
+	return plan, ds
+}
+
+type compiler struct {
+	st     *template.Stack
+	opts   Options
+	diags  template.Diagnostics
+	seen   map[string]bool
+	integs map[string]*integSrc
+}
+
+func (c *compiler) add(d template.Diagnostic) {
+	key := d.Rule + "\x00" + d.Range.String() + "\x00" + d.Message
+	if c.seen[key] {
+		return
+	}
+	c.seen[key] = true
+	c.diags = append(c.diags, d)
+}
+
+func (c *compiler) errorf(rule template.Rule, at template.Range, format string, args ...any) {
+	c.add(rule.Diag(at, format, args...))
+}
+
+func (c *compiler) exprErr(rule template.Rule, at template.Range, what string, err error) {
+	d := rule.Diag(at, "%s: %v", what, err)
+	var e *exprError
+	if errors.As(err, &e) {
+		d.Fix = e.Fix
+	}
+	c.add(d)
+}
+
+// fileRange is where diagnostics about command-line options point: the
+// Resources section.
+func (c *compiler) fileRange() template.Range {
+	if f, ok := c.st.Root.Field("Resources"); ok {
+		return f.KeyRange
+	}
+	return template.Range{File: c.st.File, Line: 1, Col: 1}
+}
+
+// apiSrc is a WebSocket Api with its routes and stages, before compiling per stage.
+type apiSrc struct {
+	api    *Api
+	routes []*routeSrc
+	stages []*stageSrc
+}
+
+type routeSrc struct {
+	res    *template.Resource
+	key    string
+	twoWay bool
+	integ  *template.Resource
+}
+
+type stageSrc struct {
+	res      *template.Resource // nil for the implicit "local" stage
+	name     string
+	at       template.Range // StageName's position, or the Api's
+	vars     map[string]string
+	throttle *Throttle
+	// routeThrottle holds RouteSettings throttling by route key.
+	routeThrottle map[string]*Throttle
+	accessLog     string
+}
+
+func (c *compiler) plan() *Plan {
+	p := &Plan{Source: c.st.File, Apis: []*Api{}}
+	var apis []*apiSrc
+	for _, rs := range c.st.OfType(template.TypeApi) {
+		if rs.Prop("ProtocolType").Str() != "WEBSOCKET" {
+			continue
+		}
+		apis = append(apis, c.apiSrc(rs))
+	}
+	c.checkOptions(apis)
+	for _, a := range apis {
+		var stages []*stageSrc
+		for _, s := range a.stages {
+			if c.opts.Stage == "" || s.name == c.opts.Stage {
+				stages = append(stages, s)
+			}
+		}
+		if len(stages) == 0 {
+			continue
+		}
+		for _, s := range stages {
+			a.api.Stages = append(a.api.Stages, c.stage(a, s))
+		}
+		p.Apis = append(p.Apis, a.api)
+	}
+	return p
+}
+
+// checkOptions reports --stage and --integration values that name nothing.
+func (c *compiler) checkOptions(apis []*apiSrc) {
+	if c.opts.Stage != "" {
+		var names []string
+		at := c.fileRange()
+		for _, a := range apis {
+			for _, s := range a.stages {
+				if !slices.Contains(names, s.name) {
+					names = append(names, s.name)
+				}
+			}
+		}
+		if len(apis) > 0 && len(apis[0].stages) > 0 {
+			at = apis[0].stages[0].at
+		}
+		if !slices.Contains(names, c.opts.Stage) {
+			list := "it has none"
+			if len(names) > 0 {
+				list = "its stages: " + strings.Join(names, ", ")
+			}
+			d := RuleStageOption.Diag(at, "--stage %s: the template has no stage %s (%s)", c.opts.Stage, c.opts.Stage, list)
+			d.Fix = template.DidYouMean(c.opts.Stage, names)
+			c.add(d)
+		}
+	}
+	ids := make([]string, 0, len(c.opts.Integrations))
+	for id := range c.opts.Integrations {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	for _, id := range ids {
+		u := c.opts.Integrations[id]
+		if rs := c.st.Resource(id); rs == nil || rs.Type != template.TypeIntegration {
+			d := RuleIntegrationOption.Diag(c.fileRange(), "--integration %s: the template has no integration %s", id, id)
+			d.Fix = template.DidYouMean(id, c.st.LogicalIDs(template.TypeIntegration))
+			c.add(d)
+			continue
+		} else if rs.Prop("IntegrationType").Str() == "MOCK" {
+			c.errorf(RuleIntegrationOption, rs.Range, "--integration %s: %s is a MOCK integration, which calls no URL", id, id)
+			continue
+		}
+		if err := checkHTTPURL(u); err != nil {
+			c.errorf(RuleIntegrationOption, c.fileRange(), "--integration %s=%s: %v", id, u, err)
+		}
+	}
+}
+
+// checkHTTPURL reports why u is not an absolute http(s) URL, or nil.
+func checkHTTPURL(u string) error {
+	pu, err := url.Parse(u)
+	switch {
+	case err != nil:
+		return fmt.Errorf("not a URL (%v)", strings.TrimPrefix(err.Error(), "parse "+strconv.Quote(u)+": "))
+	case pu.Scheme != "http" && pu.Scheme != "https":
+		return fmt.Errorf("want an absolute http:// or https:// URL")
+	case pu.Hostname() == "":
+		return fmt.Errorf("the URL has no host")
+	}
+	return nil
+}
+
+// linked returns the resource of one of types that n was derived from (a Ref
+// or GetAtt), else the one whose physical ID is n's value.
+func (c *compiler) linked(n *template.Node, types ...string) *template.Resource {
+	if n == nil {
+		return nil
+	}
+	for _, l := range n.Links {
+		if r := c.st.Resource(l.LogicalID); r != nil && slices.Contains(types, r.Type) {
+			return r
+		}
+	}
+	for _, t := range types {
+		if r := c.st.ByPhysicalID(t, n.Str()); r != nil {
+			return r
+		}
+	}
+	return nil
+}
+
+func (c *compiler) apiSrc(rs *template.Resource) *apiSrc {
+	a := &apiSrc{api: &Api{LogicalID: rs.LogicalID, ID: rs.PhysicalID, Name: rs.Prop("Name").Str(), Stages: []*Stage{}}}
+	if rse := rs.Prop("RouteSelectionExpression"); rse == nil {
+		c.errorf(RulePlan, rs.Range, "WebSocket Api %s needs a RouteSelectionExpression", rs.LogicalID)
+	} else {
+		a.api.RouteSelectionExpression = rse.Str()
+		sel, err := parseSelection(rse.Str())
+		if err != nil {
+			c.exprErr(RulePlan, rse.Range, "RouteSelectionExpression of "+rs.LogicalID, err)
+		}
+		a.api.Selection = sel
+	}
+	keys := map[string]*template.Resource{}
+	for _, r := range c.st.OfType(template.TypeRoute) {
+		if c.linked(r.Prop("ApiId"), template.TypeApi) != rs {
+			continue
+		}
+		rt := c.routeSrc(r)
+		if prev := keys[rt.key]; prev != nil {
+			c.errorf(RulePlan, r.PropRange("RouteKey"), "route key %s of %s is already used by %s", rt.key, r.LogicalID, prev.LogicalID)
+			continue
+		}
+		keys[rt.key] = r
+		a.routes = append(a.routes, rt)
+	}
+	for _, s := range c.st.OfType(template.TypeStage) {
+		if c.linked(s.Prop("ApiId"), template.TypeApi) != rs {
+			continue
+		}
+		ss := c.stageSrc(s)
+		if i := slices.IndexFunc(a.stages, func(o *stageSrc) bool { return o.name == ss.name }); i >= 0 {
+			c.errorf(RulePlan, ss.at, "stage %s of %s is already defined by %s", ss.name, rs.LogicalID, a.stages[i].res.LogicalID)
+			continue
+		}
+		a.stages = append(a.stages, ss)
+	}
+	if len(a.stages) == 0 {
+		// SPEC: a template without a Stage gets one stage named "local".
+		a.stages = []*stageSrc{{name: "local", at: rs.Range}}
+	}
+	return a
+}
+
+func (c *compiler) routeSrc(r *template.Resource) *routeSrc {
+	rt := &routeSrc{res: r, key: r.Prop("RouteKey").Str()}
+	// SPEC: two-way when RouteResponseSelectionExpression is $default and
+	// a RouteResponse with key $default belongs to the route.
+	if r.Prop("RouteResponseSelectionExpression").Str() == "$default" {
+		for _, rr := range c.st.OfType(template.TypeRouteResponse) {
+			if rr.Prop("RouteResponseKey").Str() == "$default" && c.linked(rr.Prop("RouteId"), template.TypeRoute) == r {
+				rt.twoWay = true
+				break
+			}
+		}
+	}
+	if t := r.Prop("Target"); t != nil {
+		rt.integ = c.target(r, t)
+	}
+	return rt
+}
+
+// target resolves a route's Target, integrations/<IntegrationId>, to the Integration.
+func (c *compiler) target(r *template.Resource, t *template.Node) *template.Resource {
+	id, ok := strings.CutPrefix(t.Str(), "integrations/")
+	if !ok {
+		c.errorf(RulePlan, t.Range, "Target of %s must be integrations/<IntegrationId>, not %q", r.LogicalID, t.Str())
+		return nil
+	}
+	for _, l := range t.Links {
+		if rs := c.st.Resource(l.LogicalID); rs != nil && rs.Type == template.TypeIntegration && rs.PhysicalID == id {
+			return rs
+		}
+	}
+	if rs := c.st.ByPhysicalID(template.TypeIntegration, id); rs != nil {
+		return rs
+	}
+	c.errorf(RulePlan, t.Range, "Target of %s names integration %s, which is not an integration of this template", r.LogicalID, id)
+	return nil
+}
+
+func (c *compiler) stageSrc(s *template.Resource) *stageSrc {
+	ss := &stageSrc{res: s, name: s.Prop("StageName").Str(), at: s.PropRange("StageName")}
+	if v := s.Prop("StageVariables"); v != nil && v.Kind == template.Map {
+		ss.vars = make(map[string]string, len(v.Fields))
+		for _, f := range v.Fields {
+			ss.vars[f.Key] = f.Value.Str()
+		}
+	}
+	ss.accessLog = s.Prop("AccessLogSettings").Get("Format").Str()
+	ss.throttle = c.throttle(s.Prop("DefaultRouteSettings"), nil)
+	if rsets := s.Prop("RouteSettings"); rsets != nil && rsets.Kind == template.Map {
+		for _, f := range rsets.Fields {
+			if t := c.throttle(f.Value, ss.throttle); t != nil {
+				if ss.routeThrottle == nil {
+					ss.routeThrottle = map[string]*Throttle{}
+				}
+				ss.routeThrottle[f.Key] = t
+			}
+		}
+	}
+	return ss
+}
+
+// throttle reads ThrottlingRateLimit and ThrottlingBurstLimit from a route
+// settings node; a half it does not set comes from base, else from AWS's
+// account-level limits. It returns nil when the node sets neither.
+func (c *compiler) throttle(n *template.Node, base *Throttle) *Throttle {
+	rate, burst := n.Get("ThrottlingRateLimit"), n.Get("ThrottlingBurstLimit")
+	if rate == nil && burst == nil {
+		return nil
+	}
+	t := &Throttle{Rate: accountRateLimit, Burst: accountBurstLimit}
+	if base != nil {
+		*t = *base
+	}
+	if rate != nil {
+		f, err := strconv.ParseFloat(rate.Str(), 64)
+		if err != nil || f < 0 {
+			c.errorf(RulePlan, rate.Range, "ThrottlingRateLimit must be a number of requests per second, not %q", rate.Str())
+		}
+		t.Rate = f
+	}
+	if burst != nil {
+		b, err := strconv.Atoi(burst.Str())
+		if err != nil || b < 0 {
+			c.errorf(RulePlan, burst.Range, "ThrottlingBurstLimit must be a whole number of requests, not %q", burst.Str())
+		}
+		t.Burst = b
+	}
+	return t
+}
+
+// stage compiles the routes of a for one stage.
+func (c *compiler) stage(a *apiSrc, s *stageSrc) *Stage {
+	out := &Stage{Name: s.name, Variables: s.vars, Path: "/" + s.name, AccessLogFormat: s.accessLog,
+		Throttle: s.throttle, Routes: make(map[string]*Route, len(a.routes))}
+	if s.res != nil {
+		out.LogicalID = s.res.LogicalID
+	}
+	if s.name == "$default" {
+		out.Path = "/"
+	}
+	for _, rt := range a.routes {
+		r := &Route{Key: rt.key, LogicalID: rt.res.LogicalID, TwoWay: rt.twoWay, Throttle: s.routeThrottle[rt.key]}
+		if rt.integ != nil {
+			r.Integration = c.integration(rt.integ, s)
+		}
+		out.Routes[rt.key] = r
+	}
+	return out
+}
+
+// integSrc is the part of an integration that is the same on every stage.
+type integSrc struct {
+	base *Integration
+	// uri is the IntegrationUri node (nil when absent); url the URL before
+	// stage variables (IntegrationUri or the --integration override).
+	uri *template.Node
+	url string
+	// steps are the mapping steps; those reading a stage variable are resolved per stage.
+	steps []Step
+}
+
+// notRunnable says why the runtime cannot run integrations of a type yet.
+var notRunnable = map[string]string{
+	"AWS_PROXY": "Lambda integrations (AWS_PROXY) are not supported yet",
+	"AWS":       "AWS service integrations (AWS) are not supported yet",
+	"HTTP":      "HTTP integrations with mapping templates (HTTP) are not supported yet; HTTP_PROXY is",
+	"MOCK":      "MOCK integrations are not supported yet",
+}
+
+func (c *compiler) integSrc(rs *template.Resource) *integSrc {
+	if is, ok := c.integs[rs.LogicalID]; ok {
+		return is
+	}
+	typ := rs.Prop("IntegrationType").Str()
+	b := &Integration{LogicalID: rs.LogicalID, ID: rs.PhysicalID, Type: typ,
+		Method:                      rs.Prop("IntegrationMethod").Str(),
+		ConnectionType:              rs.Prop("ConnectionType").Str(),
+		TimeoutMillis:               defaultTimeoutMillis,
+		NotRunnable:                 notRunnable[typ],
+		TemplateSelectionExpression: rs.Prop("TemplateSelectionExpression").Str(),
+	}
+	isHTTP := typ == "HTTP" || typ == "HTTP_PROXY"
+	if b.Method == "" && isHTTP {
+		b.Method = "POST"
+	}
+	if cid := rs.Prop("ConnectionId"); cid != nil {
+		if l := c.linked(cid, template.TypeVpcLinkV1, template.TypeVpcLinkV2); l != nil {
+			b.VpcLink = l.LogicalID
+		} else {
+			b.VpcLink = cid.Str()
+		}
+	}
+	if t := rs.Prop("TimeoutInMillis"); t != nil {
+		ms, err := strconv.Atoi(t.Str())
+		if err != nil || ms <= 0 {
+			c.errorf(RulePlan, t.Range, "TimeoutInMillis of %s must be a whole number of milliseconds, not %q", rs.LogicalID, t.Str())
+		} else {
+			b.TimeoutMillis = ms
+		}
+	}
+	is := &integSrc{base: b, uri: rs.Prop("IntegrationUri")}
+	is.url = is.uri.Str()
+	var uriLinks []template.Link
+	if is.uri != nil {
+		uriLinks = is.uri.Links
+	}
+	for _, l := range uriLinks {
+		if f := c.st.Resource(l.LogicalID); f != nil && l.Attr == "Arn" && (f.Type == template.TypeLambdaFunction || f.Type == template.TypeSAMFunction) {
+			b.Function = f.LogicalID
+			break
+		}
+	}
+	if u, ok := c.opts.Integrations[rs.LogicalID]; ok {
+		is.url, b.Overridden = u, true
+	} else if is.uri == nil && typ != "MOCK" {
+		c.errorf(RulePlan, rs.Range, "%s integration %s needs an IntegrationUri", typ, rs.LogicalID)
+	}
+	if rt := rs.Prop("RequestTemplates"); rt != nil && rt.Kind == template.Map {
+		b.RequestTemplates = make(map[string]string, len(rt.Fields))
+		for _, f := range rt.Fields {
+			b.RequestTemplates[f.Key] = f.Value.Str()
+		}
+	}
+	if rp := rs.Prop("RequestParameters"); rp != nil {
+		c.mapping(rs, rp, is)
+	}
+	c.integs[rs.LogicalID] = is
+	return is
+}
+
+// mapping compiles an integration's RequestParameters into steps (SPEC §6).
+func (c *compiler) mapping(rs *template.Resource, rp *template.Node, is *integSrc) {
+	if rp.Kind != template.Map {
+		c.errorf(RulePlan, rp.Range, "RequestParameters of %s must be a mapping of targets to sources", rs.LogicalID)
+		return
+	}
+	for _, f := range rp.Fields {
+		target, name, err := parseTarget(f.Key)
+		if err != nil {
+			c.exprErr(RulePlan, f.KeyRange, "RequestParameters of "+rs.LogicalID, err)
+			continue
+		}
+		if f.Value.Kind != template.String {
+			c.errorf(RulePlan, f.Value.Range, "the source of %s must be a string such as context.connectionId, not a %s", f.Key, f.Value.Kind)
+			continue
+		}
+		src, err := parseSource(f.Value.Value)
+		if err != nil {
+			c.exprErr(RulePlan, f.Value.Range, "source of "+f.Key, err)
+			continue
+		}
+		is.steps = append(is.steps, Step{Target: target, Name: name, Source: src})
+	}
+}
+
+// integration compiles an integration for one stage.
+func (c *compiler) integration(rs *template.Resource, s *stageSrc) *Integration {
+	is := c.integSrc(rs)
+	in := *is.base
+	at := rs.Range
+	if is.uri != nil && !in.Overridden {
+		at = is.uri.Range
+	}
+	if is.url != "" {
+		u, missing := substituteStageVars(is.url, s.vars)
+		for _, name := range missing {
+			// Check reports these (WSGW5012) for the template; an override is
+			// the command line's doing.
+			if in.Overridden {
+				c.errorf(RuleIntegrationOption, c.fileRange(), "--integration %s=%s uses ${stageVariables.%s}, which stage %s does not define", rs.LogicalID, is.url, name, s.name)
+			} else {
+				c.errorf(RulePlan, at, "IntegrationUri of %s uses ${stageVariables.%s}, which stage %s does not define", rs.LogicalID, name, s.name)
+			}
+		}
+		if len(missing) == 0 && (in.Type == "HTTP" || in.Type == "HTTP_PROXY") && !in.Overridden {
+			if err := checkHTTPURL(u); err != nil {
+				c.errorf(RuleStageURL, at, "IntegrationUri of %s is %q on stage %s: %v", rs.LogicalID, u, s.name, err)
+			}
+		}
+		in.URL = u
+	}
+	for _, st := range is.steps {
+		if st.Source.Kind == SourceStageVariable {
+			// A stage without the variable leaves the target out (SPEC );
+			// Check warns about it (WSGW5011).
+			v, ok := s.vars[st.Source.Name]
+			if !ok {
+				continue
+			}
+			st.Source.Kind, st.Source.Literal = SourceLiteral, v
+		}
+		in.Mapping = append(in.Mapping, st)
+	}
+	sortSteps(in.Mapping)
+	return &in
+}
+
+// substituteStageVars replaces ${stageVariables.name} in s with the stage's
+// values and returns the names the stage does not define.
+func substituteStageVars(s string, vars map[string]string) (string, []string) {
+	var missing []string
+	for _, ref := range StageVariableRefs(s) {
+		if _, ok := vars[ref.Name]; !ok && !slices.Contains(missing, ref.Name) {
+			missing = append(missing, ref.Name)
+		}
+	}
+	return ExpandStageVariables(s, vars), missing
+}
+
+func mapKeys(m map[string]string) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	slices.Sort(out)
+	return out
+}
