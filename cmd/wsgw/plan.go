@@ -1,0 +1,336 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+
+	"github.com/wsgw/wsgw/compile"
+	"github.com/wsgw/wsgw/template"
+)
+
+// planFormats are the output formats of `wsgw plan --format`.
+var planFormats = []string{"text", "json"}
+
+type planOptions struct {
+	IO           *iostreams
+	File         string
+	Format       string
+	Params       []string
+	Integrations []string
+	Stage        string
+}
+
+func newPlanCmd(ios *iostreams) *cobra.Command {
+	opts := &planOptions{IO: ios}
+	cmd := &cobra.Command{
+		Use:   "plan [flags] TEMPLATE",
+		Short: "Print the compiled plan: routes, selection expression, integrations and mappings",
+		Long: `Compile a template as 'wsgw serve' would and print the plan the gateway runs
+(SPEC R-1.3): for each WebSocket API and stage, the URL path, the route selection
+expression and its compiled parts, and the route table with each route's
+integration (type, method and target URL with stage variables substituted,
+timeout) and its request parameter mappings.
+
+Output formats (--format):
+  text  a readable summary, per API and stage
+  json  the plan itself; stable (keys sorted, lists in template order), so
+        tests and tools can compare it
+
+Parameters without a Default need --param, as for serve. Diagnostics go to
+stderr, one per line as 'wsgw validate' prints them; stdout holds only the plan.
+
+Exit status:
+  0  the plan was printed (warnings allowed)
+  1  the template has errors; no plan
+  2  usage error, or a file that could not be read`,
+		Example: `  wsgw plan template.yaml
+  wsgw plan --stage dev --format json template.yaml
+  wsgw plan --integration SendInteg=http://127.0.0.1:8080/send template.yaml`,
+		RunE: func(_ *cobra.Command, args []string) error {
+			if len(args) != 1 {
+				return usageErrorf("plan needs exactly one TEMPLATE, got %d", len(args))
+			}
+			opts.File = args[0]
+			return runPlan(opts)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&opts.Format, "format", "text", "output format: "+strings.Join(planFormats, ", "))
+	f.StringArrayVar(&opts.Params, "param", nil, "override a template parameter, as `Name=Value` (repeatable)")
+	f.StringArrayVar(&opts.Integrations, "integration", nil, "send the integration with logical ID `ID=URL` to URL instead of its IntegrationUri (repeatable)")
+	f.StringVar(&opts.Stage, "stage", "", "compile only the stage `NAME`")
+	return cmd
+}
+
+func runPlan(o *planOptions) error {
+	if !slices.Contains(planFormats, o.Format) {
+		return usageErrorf("unknown --format %q (want one of %s)", o.Format, strings.Join(planFormats, ", "))
+	}
+	params, err := parseParams(o.Params)
+	if err != nil {
+		return err
+	}
+	integs, err := parseIntegrations(o.Integrations)
+	if err != nil {
+		return err
+	}
+	src, err := os.ReadFile(o.File)
+	if err != nil {
+		fmt.Fprintf(o.IO.Err, "wsgw: %s: %s\n", o.File, readError(err))
+		return exitWith(exitUsage)
+	}
+	st, ds := template.Load(o.File, src, template.Options{Params: params, RequireParams: true})
+	var plan *compile.Plan
+	if st != nil && !ds.HasErrors() {
+		var cds template.Diagnostics
+		plan, cds = compile.Compile(st, compile.Options{Integrations: integs, Stage: o.Stage})
+		ds = append(ds, cds...)
+		ds.Sort()
+	}
+	for _, d := range ds {
+		fmt.Fprintln(o.IO.Err, d.Text())
+	}
+	if plan == nil {
+		errs, warns := ds.Count()
+		fmt.Fprintf(o.IO.Err, "%s, %s in %s: no plan\n", plural(errs, "error"), plural(warns, "warning"), o.File)
+		return exitWith(exitFailure)
+	}
+	if o.Format == "json" {
+		return plan.WriteJSON(o.IO.Out)
+	}
+	return writePlanText(o.IO.Out, plan)
+}
+
+// parseIntegrations turns repeated ID=URL flags into a map; the last URL of an
+// ID wins. Whether the ID and URL are good is for compile to say, with the
+// template's integrations at hand.
+func parseIntegrations(list []string) (map[string]string, error) {
+	if len(list) == 0 {
+		return nil, nil
+	}
+	out := make(map[string]string, len(list))
+	for _, s := range list {
+		id, u, ok := strings.Cut(s, "=")
+		if !ok || strings.TrimSpace(id) == "" || u == "" {
+			return nil, usageErrorf("--integration %q: want ID=URL", s)
+		}
+		out[id] = u
+	}
+	return out, nil
+}
+
+// routeOrder lists the predefined routes first, then custom keys in order.
+func routeOrder(routes map[string]*compile.Route) []string {
+	keys := make([]string, 0, len(routes))
+	for k := range routes {
+		keys = append(keys, k)
+	}
+	rank := func(k string) int {
+		if i := slices.Index([]string{"$connect", "$disconnect", "$default"}, k); i >= 0 {
+			return i
+		}
+		return 3
+	}
+	slices.SortFunc(keys, func(a, b string) int {
+		if ra, rb := rank(a), rank(b); ra != rb {
+			return ra - rb
+		}
+		return strings.Compare(a, b)
+	})
+	return keys
+}
+
+// writePlanText renders the plan for people: per Api and stage the path, the
+// selection expression, a route table and the mapping steps.
+func writePlanText(w io.Writer, p *compile.Plan) error {
+	ew := &errWriter{w: w}
+	if len(p.Apis) == 0 {
+		ew.printf("%s defines no WebSocket API\n", p.Source)
+		return ew.err
+	}
+	for i, a := range p.Apis {
+		if i > 0 {
+			ew.printf("\n")
+		}
+		name := ""
+		if a.Name != "" {
+			name = a.Name + ", "
+		}
+		ew.printf("api %s (%sid %s)\n", a.LogicalID, name, a.ID)
+		ew.printf("  route selection  %s\n", a.RouteSelectionExpression)
+		ew.printf("                   = %s\n", selectionParts(a.Selection))
+		for _, s := range a.Stages {
+			writeStageText(ew, s)
+		}
+	}
+	return ew.err
+}
+
+func writeStageText(ew *errWriter, s *compile.Stage) {
+	conns := strings.TrimSuffix(s.Path, "/") + "/@connections/{connectionId}"
+	ew.printf("\n  stage %s  %s  (@connections %s)\n", s.Name, s.Path, conns)
+	if len(s.Variables) > 0 {
+		names := make([]string, 0, len(s.Variables))
+		for k := range s.Variables {
+			names = append(names, k)
+		}
+		slices.Sort(names)
+		vars := make([]string, len(names))
+		for i, k := range names {
+			vars[i] = k + "=" + s.Variables[k]
+		}
+		ew.printf("    variables   %s\n", strings.Join(vars, " "))
+	}
+	if s.Throttle != nil {
+		ew.printf("    throttle    %s\n", throttleText(s.Throttle))
+	}
+	if s.AccessLogFormat != "" {
+		ew.printf("    access log  %s\n", s.AccessLogFormat)
+	}
+	keys := routeOrder(s.Routes)
+	if len(keys) == 0 {
+		ew.printf("    no routes: every message is answered with Forbidden\n")
+		return
+	}
+	ew.printf("\n")
+	tw := tabwriter.NewWriter(ew, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "    ROUTE\tTWO-WAY\tINTEGRATION\tTYPE\tTARGET\tTIMEOUT\tMAPPINGS")
+	for _, k := range keys {
+		r := s.Routes[k]
+		twoWay := "no"
+		if r.TwoWay {
+			twoWay = "yes"
+		}
+		in := r.Integration
+		if in == nil {
+			fmt.Fprintf(tw, "    %s\t%s\t-\t-\t(no Target)\t-\t-\n", k, twoWay)
+			continue
+		}
+		target := strings.TrimSpace(in.Method + " " + in.URL)
+		if in.Overridden {
+			target += " (--integration)"
+		}
+		if target == "" {
+			target = "-"
+		}
+		fmt.Fprintf(tw, "    %s\t%s\t%s\t%s\t%s\t%dms\t%d\n", k, twoWay, in.LogicalID, in.Type, target, in.TimeoutMillis, len(in.Mapping))
+	}
+	tw.Flush()
+
+	var notes []string
+	for _, k := range keys {
+		if t := s.Routes[k].Throttle; t != nil {
+			notes = append(notes, fmt.Sprintf("    route %s throttle  %s", k, throttleText(t)))
+		}
+	}
+	done := map[string]bool{}
+	for _, k := range keys {
+		in := s.Routes[k].Integration
+		if in == nil || done[in.LogicalID] {
+			continue
+		}
+		done[in.LogicalID] = true
+		if in.VpcLink != "" {
+			notes = append(notes, fmt.Sprintf("    %s goes through VPC link %s", in.LogicalID, in.VpcLink))
+		}
+		if in.Function != "" {
+			notes = append(notes, fmt.Sprintf("    %s invokes function %s", in.LogicalID, in.Function))
+		}
+		if in.NotRunnable != "" {
+			notes = append(notes, fmt.Sprintf("    %s cannot run: %s", in.LogicalID, in.NotRunnable))
+		}
+	}
+	if len(notes) > 0 {
+		ew.printf("\n%s\n", strings.Join(notes, "\n"))
+	}
+
+	clear(done)
+	first := true
+	for _, k := range keys {
+		in := s.Routes[k].Integration
+		if in == nil || len(in.Mapping) == 0 || done[in.LogicalID] {
+			continue
+		}
+		done[in.LogicalID] = true
+		if first {
+			ew.printf("\n    mappings\n")
+			first = false
+		}
+		ew.printf("      %s\n", in.LogicalID)
+		tw := tabwriter.NewWriter(ew, 0, 4, 2, ' ', 0)
+		for _, st := range in.Mapping {
+			fmt.Fprintf(tw, "        %s %s\t<- %s\n", st.Target, st.Name, sourceText(st.Source))
+		}
+		tw.Flush()
+	}
+}
+
+func throttleText(t *compile.Throttle) string {
+	return fmt.Sprintf("%s req/s, burst %d", strconv.FormatFloat(t.Rate, 'f', -1, 64), t.Burst)
+}
+
+// selectionParts renders compiled selection parts: body paths as body.a.b,
+// text quoted, joined by +.
+func selectionParts(sel compile.Selection) string {
+	if len(sel.Parts) == 0 {
+		return "(nothing)"
+	}
+	parts := make([]string, len(sel.Parts))
+	for i, p := range sel.Parts {
+		if p.Path == nil {
+			parts[i] = strconv.Quote(p.Text)
+		} else {
+			parts[i] = "body" + pathText(p.Path)
+		}
+	}
+	return strings.Join(parts, " + ")
+}
+
+func pathText(path []string) string {
+	var b strings.Builder
+	for _, seg := range path {
+		if _, err := strconv.Atoi(seg); err == nil {
+			b.WriteString("[" + seg + "]")
+		} else if strings.ContainsAny(seg, ".[]' ") {
+			b.WriteString("['" + seg + "']")
+		} else {
+			b.WriteString("." + seg)
+		}
+	}
+	return b.String()
+}
+
+// sourceText renders a mapping source as written, with the value a stage
+// variable resolved to.
+func sourceText(s compile.Source) string {
+	if s.Kind == compile.SourceLiteral && !strings.HasPrefix(s.Expr, "'") {
+		return fmt.Sprintf("%s = %q", s.Expr, s.Literal)
+	}
+	return s.Expr
+}
+
+// errWriter remembers the first write error, so rendering code can print freely.
+type errWriter struct {
+	w   io.Writer
+	err error
+}
+
+func (e *errWriter) Write(b []byte) (int, error) {
+	if e.err != nil {
+		return 0, e.err
+	}
+	n, err := e.w.Write(b)
+	e.err = err
+	return n, err
+}
+
+func (e *errWriter) printf(format string, args ...any) {
+	fmt.Fprintf(e, format, args...)
+}
