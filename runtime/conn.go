@@ -1,0 +1,411 @@
+package runtime
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+	"unicode/utf8"
+
+	"github.com/gorilla/websocket"
+)
+
+// connState is where a connection is in its life.
+type connState int
+
+const (
+	stateConnecting connState = iota // $connect running; @connections answers 410
+	stateOpen                        // messages flow
+	stateClosing                     // close frame sent or received
+	stateClosed                      // TCP connection closed
+)
+
+// Close codes and reasons the gateway sends (RFC 6455 §7.4).
+const (
+	reasonGoingAway    = "Going away"
+	reasonDeleted      = "Connection Closed Normally"
+	reasonSlowConsumer = "Slow consumer"
+	reasonFrameTooBig  = "Frame too big"
+	reasonMsgTooBig    = "Message too big"
+)
+
+// outFrame is a frame waiting in a connection's send queue.
+type outFrame struct {
+	typ    int // websocket.TextMessage, BinaryMessage or CloseMessage
+	data   []byte
+	code   int        // CloseMessage only
+	reason string     // CloseMessage only
+	done   chan error // nil when nobody waits
+}
+
+// conn is one client connection. Its reader goroutine (serve) handles
+// messages one at a time; a writer goroutine (drain) runs while frames are
+// queued. Everything under mu is the send queue and the close state.
+type conn struct {
+	g   *Gateway
+	srv *apiServer
+	// meta is fixed once the handshake starts.
+	meta    connMeta
+	stageID string // the stage's path segment
+	ws      *websocket.Conn
+	tcp     net.Conn // the hijacked connection, under the frameLimiter
+	maxAt   time.Time
+
+	lastActive atomic.Int64 // unix nanoseconds
+
+	mu            sync.Mutex
+	state         connState
+	queue         []outFrame
+	queued        int  // bytes in queue
+	writing       bool // the writer goroutine runs
+	ready         bool // ws is set: the writer may run
+	closeCode     int
+	closeReason   string
+	closeSent     chan struct{} // closed once the close frame is written (or failed)
+	sentClosed    bool          // closeSent is closed
+	closeDeadline time.Time     // the read deadline while closing
+}
+
+var _ Peer = (*conn)(nil)
+
+// ID returns the connection id.
+func (c *conn) ID() string { return c.meta.id }
+
+// Info describes the connection; ErrGone unless it is open.
+func (c *conn) Info() (ConnInfo, error) {
+	c.mu.Lock()
+	st := c.state
+	c.mu.Unlock()
+	if st != stateOpen {
+		return ConnInfo{}, ErrGone
+	}
+	return ConnInfo{
+		ID:           c.meta.id,
+		ApiID:        c.meta.apiID,
+		Stage:        c.stageName(),
+		ConnectedAt:  c.meta.connectedAt,
+		LastActiveAt: time.Unix(0, c.lastActive.Load()),
+		SourceIP:     c.meta.sourceIP,
+		UserAgent:    c.meta.userAgent,
+	}, nil
+}
+
+func (c *conn) stageName() string {
+	if st := c.g.snap.Load().stage(c.srv.apiLogicalID, c.stageID); st != nil {
+		return st.stage.Name
+	}
+	return ""
+}
+
+// Send queues data (a text frame when it is UTF-8, else binary) and waits
+// until it is written.
+func (c *conn) Send(ctx context.Context, data []byte) error {
+	typ := websocket.TextMessage
+	if !utf8.Valid(data) {
+		typ = websocket.BinaryMessage
+	}
+	done := make(chan error, 1)
+	if err := c.enqueue(outFrame{typ: typ, data: data, done: done}); err != nil {
+		return err
+	}
+	select {
+	case err := <-done:
+		if err != nil {
+			return ErrGone
+		}
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// Close sends a close frame behind the frames already accepted and waits
+// until it is written; $disconnect runs afterwards, on the reader goroutine.
+func (c *conn) Close(ctx context.Context, code int, reason string) error {
+	sent, ok := c.startClose(code, reason, false)
+	if !ok {
+		return ErrGone
+	}
+	select {
+	case <-sent:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (c *conn) touch(t time.Time) { c.lastActive.Store(t.UnixNano()) }
+
+// enqueue adds a frame to the send queue. A queue past its bounds means the
+// client does not read: its frames are dropped and the connection is closed
+// with 1008 (policy violation) "Slow consumer".
+func (c *conn) enqueue(f outFrame) error {
+	c.mu.Lock()
+	if c.state != stateOpen {
+		c.mu.Unlock()
+		return ErrGone
+	}
+	o := &c.g.opts
+	if len(c.queue) > 0 && (o.SendQueue > 0 && len(c.queue) >= o.SendQueue ||
+		o.SendQueueBytes > 0 && c.queued+len(f.data) > o.SendQueueBytes) {
+		c.mu.Unlock()
+		c.g.log.Warn("send queue full, closing", "connection", c.meta.id, "frames", o.SendQueue, "bytes", o.SendQueueBytes)
+		c.startClose(websocket.ClosePolicyViolation, reasonSlowConsumer, true)
+		return ErrGone
+	}
+	c.queue = append(c.queue, f)
+	c.queued += len(f.data)
+	c.startWriter()
+	c.mu.Unlock()
+	return nil
+}
+
+// startWriter starts the writer goroutine unless it runs or the upgrade is
+// not done. c.mu is held.
+func (c *conn) startWriter() {
+	if c.ready && !c.writing && len(c.queue) > 0 {
+		c.writing = true
+		go c.drain()
+	}
+}
+
+// drain writes queued frames in order and exits when the queue is empty.
+func (c *conn) drain() {
+	for {
+		c.mu.Lock()
+		if len(c.queue) == 0 {
+			c.writing = false
+			c.queue = nil
+			c.mu.Unlock()
+			return
+		}
+		f := c.queue[0]
+		c.queue[0] = outFrame{}
+		c.queue = c.queue[1:]
+		c.queued -= len(f.data)
+		c.mu.Unlock()
+
+		err := c.write(f)
+		if f.done != nil {
+			f.done <- err
+		}
+	}
+}
+
+// write writes one frame. A failed write leaves the connection unusable: the
+// TCP connection is closed, which ends the reader.
+func (c *conn) write(f outFrame) error {
+	deadline := time.Time{}
+	if t := c.g.opts.WriteTimeout; t > 0 {
+		deadline = c.g.now().Add(t)
+	}
+	if f.typ == websocket.CloseMessage {
+		err := c.ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(f.code, f.reason), deadline)
+		c.mu.Lock()
+		c.markCloseSent()
+		c.mu.Unlock()
+		if err != nil && !errors.Is(err, websocket.ErrCloseSent) {
+			c.tcp.Close()
+			return err
+		}
+		// Wait a little for the client's close frame, then let the reader end.
+		c.setCloseDeadline(c.g.now().Add(c.g.opts.CloseGrace))
+		return nil
+	}
+	_ = c.ws.SetWriteDeadline(deadline)
+	err := c.ws.WriteMessage(f.typ, f.data)
+	if err != nil {
+		c.tcp.Close()
+		return err
+	}
+	c.touch(c.g.now())
+	return nil
+}
+
+// startClose begins the closing handshake from the gateway's side: the
+// connection leaves the registry (so @connections answers 410), and a close
+// frame is queued behind the accepted frames (or in their place, with
+// discard). It returns a channel closed once the frame is written, and false
+// when the connection was not open.
+func (c *conn) startClose(code int, reason string, discard bool) (<-chan struct{}, bool) {
+	c.mu.Lock()
+	if c.state != stateOpen {
+		c.mu.Unlock()
+		return nil, false
+	}
+	c.state = stateClosing
+	c.closeCode, c.closeReason = code, reason
+	var dropped []outFrame
+	if discard {
+		dropped, c.queue, c.queued = c.queue, nil, 0
+	}
+	c.queue = append(c.queue, outFrame{typ: websocket.CloseMessage, code: code, reason: reason})
+	c.startWriter()
+	sent := c.closeSent
+	c.mu.Unlock()
+	failFrames(dropped)
+	c.g.reg.Unregister(c.meta.id)
+	return sent, true
+}
+
+// peerClosed records a close the client started (or a lost connection).
+func (c *conn) peerClosed(code int, reason string) {
+	c.mu.Lock()
+	if c.state != stateOpen {
+		c.mu.Unlock()
+		return
+	}
+	c.state = stateClosing
+	c.closeCode, c.closeReason = code, reason
+	c.mu.Unlock()
+	c.g.reg.Unregister(c.meta.id)
+}
+
+// markCloseSent releases those waiting for the close frame. c.mu is held.
+func (c *conn) markCloseSent() {
+	if !c.sentClosed {
+		c.sentClosed = true
+		close(c.closeSent)
+	}
+}
+
+func failFrames(fs []outFrame) {
+	for _, f := range fs {
+		if f.done != nil {
+			f.done <- ErrGone
+		}
+	}
+}
+
+// setCloseDeadline makes the reader give up at t.
+func (c *conn) setCloseDeadline(t time.Time) {
+	c.mu.Lock()
+	c.closeDeadline = t
+	_ = c.tcp.SetReadDeadline(t)
+	c.mu.Unlock()
+}
+
+// armRead sets the read deadline for the next frame: the close grace while
+// closing, else the idle timeout capped by the maximum connection duration.
+func (c *conn) armRead() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	d := c.closeDeadline
+	if d.IsZero() {
+		if t := c.g.opts.IdleTimeout; t > 0 {
+			d = c.g.now().Add(t)
+		}
+		if !c.maxAt.IsZero() && (d.IsZero() || c.maxAt.Before(d)) {
+			d = c.maxAt
+		}
+	}
+	_ = c.tcp.SetReadDeadline(d)
+}
+
+// serve is the reader: it handles the connection's messages in order until
+// the connection ends, then closes it and runs $disconnect (once).
+func (c *conn) serve() {
+	defer c.finish()
+	pong := func(string) error { c.armRead(); return nil }
+	c.ws.SetPongHandler(pong)
+	c.ws.SetPingHandler(func(data string) error {
+		c.armRead()
+		err := c.ws.WriteControl(websocket.PongMessage, []byte(data), c.g.now().Add(time.Second))
+		if err != nil && !errors.Is(err, websocket.ErrCloseSent) {
+			var ne net.Error
+			if !errors.As(err, &ne) || !ne.Timeout() {
+				return err
+			}
+		}
+		return nil
+	})
+	for {
+		c.armRead()
+		typ, data, err := c.ws.ReadMessage()
+		if err != nil {
+			c.readFailed(err)
+			return
+		}
+		c.mu.Lock()
+		open := c.state == stateOpen
+		c.mu.Unlock()
+		if !open {
+			continue // closing: discard until the client's close frame
+		}
+		now := c.g.now()
+		c.touch(now)
+		c.srv.handleMessage(c, typ, data, now)
+	}
+}
+
+// readFailed ends a connection whose reader stopped with err.
+func (c *conn) readFailed(err error) {
+	var ce *websocket.CloseError
+	var ne net.Error
+	switch {
+	case errors.As(err, &ce):
+		// The client's close frame (gorilla answered it), or its answer to ours.
+		c.peerClosed(ce.Code, ce.Text)
+		return
+	case errors.Is(err, errFrameTooLarge):
+		c.closeAndLinger(websocket.CloseMessageTooBig, reasonFrameTooBig)
+	case errors.Is(err, errMessageTooLarge):
+		c.closeAndLinger(websocket.CloseMessageTooBig, reasonMsgTooBig)
+	case errors.As(err, &ne) && ne.Timeout():
+		// Idle, open too long, or the close grace ran out (then nothing changes).
+		c.closeAndLinger(websocket.CloseGoingAway, reasonGoingAway)
+	default:
+		// EOF, reset, protocol error: the connection is lost.
+		c.peerClosed(websocket.CloseAbnormalClosure, "")
+	}
+}
+
+// closeAndLinger sends a close frame after the reader stopped (limits,
+// timeouts), then reads and discards what the client still sends until it
+// closes or the grace period ends, so the client receives the close frame
+// rather than a TCP reset.
+func (c *conn) closeAndLinger(code int, reason string) {
+	sent, ok := c.startClose(code, reason, false)
+	if !ok {
+		return
+	}
+	wait := c.g.opts.WriteTimeout + time.Second
+	if c.g.opts.WriteTimeout <= 0 {
+		wait = 10 * time.Second
+	}
+	select {
+	case <-sent:
+	case <-time.After(wait):
+		return
+	}
+	raw := c.tcp
+	if fl, ok := raw.(*frameLimiter); ok {
+		raw = fl.Conn
+	}
+	_ = raw.SetReadDeadline(c.g.now().Add(c.g.opts.CloseGrace))
+	_, _ = io.Copy(io.Discard, raw)
+}
+
+// finish closes the TCP connection and runs $disconnect (SPEC ).
+func (c *conn) finish() {
+	c.mu.Lock()
+	if c.state == stateOpen {
+		c.state = stateClosing
+		c.closeCode = websocket.CloseAbnormalClosure
+	}
+	dropped := c.queue
+	c.queue, c.queued = nil, 0
+	code, reason := c.closeCode, c.closeReason
+	c.state = stateClosed
+	c.markCloseSent()
+	c.mu.Unlock()
+	failFrames(dropped)
+	c.g.reg.Unregister(c.meta.id)
+	c.tcp.Close()
+	c.g.untrack(c)
+	c.srv.disconnect(c, code, reason)
+	c.g.wg.Done()
+}

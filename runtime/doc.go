@@ -1,0 +1,65 @@
+// Package runtime is the local API Gateway WebSocket gateway: it serves a
+// compiled *compile.Plan and never reads a template.
+//
+// A Gateway runs one HTTP server per Api (SPEC ). Each server answers
+// WebSocket handshakes on the stage paths (ws://ADDR/<stage>, ws://ADDR/ for a
+// $default stage) and the @connections management API on
+// /<stage>/@connections/<id> (SPEC §8).
+//
+// # Plans
+//
+// The current plan and everything provisioned from it (stage and route
+// indexes, prepared integrations, access log formats, throttling buckets) is
+// one immutable snapshot held in an atomic pointer; every message loads it
+// once, and Swap replaces it without touching sockets, because connections
+// belong to the gateway, not to a plan. Throttling buckets start full again
+// after a Swap.
+//
+// # Connections
+//
+// Per connection there is one reader goroutine, which handles messages in the
+// order they arrive (SPEC ), and at most one writer goroutine, running
+// only while frames are queued, so route responses and @connections posts
+// leave in the order they were accepted. The send queue is bounded
+// (Options.SendQueue frames, Options.SendQueueBytes bytes): a client that
+// does not read makes it overflow, and the connection is then closed with
+// 1008 "Slow consumer" and its queued frames dropped, so a slow reader never
+// makes the gateway buffer without bound. Each write has a deadline
+// (Options.WriteTimeout); a write that misses it drops the connection.
+//
+// Closing: whoever closes, the connection leaves the registry at once (so
+// @connections answers 410), the close frame is queued behind the frames
+// already accepted, the reader waits Options.CloseGrace for the client's close
+// frame, then the TCP connection is closed and $disconnect runs once (SPEC
+// A lost TCP connection is reported to $disconnect as 1006.
+//
+// # Limits
+//
+// gorilla/websocket reads whole messages and does not expose frame sizes, so
+// the gateway wraps the hijacked net.Conn in a frame-header parser
+// (frameLimiter) that follows the client→gateway byte stream, decodes each
+// frame header (RFC 6455 §5.2) and skips its payload by count. A data or
+// continuation frame longer than Options.MaxFrameBytes, or one that makes its
+// message longer than Options.MaxMessageBytes, stops the stream at that
+// frame's first byte: the messages before it are still handled, then the
+// connection is closed with 1009. Both limits are checked on declared
+// lengths, before any payload is buffered.
+//
+// Idle means nothing (data, ping or pong) arrived from the client for
+// Options.IdleTimeout; frames the gateway sends do not count (our choice).
+// Idle and Options.MaxConnDuration both close with 1001 "Going away".
+// Throttling gives every route its own token bucket with the route's
+// Throttle, else its stage's (RouteSettings and DefaultRouteSettings are
+// per-route limits on API Gateway); it applies to messages, not to $connect.
+//
+// # Choices the SPEC leaves open
+//
+//   - @connections posts, and two-way responses, are sent as text frames when
+//     they are valid UTF-8, else as binary frames.
+//   - The @connections API of an Api reaches only that Api's connections
+//     (another Api's ids are gone); any stage of the Api may address them.
+//   - A two-way response body longer than Options.MaxResponseBytes is an
+//     integration error (SPEC ).
+//   - In route selection a JSON null is missing (empty), and an object is
+//     written {a=1, b=2} with sorted keys.
+package runtime

@@ -1,0 +1,66 @@
+package runtime
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/wsgw/wsgw/compile"
+)
+
+// sourceValue reads a mapping source for an event (SPEC ); ok is false
+// when it has no value, and the step's target is then left out.
+func (e *event) sourceValue(s *compile.Source) (string, bool) {
+	switch s.Kind {
+	case compile.SourceLiteral:
+		return s.Literal, true
+	case compile.SourceContext:
+		return e.contextVar(s.Name)
+	case compile.SourceStageVariable:
+		v, ok := e.stage.stage.Variables[s.Name]
+		return v, ok
+	case compile.SourceBody:
+		if !e.isJSON {
+			return "", false
+		}
+		return bodyValue(e.doc, s.Path)
+	case compile.SourceHeader:
+		vs := e.header.Values(s.Name)
+		if len(vs) == 0 {
+			return "", false
+		}
+		return vs[0], true
+	case compile.SourceMultiValueHeader:
+		vs := e.header.Values(s.Name)
+		return strings.Join(vs, ","), len(vs) > 0
+	case compile.SourceQueryString:
+		vs, ok := e.query[s.Name]
+		if !ok || len(vs) == 0 {
+			return "", false
+		}
+		return vs[0], true
+	case compile.SourceMultiValueQueryStr:
+		vs, ok := e.query[s.Name]
+		return strings.Join(vs, ","), ok && len(vs) > 0
+	}
+	return "", false
+}
+
+// applyMapping runs every mapping step of an integration on an outgoing
+// request (SPEC §6): header targets replace the header, query string targets
+// replace the parameter in query.
+func (e *event) applyMapping(steps []compile.Step, h http.Header, query url.Values) {
+	for i := range steps {
+		st := &steps[i]
+		v, ok := e.sourceValue(&st.Source)
+		if !ok {
+			continue
+		}
+		switch st.Target {
+		case "header":
+			h.Set(st.Name, v)
+		case "querystring":
+			query.Set(st.Name, v)
+		}
+	}
+}

@@ -1,0 +1,70 @@
+package runtime
+
+import (
+	"io"
+	"log/slog"
+	"time"
+)
+
+// Options configures a Gateway. A zero limit turns that limit off; start from
+// DefaultOptions for the limits API Gateway applies (SPEC §10).
+type Options struct {
+	// Addr is the HOST:PORT of the first Api; each next Api listens on the
+	// next port (SPEC ). With port 0 every Api gets its own free port.
+	Addr string
+
+	// MaxMessageBytes closes a connection sending a longer message with 1009
+	// and bounds @connections POST bodies (413) (SPEC ).
+	MaxMessageBytes int
+	// MaxFrameBytes closes a connection sending a longer frame with 1009.
+	MaxFrameBytes int
+	// IdleTimeout closes a connection from which nothing arrived for that
+	// long with 1001 "Going away" (SPEC ).
+	IdleTimeout time.Duration
+	// MaxConnDuration closes a connection open for that long with 1001.
+	MaxConnDuration time.Duration
+	// Throttling applies the stage and route token buckets (SPEC ).
+	Throttling bool
+
+	// SendQueue and SendQueueBytes bound the frames waiting to be written to
+	// one connection; past either, the connection is closed with 1008.
+	SendQueue      int
+	SendQueueBytes int
+	// WriteTimeout bounds the write of one frame; a client that does not
+	// read for that long loses its connection.
+	WriteTimeout time.Duration
+	// CloseGrace is how long the gateway waits for the client's close frame
+	// after sending its own before closing the TCP connection.
+	CloseGrace time.Duration
+	// MaxResponseBytes bounds the integration response body the gateway reads
+	// for a two-way route; a longer one is an integration error (SPEC ).
+	MaxResponseBytes int
+	// MaxIdleConnsPerHost sizes the shared HTTP client's connection pool.
+	MaxIdleConnsPerHost int
+
+	// Logger receives one line per event (connect, message, disconnect). Nil
+	// discards them.
+	Logger *slog.Logger
+	// AccessLog receives the stages' AccessLogSettings.Format lines. Nil
+	// turns the access log off.
+	AccessLog io.Writer
+}
+
+// DefaultOptions returns the limits of Amazon API Gateway (SPEC §10) and the
+// gateway's own defaults, listening on 127.0.0.1:3001.
+func DefaultOptions() Options {
+	return Options{
+		Addr:                "127.0.0.1:3001",
+		MaxMessageBytes:     128 << 10,
+		MaxFrameBytes:       32 << 10,
+		IdleTimeout:         10 * time.Minute,
+		MaxConnDuration:     2 * time.Hour,
+		Throttling:          true,
+		SendQueue:           1024,
+		SendQueueBytes:      4 << 20,
+		WriteTimeout:        10 * time.Second,
+		CloseGrace:          2 * time.Second,
+		MaxResponseBytes:    128 << 10,
+		MaxIdleConnsPerHost: 256,
+	}
+}

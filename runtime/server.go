@@ -1,0 +1,396 @@
+package runtime
+
+import (
+	"bufio"
+	"context"
+	"encoding/base64"
+	"errors"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	"github.com/gorilla/websocket"
+)
+
+// apiServer is the HTTP server of one Api: WebSocket handshakes on the stage
+// paths and the @connections API.
+type apiServer struct {
+	g            *Gateway
+	apiLogicalID string
+	ln           net.Listener
+	addr         string // HOST:PORT listened on
+	domainName   string // $context.domainName: the --addr host and the port
+	http         *http.Server
+	upgrader     websocket.Upgrader
+}
+
+func newAPIServer(g *Gateway, apiLogicalID string, ln net.Listener, host string) *apiServer {
+	_, port, _ := net.SplitHostPort(ln.Addr().String())
+	s := &apiServer{
+		g:            g,
+		apiLogicalID: apiLogicalID,
+		ln:           ln,
+		addr:         net.JoinHostPort(host, port),
+		domainName:   net.JoinHostPort(host, port),
+		upgrader: websocket.Upgrader{
+			HandshakeTimeout: 10 * time.Second,
+			// API Gateway does not check Origin.
+			CheckOrigin: func(*http.Request) bool { return true },
+			// Frames of up to 32 KB, from buffers held only while writing.
+			WriteBufferSize: 32 << 10,
+			WriteBufferPool: writeBufferPool,
+		},
+	}
+	s.http = &http.Server{
+		Handler:           s,
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(g.log.Handler(), slog.LevelDebug),
+	}
+	return s
+}
+
+// writeBufferPool shares write buffers between connections, so an idle
+// connection holds none.
+var writeBufferPool = &sync.Pool{}
+
+// ServeHTTP routes a request: /<stage> (or / for $default) is a WebSocket
+// handshake, /<stage>/@connections/<id> the @connections API (SPEC R-8.1).
+// Each path segment is percent-decoded on its own.
+func (s *apiServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	segs, ok := splitPath(r.URL.EscapedPath())
+	if !ok {
+		writeAWSError(w, http.StatusBadRequest, "BadRequestException", "Invalid path")
+		return
+	}
+	if i := indexConnections(segs); i >= 0 {
+		s.serveConnections(w, r, strings.Join(segs[:i], "/"), segs[i+1])
+		return
+	}
+	if len(segs) > 1 {
+		writeForbidden(w)
+		return
+	}
+	stageSeg := ""
+	if len(segs) == 1 {
+		stageSeg = segs[0]
+	}
+	st := s.g.snap.Load().stage(s.apiLogicalID, stageSeg)
+	if st == nil {
+		writeForbidden(w)
+		return
+	}
+	s.handshake(w, r, st)
+}
+
+// splitPath splits an escaped path into decoded segments, dropping the
+// leading slash and one trailing slash ("/" gives none).
+func splitPath(p string) ([]string, bool) {
+	p = strings.TrimPrefix(p, "/")
+	p = strings.TrimSuffix(p, "/")
+	if p == "" {
+		return nil, true
+	}
+	segs := strings.Split(p, "/")
+	for i, seg := range segs {
+		d, err := url.PathUnescape(seg)
+		if err != nil {
+			return nil, false
+		}
+		segs[i] = d
+	}
+	return segs, true
+}
+
+// indexConnections finds "@connections" as the next-to-last of one or two
+// stage segments plus an id; -1 when the path is not the @connections API.
+func indexConnections(segs []string) int {
+	switch {
+	case len(segs) == 2 && segs[0] == "@connections":
+		return 0
+	case len(segs) == 3 && segs[1] == "@connections":
+		return 1
+	}
+	return -1
+}
+
+func writeForbidden(w http.ResponseWriter) {
+	writeAWSError(w, http.StatusForbidden, "ForbiddenException", "Forbidden")
+}
+
+// isHandshake reports whether r is a WebSocket opening handshake that the
+// upgrader will accept, so that $connect runs only for those.
+func isHandshake(r *http.Request) bool {
+	if r.Method != http.MethodGet || !websocket.IsWebSocketUpgrade(r) {
+		return false
+	}
+	if r.Header.Get("Sec-Websocket-Version") != "13" {
+		return false
+	}
+	key, err := base64.StdEncoding.DecodeString(r.Header.Get("Sec-Websocket-Key"))
+	return err == nil && len(key) == 16
+}
+
+// handshake runs $connect and upgrades (SPEC R-5.2).
+func (s *apiServer) handshake(w http.ResponseWriter, r *http.Request, st *stageState) {
+	if !isHandshake(r) {
+		w.Header().Set("Upgrade", "websocket")
+		w.Header().Set("Sec-Websocket-Version", "13")
+		http.Error(w, "Upgrade Required", http.StatusUpgradeRequired)
+		return
+	}
+	g := s.g
+	if !g.enter() {
+		http.Error(w, "Service Unavailable", http.StatusServiceUnavailable)
+		return
+	}
+	start := g.now()
+	ip, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		ip = r.RemoteAddr
+	}
+	c := &conn{
+		g: g, srv: s, stageID: stageSegment(st.stage), closeSent: make(chan struct{}),
+		meta: connMeta{apiID: st.api.ID, domainName: s.domainName, connectedAt: start, sourceIP: ip, userAgent: r.UserAgent()},
+	}
+	// Reserve a unique id; the connection answers 410 until it is open.
+	for {
+		c.meta.id = newID()
+		if g.reg.Register(c) == nil {
+			break
+		}
+	}
+	e := &event{typ: eventConnect, conn: &c.meta, stage: st, routeKey: "$connect", requestID: newID(), time: start,
+		header: r.Header, query: r.URL.Query()}
+
+	refuse := func(status int) {
+		g.reg.Unregister(c.meta.id)
+		e.status = status
+		http.Error(w, http.StatusText(status), status)
+		s.logEvent(e, start)
+		g.alog.write(e)
+		g.wg.Done()
+	}
+	ran := false // the $connect integration answered 2xx
+	if rs := st.routes["$connect"]; rs != nil && rs.integ != nil {
+		e.integration = rs.integ.plan().LogicalID
+		t0 := g.now()
+		res, err := rs.integ.call(r.Context(), e, false)
+		e.integLatency = g.now().Sub(t0)
+		switch {
+		case err != nil:
+			e.integErr, e.errMessage = err.Error(), err.Error()
+			refuse(http.StatusBadGateway)
+			return
+		case res.status < 200:
+			e.integStatus = res.status
+			refuse(http.StatusBadGateway)
+			return
+		case res.status > 299:
+			e.integStatus = res.status
+			refuse(res.status)
+			return
+		}
+		e.integStatus = res.status
+		ran = true
+	}
+
+	// Open before the handshake response leaves, so that the backend can post
+	// as soon as the client knows it is connected; frames wait for the upgrade.
+	c.mu.Lock()
+	c.state = stateOpen
+	c.mu.Unlock()
+	c.touch(g.now())
+	hw := &hijacker{ResponseWriter: w}
+	if o := g.opts; o.MaxFrameBytes > 0 || o.MaxMessageBytes > 0 {
+		hw.wrap = func(nc net.Conn) net.Conn {
+			return &frameLimiter{Conn: nc, maxFrame: int64(o.MaxFrameBytes), maxMessage: int64(o.MaxMessageBytes)}
+		}
+	}
+	ws, err := s.upgrader.Upgrade(hw, r, nil)
+	if err != nil {
+		// The upgrader answered the client.
+		c.mu.Lock()
+		c.state = stateClosed
+		dropped := c.queue
+		c.queue, c.queued = nil, 0
+		c.markCloseSent()
+		c.mu.Unlock()
+		failFrames(dropped)
+		g.reg.Unregister(c.meta.id)
+		e.status, e.errMessage = http.StatusBadRequest, err.Error()
+		s.logEvent(e, start)
+		if ran {
+			// The backend saw a $connect: let it see the $disconnect too.
+			s.disconnect(c, websocket.CloseAbnormalClosure, "")
+		}
+		g.wg.Done()
+		return
+	}
+	if t := g.opts.MaxConnDuration; t > 0 {
+		c.maxAt = start.Add(t)
+	}
+	c.mu.Lock()
+	c.ws, c.tcp = ws, hw.conn
+	c.ready = true
+	c.startWriter()
+	c.mu.Unlock()
+	e.status = http.StatusOK
+	s.logEvent(e, start)
+	g.alog.write(e)
+	if !g.track(c) {
+		c.startClose(websocket.CloseGoingAway, reasonGoingAway, false)
+	}
+	c.serve() // the handler goroutine becomes the reader; Shutdown does not wait for hijacked handlers
+}
+
+// hijacker lets the upgrader hijack the connection through wrap (the frame
+// limiter), and keeps what it returned.
+type hijacker struct {
+	http.ResponseWriter
+	wrap func(net.Conn) net.Conn
+	conn net.Conn
+}
+
+func (h *hijacker) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	hj, ok := h.ResponseWriter.(http.Hijacker)
+	if !ok {
+		return nil, nil, errors.New("response does not support hijacking")
+	}
+	nc, brw, err := hj.Hijack()
+	if err != nil {
+		return nil, nil, err
+	}
+	if h.wrap != nil && brw.Reader.Buffered() == 0 {
+		// The upgrader reads through brw.Reader after resetting it onto the
+		// returned conn; with bytes buffered it refuses the handshake anyway.
+		nc = h.wrap(nc)
+	}
+	h.conn = nc
+	return nc, brw, nil
+}
+
+// errorFrame is the frame API Gateway sends for Forbidden, Internal server
+// error and throttling (SPEC R-5.5, R-5.6, R-10.3), spacing included.
+func errorFrame(message, connID, requestID string) []byte {
+	return []byte(`{"message": "` + message + `", "connectionId":"` + connID + `", "requestId":"` + requestID + `"}`)
+}
+
+// handleMessage routes one message and runs its integration (SPEC R-5.4).
+// It runs on the connection's reader goroutine, so a connection's messages
+// are handled in order and a slow backend delays only its own connection.
+func (s *apiServer) handleMessage(c *conn, typ int, data []byte, start time.Time) {
+	g := s.g
+	st := g.snap.Load().stage(s.apiLogicalID, c.stageID)
+	if st == nil {
+		c.startClose(websocket.CloseGoingAway, reasonGoingAway, false)
+		return
+	}
+	e := &event{typ: eventMessage, conn: &c.meta, stage: st, requestID: newID(), messageID: newID(), time: start,
+		body: data, binary: typ == websocket.BinaryMessage}
+	key := ""
+	if !e.binary {
+		e.doc, e.isJSON = parseBody(data)
+		if e.isJSON {
+			key = selectRouteKey(st.api.Selection, e.doc)
+		}
+	}
+	defer func() {
+		s.logEvent(e, start)
+		g.alog.write(e)
+	}()
+	rs := pickRoute(st.routes, key, e.isJSON)
+	if rs == nil {
+		e.routeKey, e.status, e.errMessage = key, http.StatusForbidden, "Forbidden"
+		_ = c.enqueue(outFrame{typ: websocket.TextMessage, data: errorFrame("Forbidden", c.meta.id, e.requestID)})
+		return
+	}
+	e.routeKey = rs.route.Key
+	if g.opts.Throttling && rs.bucket != nil && !rs.bucket.take(g.now()) {
+		e.status, e.errMessage = http.StatusTooManyRequests, "Too Many Requests"
+		_ = c.enqueue(outFrame{typ: websocket.TextMessage, data: errorFrame("Too Many Requests", c.meta.id, e.requestID)})
+		return
+	}
+	internalError := func(msg string) {
+		e.status, e.errMessage, e.integErr = http.StatusInternalServerError, "Internal server error", msg
+		_ = c.enqueue(outFrame{typ: websocket.TextMessage, data: errorFrame("Internal server error", c.meta.id, e.requestID)})
+	}
+	if rs.integ == nil {
+		internalError("route " + rs.route.Key + " has no integration")
+		return
+	}
+	e.integration = rs.integ.plan().LogicalID
+	t0 := g.now()
+	res, err := rs.integ.call(g.ctx, e, rs.route.TwoWay)
+	e.integLatency = g.now().Sub(t0)
+	if err != nil {
+		internalError(err.Error())
+		return
+	}
+	e.status, e.integStatus = http.StatusOK, res.status
+	if rs.route.TwoWay && len(res.body) > 0 {
+		ft := websocket.TextMessage
+		if !utf8.Valid(res.body) {
+			ft = websocket.BinaryMessage
+		}
+		_ = c.enqueue(outFrame{typ: ft, data: res.body})
+	}
+}
+
+// disconnect runs the $disconnect route of a closed connection (SPEC R-5.7).
+// Its result reaches no one.
+func (s *apiServer) disconnect(c *conn, code int, reason string) {
+	g := s.g
+	st := g.snap.Load().stage(s.apiLogicalID, c.stageID)
+	if st == nil {
+		return
+	}
+	start := g.now()
+	e := &event{typ: eventDisconnect, conn: &c.meta, stage: st, routeKey: "$disconnect", requestID: newID(), time: start,
+		disconnectCode: code, disconnectReason: reason, status: http.StatusOK}
+	if rs := st.routes["$disconnect"]; rs != nil && rs.integ != nil {
+		e.integration = rs.integ.plan().LogicalID
+		res, err := rs.integ.call(g.discCtx, e, false)
+		e.integLatency = g.now().Sub(start)
+		if err != nil {
+			e.integErr = err.Error()
+		} else {
+			e.integStatus = res.status
+		}
+	}
+	s.logEvent(e, start)
+	g.alog.write(e)
+}
+
+// logEvent writes the one log line of an event.
+func (s *apiServer) logEvent(e *event, start time.Time) {
+	attrs := []slog.Attr{
+		slog.String("connection", e.conn.id),
+		slog.String("route", e.routeKey),
+	}
+	if e.integration != "" {
+		attrs = append(attrs, slog.String("integration", e.integration))
+	}
+	status := e.status
+	if e.integStatus != 0 {
+		status = e.integStatus
+	}
+	attrs = append(attrs, slog.Int("status", status), slog.Duration("latency", s.g.now().Sub(start)))
+	if e.typ == eventDisconnect {
+		attrs = append(attrs, slog.Int("code", e.disconnectCode))
+	}
+	level := slog.LevelInfo
+	if e.integErr != "" {
+		attrs = append(attrs, slog.String("error", e.integErr))
+		level = slog.LevelWarn
+	} else if e.errMessage != "" {
+		attrs = append(attrs, slog.String("error", e.errMessage))
+	}
+	attrs = append(attrs, slog.String("requestId", e.requestID))
+	s.g.log.LogAttrs(context.Background(), level, strings.ToLower(string(e.typ)), attrs...)
+}

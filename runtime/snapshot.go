@@ -1,0 +1,84 @@
+package runtime
+
+import (
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/wsgw/wsgw/compile"
+)
+
+// snapshot is a plan with everything the gateway provisions from it: stage
+// and route indexes, prepared integrations, access log formats, throttling
+// buckets. It is built once per plan and never changed, so a message reads a
+// consistent view with one atomic load.
+type snapshot struct {
+	plan *compile.Plan
+	// apis is keyed by Api logical ID.
+	apis map[string]*apiState
+}
+
+type apiState struct {
+	api *compile.Api
+	// stages is keyed by the stage's path segment ("dev", "" for $default).
+	stages map[string]*stageState
+}
+
+type stageState struct {
+	api    *compile.Api
+	stage  *compile.Stage
+	access accessFormat
+	routes map[string]*routeState
+}
+
+type routeState struct {
+	route  *compile.Route
+	integ  integration // nil: route without integration
+	bucket *bucket     // nil: not throttled
+}
+
+// stageSegment is the path segment a stage is served at ("" for "/").
+func stageSegment(s *compile.Stage) string {
+	if s.Path != "" {
+		return strings.Trim(s.Path, "/")
+	}
+	if s.Name == "$default" {
+		return ""
+	}
+	return s.Name
+}
+
+// provision builds the snapshot of p.
+func provision(p *compile.Plan, client *http.Client, opts *Options, now time.Time) *snapshot {
+	s := &snapshot{plan: p, apis: map[string]*apiState{}}
+	for _, api := range p.Apis {
+		as := &apiState{api: api, stages: map[string]*stageState{}}
+		s.apis[api.LogicalID] = as
+		for _, st := range api.Stages {
+			ss := &stageState{api: api, stage: st, access: parseAccessFormat(st.AccessLogFormat), routes: map[string]*routeState{}}
+			as.stages[stageSegment(st)] = ss
+			for key, r := range st.Routes {
+				rs := &routeState{route: r}
+				if r.Integration != nil {
+					rs.integ = prepare(r.Integration, client, opts)
+				}
+				if t := r.Throttle; t != nil {
+					rs.bucket = newBucket(t, now)
+				} else if t := st.Throttle; t != nil {
+					rs.bucket = newBucket(t, now)
+				}
+				ss.routes[key] = rs
+			}
+		}
+	}
+	return s
+}
+
+// stage returns the stage a connection belongs to, or nil when the plan no
+// longer has it.
+func (s *snapshot) stage(apiLogicalID, segment string) *stageState {
+	if as := s.apis[apiLogicalID]; as != nil {
+		return as.stages[segment]
+	}
+	return nil
+}

@@ -1,0 +1,130 @@
+package runtime
+
+import (
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/wsgw/wsgw/compile"
+)
+
+// Endpoint is where one stage is served.
+type Endpoint struct {
+	Api   string // logical ID
+	Stage string
+	// WebSocketURL is ws://ADDR/<stage>; ConnectionsURL http://ADDR/<stage>/@connections.
+	WebSocketURL   string
+	ConnectionsURL string
+}
+
+// Endpoints lists every stage served, in plan order (after Start).
+func (g *Gateway) Endpoints() []Endpoint {
+	g.mu.Lock()
+	servers := g.servers
+	g.mu.Unlock()
+	snap := g.snap.Load()
+	var out []Endpoint
+	for _, s := range servers {
+		as := snap.apis[s.apiLogicalID]
+		if as == nil {
+			continue
+		}
+		for _, st := range as.api.Stages {
+			seg := stageSegment(st)
+			if as.stages[seg] == nil {
+				continue
+			}
+			base := s.addr + "/" + seg
+			conns := s.addr + "/" + seg + "/@connections"
+			if seg == "" {
+				conns = s.addr + "/@connections"
+			}
+			out = append(out, Endpoint{Api: as.api.LogicalID, Stage: st.Name, WebSocketURL: "ws://" + base, ConnectionsURL: "http://" + conns})
+		}
+	}
+	return out
+}
+
+// WriteSummary prints, for every stage served, its WebSocket URL and
+// @connections URL, then one line per route: key, integration type, target,
+// and why the gateway cannot run it when it cannot (SPEC ).
+func (g *Gateway) WriteSummary(w io.Writer) {
+	snap := g.snap.Load()
+	for _, ep := range g.Endpoints() {
+		as := snap.apis[ep.Api]
+		var st *stageState
+		for _, ss := range as.stages {
+			if ss.stage.Name == ep.Stage {
+				st = ss
+			}
+		}
+		fmt.Fprintf(w, "%s stage %s\n", ep.Api, ep.Stage)
+		fmt.Fprintf(w, "  WebSocket     %s\n", ep.WebSocketURL)
+		fmt.Fprintf(w, "  @connections  %s\n", ep.ConnectionsURL)
+		var table strings.Builder
+		tw := tabwriter.NewWriter(&table, 0, 0, 2, ' ', 0)
+		for _, key := range routeKeys(st.routes) {
+			fmt.Fprintf(tw, "  %s\t%s\n", key, describeRoute(st.routes[key]))
+		}
+		tw.Flush()
+		for line := range strings.Lines(table.String()) {
+			fmt.Fprintln(w, strings.TrimRight(line, " \n"))
+		}
+	}
+}
+
+// routeKeys orders $connect, $disconnect, $default first, then the custom keys.
+func routeKeys(routes map[string]*routeState) []string {
+	rank := func(k string) int {
+		switch k {
+		case "$connect":
+			return 0
+		case "$disconnect":
+			return 1
+		case "$default":
+			return 2
+		}
+		return 3
+	}
+	keys := make([]string, 0, len(routes))
+	for k := range routes {
+		keys = append(keys, k)
+	}
+	slices.SortFunc(keys, func(a, b string) int {
+		if d := rank(a) - rank(b); d != 0 {
+			return d
+		}
+		return strings.Compare(a, b)
+	})
+	return keys
+}
+
+// describeRoute is a route's line: integration, type, target, notes.
+func describeRoute(rs *routeState) string {
+	in := rs.route.Integration
+	if in == nil {
+		return "-\t-\t-\tno integration: messages answer Internal server error"
+	}
+	var notes []string
+	if rs.route.TwoWay {
+		notes = append(notes, "two-way")
+	}
+	if nr, ok := rs.integ.(*notRunnable); ok {
+		notes = append(notes, "not runnable: "+nr.reason)
+	}
+	return in.LogicalID + "\t" + in.Type + "\t" + target(in) + "\t" + strings.Join(notes, "; ")
+}
+
+func target(in *compile.Integration) string {
+	switch {
+	case in.Function != "" && !in.Overridden:
+		return "function " + in.Function
+	case in.URL == "":
+		return "-"
+	case in.Method != "":
+		return in.Method + " " + in.URL
+	}
+	return in.URL
+}

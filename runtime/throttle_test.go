@@ -1,0 +1,35 @@
+package runtime
+
+import (
+	"testing"
+	"time"
+
+	"github.com/wsgw/wsgw/compile"
+)
+
+// SPEC: the token bucket's burst and refill.
+func TestBucket(t *testing.T) {
+	t0 := time.Unix(1000, 0)
+	tests := []struct {
+		name  string
+		th    compile.Throttle
+		at    []time.Duration // offsets of the takes
+		taken []bool
+	}{
+		{"burst then empty", compile.Throttle{Rate: 1, Burst: 3}, []time.Duration{0, 0, 0, 0}, []bool{true, true, true, false}},
+		{"refills at rate", compile.Throttle{Rate: 2, Burst: 1}, []time.Duration{0, 0, 250 * time.Millisecond, 500 * time.Millisecond}, []bool{true, false, false, true}},
+		{"never above burst", compile.Throttle{Rate: 100, Burst: 2}, []time.Duration{time.Hour, time.Hour, time.Hour}, []bool{true, true, false}},
+		{"zero blocks everything", compile.Throttle{}, []time.Duration{0, time.Hour}, []bool{false, false}},
+		{"rate without burst passes traffic", compile.Throttle{Rate: 5}, []time.Duration{0, 0, 0, 0, 0, 0}, []bool{true, true, true, true, true, false}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			b := newBucket(&tc.th, t0)
+			for i, d := range tc.at {
+				if got := b.take(t0.Add(d)); got != tc.taken[i] {
+					t.Fatalf("take %d at +%s = %v, want %v", i, d, got, tc.taken[i])
+				}
+			}
+		})
+	}
+}
