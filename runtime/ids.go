@@ -1,31 +1,54 @@
 package runtime
 
-import "crypto/rand"
+import (
+	"crypto/rand"
+	"encoding/binary"
+	"sync/atomic"
+)
 
 const idAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
 
-// newID returns 15 random letters and digits followed by "=", the shape of
-// API Gateway connection, request and message ids (SPEC ): about 89
-// bits from crypto/rand, without modulo bias (bytes ≥ 248 are redrawn).
-func newID() string {
-	var out [16]byte
-	var buf [24]byte
-	n := 0
-	for n < 15 {
-		if _, err := rand.Read(buf[:]); err != nil {
+var (
+	idCounter atomic.Uint64
+	idKeys    = func() (k [2]uint64) {
+		var b [16]byte
+		if _, err := rand.Read(b[:]); err != nil {
 			panic("wsgw: crypto/rand failed: " + err.Error())
 		}
-		for _, c := range buf {
-			if c >= 248 { // 248 = 4*62
-				continue
-			}
-			out[n] = idAlphabet[c%62]
-			n++
-			if n == 15 {
-				break
-			}
-		}
-	}
+		return [2]uint64{binary.LittleEndian.Uint64(b[:8]), binary.LittleEndian.Uint64(b[8:])}
+	}()
+)
+
+// newID returns 15 letters and digits followed by "=", the shape of API
+// Gateway connection, request and message ids (SPEC ). The first 11
+// characters encode a process-wide counter through a keyed bijection of
+// 64-bit integers, so no two ids of one process are equal; the last 4 mix the
+// counter with a second key. Ids look random and cost no system call.
+func newID() string {
+	n := idCounter.Add(1)
+	var out [16]byte
+	encode62(out[:11], mix(n^idKeys[0]))
+	encode62(out[11:15], mix(n+idKeys[1]))
 	out[15] = '='
 	return string(out[:])
+}
+
+// mix is a bijection on uint64 (xor-shifts and multiplications by odd
+// constants, from splitmix64), so distinct inputs give distinct outputs.
+func mix(x uint64) uint64 {
+	x ^= x >> 30
+	x *= 0xbf58476d1ce4e5b9
+	x ^= x >> 27
+	x *= 0x94d049bb133111eb
+	x ^= x >> 31
+	return x
+}
+
+// encode62 writes x in base 62 into dst, least significant digit last; 11
+// digits hold any uint64 (62^11 > 2^64).
+func encode62(dst []byte, x uint64) {
+	for i := len(dst) - 1; i >= 0; i-- {
+		dst[i] = idAlphabet[x%62]
+		x /= 62
+	}
 }
