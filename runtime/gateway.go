@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -64,7 +63,7 @@ func New(p *compile.Plan, opts Options) (*Gateway, error) {
 		conns:  map[*conn]struct{}{},
 	}
 	if g.log == nil {
-		g.log = slog.New(slog.NewTextHandler(io.Discard, nil))
+		g.log = slog.New(slog.DiscardHandler)
 	}
 	g.ctx, g.cancel = context.WithCancel(context.Background())
 	g.discCtx, g.discCancel = context.WithCancel(context.Background())

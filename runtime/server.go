@@ -369,6 +369,13 @@ func (s *apiServer) disconnect(c *conn, code int, reason string) {
 
 // logEvent writes the one log line of an event.
 func (s *apiServer) logEvent(e *event, start time.Time) {
+	level := slog.LevelInfo
+	if e.integErr != "" {
+		level = slog.LevelWarn
+	}
+	if !s.g.log.Enabled(context.Background(), level) {
+		return
+	}
 	attrs := []slog.Attr{
 		slog.String("connection", e.conn.id),
 		slog.String("route", e.routeKey),
@@ -384,10 +391,8 @@ func (s *apiServer) logEvent(e *event, start time.Time) {
 	if e.typ == eventDisconnect {
 		attrs = append(attrs, slog.Int("code", e.disconnectCode))
 	}
-	level := slog.LevelInfo
 	if e.integErr != "" {
 		attrs = append(attrs, slog.String("error", e.integErr))
-		level = slog.LevelWarn
 	} else if e.errMessage != "" {
 		attrs = append(attrs, slog.String("error", e.errMessage))
 	}
