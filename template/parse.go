@@ -73,6 +73,13 @@ func parseYAML(file string, src []byte) (*Node, Diagnostics) {
 	}
 	c := yamlConv{file: file, lines: bytes.Split(src, []byte("\n"))}
 	n := c.node(doc.Content[0], 0)
+	if c.aliases > 1 {
+		more := "aliases"
+		if c.aliases == 2 {
+			more = "alias"
+		}
+		c.diags[c.aliasDiag].Message += fmt.Sprintf(" (and %d more %s)", c.aliases-1, more)
+	}
 	return n, c.diags
 }
 
@@ -102,6 +109,8 @@ type yamlConv struct {
 	file  string
 	lines [][]byte
 	diags Diagnostics
+	// aliases counts YAML aliases; only the first gets a diagnostic, at aliasDiag.
+	aliases, aliasDiag int
 }
 
 // afterTag returns the range of the scalar that follows a short tag (the
@@ -149,7 +158,12 @@ func (c *yamlConv) node(y *yaml.Node, depth int) *Node {
 		return scalar(Null, "", r)
 	}
 	if y.Kind == yaml.AliasNode {
-		c.diags = append(c.diags, RuleSyntax.Diag(r, "YAML alias *%s is not supported by CloudFormation; write the value out", y.Value))
+		// One diagnostic for the first alias is enough: an alias bomb has thousands.
+		if c.aliases == 0 {
+			c.diags = append(c.diags, RuleSyntax.Diag(r, "YAML alias *%s is not supported by CloudFormation; write the value out", y.Value))
+			c.aliasDiag = len(c.diags) - 1
+		}
+		c.aliases++
 		return scalar(Null, "", r)
 	}
 	tag := y.Tag

@@ -77,7 +77,7 @@ Resources:
       Value: `
 	tests := []struct {
 		name, expr, want string
-		links      []string
+		links            []string
 	}{
 		{"ref parameter", "!Ref Env", "dev", nil},
 		{"ref api", "!Ref Api", physicalID("Api", 10), []string{"Api"}},
