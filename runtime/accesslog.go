@@ -3,7 +3,6 @@ package runtime
 import (
 	"io"
 	"strings"
-	"sync"
 )
 
 // accessFormat is a stage's AccessLogSettings.Format split once into text
@@ -72,10 +71,10 @@ func (f accessFormat) render(sb *strings.Builder, e *event) {
 	sb.WriteByte('\n')
 }
 
-// accessLog serializes lines to one writer.
+// accessLog renders the stages' access log lines and hands them to the
+// gateway's asynchronous log writer (nil: no access log).
 type accessLog struct {
-	mu sync.Mutex
-	w  io.Writer
+	w *logWriter
 }
 
 func (a *accessLog) write(e *event) {
@@ -84,7 +83,5 @@ func (a *accessLog) write(e *event) {
 	}
 	var sb strings.Builder
 	e.stage.access.render(&sb, e)
-	a.mu.Lock()
 	_, _ = io.WriteString(a.w, sb.String())
-	a.mu.Unlock()
 }

@@ -1,9 +1,16 @@
 package runtime
 
 import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net"
+	goruntime "runtime"
 	"strconv"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/gorilla/websocket"
 
@@ -85,4 +92,119 @@ func BenchmarkSelect(b *testing.B) {
 			b.Fatal("bad selection")
 		}
 	}
+}
+
+// BenchmarkIdleConnMemory reports what an idle connection holds in the
+// gateway: idleConns raw clients complete the handshake and stay silent, and
+// the growth of HeapInuse and StackInuse after a GC is divided by their
+// number. The same measure for bare TCP connection pairs (a listener that
+// only accepts) is reported beside it, so heap-B/conn minus tcp-heap-B/conn
+// is the gateway's own share. Run it with -benchtime=1x; each iteration
+// measures anew.
+func BenchmarkIdleConnMemory(b *testing.B) {
+	const idleConns = 2000
+	for b.Loop() {
+		tcpHeap, tcpStack := measureIdle(b, idleConns, func() (string, func()) {
+			ln, err := net.Listen("tcp", "127.0.0.1:0")
+			if err != nil {
+				b.Fatal(err)
+			}
+			var held []net.Conn
+			done := make(chan struct{})
+			go func() {
+				defer close(done)
+				for {
+					c, err := ln.Accept()
+					if err != nil {
+						return
+					}
+					held = append(held, c)
+				}
+			}()
+			return ln.Addr().String(), func() {
+				ln.Close()
+				<-done
+				for _, c := range held {
+					c.Close()
+				}
+			}
+		}, false)
+		heap, stack := measureIdle(b, idleConns, func() (string, func()) {
+			o := testOptions()
+			g, err := New(testPlan(actionSel), o)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if err := g.Start(); err != nil {
+				b.Fatal(err)
+			}
+			return g.Addrs()[0], func() { _ = g.Shutdown(context.Background()) }
+		}, true)
+		b.ReportMetric(heap, "heap-B/conn")
+		b.ReportMetric(stack, "stack-B/conn")
+		b.ReportMetric(tcpHeap, "tcp-heap-B/conn")
+		b.ReportMetric(tcpStack, "tcp-stack-B/conn")
+	}
+}
+
+// measureIdle starts a server, opens n connections to it (WebSocket
+// handshakes when handshake is set) and returns the heap and stack in use
+// per connection once they are established and idle.
+func measureIdle(b *testing.B, n int, start func() (addr string, stop func()), handshake bool) (heap, stack float64) {
+	addr, stop := start()
+	defer stop()
+	before := memInUse()
+	conns := make([]net.Conn, 0, n)
+	defer func() {
+		for _, c := range conns {
+			c.Close()
+		}
+	}()
+	for range n {
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			b.Fatal(err)
+		}
+		conns = append(conns, c)
+		if handshake {
+			if err := rawHandshake(c, addr, "/dev"); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	time.Sleep(200 * time.Millisecond) // let the accept loops settle
+	after := memInUse()
+	return float64(after.heap-before.heap) / float64(n), float64(after.stack-before.stack) / float64(n)
+}
+
+type memUse struct{ heap, stack int64 }
+
+func memInUse() memUse {
+	goruntime.GC()
+	goruntime.GC()
+	var ms goruntime.MemStats
+	goruntime.ReadMemStats(&ms)
+	return memUse{heap: int64(ms.HeapInuse), stack: int64(ms.StackInuse)}
+}
+
+// rawHandshake opens a WebSocket on c by hand, so the client side holds
+// nothing but the socket.
+func rawHandshake(c net.Conn, host, path string) error {
+	_, err := io.WriteString(c, "GET "+path+" HTTP/1.1\r\nHost: "+host+"\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"+
+		"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n")
+	if err != nil {
+		return err
+	}
+	var resp []byte
+	var one [1]byte
+	for !bytes.HasSuffix(resp, []byte("\r\n\r\n")) {
+		if _, err := c.Read(one[:]); err != nil {
+			return err
+		}
+		resp = append(resp, one[0])
+	}
+	if !bytes.HasPrefix(resp, []byte("HTTP/1.1 101 ")) {
+		return fmt.Errorf("handshake: %q", resp)
+	}
+	return nil
 }

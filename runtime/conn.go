@@ -41,9 +41,19 @@ type outFrame struct {
 	done   chan error // nil when nobody waits
 }
 
-// conn is one client connection. Its reader goroutine (serve) handles
-// messages one at a time; a writer goroutine (drain) runs while frames are
-// queued. Everything under mu is the send queue and the close state.
+// inMsg is a message read from the client and not yet handled.
+type inMsg struct {
+	typ  int // websocket.TextMessage or BinaryMessage
+	data []byte
+	at   time.Time // when it arrived
+}
+
+// conn is one client connection. Its reader goroutine (serve) only reads
+// frames, so that pings, pongs and close frames are answered at once, and
+// hands messages to the inbox; a handler goroutine (handle) runs while
+// messages are pending and handles them one at a time, in order; a writer
+// goroutine (drain) runs while frames are queued. Everything under mu is the
+// inbox, the send queue and the close state.
 type conn struct {
 	g   *Gateway
 	srv *apiServer
@@ -53,6 +63,10 @@ type conn struct {
 	ws      *websocket.Conn
 	tcp     net.Conn // the hijacked connection, under the frameLimiter
 	maxAt   time.Time
+
+	// stage is the connection's stage as compiled by the latest plan that
+	// had it: $disconnect runs from it once a plan has dropped the stage.
+	stage atomic.Pointer[stageState]
 
 	lastActive atomic.Int64 // unix nanoseconds
 
@@ -67,6 +81,12 @@ type conn struct {
 	closeSent     chan struct{} // closed once the close frame is written (or failed)
 	sentClosed    bool          // closeSent is closed
 	closeDeadline time.Time     // the read deadline while closing
+
+	inbox      []inMsg            // messages waiting for the handler, oldest first
+	inboxBytes int                // bytes in inbox
+	handling   bool               // the handler goroutine runs
+	space      chan struct{}      // closed when the inbox has room again (nil: nobody waits)
+	handled    chan struct{}      // closed when the handler ends (nil: nobody waits)
 }
 
 var _ Peer = (*conn)(nil)
@@ -94,10 +114,19 @@ func (c *conn) Info() (ConnInfo, error) {
 }
 
 func (c *conn) stageName() string {
-	if st := c.g.snap.Load().stage(c.srv.apiLogicalID, c.stageID); st != nil {
+	if st := c.currentStage(); st != nil {
 		return st.stage.Name
 	}
 	return ""
+}
+
+// currentStage is the connection's stage in the current plan, else as the
+// last plan that had it compiled it (nil only before the handshake).
+func (c *conn) currentStage() *stageState {
+	if st := c.g.snap.Load().stage(c.srv.apiLogicalID, c.stageID); st != nil {
+		return st
+	}
+	return c.stage.Load()
 }
 
 // Send queues data (a text frame when it is UTF-8, else binary) and waits
@@ -123,7 +152,8 @@ func (c *conn) Send(ctx context.Context, data []byte) error {
 }
 
 // Close sends a close frame behind the frames already accepted and waits
-// until it is written; $disconnect runs afterwards, on the reader goroutine.
+// until it is written; $disconnect runs afterwards, on the reader goroutine,
+// once the connection is closed.
 func (c *conn) Close(ctx context.Context, code int, reason string) error {
 	sent, ok := c.startClose(code, reason, false)
 	if !ok {
@@ -244,6 +274,7 @@ func (c *conn) startClose(code int, reason string, discard bool) (<-chan struct{
 	}
 	c.queue = append(c.queue, outFrame{typ: websocket.CloseMessage, code: code, reason: reason})
 	c.startWriter()
+	c.dropInbox()
 	sent := c.closeSent
 	c.mu.Unlock()
 	failFrames(dropped)
@@ -260,6 +291,7 @@ func (c *conn) peerClosed(code int, reason string) {
 	}
 	c.state = stateClosing
 	c.closeCode, c.closeReason = code, reason
+	c.dropInbox()
 	c.mu.Unlock()
 	c.g.reg.Unregister(c.meta.id)
 }
@@ -305,8 +337,10 @@ func (c *conn) armRead() {
 	_ = c.tcp.SetReadDeadline(d)
 }
 
-// serve is the reader: it handles the connection's messages in order until
-// the connection ends, then closes it and runs $disconnect (once).
+// serve is the reader: it reads frames until the connection ends, hands
+// messages to the inbox, then closes the connection and runs $disconnect
+// (once). gorilla answers pings and close frames while reading, so they
+// never wait for a backend call.
 func (c *conn) serve() {
 	defer c.finish()
 	pong := func(string) error { c.armRead(); return nil }
@@ -329,15 +363,121 @@ func (c *conn) serve() {
 			c.readFailed(err)
 			return
 		}
-		c.mu.Lock()
-		open := c.state == stateOpen
-		c.mu.Unlock()
-		if !open {
-			continue // closing: discard until the client's close frame
-		}
 		now := c.g.now()
 		c.touch(now)
-		c.srv.handleMessage(c, typ, data, now)
+		c.deliver(inMsg{typ: typ, data: data, at: now})
+	}
+}
+
+// deliver adds a message to the inbox and starts the handler if it does not
+// run. While the inbox is full (Options.MessageQueue messages or
+// Options.MessageQueueBytes bytes) it waits, so the reader stops reading and
+// TCP pushes back on the client. A message arriving while the connection
+// closes is dropped.
+func (c *conn) deliver(m inMsg) {
+	c.mu.Lock()
+	for c.state == stateOpen && c.inboxFull(len(m.data)) {
+		if c.space == nil {
+			c.space = make(chan struct{})
+		}
+		space := c.space
+		c.mu.Unlock()
+		<-space
+		c.mu.Lock()
+	}
+	if c.state != stateOpen {
+		c.mu.Unlock()
+		return // closing: discard until the client's close frame
+	}
+	c.inbox = append(c.inbox, m)
+	c.inboxBytes += len(m.data)
+	if !c.handling {
+		c.handling = true
+		c.g.wg.Add(1) // the connection holds the group above zero; Shutdown waits for the handler too
+		go func() {
+			defer c.g.wg.Done()
+			c.handle()
+		}()
+	}
+	c.mu.Unlock()
+}
+
+// inboxFull reports whether a message of n bytes must wait. An empty inbox
+// takes any message. c.mu is held.
+func (c *conn) inboxFull(n int) bool {
+	o := &c.g.opts
+	return len(c.inbox) > 0 && (o.MessageQueue > 0 && len(c.inbox) >= o.MessageQueue ||
+		o.MessageQueueBytes > 0 && c.inboxBytes+n > o.MessageQueueBytes)
+}
+
+// wakeReader releases a reader waiting for room in the inbox. c.mu is held.
+func (c *conn) wakeReader() {
+	if c.space != nil {
+		close(c.space)
+		c.space = nil
+	}
+}
+
+// dropInbox drops the messages not yet handled: the connection is closing.
+// c.mu is held.
+func (c *conn) dropInbox() {
+	clear(c.inbox)
+	c.inbox, c.inboxBytes = nil, 0
+	c.wakeReader()
+}
+
+// handle is the handler goroutine: it handles the inbox's messages one at a
+// time, in order (SPEC ), and ends when the inbox is empty or the
+// connection is no longer open. A call in flight when the connection closes
+// runs to its end (or its timeout), as on AWS, where the integration request
+// does not depend on the client's connection; its answer reaches no one.
+func (c *conn) handle() {
+	ctx := c.g.ctx
+	for {
+		c.mu.Lock()
+		if len(c.inbox) == 0 || c.state != stateOpen {
+			c.handling = false
+			c.dropInbox()
+			if c.handled != nil {
+				close(c.handled)
+				c.handled = nil
+			}
+			c.mu.Unlock()
+			return
+		}
+		m := c.inbox[0]
+		c.inbox[0] = inMsg{}
+		c.inbox = c.inbox[1:]
+		c.inboxBytes -= len(m.data)
+		if len(c.inbox) == 0 {
+			c.inbox = nil
+		}
+		c.wakeReader()
+		c.mu.Unlock()
+
+		c.srv.handleMessage(ctx, c, m.typ, m.data, m.at)
+	}
+}
+
+// handlerDone returns a channel closed when the handler goroutine ends, or
+// nil when it does not run. c.mu is held.
+func (c *conn) handlerDone() chan struct{} {
+	if !c.handling {
+		return nil
+	}
+	if c.handled == nil {
+		c.handled = make(chan struct{})
+	}
+	return c.handled
+}
+
+// waitHandled waits until the handler has handled every message read so far.
+func (c *conn) waitHandled() {
+	c.mu.Lock()
+	done := c.handlerDone()
+	c.mu.Unlock()
+	if done != nil {
+		<-done
 	}
 }
 
@@ -351,8 +491,12 @@ func (c *conn) readFailed(err error) {
 		c.peerClosed(ce.Code, ce.Text)
 		return
 	case errors.Is(err, errFrameTooLarge):
+		// The messages before the frame are still handled (the stream stopped
+		// there, so nothing else can arrive meanwhile), then the close.
+		c.waitHandled()
 		c.closeAndLinger(websocket.CloseMessageTooBig, reasonFrameTooBig)
 	case errors.Is(err, errMessageTooLarge):
+		c.waitHandled()
 		c.closeAndLinger(websocket.CloseMessageTooBig, reasonMsgTooBig)
 	case errors.As(err, &ne) && ne.Timeout():
 		// Idle, open too long, or the close grace ran out (then nothing changes).
@@ -389,7 +533,10 @@ func (c *conn) closeAndLinger(code int, reason string) {
 	_, _ = io.Copy(io.Discard, raw)
 }
 
-// finish closes the TCP connection and runs $disconnect (SPEC ).
+// finish closes the TCP connection and runs $disconnect (SPEC ): the
+// messages not yet handled are dropped and $disconnect runs at once, without
+// waiting for a call in flight, which goes on to its end (our choice: on AWS
+// the $disconnect and message integration requests are independent).
 func (c *conn) finish() {
 	c.mu.Lock()
 	if c.state == stateOpen {
@@ -401,6 +548,7 @@ func (c *conn) finish() {
 	code, reason := c.closeCode, c.closeReason
 	c.state = stateClosed
 	c.markCloseSent()
+	c.dropInbox()
 	c.mu.Unlock()
 	failFrames(dropped)
 	c.g.reg.Unregister(c.meta.id)

@@ -17,10 +17,17 @@
 //
 // # Connections
 //
-// Per connection there is one reader goroutine, which handles messages in the
-// order they arrive (SPEC ), and at most one writer goroutine, running
-// only while frames are queued, so route responses and @connections posts
-// leave in the order they were accepted. The send queue is bounded
+// Per connection there is one reader goroutine, which only reads frames, so
+// that pings are answered and close frames seen at once, whatever the
+// backend is doing. It hands each message to a bounded FIFO, the inbox,
+// served by one handler goroutine that runs only while messages are pending
+// (an idle connection holds just the reader) and handles them one at a time,
+// in the order they arrived (SPEC ). When the inbox is full
+// (Options.MessageQueue messages or Options.MessageQueueBytes bytes) the
+// reader waits for room and stops reading: TCP then pushes back on the
+// client, and its pings wait too. At most one writer goroutine runs, only
+// while frames are queued, so route responses and @connections posts leave
+// in the order they were accepted. The send queue is bounded
 // (Options.SendQueue frames, Options.SendQueueBytes bytes): a client that
 // does not read makes it overflow, and the connection is then closed with
 // 1008 "Slow consumer" and its queued frames dropped, so a slow reader never
@@ -28,10 +35,19 @@
 // (Options.WriteTimeout); a write that misses it drops the connection.
 //
 // Closing: whoever closes, the connection leaves the registry at once (so
-// @connections answers 410), the close frame is queued behind the frames
-// already accepted, the reader waits Options.CloseGrace for the client's close
-// frame, then the TCP connection is closed and $disconnect runs once (SPEC
-// A lost TCP connection is reported to $disconnect as 1006.
+// @connections answers 410), the messages in the inbox that have not started
+// are dropped, the close frame is queued behind the frames already accepted,
+// the reader waits Options.CloseGrace for the client's close frame, then the
+// TCP connection is closed and $disconnect runs at once (SPEC ). An
+// integration call in flight goes on to its end or its timeout, as on AWS,
+// where the message's integration request and $disconnect's are independent;
+// its answer reaches no one. So a client that leaves during a 29 s call gets
+// its $disconnect at once, and a backend that deletes the connection while
+// answering sees its request complete normally (our choice). A lost TCP
+// connection is reported to $disconnect as 1006. $disconnect runs from the
+// connection's stage in the current plan or, when a Swap dropped the stage
+// (and closed the connection with 1001, SPEC ), from the stage as the
+// last plan that had it compiled it.
 //
 // # Limits
 //
@@ -51,6 +67,19 @@
 // Throttling gives every route its own token bucket with the route's
 // Throttle, else its stage's (RouteSettings and DefaultRouteSettings are
 // per-route limits on API Gateway); it applies to messages, not to $connect.
+// The template's values are taken literally: the burst is the bucket's size,
+// so a burst of 0 throttles every message whatever the rate.
+//
+// # Logs
+//
+// The event log (Options.LogOutput) and the access log (Options.AccessLog)
+// are written by a goroutine each, through a queue of Options.LogQueue
+// lines, so an output that does not keep up (a pipe nobody reads) never
+// holds up a connection: lines that find the queue full are dropped and
+// counted, and Shutdown writes out the queues (for at most 2 s) and reports
+// the drops in one warning line. A request for a stage the Api does not have
+// answers 403 with a JSON message naming the stages served, and logs it as a
+// warning.
 //
 // # Choices the SPEC leaves open
 //

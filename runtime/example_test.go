@@ -97,10 +97,16 @@ func TestVpcLinkExample(t *testing.T) {
 	check("two-way reply", recv(t, ws), `{"echo":`+msg+`}`)
 
 	// $default: a key that matches no route, and a message that is not JSON.
-	for _, body := range []string{`{"service":"chat","action":"nope"}`, "plain text"} {
+	for _, tc := range []struct{ body, contentType string }{
+		{`{"service":"chat","action":"nope"}`, "application/json"},
+		{"plain text", ""}, // not JSON: no application/json (SPEC R-7.1)
+	} {
+		body := tc.body
 		send(t, ws, body)
 		d := be.next(t)
 		check("$default path", d.Path, "/default")
+		check("$default method", d.Method, "POST")
+		check("$default Content-Type of "+body, d.Header.Get("Content-Type"), tc.contentType)
 		check("$default body", d.Body, body)
 		check("$default ConnectionId", d.Header.Get("ConnectionId"), id)
 		if rid := d.Header.Get("X-Request-Id"); rid == "" {

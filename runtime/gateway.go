@@ -21,8 +21,11 @@ type Gateway struct {
 	opts   Options
 	client *http.Client
 	log    *slog.Logger
+	elog   *logWriter // under log when it writes to Options.LogOutput
 	alog   *accessLog
 	reg    Registry
+	// logsClosed makes Shutdown flush and report the logs once.
+	logsClosed sync.Once
 
 	// snap is the current plan with what was provisioned from it (the
 	// "equivalent" of an atomic.Pointer[compile.Plan] that STYLE.md asks for:
@@ -49,7 +52,7 @@ type Gateway struct {
 // New returns a gateway for p. Start makes it listen.
 func New(p *compile.Plan, opts Options) (*Gateway, error) {
 	if p == nil || len(p.Apis) == 0 {
-		return nil, errors.New("the plan has no WebSocket Api to serve")
+		return nil, errors.New("nothing to serve: the template defines no AWS::ApiGatewayV2::Api with ProtocolType WEBSOCKET")
 	}
 	if opts.Addr == "" {
 		opts.Addr = DefaultOptions().Addr
@@ -58,9 +61,25 @@ func New(p *compile.Plan, opts Options) (*Gateway, error) {
 		opts:   opts,
 		client: newHTTPClient(&opts),
 		log:    opts.Logger,
-		alog:   &accessLog{w: opts.AccessLog},
+		alog:   &accessLog{},
 		reg:    newMemRegistry(),
 		conns:  map[*conn]struct{}{},
+	}
+	if opts.AccessLog != nil {
+		g.alog.w = newLogWriter(opts.AccessLog, opts.LogQueue)
+	}
+	if g.log == nil && opts.LogOutput != nil {
+		g.elog = newLogWriter(opts.LogOutput, opts.LogQueue)
+		var h slog.Handler
+		switch opts.LogFormat {
+		case "", "text":
+			h = slog.NewTextHandler(g.elog, nil)
+		case "json":
+			h = slog.NewJSONHandler(g.elog, nil)
+		default:
+			return nil, fmt.Errorf("unknown log format %q (want text or json)", opts.LogFormat)
+		}
+		g.log = slog.New(h)
 	}
 	if g.log == nil {
 		g.log = slog.New(slog.DiscardHandler)
@@ -150,7 +169,9 @@ func (g *Gateway) Swap(p *compile.Plan) *compile.Plan {
 	g.mu.Lock()
 	var gone []*conn
 	for c := range g.conns {
-		if s.stage(c.srv.apiLogicalID, c.stageID) == nil {
+		if st := s.stage(c.srv.apiLogicalID, c.stageID); st != nil {
+			c.stage.Store(st)
+		} else {
 			gone = append(gone, c)
 		}
 	}
@@ -194,6 +215,8 @@ func (g *Gateway) untrack(c *conn) {
 // and waits until each one's $disconnect returned, or until ctx ends: then
 // it cancels what still runs, drops the connections and returns ctx's error.
 // @connections requests still running when the connections are done are cut.
+// Last it writes out the queued log lines (for at most 2 s) and, when an
+// output was too slow to take them all, logs how many it dropped.
 func (g *Gateway) Shutdown(ctx context.Context) error {
 	g.mu.Lock()
 	g.closing = true
@@ -252,5 +275,34 @@ func (g *Gateway) Shutdown(ctx context.Context) error {
 	}
 	swg.Wait()
 	g.client.CloseIdleConnections()
+	g.closeLogs()
 	return err
+}
+
+// logFlushTimeout bounds how long Shutdown waits for the logs to be written.
+const logFlushTimeout = 2 * time.Second
+
+// closeLogs writes out the queued log lines (for at most logFlushTimeout)
+// and reports in one warning the lines an output too slow made the gateway
+// drop.
+func (g *Gateway) closeLogs() {
+	g.logsClosed.Do(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), logFlushTimeout)
+		defer cancel()
+		var accessDropped, eventDropped int64
+		if w := g.alog.w; w != nil {
+			_ = w.close(ctx)
+			accessDropped = w.dropped.Load()
+		}
+		if g.elog != nil {
+			_ = g.elog.flush(ctx)
+			eventDropped = g.elog.dropped.Load()
+		}
+		if accessDropped+eventDropped > 0 {
+			g.log.Warn("log lines dropped: the log output did not keep up", "access_log", accessDropped, "event_log", eventDropped)
+		}
+		if g.elog != nil {
+			_ = g.elog.close(ctx)
+		}
+	})
 }

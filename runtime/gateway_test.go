@@ -2,8 +2,14 @@ package runtime
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"io"
+	"log/slog"
+	"math"
+	"math/rand/v2"
 	"net/http"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -330,6 +336,9 @@ func TestInternalServerError(t *testing.T) {
 			m := errorFrameRE("Internal server error").FindStringSubmatch(got)
 			if m == nil || m[1] != connID {
 				t.Fatalf("got %q, want the Internal server error frame for %s", got, connID)
+			}
+			if want := `{"message": "Internal server error", "connectionId":"` + connID + `", "requestId":"` + m[2] + `"}`; got != want {
+				t.Fatalf("got %q, want %q", got, want)
 			}
 			send(t, ws, `{"action":"ok"}`)
 			if got := recv(t, ws); got != `{"action":"ok"}` {
@@ -736,30 +745,45 @@ func TestSeveralApis(t *testing.T) {
 	second.LogicalID, second.ID = "OtherApi", "zyxwv98765"
 	p.Apis = append(p.Apis, &second)
 	o := testOptions()
-	// Find two free consecutive ports by trying.
+	// Two free consecutive ports. Bases are drawn from 20000-31999, below
+	// the ephemeral ranges of Linux (32768-60999), macOS and Windows
+	// (49152-65535), where outgoing connections, and their TIME_WAIT
+	// remnants, of this and other tests take ports at random; a port there
+	// is free unless a server listens on it, so a few tries suffice.
 	var g *Gateway
-	for port := 43100; port < 43200; port += 2 {
-		o.Addr = "127.0.0.1:" + strconv.Itoa(port)
+	var errs []error
+	for range 50 {
+		o.Addr = "127.0.0.1:" + strconv.Itoa(20000+rand.IntN(12000))
 		gw, err := New(p, o)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if gw.Start() == nil {
-			g = gw
-			break
+		if err := gw.Start(); err != nil {
+			errs = append(errs, err)
+			continue
 		}
+		g = gw
+		break
 	}
 	if g == nil {
-		t.Skip("no two consecutive free ports")
+		t.Fatalf("found no two free consecutive ports in 50 tries: %v", errs)
 	}
 	defer g.Shutdown(context.Background())
 	addrs := g.Addrs()
-	if len(addrs) != 2 || addrs[0] != o.Addr || !strings.HasSuffix(addrs[1], ":"+strconv.Itoa(mustPort(t, o.Addr)+1)) {
+	if len(addrs) != 2 || addrs[0] != o.Addr || addrs[1] != "127.0.0.1:"+strconv.Itoa(mustPort(t, o.Addr)+1) {
 		t.Fatalf("addrs %v", addrs)
 	}
 	eps := g.Endpoints()
 	if len(eps) != 2 || eps[1].WebSocketURL != "ws://"+addrs[1]+"/dev" || eps[1].ConnectionsURL != "http://"+addrs[1]+"/dev/@connections" {
 		t.Errorf("endpoints %+v", eps)
+	}
+}
+
+// A plan without a WebSocket Api says what the template lacks.
+func TestNewWithoutApi(t *testing.T) {
+	_, err := New(&compile.Plan{Source: "t.yaml"}, testOptions())
+	if err == nil || !strings.Contains(err.Error(), "the template defines no AWS::ApiGatewayV2::Api with ProtocolType WEBSOCKET") {
+		t.Errorf("got %v", err)
 	}
 }
 
@@ -915,5 +939,118 @@ func TestVpcLink(t *testing.T) {
 	}
 	if r := b.next(t); r.Path != "/private" {
 		t.Errorf("path %q", r.Path)
+	}
+}
+
+// SPEC R-5.1, R-8.1: a path that names no stage is refused with 403, a JSON
+// body saying which stages there are, and a warning in the log naming the
+// path; the @connections API keeps the ForbiddenException shape (the
+// x-amzn-ErrorType header and a message) that SDKs raise.
+func TestUnknownStage(t *testing.T) {
+	p := testPlan(actionSel)
+	p.Apis[0].Stages = append(p.Apis[0].Stages, &compile.Stage{Name: "$default", Path: "/", Routes: map[string]*compile.Route{}})
+	var logs syncBuffer
+	g := startGateway(t, p, func(o *Options) { o.Logger = slog.New(slog.NewTextHandler(&logs, nil)) })
+	base := "http://" + g.Addrs()[0]
+	tests := []struct {
+		name, path, msg string
+		handshake       bool
+	}{
+		{"handshake", "/prod", `no stage "prod" at /prod; stages: /dev, /`, true},
+		{"handshake below a stage", "/dev/x", `no stage "dev/x" at /dev/x; stages: /dev, /`, true},
+		{"connections API", "/prod/@connections/abc%3D", `no stage "prod" at /prod/@connections/abc%3D; stages: /dev, /`, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			req, _ := http.NewRequest(http.MethodPost, base+tc.path, nil)
+			if tc.handshake {
+				req.Method = http.MethodGet
+				for k, v := range map[string]string{"Upgrade": "websocket", "Connection": "Upgrade",
+					"Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ==", "Sec-WebSocket-Version": "13"} {
+					req.Header.Set(k, v)
+				}
+			}
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			want, _ := json.Marshal(map[string]string{"message": tc.msg})
+			if resp.StatusCode != 403 || string(body) != string(want) || resp.Header.Get("Content-Type") != "application/json" {
+				t.Errorf("got %d %s %q, want 403 %s", resp.StatusCode, resp.Header.Get("Content-Type"), body, want)
+			}
+			if !tc.handshake && resp.Header.Get("x-amzn-ErrorType") != "ForbiddenException" {
+				t.Errorf("x-amzn-ErrorType %q", resp.Header.Get("x-amzn-ErrorType"))
+			}
+			wantLog := "level=WARN msg=" + strconv.Quote(tc.msg)
+			if !strings.Contains(logs.String(), wantLog) {
+				t.Errorf("log lacks %s:\n%s", wantLog, logs.String())
+			}
+		})
+	}
+	t.Run("no $default stage", func(t *testing.T) {
+		g := startGateway(t, testPlan(actionSel), nil)
+		_, resp, err := websocket.DefaultDialer.Dial("ws://"+g.Addrs()[0]+"/", nil)
+		if err == nil || resp == nil || resp.StatusCode != 403 {
+			t.Fatalf("got %v %v, want 403", resp, err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		if want := `{"message":"no $default stage at /; stages: /dev"}`; string(body) != want {
+			t.Errorf("body %s, want %s", body, want)
+		}
+	})
+}
+
+// The event log line carries latency_ms, a number of milliseconds with
+// microsecond precision, in text and JSON alike.
+func TestLogLatency(t *testing.T) {
+	b := newBackend(t, echo)
+	p := testPlan(actionSel, twoWay(route("$default", httpInteg("D", b.URL))))
+	for _, format := range []string{"text", "json"} {
+		t.Run(format, func(t *testing.T) {
+			var logs syncBuffer
+			var h slog.Handler = slog.NewTextHandler(&logs, nil)
+			if format == "json" {
+				h = slog.NewJSONHandler(&logs, nil)
+			}
+			g := startGateway(t, p, func(o *Options) { o.Logger = slog.New(h) })
+			ws := dial(t, g, "/dev")
+			send(t, ws, "x")
+			recv(t, ws)
+			var line string
+			for deadline := time.Now().Add(5 * time.Second); line == "" && time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+				for l := range strings.Lines(logs.String()) {
+					if strings.Contains(l, "message") && strings.Contains(l, "$default") {
+						line = l
+					}
+				}
+			}
+			var ms float64
+			if format == "json" {
+				var rec map[string]any
+				if err := json.Unmarshal([]byte(line), &rec); err != nil {
+					t.Fatalf("%v: %q", err, line)
+				}
+				v, ok := rec["latency_ms"].(float64)
+				if !ok {
+					t.Fatalf("latency_ms %v in %s", rec["latency_ms"], line)
+				}
+				if _, ok := rec["latency"]; ok {
+					t.Errorf("latency in nanoseconds still logged: %s", line)
+				}
+				ms = v
+			} else {
+				m := regexp.MustCompile(` latency_ms=(\d+(?:\.\d{1,3})?) `).FindStringSubmatch(line)
+				if m == nil {
+					t.Fatalf("no latency_ms=N.NNN in %q", line)
+				}
+				ms, _ = strconv.ParseFloat(m[1], 64)
+			}
+			// Microsecond precision: a whole number of microseconds.
+			if ms <= 0 || ms > 5000 || math.Abs(ms*1000-math.Round(ms*1000)) > 1e-6 {
+				t.Errorf("latency_ms %v", ms)
+			}
+		})
 	}
 }

@@ -19,7 +19,7 @@ func (s *apiServer) serveConnections(w http.ResponseWriter, r *http.Request, sta
 	g := s.g
 	st := g.snap.Load().stage(s.apiLogicalID, stageSeg)
 	if st == nil {
-		writeForbidden(w)
+		s.noStage(w, r, stageSeg)
 		return
 	}
 	w.Header().Set("x-amzn-RequestId", newID())

@@ -30,6 +30,13 @@ type Options struct {
 	// one connection; past either, the connection is closed with 1008.
 	SendQueue      int
 	SendQueueBytes int
+	// MessageQueue and MessageQueueBytes bound the messages read from one
+	// connection and waiting for their turn (SPEC ): past either, the
+	// gateway stops reading that connection until the message being handled
+	// is done, so TCP pushes back on the client (pings then wait too). A
+	// message always fits an empty queue.
+	MessageQueue      int
+	MessageQueueBytes int
 	// WriteTimeout bounds the write of one frame; a client that does not
 	// read for that long loses its connection.
 	WriteTimeout time.Duration
@@ -42,12 +49,21 @@ type Options struct {
 	// MaxIdleConnsPerHost sizes the shared HTTP client's connection pool.
 	MaxIdleConnsPerHost int
 
-	// Logger receives one line per event (connect, message, disconnect). Nil
-	// discards them.
-	Logger *slog.Logger
-	// AccessLog receives the stages' AccessLogSettings.Format lines. Nil
-	// turns the access log off.
+	// LogOutput receives one line per event (connect, message, disconnect)
+	// and the gateway's warnings, in LogFormat ("text", the default, or
+	// "json"). AccessLog receives the stages' AccessLogSettings.Format lines;
+	// nil turns the access log off. Both are written by a goroutine of their
+	// own through a queue of LogQueue lines (at least 1): an output that does not keep up
+	// loses lines (counted, and reported in one warning by Shutdown, which
+	// flushes both) instead of holding up connections.
+	LogOutput io.Writer
+	LogFormat string
 	AccessLog io.Writer
+	LogQueue  int
+	// Logger, when set, receives the event log instead of LogOutput. It is
+	// called on the connections' goroutines: a handler that blocks holds them
+	// up. Nil and no LogOutput discard the event log.
+	Logger *slog.Logger
 }
 
 // DefaultOptions returns the limits of Amazon API Gateway (SPEC §10) and the
@@ -62,9 +78,12 @@ func DefaultOptions() Options {
 		Throttling:          true,
 		SendQueue:           1024,
 		SendQueueBytes:      4 << 20,
+		MessageQueue:        100,
+		MessageQueueBytes:   1 << 20,
 		WriteTimeout:        10 * time.Second,
 		CloseGrace:          2 * time.Second,
 		MaxResponseBytes:    128 << 10,
 		MaxIdleConnsPerHost: 256,
+		LogQueue:            4096,
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/base64"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
@@ -72,20 +73,41 @@ func (s *apiServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.serveConnections(w, r, strings.Join(segs[:i], "/"), segs[i+1])
 		return
 	}
-	if len(segs) > 1 {
-		writeForbidden(w)
-		return
+	stageSeg := strings.Join(segs, "/")
+	var st *stageState
+	if len(segs) <= 1 {
+		st = s.g.snap.Load().stage(s.apiLogicalID, stageSeg)
 	}
-	stageSeg := ""
-	if len(segs) == 1 {
-		stageSeg = segs[0]
-	}
-	st := s.g.snap.Load().stage(s.apiLogicalID, stageSeg)
 	if st == nil {
-		writeForbidden(w)
+		s.noStage(w, r, stageSeg)
 		return
 	}
 	s.handshake(w, r, st)
+}
+
+// noStage refuses a request for a stage the Api does not have with 403
+// (ForbiddenException, as API Gateway answers; SPEC R-8.1), and says in the
+// body and in a warning which stages there are.
+func (s *apiServer) noStage(w http.ResponseWriter, r *http.Request, stageSeg string) {
+	var paths []string
+	if as := s.g.snap.Load().apis[s.apiLogicalID]; as != nil {
+		for _, st := range as.api.Stages {
+			if as.stages[stageSegment(st)] != nil {
+				paths = append(paths, "/"+stageSegment(st))
+			}
+		}
+	}
+	served := strings.Join(paths, ", ")
+	if served == "" {
+		served = "none"
+	}
+	what := fmt.Sprintf("stage %q", stageSeg)
+	if stageSeg == "" {
+		what = "$default stage"
+	}
+	msg := fmt.Sprintf("no %s at %s; stages: %s", what, r.URL.EscapedPath(), served)
+	s.g.log.Warn(msg, "api", s.apiLogicalID, "method", r.Method)
+	writeAWSError(w, http.StatusForbidden, "ForbiddenException", msg)
 }
 
 // splitPath splits an escaped path into decoded segments, dropping the
@@ -117,10 +139,6 @@ func indexConnections(segs []string) int {
 		return 1
 	}
 	return -1
-}
-
-func writeForbidden(w http.ResponseWriter) {
-	writeAWSError(w, http.StatusForbidden, "ForbiddenException", "Forbidden")
 }
 
 // isHandshake reports whether r is a WebSocket opening handshake that the
@@ -158,6 +176,7 @@ func (s *apiServer) handshake(w http.ResponseWriter, r *http.Request, st *stageS
 		g: g, srv: s, stageID: stageSegment(st.stage), closeSent: make(chan struct{}),
 		meta: connMeta{apiID: st.api.ID, domainName: s.domainName, connectedAt: start, sourceIP: ip, userAgent: r.UserAgent()},
 	}
+	c.stage.Store(st)
 	// Reserve a unique id; the connection answers 410 until it is open.
 	for {
 		c.meta.id = newID()
@@ -246,7 +265,7 @@ func (s *apiServer) handshake(w http.ResponseWriter, r *http.Request, st *stageS
 	if !g.track(c) {
 		c.startClose(websocket.CloseGoingAway, reasonGoingAway, false)
 	}
-	c.serve() // the handler goroutine becomes the reader; Shutdown does not wait for hijacked handlers
+	c.serve() // the HTTP handler goroutine becomes the reader; Shutdown does not wait for hijacked handlers
 }
 
 // hijacker lets the upgrader hijack the connection through wrap (the frame
@@ -281,16 +300,18 @@ func errorFrame(message, connID, requestID string) []byte {
 	return []byte(`{"message": "` + message + `", "connectionId":"` + connID + `", "requestId":"` + requestID + `"}`)
 }
 
-// handleMessage routes one message and runs its integration (SPEC R-5.4).
-// It runs on the connection's reader goroutine, so a connection's messages
-// are handled in order and a slow backend delays only its own connection.
-func (s *apiServer) handleMessage(c *conn, typ int, data []byte, start time.Time) {
+// handleMessage routes one message and runs its integration (SPEC R-5.4)
+// with ctx, which ends when the connection closes. It runs on the
+// connection's handler goroutine, so a connection's messages are handled in
+// order and a slow backend delays only its own connection.
+func (s *apiServer) handleMessage(ctx context.Context, c *conn, typ int, data []byte, start time.Time) {
 	g := s.g
 	st := g.snap.Load().stage(s.apiLogicalID, c.stageID)
 	if st == nil {
 		c.startClose(websocket.CloseGoingAway, reasonGoingAway, false)
 		return
 	}
+	c.stage.Store(st)
 	e := &event{typ: eventMessage, conn: &c.meta, stage: st, requestID: newID(), messageID: newID(), time: start,
 		body: data, binary: typ == websocket.BinaryMessage}
 	key := ""
@@ -326,9 +347,14 @@ func (s *apiServer) handleMessage(c *conn, typ int, data []byte, start time.Time
 	}
 	e.integration = rs.integ.plan().LogicalID
 	t0 := g.now()
-	res, err := rs.integ.call(g.ctx, e, rs.route.TwoWay)
+	res, err := rs.integ.call(ctx, e, rs.route.TwoWay)
 	e.integLatency = g.now().Sub(t0)
 	if err != nil {
+		if ctx.Err() != nil && g.ctx.Err() == nil {
+			// Nobody is left to answer.
+			internalError("call abandoned: the connection closed")
+			return
+		}
 		internalError(err.Error())
 		return
 	}
@@ -342,14 +368,13 @@ func (s *apiServer) handleMessage(c *conn, typ int, data []byte, start time.Time
 	}
 }
 
-// disconnect runs the $disconnect route of a closed connection (SPEC R-5.7).
-// Its result reaches no one.
+// disconnect runs the $disconnect route of a closed connection (SPEC R-5.7)
+// from its stage in the current plan, or, when the plan no longer has the
+// stage (SPEC R-9.2 closed the connection for that), from the stage as the
+// last plan that had it compiled it. Its result reaches no one.
 func (s *apiServer) disconnect(c *conn, code int, reason string) {
 	g := s.g
-	st := g.snap.Load().stage(s.apiLogicalID, c.stageID)
-	if st == nil {
-		return
-	}
+	st := c.currentStage()
 	start := g.now()
 	e := &event{typ: eventDisconnect, conn: &c.meta, stage: st, routeKey: "$disconnect", requestID: newID(), time: start,
 		disconnectCode: code, disconnectReason: reason, status: http.StatusOK}
@@ -387,7 +412,7 @@ func (s *apiServer) logEvent(e *event, start time.Time) {
 	if e.integStatus != 0 {
 		status = e.integStatus
 	}
-	attrs = append(attrs, slog.Int("status", status), slog.Duration("latency", s.g.now().Sub(start)))
+	attrs = append(attrs, slog.Int("status", status), slog.Float64("latency_ms", millis(s.g.now().Sub(start))))
 	if e.typ == eventDisconnect {
 		attrs = append(attrs, slog.Int("code", e.disconnectCode))
 	}
@@ -398,4 +423,9 @@ func (s *apiServer) logEvent(e *event, start time.Time) {
 	}
 	attrs = append(attrs, slog.String("requestId", e.requestID))
 	s.g.log.LogAttrs(context.Background(), level, strings.ToLower(string(e.typ)), attrs...)
+}
+
+// millis is d in milliseconds, to the microsecond (0.957 for 957µs).
+func millis(d time.Duration) float64 {
+	return float64(d.Microseconds()) / 1000
 }

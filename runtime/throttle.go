@@ -19,14 +19,15 @@ type bucket struct {
 	last   time.Time
 }
 
-// newBucket returns a full bucket for t. A throttle with a positive rate and
-// no burst gets a burst of max(1, rate) so that it passes traffic; a rate and
-// burst of zero blocks every message, as on API Gateway.
+// newBucket returns a full bucket for t, taking the template's values
+// literally. API Gateway throttles with a token bucket whose burst is "the
+// maximum bucket size" (developer guide, "Protect your WebSocket APIs in API
+// Gateway"), so a burst of 0 holds no token and every message is throttled,
+// whatever the rate; AWS does not spell that case out, and wsgw does not
+// rewrite it. A burst the template leaves out is not 0: compile fills it in
+// with the account-level 5000.
 func newBucket(t *compile.Throttle, now time.Time) *bucket {
 	burst := float64(t.Burst)
-	if burst <= 0 && t.Rate > 0 {
-		burst = math.Max(1, t.Rate)
-	}
 	return &bucket{rate: t.Rate, burst: burst, tokens: burst, last: now}
 }
 

@@ -27,13 +27,14 @@ type planOptions struct {
 	Stage        string
 }
 
+// newPlanCmd is `wsgw plan` (SPEC R-1.3).
 func newPlanCmd(ios *iostreams) *cobra.Command {
 	opts := &planOptions{IO: ios}
 	cmd := &cobra.Command{
 		Use:   "plan [flags] TEMPLATE",
 		Short: "Print the compiled plan: routes, selection expression, integrations and mappings",
-		Long: `Compile a template as 'wsgw serve' would and print the plan the gateway runs
-(SPEC R-1.3): for each WebSocket API and stage, the URL path, the route selection
+		Long: `Compile a template as 'wsgw serve' would and print the plan the gateway runs:
+for each WebSocket API and stage, the URL path, the route selection
 expression and its compiled parts, and the route table with each route's
 integration (type, method and target URL with stage variables substituted,
 timeout) and its request parameter mappings.

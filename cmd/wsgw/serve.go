@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"log/slog"
 	"net"
 	"os"
 	"os/signal"
@@ -41,6 +40,7 @@ type serveOptions struct {
 	ready func(*runtime.Gateway)
 }
 
+// newServeCmd is `wsgw serve` (SPEC R-1.2).
 func newServeCmd(ios *iostreams) *cobra.Command {
 	def := runtime.DefaultOptions()
 	opts := &serveOptions{IO: ios}
@@ -48,14 +48,15 @@ func newServeCmd(ios *iostreams) *cobra.Command {
 		Use:   "serve [flags] TEMPLATE",
 		Short: "Run the template's WebSocket APIs as a local gateway",
 		Long: `Run the WebSocket APIs of a CloudFormation, SAM or CDK template as a local
-API Gateway until interrupted (SIGINT or SIGTERM) (SPEC R-1.2).
+API Gateway until interrupted (SIGINT or SIGTERM).
 
 Each stage is served at ws://ADDR/<stage> (ws://ADDR/ for $default), with its
 @connections API at http://ADDR/<stage>/@connections. The first Api listens on
 --addr, each next one on the next port. At start wsgw prints every stage's URLs
 and one line per route; then one log line per connect, message and disconnect
 (on stderr), and the stages' AccessLogSettings.Format lines (on stdout, or the
---access-log file).
+--access-log file). When stderr or stdout stops taking log lines, wsgw drops
+them rather than stall connections, and says how many when it stops.
 
 API Gateway's limits apply unless turned off (0 turns a limit off): messages of
 128 KB and frames of 32 KB (close 1009), 10 minutes idle and 2 hours open
@@ -149,11 +150,9 @@ func runServe(ctx context.Context, o *serveOptions) error {
 	ro.MaxMessageBytes, ro.MaxFrameBytes = o.MaxMessage, o.MaxFrame
 	ro.IdleTimeout, ro.MaxConnDuration = o.IdleTimeout, o.MaxDuration
 	ro.Throttling = !o.NoThrottle
-	var handler slog.Handler = slog.NewTextHandler(o.IO.Err, nil)
-	if o.LogFormat == "json" {
-		handler = slog.NewJSONHandler(o.IO.Err, nil)
-	}
-	ro.Logger = slog.New(handler)
+	// The gateway writes both logs from goroutines of its own, so a stderr or
+	// stdout nobody reads drops lines instead of stalling connections.
+	ro.LogOutput, ro.LogFormat = o.IO.Err, o.LogFormat
 	ro.AccessLog = o.IO.Out
 	if o.AccessLog != "" {
 		f, err := os.OpenFile(o.AccessLog, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)

@@ -134,7 +134,8 @@ func TestServe(t *testing.T) {
 		t.Errorf("client got %v, want 1001", ce)
 	}
 
-	// One JSON log line per event, with connection, route, integration, status, latency.
+	// One JSON log line per event, with connection, route, integration, status,
+	// and latency_ms, a number of milliseconds.
 	var sawMessage bool
 	for _, line := range strings.Split(strings.TrimSpace(stderr.String()), "\n") {
 		if !strings.HasPrefix(line, "{") {
@@ -147,8 +148,11 @@ func TestServe(t *testing.T) {
 		}
 		if rec["msg"] == "message" {
 			sawMessage = true
-			if rec["route"] != "echo" || rec["integration"] != "EchoInteg" || rec["status"] != float64(200) || rec["latency"] == nil || rec["connection"] == "" {
+			if rec["route"] != "echo" || rec["integration"] != "EchoInteg" || rec["status"] != float64(200) || rec["connection"] == "" {
 				t.Errorf("message log line %s", line)
+			}
+			if ms, ok := rec["latency_ms"].(float64); !ok || ms <= 0 {
+				t.Errorf("latency_ms %v in %s", rec["latency_ms"], line)
 			}
 		}
 	}

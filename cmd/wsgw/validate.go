@@ -24,13 +24,14 @@ type validateOptions struct {
 	ListRules bool
 }
 
+// newValidateCmd is `wsgw validate` (SPEC R-1.1).
 func newValidateCmd(ios *iostreams) *cobra.Command {
 	opts := &validateOptions{IO: ios}
 	cmd := &cobra.Command{
 		Use:   "validate [flags] TEMPLATE...",
 		Short: "Check templates for mistakes without starting anything",
 		Long: `Check one or more CloudFormation, SAM or CDK templates (YAML or JSON) for
-mistakes in their WebSocket APIs, without starting anything (SPEC R-1.1).
+mistakes in their WebSocket APIs, without starting anything.
 
 Every diagnostic has a position (file, line, column of the offending value), a
 severity and a stable rule ID; 'wsgw validate --list-rules' lists the rules.

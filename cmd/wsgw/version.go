@@ -15,12 +15,13 @@ var (
 	date    = "unknown"
 )
 
+// newVersionCmd is `wsgw version` (SPEC R-1.4).
 func newVersionCmd(ios *iostreams) *cobra.Command {
 	return &cobra.Command{
 		Use:   "version",
 		Short: "Print the version of wsgw",
 		Long: `Print the version of wsgw, the commit and date it was built from, and the Go
-version and platform it was built with (SPEC R-1.4).`,
+version and platform it was built with.`,
 		Args: cobra.NoArgs,
 		RunE: func(*cobra.Command, []string) error {
 			_, err := fmt.Fprintln(ios.Out, versionString())
