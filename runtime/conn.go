@@ -82,11 +82,11 @@ type conn struct {
 	sentClosed    bool          // closeSent is closed
 	closeDeadline time.Time     // the read deadline while closing
 
-	inbox      []inMsg            // messages waiting for the handler, oldest first
-	inboxBytes int                // bytes in inbox
-	handling   bool               // the handler goroutine runs
-	space      chan struct{}      // closed when the inbox has room again (nil: nobody waits)
-	handled    chan struct{}      // closed when the handler ends (nil: nobody waits)
+	inbox      []inMsg       // messages waiting for the handler, oldest first
+	inboxBytes int           // bytes in inbox
+	handling   bool          // the handler goroutine runs
+	space      chan struct{} // closed when the inbox has room again (nil: nobody waits)
+	handled    chan struct{} // closed when the handler ends (nil: nobody waits)
 }
 
 var _ Peer = (*conn)(nil)
