@@ -48,6 +48,24 @@ const (
 	accountBurstLimit = 5000
 )
 
+// Build loads a template (src, the contents of file) and compiles it: the
+// whole way from text to Plan that `wsgw plan` and `wsgw serve` take, and
+// that a reload takes again. The diagnostics of both stages come back sorted;
+// the plan is nil whenever one of them is an error.
+func Build(file string, src []byte, load template.Options, opts Options) (*Plan, template.Diagnostics) {
+	st, ds := template.Load(file, src, load)
+	if st == nil || ds.HasErrors() {
+		return nil, ds
+	}
+	plan, cds := Compile(st, opts)
+	ds = append(ds, cds...)
+	ds.Sort()
+	if ds.HasErrors() {
+		return nil, ds
+	}
+	return plan, ds
+}
+
 // Compile checks st (Check) and, when it has no errors, compiles it into a
 // Plan. The plan is nil whenever the diagnostics hold an error; warnings come
 // back with a plan.

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -442,5 +443,36 @@ func BenchmarkCompile(b *testing.B) {
 		if p, _ := Compile(st, Options{}); p == nil {
 			b.Fatal("no plan")
 		}
+	}
+}
+
+// TestBuild checks the whole way from text to plan: errors of either stage
+// give no plan, warnings come back with one.
+func TestBuild(t *testing.T) {
+	good := "Resources:\n  Api: {Type: AWS::ApiGatewayV2::Api, Properties: {Name: a, ProtocolType: WEBSOCKET, RouteSelectionExpression: $request.body.action}}\n" +
+		"  Integ: {Type: AWS::ApiGatewayV2::Integration, Properties: {ApiId: !Ref Api, IntegrationType: HTTP_PROXY, IntegrationUri: \"http://127.0.0.1:1/x\"}}\n" +
+		"  Route: {Type: AWS::ApiGatewayV2::Route, Properties: {ApiId: !Ref Api, RouteKey: $default, Target: !Join [/, [integrations, !Ref Integ]]}}\n"
+	tests := []struct {
+		name, src string
+		opts      Options
+		plan      bool
+		rule      string
+	}{
+		{"good", good, Options{}, true, ""},
+		{"warning keeps the plan", good + "  Unused: {Type: AWS::ApiGatewayV2::Integration, Properties: {ApiId: !Ref Api, IntegrationType: MOCK}}\n", Options{}, true, "WSGW6001"},
+		{"template error", "Resources: [\n", Options{}, false, "WSGW1001"},
+		{"check error", strings.Replace(good, "$default", "$dflt", 1), Options{}, false, "WSGW3003"},
+		{"plan error", good, Options{Stage: "prod"}, false, "WSGW8001"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			p, ds := Build("b.yaml", []byte(tc.src), template.Options{}, tc.opts)
+			if (p != nil) != tc.plan {
+				t.Fatalf("plan = %v, want %v; diagnostics: %v", p != nil, tc.plan, ds)
+			}
+			if tc.rule == "" && len(ds) > 0 || tc.rule != "" && !slices.ContainsFunc(ds, func(d template.Diagnostic) bool { return d.Rule == tc.rule }) {
+				t.Errorf("diagnostics %v, want rule %q", ds, tc.rule)
+			}
+		})
 	}
 }

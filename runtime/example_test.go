@@ -25,13 +25,9 @@ func compileExample(t *testing.T, path string, params map[string]string) *compil
 	if err != nil {
 		t.Fatal(err)
 	}
-	st, ds := template.Load(path, src, template.Options{Params: params, RequireParams: true})
-	if ds.HasErrors() {
-		t.Fatalf("load %s: %v", path, ds.Err())
-	}
-	p, ds := compile.Compile(st, compile.Options{})
-	if ds.HasErrors() {
-		t.Fatalf("compile %s: %v", path, ds.Err())
+	p, ds := compile.Build(path, src, template.Options{Params: params, RequireParams: true}, compile.Options{})
+	if p == nil {
+		t.Fatalf("build %s: %v", path, ds.Err())
 	}
 	return p
 }

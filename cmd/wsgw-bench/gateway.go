@@ -58,13 +58,9 @@ const benchStage = "bench"
 // at backendURL.
 func benchPlan(backendURL string) (*compile.Plan, error) {
 	const file = "wsgw-bench.yaml"
-	st, ds := template.Load(file, []byte(benchTemplate), template.Options{
-		Params: map[string]string{"BackendUrl": backendURL}, Addr: "127.0.0.1:0", RequireParams: true})
-	if st == nil || ds.HasErrors() {
-		return nil, diagError(ds)
-	}
-	plan, ds := compile.Compile(st, compile.Options{})
-	if plan == nil || ds.HasErrors() {
+	plan, ds := compile.Build(file, []byte(benchTemplate), template.Options{
+		Params: map[string]string{"BackendUrl": backendURL}, Addr: "127.0.0.1:0", RequireParams: true}, compile.Options{})
+	if plan == nil {
 		return nil, diagError(ds)
 	}
 	return plan, nil

@@ -4,7 +4,7 @@
 // that backend over HTTP, and prints both phases and their ratio.
 //
 // By default it starts everything itself on 127.0.0.1: the echo backend and
-// a gateway serving an Api it generates (template.Load, compile.Compile,
+// a gateway serving an Api it generates (compile.Build,
 // runtime.New). With -gateway it drives a running `wsgw serve` instead, and
 // -backend names the echo backend behind it for the direct phase.
 //

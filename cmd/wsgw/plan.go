@@ -87,14 +87,8 @@ func runPlan(o *planOptions) error {
 		fmt.Fprintf(o.IO.Err, "wsgw: %s: %s\n", o.File, readError(err))
 		return exitWith(exitUsage)
 	}
-	st, ds := template.Load(o.File, src, template.Options{Params: params, RequireParams: true})
-	var plan *compile.Plan
-	if st != nil && !ds.HasErrors() {
-		var cds template.Diagnostics
-		plan, cds = compile.Compile(st, compile.Options{Integrations: integs, Stage: o.Stage})
-		ds = append(ds, cds...)
-		ds.Sort()
-	}
+	plan, ds := compile.Build(o.File, src, template.Options{Params: params, RequireParams: true},
+		compile.Options{Integrations: integs, Stage: o.Stage})
 	for _, d := range ds {
 		fmt.Fprintln(o.IO.Err, d.Text())
 	}

@@ -125,14 +125,8 @@ func runServe(ctx context.Context, o *serveOptions) error {
 	if err != nil {
 		return &exitError{code: exitUsage, err: fmt.Errorf("%s: %s", o.File, readError(err))}
 	}
-	st, ds := template.Load(o.File, src, template.Options{Params: params, Addr: o.Addr, RequireParams: true})
-	var plan *compile.Plan
-	if st != nil && !ds.HasErrors() {
-		var cds template.Diagnostics
-		plan, cds = compile.Compile(st, compile.Options{Integrations: integrations, Stage: o.Stage})
-		ds = append(ds, cds...)
-	}
-	ds.Sort()
+	plan, ds := compile.Build(o.File, src, template.Options{Params: params, Addr: o.Addr, RequireParams: true},
+		compile.Options{Integrations: integrations, Stage: o.Stage})
 	if len(ds) > 0 {
 		// As validate prints them, on stderr: stdout is the gateway's.
 		rep := &report{Files: []string{o.File}, Diags: ds, ReadErrors: map[string]string{}}
