@@ -13,6 +13,31 @@ type Plan struct {
 	// Apis lists the WebSocket APIs in template order. The first is served on
 	// --addr, each next one on the next port (SPEC R-5.1).
 	Apis []*Api `json:"apis"`
+	// Functions holds the Lambda functions of the template that integrations
+	// or authorizers invoke, keyed by logical ID (SPEC R-7.3, R-7.4).
+	Functions map[string]*Function `json:"functions,omitempty"`
+}
+
+// Function is a Lambda function of the template (AWS::Lambda::Function or
+// AWS::Serverless::Function, SAM Globals merged), as the gateway runs it.
+type Function struct {
+	LogicalID string `json:"logicalId"`
+	// Name is the function name (FunctionName, else the logical ID): the name
+	// the Lambda Invoke API is called with (--lambda-endpoint).
+	Name string `json:"name"`
+	// Arn is arn:aws:lambda:REGION:ACCOUNT:function:NAME.
+	Arn     string `json:"arn"`
+	Runtime string `json:"runtime,omitempty"`
+	Handler string `json:"handler,omitempty"`
+	// CodeDir is the absolute path of the function's code on disk (SAM
+	// CodeUri, a local Code path, or a CDK asset path), or "" when the code is
+	// not on disk (S3, inline, image).
+	CodeDir string `json:"codeDir,omitempty"`
+	// Environment holds Environment.Variables.
+	Environment   map[string]string `json:"environment,omitempty"`
+	TimeoutMillis int               `json:"timeoutMillis"`
+	MemoryMB      int               `json:"memoryMB"`
+	Architecture  string            `json:"architecture,omitempty"`
 }
 
 // WriteJSON writes the plan as indented JSON, the stable form `wsgw plan
