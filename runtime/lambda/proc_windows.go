@@ -1,0 +1,15 @@
+package lambda
+
+import (
+	"io/fs"
+	"os"
+	"os/exec"
+)
+
+func setProcAttrs(*exec.Cmd) {}
+
+// killGroup kills p (Windows has no process groups to kill with one call;
+// children a function starts may outlive it).
+func killGroup(p *os.Process) { _ = p.Kill() }
+
+func isExecutable(fs.FileInfo) bool { return true }

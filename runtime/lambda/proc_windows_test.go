@@ -1,0 +1,12 @@
+package lambda
+
+import "os"
+
+func processAlive(pid int) bool {
+	p, err := os.FindProcess(pid)
+	if err != nil {
+		return false
+	}
+	p.Release()
+	return true
+}

@@ -1,0 +1,499 @@
+package lambda
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/wsgw/wsgw/compile"
+)
+
+// Defaults of Options.
+const (
+	DefaultMaxProcesses = 4
+	DefaultInitTimeout  = 10 * time.Second // Lambda's limit for the init phase
+	defaultTimeout      = 3 * time.Second  // a function without Timeout
+	keptColdStarts      = 32
+)
+
+// Options configure a Runner.
+type Options struct {
+	// Env is added to every function's environment (AWS_ENDPOINT_URL_*, CA
+	// bundles, AWS_REGION ...). The function's own Environment wins over it,
+	// and neither can change the variables Lambda reserves (AWS_LAMBDA_*,
+	// _HANDLER, LAMBDA_TASK_ROOT, AWS_REGION, AWS_DEFAULT_REGION,
+	// AWS_EXECUTION_ENV). AWS_REGION here sets the region; without it the
+	// region comes from the function's Arn.
+	Env map[string]string
+	// Logger receives process lifecycle events (started, ready with its cold
+	// start, exited, killed) and, when Output is nil, every output line with
+	// the function's name. Nil: discard.
+	Logger *slog.Logger
+	// Output receives the functions' stdout and stderr, one line at a time,
+	// each prefixed with "[FunctionName] ". Nil: lines go to Logger.
+	Output io.Writer
+	// MaxProcesses bounds the processes of one function: concurrent
+	// invocations start extra processes up to it, then wait for a free one.
+	// 0 means DefaultMaxProcesses.
+	MaxProcesses int
+	// InitTimeout bounds the time from spawn to the first /next poll.
+	// 0 means DefaultInitTimeout.
+	InitTimeout time.Duration
+	// LoopDir is where the Node.js and Python runtime loops are written; ""
+	// means the user cache directory (else the temporary directory).
+	LoopDir string
+}
+
+// Runner runs functions as local processes behind a Lambda Runtime API it
+// serves itself, and keeps them warm between invocations. It is safe for
+// concurrent use.
+type Runner struct {
+	opts Options
+	log  *slog.Logger
+
+	outMu sync.Mutex
+
+	loopMu  sync.Mutex
+	loopDir string
+
+	mu     sync.Mutex
+	closed bool
+	pools  map[string]*pool // by logical ID
+	stats  map[string]*Stats
+}
+
+// NewRunner returns a Runner; it starts nothing until the first Invoke.
+func NewRunner(opts Options) *Runner {
+	if opts.MaxProcesses <= 0 {
+		opts.MaxProcesses = DefaultMaxProcesses
+	}
+	if opts.InitTimeout <= 0 {
+		opts.InitTimeout = DefaultInitTimeout
+	}
+	log := opts.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Runner{opts: opts, log: log, pools: map[string]*pool{}, stats: map[string]*Stats{}}
+}
+
+// Stats describes one function's processes since the Runner started.
+type Stats struct {
+	LogicalID string
+	Runtime   string
+	// Processes is the number of processes alive now.
+	Processes int
+	// Starts counts processes spawned; Invocations counts events handed to a
+	// process, Errors those that ended with an error of any kind.
+	Starts, Invocations, Errors int
+	// ColdStarts holds the time from spawn to the first /next poll of the
+	// last processes (most recent last): the process start and, for Node.js
+	// and Python, loading the handler's module.
+	ColdStarts []time.Duration
+}
+
+// Stats returns the statistics of every function invoked so far, by logical ID.
+func (r *Runner) Stats() []Stats {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	out := make([]Stats, 0, len(r.stats))
+	for id, s := range r.stats {
+		c := *s
+		c.ColdStarts = append([]time.Duration(nil), s.ColdStarts...)
+		if pl := r.pools[id]; pl != nil {
+			c.Processes = pl.alive()
+		}
+		out = append(out, c)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].LogicalID < out[j].LogicalID })
+	return out
+}
+
+func (r *Runner) record(id string, f func(*Stats)) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if s := r.stats[id]; s != nil {
+		f(s)
+	}
+}
+
+// Invoke sends payload (the event JSON) to fn and returns the function's
+// response payload. The function's handler failing (an /error post, or
+// /init/error) gives a *FunctionError. Other failures wrap ErrTimeout,
+// ErrExited, ErrStart, ErrProtocol or ErrNotRunnable; the process involved
+// is gone and the next call starts a new one. Timeout (fn.TimeoutMillis,
+// default 3 s) bounds the invocation from the moment the process takes the
+// event; ctx bounds the whole call, waiting for a free process included.
+func (r *Runner) Invoke(ctx context.Context, fn *compile.Function, payload []byte) ([]byte, error) {
+	if ok, why := CanRun(fn); !ok {
+		id := "?"
+		if fn != nil {
+			id = fn.LogicalID
+		}
+		return nil, fmt.Errorf("function %s: %w: %s", id, ErrNotRunnable, why)
+	}
+	if len(payload) > maxPayload {
+		return nil, fmt.Errorf("function %s: request payload of %d bytes is over Lambda's limit of %d", fn.LogicalID, len(payload), maxPayload)
+	}
+	timeout := time.Duration(fn.TimeoutMillis) * time.Millisecond
+	if timeout <= 0 {
+		timeout = defaultTimeout
+	}
+	for attempt := 0; ; attempt++ {
+		pl, err := r.poolFor(fn)
+		if err != nil {
+			return nil, err
+		}
+		p, err := pl.acquire(ctx)
+		if errors.Is(err, errPoolClosed) && attempt < 3 {
+			continue // replaced by a new configuration meanwhile
+		}
+		if err != nil {
+			r.record(fn.LogicalID, func(s *Stats) { s.Errors++ })
+			return nil, err
+		}
+		inv := &invocation{
+			id:      newRequestID(),
+			traceID: newTraceID(),
+			arn:     fn.Arn,
+			payload: payload,
+			timeout: timeout,
+			result:  make(chan outcome, 1),
+		}
+		done := make(chan outcome, 1)
+		go func() {
+			o := p.invoke(ctx, inv, r.opts.InitTimeout)
+			pl.release(p, o)
+			if !o.retry {
+				r.record(fn.LogicalID, func(s *Stats) {
+					if o.delivered {
+						s.Invocations++
+					}
+					if o.err != nil {
+						s.Errors++
+					}
+				})
+			}
+			done <- o
+		}()
+		select {
+		case o := <-done:
+			if o.retry && attempt == 0 {
+				continue
+			}
+			if o.err != nil && !o.delivered && ctx.Err() != nil {
+				return nil, fmt.Errorf("function %s: %w", fn.LogicalID, o.err)
+			}
+			return o.payload, o.err
+		case <-ctx.Done():
+			// The invocation, if the process took it, runs on to its end
+			// (or its Timeout), as on Lambda; the process is then reused.
+			return nil, fmt.Errorf("function %s: %w", fn.LogicalID, ctx.Err())
+		}
+	}
+}
+
+// Stop stops the processes of the function with this logical ID; the next
+// Invoke starts a new one (a cold start).
+func (r *Runner) Stop(logicalID string) {
+	r.mu.Lock()
+	pl := r.pools[logicalID]
+	delete(r.pools, logicalID)
+	r.mu.Unlock()
+	if pl != nil {
+		pl.shutdown()
+	}
+}
+
+// Close stops every process and waits (up to a few seconds) for them to exit.
+// Invoke then fails with ErrClosed.
+func (r *Runner) Close() error {
+	r.mu.Lock()
+	r.closed = true
+	pools := r.pools
+	r.pools = map[string]*pool{}
+	r.mu.Unlock()
+	for _, pl := range pools {
+		pl.shutdown()
+	}
+	return nil
+}
+
+func (r *Runner) poolFor(fn *compile.Function) (*pool, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.closed {
+		return nil, ErrClosed
+	}
+	pl := r.pools[fn.LogicalID]
+	if pl != nil && pl.fn == fn {
+		return pl, nil
+	}
+	key := configKey(fn)
+	if pl != nil && pl.key == key {
+		return pl, nil
+	}
+	if pl != nil {
+		r.log.Info("lambda function configuration changed: restarting", "function", fn.LogicalID)
+		pl.retire()
+	}
+	if r.stats[fn.LogicalID] == nil {
+		r.stats[fn.LogicalID] = &Stats{LogicalID: fn.LogicalID}
+	}
+	r.stats[fn.LogicalID].Runtime = fn.Runtime
+	cp := *fn
+	pl = &pool{r: r, fn: fn, cfg: &cp, key: key, sem: make(chan struct{}, r.opts.MaxProcesses), all: map[*process]bool{}}
+	r.pools[fn.LogicalID] = pl
+	return pl, nil
+}
+
+// configKey identifies what a process was started with, but for the code on
+// disk (fingerprinted separately) and the timeout (applied per invocation).
+func configKey(fn *compile.Function) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%q %q %q %q %q %d\n", fn.Runtime, fn.Handler, fn.CodeDir, fn.Name, fn.Arn, fn.MemoryMB)
+	keys := make([]string, 0, len(fn.Environment))
+	for k := range fn.Environment {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		fmt.Fprintf(&b, "%q=%q\n", k, fn.Environment[k])
+	}
+	return b.String()
+}
+
+func (r *Runner) loops() (string, error) {
+	r.loopMu.Lock()
+	defer r.loopMu.Unlock()
+	if r.loopDir != "" {
+		return r.loopDir, nil
+	}
+	dir, err := writeLoops(r.opts.LoopDir)
+	if err != nil {
+		return "", err
+	}
+	r.loopDir = dir
+	return dir, nil
+}
+
+func (r *Runner) emit(fn *compile.Function, line string) {
+	if r.opts.Output != nil {
+		r.outMu.Lock()
+		io.WriteString(r.opts.Output, "["+functionName(fn)+"] "+line+"\n")
+		r.outMu.Unlock()
+		return
+	}
+	r.log.Info("function output", "function", functionName(fn), "line", line)
+}
+
+var errPoolClosed = errors.New("pool closed")
+
+// pool holds the processes of one function configuration.
+type pool struct {
+	r   *Runner
+	fn  *compile.Function // as passed to Invoke (identity check only)
+	cfg *compile.Function // copy the processes start from
+	key string
+	sem chan struct{} // one token per process in use
+
+	mu     sync.Mutex
+	idle   []*process // most recently used last
+	all    map[*process]bool
+	code   uint64 // latest code fingerprint seen
+	closed bool
+
+	walkMu   sync.Mutex
+	walkCode uint64        // last fingerprint computed
+	walkAt   time.Time     // when
+	walkCost time.Duration // how long it took
+}
+
+// fingerprint returns the code directory's fingerprint. A walk that takes
+// over 2 ms (a very large directory) is reused for 50 times its cost, so that
+// walking takes at most 2% of the time.
+func (pl *pool) fingerprint() uint64 {
+	pl.walkMu.Lock()
+	defer pl.walkMu.Unlock()
+	if pl.walkCost > 2*time.Millisecond && time.Since(pl.walkAt) < 50*pl.walkCost {
+		return pl.walkCode
+	}
+	start := time.Now()
+	pl.walkCode = fingerprint(pl.cfg.CodeDir)
+	pl.walkAt = time.Now()
+	pl.walkCost = pl.walkAt.Sub(start)
+	return pl.walkCode
+}
+
+// acquire returns a process for one invocation: an idle one whose code is
+// current, else a new one. It waits while MaxProcesses are busy.
+func (pl *pool) acquire(ctx context.Context) (*process, error) {
+	select {
+	case pl.sem <- struct{}{}:
+	case <-ctx.Done():
+		return nil, fmt.Errorf("function %s: waiting for a free process: %w", pl.cfg.LogicalID, ctx.Err())
+	}
+	code := pl.fingerprint()
+	pl.mu.Lock()
+	if pl.closed {
+		pl.mu.Unlock()
+		<-pl.sem
+		return nil, errPoolClosed
+	}
+	if code != pl.code && pl.code != 0 {
+		pl.r.log.Info("lambda function code changed: restarting", "function", pl.cfg.LogicalID)
+	}
+	pl.code = code
+	for len(pl.idle) > 0 {
+		p := pl.idle[len(pl.idle)-1]
+		pl.idle = pl.idle[:len(pl.idle)-1]
+		if p.code != code || p.exited() {
+			delete(pl.all, p)
+			p.kill()
+			continue
+		}
+		pl.mu.Unlock()
+		return p, nil
+	}
+	pl.mu.Unlock()
+
+	p, err := pl.spawn(code)
+	if err != nil {
+		<-pl.sem
+		return nil, err
+	}
+	pl.mu.Lock()
+	if pl.closed {
+		pl.mu.Unlock()
+		p.kill()
+		<-pl.sem
+		return nil, errPoolClosed
+	}
+	pl.all[p] = true
+	pl.mu.Unlock()
+	return p, nil
+}
+
+func (pl *pool) spawn(code uint64) (*process, error) {
+	loopDir := ""
+	if k := kindOf(pl.cfg.Runtime); k == kindNode || k == kindPython {
+		d, err := pl.r.loops()
+		if err != nil {
+			return nil, fmt.Errorf("function %s: %w: %v", pl.cfg.LogicalID, ErrStart, err)
+		}
+		loopDir = d
+	}
+	id := pl.cfg.LogicalID
+	p, err := start(spawnSpec{
+		fn:      pl.cfg,
+		code:    code,
+		env:     pl.r.opts.Env,
+		loopDir: loopDir,
+		log:     pl.r.log,
+		emit:    pl.r.emit,
+		ready: func(p *process) {
+			pl.r.log.Info("lambda process ready", "function", id, "pid", p.cmd.Process.Pid,
+				"cold_start_ms", float64(p.coldStart.Microseconds())/1000)
+			pl.r.record(id, func(s *Stats) {
+				if len(s.ColdStarts) == keptColdStarts {
+					s.ColdStarts = append(s.ColdStarts[:0], s.ColdStarts[1:]...)
+				}
+				s.ColdStarts = append(s.ColdStarts, p.coldStart)
+			})
+		},
+	})
+	if err != nil {
+		return nil, err
+	}
+	pl.r.record(id, func(s *Stats) { s.Starts++ })
+	return p, nil
+}
+
+// release takes a process back after an invocation: kept warm when healthy and
+// current, else stopped.
+func (pl *pool) release(p *process, o outcome) {
+	pl.mu.Lock()
+	if o.healthy && !pl.closed && p.code == pl.code && !p.exited() && !p.killed.Load() {
+		pl.idle = append(pl.idle, p)
+	} else {
+		delete(pl.all, p)
+		p.kill()
+	}
+	pl.mu.Unlock()
+	<-pl.sem
+}
+
+// alive counts the processes that have not exited.
+func (pl *pool) alive() int {
+	pl.mu.Lock()
+	defer pl.mu.Unlock()
+	n := 0
+	for p := range pl.all {
+		if !p.exited() {
+			n++
+		}
+	}
+	return n
+}
+
+// retire closes the pool after a configuration change: idle processes stop
+// now, busy ones after their invocation.
+func (pl *pool) retire() {
+	pl.mu.Lock()
+	defer pl.mu.Unlock()
+	pl.closed = true
+	for _, p := range pl.idle {
+		delete(pl.all, p)
+		p.kill()
+	}
+	pl.idle = nil
+}
+
+// shutdown kills every process of the pool, busy or not, and waits for them.
+func (pl *pool) shutdown() {
+	pl.mu.Lock()
+	pl.closed = true
+	procs := make([]*process, 0, len(pl.all))
+	for p := range pl.all {
+		procs = append(procs, p)
+	}
+	pl.idle = nil
+	pl.mu.Unlock()
+	deadline := time.After(5 * time.Second)
+	for _, p := range procs {
+		p.kill()
+	}
+	for _, p := range procs {
+		select {
+		case <-p.done:
+		case <-deadline:
+			return
+		}
+	}
+}
+
+// newRequestID returns a random UUID, the form of Lambda's request IDs.
+func newRequestID() string {
+	var b [16]byte
+	rand.Read(b[:])
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	h := hex.EncodeToString(b[:])
+	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
+}
+
+// newTraceID returns an X-Ray trace header, unsampled.
+func newTraceID() string {
+	var b [20]byte
+	rand.Read(b[:])
+	h := hex.EncodeToString(b[:])
+	return fmt.Sprintf("Root=1-%08x-%s;Parent=%s;Sampled=0", time.Now().Unix(), h[:24], h[24:40])
+}
