@@ -39,8 +39,14 @@ func Check(st *template.Stack) template.Diagnostics {
 			c.checkApi(c.apis[rs.LogicalID])
 		case template.TypeRoute:
 			c.checkRoute(c.routes[rs.LogicalID])
+			c.checkRouteModels(c.routes[rs.LogicalID])
 		case template.TypeIntegration:
 			c.checkIntegration(c.integs[rs.LogicalID])
+			c.checkIntegrationTemplates(c.integs[rs.LogicalID])
+		case template.TypeIntegrationResponse:
+			c.checkIntegrationResponse(rs)
+		case template.TypeModel:
+			c.checkModel(rs)
 		case template.TypeStage:
 			c.checkStage(c.stages[rs.LogicalID])
 		case template.TypeRouteResponse:

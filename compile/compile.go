@@ -19,6 +19,13 @@ type Options struct {
 	// Stage, when set, keeps only the stages of that name (--stage NAME); an
 	// Api without such a stage is left out of the plan.
 	Stage string
+	// LambdaEndpoint is --lambda-endpoint: when set, every Lambda integration
+	// and authorizer can run through the Lambda Invoke API (SPEC ).
+	LambdaEndpoint string
+	// CanRun reports whether the gateway can run a function of the template
+	// as a local process, and why not (the runtime's Lambda runner passes its
+	// own; cmd wires it). Nil: a function can run when its code is on disk.
+	CanRun func(*Function) (ok bool, why string)
 }
 
 // The rules Compile reports on top of Check's (WSGW8xxx: the command-line
@@ -77,7 +84,7 @@ func Compile(st *template.Stack, opts Options) (*Plan, template.Diagnostics) {
 	if ds.HasErrors() {
 		return nil, ds
 	}
-	c := &compiler{st: st, opts: opts, integs: map[string]*integSrc{}, seen: map[string]bool{}}
+	c := &compiler{st: st, opts: opts, integs: map[string]*integSrc{}, seen: map[string]bool{}, functions: map[string]*Function{}}
 	plan := c.plan()
 	ds = append(ds, c.diags...)
 	ds.Sort()
@@ -93,6 +100,10 @@ type compiler struct {
 	diags  template.Diagnostics
 	seen   map[string]bool
 	integs map[string]*integSrc
+	// functions holds the Lambda functions integrations and authorizers invoke.
+	functions map[string]*Function
+	// np holds integration responses and models, compiled once (templates.go).
+	np nonProxySrc
 }
 
 func (c *compiler) add(d template.Diagnostic) {
@@ -138,6 +149,9 @@ type routeSrc struct {
 	key    string
 	twoWay bool
 	integ  *template.Resource
+	// authorizer is the $connect route's CUSTOM authorizer, apiKey its ApiKeyRequired.
+	authorizer *template.Resource
+	apiKey     bool
 }
 
 type stageSrc struct {
@@ -175,6 +189,9 @@ func (c *compiler) plan() *Plan {
 			a.api.Stages = append(a.api.Stages, c.stage(a, s))
 		}
 		p.Apis = append(p.Apis, a.api)
+	}
+	if len(c.functions) > 0 {
+		p.Functions = c.functions
 	}
 	return p
 }
@@ -260,7 +277,8 @@ func (c *compiler) linked(n *template.Node, types ...string) *template.Resource 
 }
 
 func (c *compiler) apiSrc(rs *template.Resource) *apiSrc {
-	a := &apiSrc{api: &Api{LogicalID: rs.LogicalID, ID: rs.PhysicalID, Name: rs.Prop("Name").Str(), Stages: []*Stage{}}}
+	a := &apiSrc{api: &Api{LogicalID: rs.LogicalID, ID: rs.PhysicalID, Name: rs.Prop("Name").Str(), Stages: []*Stage{},
+		ApiKeySelectionExpression: rs.Prop("ApiKeySelectionExpression").Str()}}
 	if rse := rs.Prop("RouteSelectionExpression"); rse == nil {
 		c.errorf(RulePlan, rs.Range, "WebSocket Api %s needs a RouteSelectionExpression", rs.LogicalID)
 	} else {
@@ -316,6 +334,12 @@ func (c *compiler) routeSrc(r *template.Resource) *routeSrc {
 	}
 	if t := r.Prop("Target"); t != nil {
 		rt.integ = c.target(r, t)
+	}
+	if rt.key == "$connect" {
+		rt.apiKey = r.Prop("ApiKeyRequired").Str() == "true"
+		if r.Prop("AuthorizationType").Str() == "CUSTOM" {
+			rt.authorizer = c.linked(r.Prop("AuthorizerId"), template.TypeAuthorizer)
+		}
 	}
 	return rt
 }
@@ -402,9 +426,13 @@ func (c *compiler) stage(a *apiSrc, s *stageSrc) *Stage {
 		out.Path = "/"
 	}
 	for _, rt := range a.routes {
-		r := &Route{Key: rt.key, LogicalID: rt.res.LogicalID, TwoWay: rt.twoWay, Throttle: s.routeThrottle[rt.key]}
+		r := &Route{Key: rt.key, LogicalID: rt.res.LogicalID, TwoWay: rt.twoWay, Throttle: s.routeThrottle[rt.key], ApiKeyRequired: rt.apiKey}
+		c.routeModels(rt.res, r)
 		if rt.integ != nil {
 			r.Integration = c.integration(rt.integ, s)
+		}
+		if rt.authorizer != nil {
+			r.Authorizer = c.authorizer(a, rt.authorizer, s)
 		}
 		out.Routes[rt.key] = r
 	}
@@ -423,11 +451,9 @@ type integSrc struct {
 }
 
 // notRunnable says why the runtime cannot run integrations of a type yet.
+// AWS_PROXY integrations run when a way to run their function exists (runnable).
 var notRunnable = map[string]string{
-	"AWS_PROXY": "Lambda integrations (AWS_PROXY) are not supported yet",
-	"AWS":       "AWS service integrations (AWS) are not supported yet",
-	"HTTP":      "HTTP integrations with mapping templates (HTTP) are not supported yet; HTTP_PROXY is",
-	"MOCK":      "MOCK integrations are not supported yet",
+	"AWS": "AWS service integrations (AWS) are not supported yet",
 }
 
 func (c *compiler) integSrc(rs *template.Resource) *integSrc {
@@ -487,6 +513,7 @@ func (c *compiler) integSrc(rs *template.Resource) *integSrc {
 	if rp := rs.Prop("RequestParameters"); rp != nil {
 		c.mapping(rs, rp, is)
 	}
+	c.nonProxy(rs, b)
 	c.integs[rs.LogicalID] = is
 	return is
 }
@@ -541,6 +568,19 @@ func (c *compiler) integration(rs *template.Resource, s *stageSrc) *Integration 
 			}
 		}
 		in.URL = u
+	}
+	if in.Type == "AWS_PROXY" {
+		t := c.lambdaTarget(is.uri, in.URL)
+		if t.fn != nil {
+			in.Function = t.fn.LogicalID
+		}
+		if !in.Overridden {
+			in.FunctionName, in.FunctionQualifier = t.name, t.qualifier
+		}
+		in.NotRunnable = c.runnable(t, in.Overridden, "--integration "+rs.LogicalID+"=URL")
+	} else if in.Function != "" {
+		// An AWS integration invoking a function of the template: listed, not run (yet).
+		c.function(c.st.Resource(in.Function))
 	}
 	for _, st := range is.steps {
 		if st.Source.Kind == SourceStageVariable {

@@ -38,6 +38,7 @@ func planCases(t *testing.T) []goldenCase {
 		{"vpclink", "../examples/vpclink/template.yaml"},
 		{"chat", "../examples/chat/template.yaml"},
 		{"cdk", "../examples/cdk/template.json"},
+		{"mock", "../examples/mock/template.yaml"},
 	} {
 		cases = append(cases, goldenCase{"examples/" + ex.name, ex.src, "testdata/plans/examples/" + ex.name + ".golden.json"})
 	}
@@ -51,13 +52,14 @@ func caseOptions(t *testing.T, src []byte) Options {
 	line, _, _ := bytes.Cut(src, []byte("\n"))
 	if js, ok := bytes.CutPrefix(line, []byte("# options:")); ok {
 		var o struct {
-			Stage        string            `json:"stage"`
-			Integrations map[string]string `json:"integrations"`
+			Stage          string            `json:"stage"`
+			Integrations   map[string]string `json:"integrations"`
+			LambdaEndpoint string            `json:"lambdaEndpoint"`
 		}
 		if err := json.Unmarshal(js, &o); err != nil {
 			t.Fatalf("options line: %v", err)
 		}
-		opts = Options{Stage: o.Stage, Integrations: o.Integrations}
+		opts = Options{Stage: o.Stage, Integrations: o.Integrations, LambdaEndpoint: o.LambdaEndpoint}
 	}
 	return opts
 }
@@ -82,6 +84,7 @@ func TestPlanGolden(t *testing.T) {
 			if plan == nil {
 				t.Fatalf("no plan:\n%s", diagText(ds))
 			}
+			relativeCodeDirs(t, plan)
 			var got bytes.Buffer
 			if err := plan.WriteJSON(&got); err != nil {
 				t.Fatal(err)
@@ -97,6 +100,31 @@ func TestPlanGolden(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// relativeCodeDirs rewrites the absolute CodeDir of the plan's functions
+// relative to the package directory, so that goldens do not depend on where
+// the repository is checked out.
+func relativeCodeDirs(t *testing.T, p *Plan) {
+	t.Helper()
+	wd, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range p.Functions {
+		if f.CodeDir == "" {
+			continue
+		}
+		if !filepath.IsAbs(f.CodeDir) {
+			t.Errorf("function %s: CodeDir %q is not absolute", f.LogicalID, f.CodeDir)
+			continue
+		}
+		rel, err := filepath.Rel(wd, f.CodeDir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.CodeDir = filepath.ToSlash(rel)
 	}
 }
 

@@ -3,6 +3,8 @@ package compile
 import (
 	"encoding/json"
 	"io"
+
+	"github.com/wsgw/wsgw/compile/vtl"
 )
 
 // Plan is the compiled form of a template: what the gateway runs. It is
@@ -56,6 +58,10 @@ type Api struct {
 	// ID is the Api's Ref value (SPEC R-2.4), used as $context.apiId.
 	ID   string `json:"id"`
 	Name string `json:"name"`
+	// ApiKeySelectionExpression is where the API key of a route with
+	// ApiKeyRequired comes from: $request.header.x-api-key (the default) or
+	// $context.authorizer.usageIdentifierKey.
+	ApiKeySelectionExpression string `json:"apiKeySelectionExpression,omitempty"`
 	// RouteSelectionExpression is the expression as written; Selection its compiled parts.
 	RouteSelectionExpression string    `json:"routeSelectionExpression"`
 	Selection                Selection `json:"selection"`
@@ -93,8 +99,20 @@ type Route struct {
 	TwoWay bool `json:"twoWay"`
 	// Throttle overrides the stage's throttling for this route (RouteSettings).
 	Throttle *Throttle `json:"throttle,omitempty"`
+	// ApiKeyRequired ($connect only) makes the handshake need an x-api-key
+	// header holding one of the keys the gateway was given (--api-key).
+	ApiKeyRequired bool `json:"apiKeyRequired,omitempty"`
+	// Authorizer is the Lambda REQUEST authorizer of a $connect route whose
+	// AuthorizationType is CUSTOM, compiled for the stage; nil otherwise.
+	Authorizer *Authorizer `json:"authorizer,omitempty"`
 	// Integration is nil for a route without Target.
 	Integration *Integration `json:"integration,omitempty"`
+	// ModelSelectionExpression, compiled into ModelSelection, selects the
+	// RequestModels entry ($default as fallback) whose schema messages must
+	// satisfy (SPEC R-7.2); no expression, no validation.
+	ModelSelectionExpression string             `json:"modelSelectionExpression,omitempty"`
+	ModelSelection           *TemplateSelection `json:"modelSelection,omitempty"`
+	RequestModels            map[string]*Model  `json:"requestModels,omitempty"`
 }
 
 // Integration is a route's backend, compiled for one stage.
@@ -114,17 +132,61 @@ type Integration struct {
 	// AWS::Serverless::Function) an AWS_PROXY or AWS integration's URI invokes,
 	// when the URI was built from the function's Arn; "" otherwise.
 	Function string `json:"function,omitempty"`
+	// FunctionName is what the Lambda Invoke API is called with for an
+	// AWS_PROXY integration (--lambda-endpoint): the function's name, from the
+	// template's function or from the ARN in the IntegrationUri, with
+	// FunctionQualifier the version or alias the ARN ends with, if any.
+	FunctionName      string `json:"functionName,omitempty"`
+	FunctionQualifier string `json:"functionQualifier,omitempty"`
 	// Overridden reports that URL comes from --integration rather than IntegrationUri.
 	Overridden bool `json:"overridden,omitempty"`
 	// Mapping is the compiled RequestParameters, applied to every call (SPEC §6),
 	// sorted by Target then Name.
 	Mapping []Step `json:"mapping,omitempty"`
 	// TemplateSelectionExpression and RequestTemplates are kept as written, for
-	// HTTP and MOCK integrations (SPEC R-7.2); nothing compiles them yet.
+	// non-proxy (HTTP, MOCK, AWS) integrations (SPEC R-7.2); the templates are
+	// parsed once, when compiling (RequestTemplate).
 	TemplateSelectionExpression string            `json:"templateSelectionExpression,omitempty"`
 	RequestTemplates            map[string]string `json:"requestTemplates,omitempty"`
+	// TemplateSelection is TemplateSelectionExpression compiled (nil: none).
+	TemplateSelection *TemplateSelection `json:"templateSelection,omitempty"`
+	// PassthroughBehavior (WHEN_NO_MATCH when not set), ContentHandlingStrategy
+	// and the IntegrationResponses, in template order, of a non-proxy integration.
+	PassthroughBehavior     string                 `json:"passthroughBehavior,omitempty"`
+	ContentHandlingStrategy string                 `json:"contentHandlingStrategy,omitempty"`
+	Responses               []*IntegrationResponse `json:"responses,omitempty"`
+	// templates holds RequestTemplates parsed (templates.go).
+	templates map[string]*vtl.Template
 	// NotRunnable, when set, says why the gateway cannot run this integration
 	// yet; such routes answer with the Internal server error frame.
+	NotRunnable string `json:"notRunnable,omitempty"`
+}
+
+// Authorizer is a Lambda REQUEST authorizer (AWS::ApiGatewayV2::Authorizer)
+// of a $connect route, compiled for one stage.
+type Authorizer struct {
+	LogicalID string `json:"logicalId"`
+	ID        string `json:"id"`
+	Name      string `json:"name"`
+	// Type is REQUEST (the only type WebSocket APIs have).
+	Type string `json:"type"`
+	// IdentitySources are the request values that must all be present and
+	// non-empty, else the handshake is refused with 401 without calling the
+	// function: route.request.header.<name>, route.request.querystring.<name>,
+	// stageVariables.<name> or context.<var>.
+	IdentitySources []Source `json:"identitySources,omitempty"`
+	// MethodArn is the event's methodArn:
+	// arn:aws:execute-api:REGION:ACCOUNT:APIID/STAGE/$connect.
+	MethodArn string `json:"methodArn"`
+	// Function, FunctionName and FunctionQualifier name the function
+	// AuthorizerUri invokes, as for Integration.
+	Function          string `json:"function,omitempty"`
+	FunctionName      string `json:"functionName,omitempty"`
+	FunctionQualifier string `json:"functionQualifier,omitempty"`
+	// URI is AuthorizerUri with stage variables substituted.
+	URI string `json:"uri,omitempty"`
+	// NotRunnable, when set, says why the gateway cannot run the authorizer;
+	// every handshake is then refused with 500.
 	NotRunnable string `json:"notRunnable,omitempty"`
 }
 

@@ -15,6 +15,7 @@ var (
 	RuleApiKeySelection   = template.Rule{ID: "WSGW2005", Severity: template.Error, Summary: "ApiKeySelectionExpression must be $request.header.x-api-key or $context.authorizer.usageIdentifierKey"}
 	RuleApiWithoutRoutes  = template.Rule{ID: "WSGW2006", Severity: template.Error, Summary: "a WEBSOCKET Api needs at least one Route"}
 	RuleOtherApiID        = template.Rule{ID: "WSGW2007", Severity: template.Error, Summary: "ApiId of a RouteResponse, IntegrationResponse, Authorizer or Model must reference an Api of the template"}
+	RuleModelSchema       = template.Rule{ID: "WSGW2008", Severity: template.Error, Summary: "a Model's Schema must be a valid JSON Schema (draft 4), written as an object or a JSON string"}
 
 	// Route
 	RuleRouteApiID         = template.Rule{ID: "WSGW3001", Severity: template.Error, Summary: "ApiId of a Route must reference an Api of the template"}
@@ -31,6 +32,8 @@ var (
 	RuleRouteParamsForm    = template.Rule{ID: "WSGW3012", Severity: template.Error, Summary: "route RequestParameters must map route.request.header.<name> or route.request.querystring.<name> to {Required: true|false}"}
 	RuleRouteResponseRoute = template.Rule{ID: "WSGW3013", Severity: template.Error, Summary: "RouteId of a RouteResponse must reference a Route of the same Api"}
 	RuleRouteResponseKey   = template.Rule{ID: "WSGW3014", Severity: template.Error, Summary: "RouteResponseKey must be $default"}
+	RuleRequestModels      = template.Rule{ID: "WSGW3015", Severity: template.Error, Summary: "RequestModels must map model keys to the Name of a Model of the route's Api"}
+	RuleModelSelection     = template.Rule{ID: "WSGW3016", Severity: template.Error, Summary: "ModelSelectionExpression must combine ${request.body.<path>} and static text (\\$ for a literal $)"}
 
 	// Integration
 	RuleIntegrationApiID  = template.Rule{ID: "WSGW4001", Severity: template.Error, Summary: "ApiId of an Integration must reference an Api of the template"}
@@ -53,6 +56,11 @@ var (
 	RuleIntegrationMethod = template.Rule{ID: "WSGW4018", Severity: template.Error, Summary: "IntegrationMethod must be an HTTP method (GET, POST, PUT, PATCH, DELETE, HEAD, OPTIONS or ANY)"}
 	RuleLambdaMethod      = template.Rule{ID: "WSGW4019", Severity: template.Error, Summary: "Lambda integrations must use IntegrationMethod POST"}
 	RuleHTTPOnlyIntegProp = template.Rule{ID: "WSGW4020", Severity: template.Error, Summary: "IntegrationSubtype, ResponseParameters and TlsConfig are for HTTP APIs only"}
+	RuleTemplateSyntax    = template.Rule{ID: "WSGW4021", Severity: template.Error, Summary: "RequestTemplates and ResponseTemplates must map keys to valid Velocity (VTL) mapping templates"}
+	RuleTemplateSelection = template.Rule{ID: "WSGW4022", Severity: template.Error, Summary: "TemplateSelectionExpression must combine ${request.body.<path>} (on an IntegrationResponse also ${integration.response.statuscode}, .header.<name>, .multivalueheader.<name>) and static text"}
+	RuleResponseIntegID   = template.Rule{ID: "WSGW4023", Severity: template.Error, Summary: "IntegrationId of an IntegrationResponse must reference an Integration of the same Api"}
+	RuleResponseKey       = template.Rule{ID: "WSGW4024", Severity: template.Error, Summary: "IntegrationResponseKey must be $default or a /regular expression/ on the status code"}
+	RuleResponseOnProxy   = template.Rule{ID: "WSGW4025", Severity: template.Warning, Summary: "IntegrationResponses of AWS_PROXY and HTTP_PROXY integrations are never used: proxies pass responses through"}
 
 	// Stage and Deployment
 	RuleStageApiID        = template.Rule{ID: "WSGW5001", Severity: template.Error, Summary: "ApiId of a Stage must reference an Api of the template"}
@@ -73,6 +81,7 @@ var (
 	RuleRouteNoTarget     = template.Rule{ID: "WSGW6002", Severity: template.Warning, Summary: "a Route without Target has no integration to call"}
 	RuleHalfTwoWay        = template.Rule{ID: "WSGW6003", Severity: template.Warning, Summary: "a two-way route needs both RouteResponseSelectionExpression $default and a $default RouteResponse"}
 	RuleUnusedAuthorizer  = template.Rule{ID: "WSGW6004", Severity: template.Warning, Summary: "AuthorizerId is ignored unless AuthorizationType is CUSTOM"}
+	RuleModelsUnused      = template.Rule{ID: "WSGW6005", Severity: template.Warning, Summary: "RequestModels are used only with a ModelSelectionExpression, and an expression without models rejects every message"}
 
 	// Limits
 	RuleTooManyRoutes       = template.Rule{ID: "WSGW7001", Severity: template.Warning, Summary: "API Gateway allows at most 300 routes per Api"}
@@ -83,17 +92,18 @@ var (
 // apiRules are the rules of SPEC §3 that this package checks, in ID order.
 var apiRules = []template.Rule{
 	RuleSelectionRequired, RuleSelectionSyntax, RuleProtocolType, RuleHTTPOnlyApiProp, RuleApiKeySelection,
-	RuleApiWithoutRoutes, RuleOtherApiID,
+	RuleApiWithoutRoutes, RuleOtherApiID, RuleModelSchema,
 	RuleRouteApiID, RuleRouteKeyUnique, RuleRouteKeyDollar, RuleTargetForm, RuleTargetIntegration, RuleTargetSameApi,
 	RuleAuthOnlyConnect, RuleAuthorizationType, RuleCustomAuthorizer, RuleRouteResponseExpr, RuleRouteParamsConnect,
-	RuleRouteParamsForm, RuleRouteResponseRoute, RuleRouteResponseKey,
+	RuleRouteParamsForm, RuleRouteResponseRoute, RuleRouteResponseKey, RuleRequestModels, RuleModelSelection,
 	RuleIntegrationApiID, RuleIntegrationType, RuleIntegrationURI, RuleHTTPURI, RuleLambdaURI, RuleAWSURI,
 	RuleConnectionType, RuleVpcLink, RuleTimeout, RuleMappingTarget, RuleMappingSource, RuleContextVariable,
 	RuleConnectOnlySource, RuleUndeclaredParam, RuleTemplatesOnProxy, RulePassthrough, RuleContentHandling,
 	RuleIntegrationMethod, RuleLambdaMethod, RuleHTTPOnlyIntegProp,
+	RuleTemplateSyntax, RuleTemplateSelection, RuleResponseIntegID, RuleResponseKey, RuleResponseOnProxy,
 	RuleStageApiID, RuleStageDeployment, RuleDeploymentSameApi, RuleStageVarName, RuleStageVarValue,
 	RuleRouteSettingsKey, RuleAccessLogFormat, RuleStageName, RuleStageNameUnique, RuleDeploymentApiID,
 	RuleUndefinedStageVar, RuleStageVarURI,
-	RuleUnusedIntegration, RuleRouteNoTarget, RuleHalfTwoWay, RuleUnusedAuthorizer,
+	RuleUnusedIntegration, RuleRouteNoTarget, RuleHalfTwoWay, RuleUnusedAuthorizer, RuleModelsUnused,
 	RuleTooManyRoutes, RuleTooManyIntegrations, RuleTooManyStages,
 }

@@ -85,6 +85,8 @@ type conn struct {
 	inbox      []inMsg       // messages waiting for the handler, oldest first
 	inboxBytes int           // bytes in inbox
 	handling   bool          // the handler goroutine runs
+	lingering  bool          // the handler waits a little for the next message
+	wake       chan struct{} // wakes a lingering handler (buffered, 1)
 	space      chan struct{} // closed when the inbox has room again (nil: nobody waits)
 	handled    chan struct{} // closed when the handler ends (nil: nobody waits)
 }
@@ -391,7 +393,9 @@ func (c *conn) deliver(m inMsg) {
 	}
 	c.inbox = append(c.inbox, m)
 	c.inboxBytes += len(m.data)
-	if !c.handling {
+	if c.lingering {
+		c.wakeHandler()
+	} else if !c.handling {
 		c.handling = true
 		c.g.wg.Add(1) // the connection holds the group above zero; Shutdown waits for the handler too
 		go func() {
@@ -418,13 +422,31 @@ func (c *conn) wakeReader() {
 	}
 }
 
+// wakeHandler ends the wait of a lingering handler. c.mu is held.
+func (c *conn) wakeHandler() {
+	if c.lingering {
+		select {
+		case c.wake <- struct{}{}:
+		default:
+		}
+	}
+}
+
 // dropInbox drops the messages not yet handled: the connection is closing.
 // c.mu is held.
 func (c *conn) dropInbox() {
 	clear(c.inbox)
 	c.inbox, c.inboxBytes = nil, 0
 	c.wakeReader()
+	c.wakeHandler()
 }
+
+// handlerLinger is how long the handler goroutine waits for the next message
+// before it ends. A connection that keeps sending keeps its handler, instead
+// of starting a goroutine per message whose stack grows anew through the
+// HTTP client each time (the top avoidable cost in wsgw-bench's CPU
+// profile); an idle connection still holds no handler.
+const handlerLinger = 20 * time.Millisecond
 
 // handle is the handler goroutine: it handles the inbox's messages one at a
 // time, in order (SPEC ), and ends when the inbox is empty or the
@@ -433,8 +455,36 @@ func (c *conn) dropInbox() {
 // does not depend on the client's connection; its answer reaches no one.
 func (c *conn) handle() {
 	ctx := c.g.ctx
+	var linger *time.Timer
+	defer func() {
+		if linger != nil {
+			linger.Stop()
+		}
+	}()
 	for {
 		c.mu.Lock()
+		if len(c.inbox) == 0 && c.state == stateOpen {
+			if c.wake == nil {
+				c.wake = make(chan struct{}, 1)
+			}
+			if linger == nil {
+				linger = time.NewTimer(handlerLinger)
+			} else {
+				linger.Reset(handlerLinger)
+			}
+			c.lingering = true
+			c.mu.Unlock()
+			select {
+			case <-c.wake:
+			case <-linger.C:
+			}
+			c.mu.Lock()
+			c.lingering = false
+			select {
+			case <-c.wake: // a wake-up that lost the race with the timer
+			default:
+			}
+		}
 		if len(c.inbox) == 0 || c.state != stateOpen {
 			c.handling = false
 			c.dropInbox()

@@ -13,15 +13,25 @@
 // one immutable snapshot held in an atomic pointer; every message loads it
 // once, and Swap replaces it without touching sockets, because connections
 // belong to the gateway, not to a plan. Throttling buckets start full again
-// after a Swap.
+// after a Swap. An Api a Swap adds is served on the next free port; one it
+// removes keeps its port, answering 403, until it comes back.
+//
+// A Reloader (SPEC §9) watches the template's directory with fsnotify,
+// debounces the events for the template's name, rebuilds the plan through a
+// BuildFunc the command passes in (so this package never reads templates),
+// and swaps a good plan in; a template with errors leaves the plan serving.
+// compile.Diff names what a reload changed.
 //
 // # Connections
 //
 // Per connection there is one reader goroutine, which only reads frames, so
 // that pings are answered and close frames seen at once, whatever the
 // backend is doing. It hands each message to a bounded FIFO, the inbox,
-// served by one handler goroutine that runs only while messages are pending
-// (an idle connection holds just the reader) and handles them one at a time,
+// served by one handler goroutine that runs only while messages are pending,
+// and 20 ms after, so that a busy connection does not start (and grow the
+// stack of) a goroutine per message; an idle connection holds just the
+// reader, with a 1 KB read buffer, once the HTTP handler that upgraded it
+// has returned. The handler handles messages one at a time,
 // in the order they arrived (SPEC ). When the inbox is full
 // (Options.MessageQueue messages or Options.MessageQueueBytes bytes) the
 // reader waits for room and stops reading: TCP then pushes back on the
@@ -81,6 +91,24 @@
 // answers 403 with a JSON message naming the stages served, and logs it as a
 // warning.
 //
+// # Lambda
+//
+// AWS_PROXY integrations and $connect REQUEST authorizers invoke their
+// function one of the ways of SPEC, chosen when a plan is provisioned:
+// an --integration URL (the event POSTed as JSON), the Lambda Invoke API at
+// Options.LambdaEndpoint, or Options.Lambda (runtime/lambda's Runner, which
+// Start makes through Options.NewLambda once it knows the addresses the
+// functions must reach). Events are built per call from the event (see
+// lambda_event.go); the Lambda answer is parsed into the same result an HTTP
+// integration gives, with the headers a $connect response adds to the
+// handshake. An authorizer runs before $connect's integration; what it allowed
+// is kept with the connection (connMeta.auth) for $context.authorizer.* and
+// requestContext.authorizer.
+//
+// With Options.CA, every port answers TLS too: a demultiplexing listener
+// reads each connection's first byte (0x16, a TLS handshake record, or not)
+// and hands it to one of two listeners the same http.Server serves.
+//
 // # Choices the SPEC leaves open
 //
 //   - @connections posts, and two-way responses, are sent as text frames when
@@ -91,4 +119,10 @@
 //     integration error (SPEC ).
 //   - In route selection a JSON null is missing (empty), and an object is
 //     written {a=1, b=2} with sorted keys.
+//   - A Lambda answer of null, or without statusCode, is 200; one that is
+//     not a JSON object, or whose body is not a string, is malformed.
+//   - An authorizer's function error (other than "Unauthorized"), timeout or
+//     answer without policyDocument refuses the handshake with 500, as API
+//     Gateway's AUTHORIZER_FAILURE and AUTHORIZER_CONFIGURATION_ERROR do for
+//     REST APIs; context values reach events as strings.
 package runtime

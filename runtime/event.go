@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -36,9 +37,12 @@ type event struct {
 	doc    any  // body parsed as JSON
 	isJSON bool // body is JSON
 
-	// header and query are the $connect request's (CONNECT only).
+	// header, query and host are the $connect request's, tls whether it came
+	// over TLS (CONNECT only).
 	header http.Header
 	query  url.Values
+	host   string
+	tls    bool
 
 	disconnectCode   int
 	disconnectReason string
@@ -60,6 +64,9 @@ type connMeta struct {
 	connectedAt time.Time
 	sourceIP    string
 	userAgent   string
+	// auth is what the $connect authorizer answered (nil: no authorizer);
+	// set before the connection opens, read by every later event.
+	auth *authResult
 }
 
 // contextVar returns $context.<name> (SPEC ); ok is false when the
@@ -115,7 +122,9 @@ func (e *event) contextVar(name string) (string, bool) {
 	case "disconnectReason":
 		return e.disconnectReason, e.typ == eventDisconnect
 	}
-	// authorizer.principalId and authorizer.<key> have no value until
-	// authorizers run; unknown names were rejected when compiling.
+	if key, ok := strings.CutPrefix(name, "authorizer."); ok && e.conn.auth != nil {
+		return e.conn.auth.value(key)
+	}
+	// Unknown names were rejected when compiling.
 	return "", false
 }

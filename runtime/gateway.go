@@ -2,6 +2,7 @@ package runtime
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -39,9 +40,19 @@ type Gateway struct {
 	discCtx    context.Context
 	discCancel context.CancelFunc
 
+	// tlsConfig, when the gateway has a CA, makes every port answer TLS too.
+	tlsConfig *tls.Config
+	// lambdaOwned is the Invoker Options.NewLambda made, which Shutdown closes.
+	lambdaOwned Invoker
+
+	// swapMu serializes swaps.
+	swapMu sync.Mutex
+
 	mu      sync.Mutex
 	started bool
 	closing bool
+	// servers holds one server per Api ever served, in the order they
+	// started; an Api a Swap removed keeps its server.
 	servers []*apiServer
 	conns   map[*conn]struct{}
 	// wg counts connections from the start of their handshake until their
@@ -84,6 +95,9 @@ func New(p *compile.Plan, opts Options) (*Gateway, error) {
 	if g.log == nil {
 		g.log = slog.New(slog.DiscardHandler)
 	}
+	if err := g.setupLambda(); err != nil {
+		return nil, err
+	}
 	g.ctx, g.cancel = context.WithCancel(context.Background())
 	g.discCtx, g.discCancel = context.WithCancel(context.Background())
 	g.snap.Store(provision(p, g.client, &g.opts, g.now()))
@@ -97,15 +111,12 @@ func (g *Gateway) Plan() *compile.Plan { return g.snap.Load().plan }
 
 // Start listens for every Api of the plan, the first on Options.Addr and
 // each next one on the next port (SPEC ), and serves in the background.
-// Apis a later Swap adds are not served until the gateway restarts.
+// An Api a later Swap adds is served on the next free port after the highest
+// the gateway uses (see Swap).
 func (g *Gateway) Start() error {
-	host, portStr, err := net.SplitHostPort(g.opts.Addr)
+	host, port, err := splitAddr(g.opts.Addr)
 	if err != nil {
-		return fmt.Errorf("address %s: %w", g.opts.Addr, err)
-	}
-	port, err := strconv.Atoi(portStr)
-	if err != nil || port < 0 || port > 65535 {
-		return fmt.Errorf("address %s: bad port", g.opts.Addr)
+		return err
 	}
 	g.mu.Lock()
 	defer g.mu.Unlock()
@@ -133,14 +144,86 @@ func (g *Gateway) Start() error {
 	}
 	g.servers = servers
 	g.started = true
+	if err := g.startLambda(); err != nil {
+		closeAll(servers)
+		g.servers, g.started = nil, false
+		return err
+	}
 	for _, s := range servers {
-		go func() {
-			if err := s.http.Serve(s.ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-				g.log.Error("server stopped", "api", s.apiLogicalID, "addr", s.addr, "error", err)
-			}
-		}()
+		g.serve(s)
 	}
 	return nil
+}
+
+// splitAddr splits Options.Addr into its host and port.
+func splitAddr(addr string) (string, int, error) {
+	host, portStr, err := net.SplitHostPort(addr)
+	if err != nil {
+		return "", 0, fmt.Errorf("address %s: %w", addr, err)
+	}
+	port, err := strconv.Atoi(portStr)
+	if err != nil || port < 0 || port > 65535 {
+		return "", 0, fmt.Errorf("address %s: bad port", addr)
+	}
+	return host, port, nil
+}
+
+// serve runs s's HTTP server in the background.
+func (g *Gateway) serve(s *apiServer) {
+	go func() {
+		if err := s.serveHTTP(); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			g.log.Error("server stopped", "api", s.apiLogicalID, "addr", s.addr, "error", err)
+		}
+	}()
+}
+
+// server returns the server of the Api with that logical ID, or nil. g.mu is held.
+func (g *Gateway) server(apiLogicalID string) *apiServer {
+	for _, s := range g.servers {
+		if s.apiLogicalID == apiLogicalID {
+			return s
+		}
+	}
+	return nil
+}
+
+// portTries bounds the ports Swap tries for an Api it adds.
+const portTries = 100
+
+// listenNew listens for api, which a Swap added, on the next free port after
+// the highest one the gateway uses (any free port when Options.Addr has port
+// 0), and starts serving it. g.mu is held.
+func (g *Gateway) listenNew(api *compile.Api) (*apiServer, error) {
+	host, base, err := splitAddr(g.opts.Addr)
+	if err != nil {
+		return nil, err
+	}
+	try := []int{0}
+	if base != 0 {
+		next := base
+		for _, s := range g.servers {
+			if _, p, err := splitAddr(s.addr); err == nil && p >= next {
+				next = p + 1
+			}
+		}
+		try = try[:0]
+		for p := next; p <= 65535 && len(try) < portTries; p++ {
+			try = append(try, p)
+		}
+	}
+	var lastErr error = fmt.Errorf("no port left after %d", base)
+	for _, p := range try {
+		ln, err := net.Listen("tcp", net.JoinHostPort(host, strconv.Itoa(p)))
+		if err != nil {
+			lastErr = err
+			continue
+		}
+		s := newAPIServer(g, api.LogicalID, ln, host)
+		g.servers = append(g.servers, s)
+		g.serve(s)
+		return s, nil
+	}
+	return nil, fmt.Errorf("Api %s: %w", api.LogicalID, lastErr)
 }
 
 func closeAll(servers []*apiServer) {
@@ -149,24 +232,73 @@ func closeAll(servers []*apiServer) {
 	}
 }
 
-// Addrs returns the HOST:PORT each Api listens on, in plan order.
+// Addrs returns the HOST:PORT each Api of the current plan listens on, in
+// plan order (after Start).
 func (g *Gateway) Addrs() []string {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	out := make([]string, len(g.servers))
-	for i, s := range g.servers {
-		out[i] = s.addr
+	var out []string
+	for _, api := range g.snap.Load().plan.Apis {
+		if s := g.server(api.LogicalID); s != nil {
+			out = append(out, s.addr)
+		}
 	}
 	return out
 }
 
 // Swap makes p the plan every next handshake, message and @connections call
 // uses, and returns the previous one. Open connections stay open; those whose
-// Api or stage p no longer has are closed with 1001 (SPEC ).
+// Api or stage p no longer has are closed with 1001 (SPEC ). See
+// SwapPlan for the Apis p adds or removes.
 func (g *Gateway) Swap(p *compile.Plan) *compile.Plan {
+	return g.SwapPlan(p).Old
+}
+
+// SwapResult is what SwapPlan did.
+type SwapResult struct {
+	// Old is the plan replaced.
+	Old *compile.Plan
+	// Closed counts the connections closed with 1001 because their Api or
+	// stage is gone.
+	Closed int
+	// Err says which Apis p added could not be served (no free port); they
+	// are in the plan but answer no one until a later swap finds them a port.
+	Err error
+}
+
+// SwapPlan makes p the plan every next handshake, message and @connections
+// call uses, atomically: a message is handled wholly by the old plan or
+// wholly by p. Open connections stay open and their next message uses p;
+// those whose Api or stage p no longer has are closed with 1001 (SPEC
+// ), and their $disconnect runs from the stage as the old plan had it.
+//
+// An Api p adds (by logical ID) is served on the next free port after the
+// highest one the gateway uses, as Start serves each next Api on the next
+// port (SPEC ); with port 0 in Options.Addr, on any free port. An Api
+// p removes keeps its port: its handshakes and @connections calls answer 403
+// (no stage) until a later plan brings it back, which is then served there
+// again. Swaps are serialized; before Start, SwapPlan only replaces the plan.
+func (g *Gateway) SwapPlan(p *compile.Plan) SwapResult {
+	g.swapMu.Lock()
+	defer g.swapMu.Unlock()
+	if p == nil {
+		return SwapResult{Old: g.snap.Load().plan, Err: errors.New("no plan to swap in")}
+	}
 	s := provision(p, g.client, &g.opts, g.now())
-	old := g.snap.Swap(s)
+	var errs []error
 	g.mu.Lock()
+	if g.started && !g.closing {
+		// Listen before the plan is visible, so that Endpoints never lists
+		// an Api without its address.
+		for _, api := range p.Apis {
+			if g.server(api.LogicalID) == nil {
+				if _, err := g.listenNew(api); err != nil {
+					errs = append(errs, err)
+				}
+			}
+		}
+	}
+	old := g.snap.Swap(s)
 	var gone []*conn
 	for c := range g.conns {
 		if st := s.stage(c.srv.apiLogicalID, c.stageID); st != nil {
@@ -176,10 +308,13 @@ func (g *Gateway) Swap(p *compile.Plan) *compile.Plan {
 		}
 	}
 	g.mu.Unlock()
+	closed := 0
 	for _, c := range gone {
-		c.startClose(1001, reasonGoingAway, false)
+		if _, ok := c.startClose(1001, reasonGoingAway, false); ok {
+			closed++
+		}
 	}
-	return old.plan
+	return SwapResult{Old: old.plan, Closed: closed, Err: errors.Join(errs...)}
 }
 
 // enter counts a handshake in; false once the gateway is shutting down.
@@ -193,12 +328,18 @@ func (g *Gateway) enter() bool {
 	return true
 }
 
-// track adds an upgraded connection to the set Shutdown closes; false when
-// shutdown already began (the caller closes it).
+// track adds an upgraded connection to the set Shutdown and Swap close;
+// false when shutdown already began or the current plan no longer has the
+// connection's stage (the caller closes it with 1001).
 func (g *Gateway) track(c *conn) bool {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	if g.closing {
+		return false
+	}
+	// A Swap that dropped the connection's stage after its handshake loaded
+	// the plan did not see it: close it as that Swap would have (SPEC ).
+	if g.snap.Load().stage(c.srv.apiLogicalID, c.stageID) == nil {
 		return false
 	}
 	g.conns[c] = struct{}{}
@@ -274,6 +415,7 @@ func (g *Gateway) Shutdown(ctx context.Context) error {
 		s.http.Close()
 	}
 	swg.Wait()
+	g.closeLambda()
 	g.client.CloseIdleConnections()
 	g.closeLogs()
 	return err

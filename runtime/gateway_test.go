@@ -321,7 +321,6 @@ func TestInternalServerError(t *testing.T) {
 		route("unreachable", httpInteg("Gone", closedURL(t))),
 		route("timeout", timeout),
 		route("lambda", &compile.Integration{LogicalID: "Fn", Type: "AWS_PROXY", NotRunnable: "Lambda integrations are not supported yet"}),
-		route("mock", &compile.Integration{LogicalID: "Mock", Type: "MOCK"}),
 		route("none", nil),
 		twoWay(route("big", httpInteg("Big", big.URL))),
 		twoWay(route("ok", httpInteg("Ok", ok.URL))),
@@ -329,7 +328,7 @@ func TestInternalServerError(t *testing.T) {
 	g := startGateway(t, p, nil)
 	ws := dial(t, g, "/dev")
 	connID := connect.next(t).Header.Get("X-Id")
-	for _, action := range []string{"unreachable", "timeout", "lambda", "mock", "none", "big"} {
+	for _, action := range []string{"unreachable", "timeout", "lambda", "none", "big"} {
 		t.Run(action, func(t *testing.T) {
 			send(t, ws, `{"action":"`+action+`"}`)
 			got := recv(t, ws)

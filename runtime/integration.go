@@ -31,17 +31,24 @@ type integration interface {
 type result struct {
 	status int
 	body   []byte
+	// header holds the headers a Lambda $connect response asks for in the
+	// handshake response (SPEC ).
+	header http.Header
 }
 
 // prepare turns a compiled integration into something callable once per
 // plan, so that no URL or expression is parsed while a message is handled.
-func prepare(in *compile.Integration, client *http.Client, opts *Options) integration {
+func prepare(in *compile.Integration, p *compile.Plan, client *http.Client, opts *Options) integration {
 	if in.NotRunnable != "" {
 		return &notRunnable{in: in, reason: in.NotRunnable}
 	}
 	switch in.Type {
 	case "HTTP_PROXY":
 		return newHTTPProxy(in, client, opts)
+	case "AWS_PROXY":
+		return newLambdaProxy(in, p, client, opts)
+	case "HTTP", "MOCK":
+		return newNonProxy(in, client, opts)
 	}
 	return &notRunnable{in: in, reason: fmt.Sprintf("%s integrations are not supported by this gateway yet", in.Type)}
 }

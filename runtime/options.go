@@ -60,10 +60,32 @@ type Options struct {
 	LogFormat string
 	AccessLog io.Writer
 	LogQueue  int
+	// Lambda runs the functions of the template for AWS_PROXY integrations
+	// and authorizers (SPEC, third way), typically runtime/lambda's
+	// Runner. NewLambda, used when Lambda is nil, makes one once the gateway
+	// listens: Start calls it with the environment the functions need to reach
+	// the gateway (see Gateway.FunctionEnv), and Shutdown closes it (when it
+	// has a Close method) after the last $disconnect.
+	Lambda    Invoker
+	NewLambda func(env map[string]string) (Invoker, error)
+	// LambdaEndpoint is the Lambda Invoke API (--lambda-endpoint) Lambda
+	// integrations and authorizers call, before any local runner.
+	LambdaEndpoint string
+	// APIKeys are the keys (--api-key) a $connect route with ApiKeyRequired
+	// accepts in its x-api-key header.
+	APIKeys []string
+	// CA, when set, makes every Api's port answer TLS as well as plain
+	// HTTP and WebSocket (https://, wss://), with a certificate for
+	// 127.0.0.1, ::1, localhost and the Addr host that CA signs.
+	CA *CA
+
 	// Logger, when set, receives the event log instead of LogOutput. It is
 	// called on the connections' goroutines: a handler that blocks holds them
 	// up. Nil and no LogOutput discard the event log.
 	Logger *slog.Logger
+
+	// lambda holds the gateway's Invoker (set by New and Start).
+	lambda *lambdaHost
 }
 
 // DefaultOptions returns the limits of Amazon API Gateway (SPEC §10) and the

@@ -42,6 +42,10 @@ func newAPIServer(g *Gateway, apiLogicalID string, ln net.Listener, host string)
 			HandshakeTimeout: 10 * time.Second,
 			// API Gateway does not check Origin.
 			CheckOrigin: func(*http.Request) bool { return true },
+			// A small read buffer of its own (gorilla would otherwise keep
+			// net/http's 4 KB one): an idle connection holds it for its
+			// whole life, and larger frames are read past it.
+			ReadBufferSize: 1 << 10,
 			// Frames of up to 32 KB, from buffers held only while writing.
 			WriteBufferSize: 32 << 10,
 			WriteBufferPool: writeBufferPool,
@@ -185,7 +189,7 @@ func (s *apiServer) handshake(w http.ResponseWriter, r *http.Request, st *stageS
 		}
 	}
 	e := &event{typ: eventConnect, conn: &c.meta, stage: st, routeKey: "$connect", requestID: newID(), time: start,
-		header: r.Header, query: r.URL.Query()}
+		header: r.Header, query: r.URL.Query(), host: r.Host, tls: r.TLS != nil}
 
 	refuse := func(status int) {
 		g.reg.Unregister(c.meta.id)
@@ -195,7 +199,12 @@ func (s *apiServer) handshake(w http.ResponseWriter, r *http.Request, st *stageS
 		g.alog.write(e)
 		g.wg.Done()
 	}
-	ran := false // the $connect integration answered 2xx
+	if status := s.admit(r, c, e, st.routes["$connect"], st.api); status != 0 {
+		refuse(status)
+		return
+	}
+	var respHeader http.Header // what a Lambda $connect response adds to the handshake
+	ran := false               // the $connect integration answered 2xx
 	if rs := st.routes["$connect"]; rs != nil && rs.integ != nil {
 		e.integration = rs.integ.plan().LogicalID
 		t0 := g.now()
@@ -216,6 +225,7 @@ func (s *apiServer) handshake(w http.ResponseWriter, r *http.Request, st *stageS
 			return
 		}
 		e.integStatus = res.status
+		respHeader = handshakeHeader(res.header)
 		ran = true
 	}
 
@@ -231,7 +241,7 @@ func (s *apiServer) handshake(w http.ResponseWriter, r *http.Request, st *stageS
 			return &frameLimiter{Conn: nc, maxFrame: int64(o.MaxFrameBytes), maxMessage: int64(o.MaxMessageBytes)}
 		}
 	}
-	ws, err := s.upgrader.Upgrade(hw, r, nil)
+	ws, err := s.upgrader.Upgrade(hw, r, respHeader)
 	if err != nil {
 		// The upgrader answered the client.
 		c.mu.Lock()
@@ -265,7 +275,11 @@ func (s *apiServer) handshake(w http.ResponseWriter, r *http.Request, st *stageS
 	if !g.track(c) {
 		c.startClose(websocket.CloseGoingAway, reasonGoingAway, false)
 	}
-	c.serve() // the HTTP handler goroutine becomes the reader; Shutdown does not wait for hijacked handlers
+	// The reader runs on a goroutine of its own and the HTTP handler returns,
+	// so that net/http's per-request state (its 4 KB write buffer, the request,
+	// the request context) and the handler's deep stack are not held for the
+	// connection's life. Shutdown does not wait for hijacked connections.
+	go c.serve()
 }
 
 // hijacker lets the upgrader hijack the connection through wrap (the frame
@@ -341,6 +355,9 @@ func (s *apiServer) handleMessage(ctx context.Context, c *conn, typ int, data []
 		e.status, e.errMessage, e.integErr = http.StatusInternalServerError, "Internal server error", msg
 		_ = c.enqueue(outFrame{typ: websocket.TextMessage, data: errorFrame("Internal server error", c.meta.id, e.requestID)})
 	}
+	if !s.validateMessage(c, e, rs) {
+		return
+	}
 	if rs.integ == nil {
 		internalError("route " + rs.route.Key + " has no integration")
 		return
@@ -353,6 +370,9 @@ func (s *apiServer) handleMessage(ctx context.Context, c *conn, typ int, data []
 		if ctx.Err() != nil && g.ctx.Err() == nil {
 			// Nobody is left to answer.
 			internalError("call abandoned: the connection closed")
+			return
+		}
+		if s.gatewayFrame(c, e, err) {
 			return
 		}
 		internalError(err.Error())

@@ -34,6 +34,7 @@ type stageState struct {
 type routeState struct {
 	route  *compile.Route
 	integ  integration // nil: route without integration
+	auth   *authorizer // nil: no authorizer ($connect only)
 	bucket *bucket     // nil: not throttled
 }
 
@@ -60,7 +61,10 @@ func provision(p *compile.Plan, client *http.Client, opts *Options, now time.Tim
 			for key, r := range st.Routes {
 				rs := &routeState{route: r}
 				if r.Integration != nil {
-					rs.integ = prepare(r.Integration, client, opts)
+					rs.integ = prepare(r.Integration, p, client, opts)
+				}
+				if r.Authorizer != nil {
+					rs.auth = prepareAuthorizer(r.Authorizer, p, client, opts)
 				}
 				if t := r.Throttle; t != nil {
 					rs.bucket = newBucket(t, now)

@@ -63,6 +63,10 @@ func (g *Gateway) WriteSummary(w io.Writer) {
 		fmt.Fprintf(w, "%s stage %s\n", ep.Api, ep.Stage)
 		fmt.Fprintf(w, "  WebSocket     %s\n", ep.WebSocketURL)
 		fmt.Fprintf(w, "  @connections  %s\n", ep.ConnectionsURL)
+		if g.tlsConfig != nil {
+			fmt.Fprintf(w, "  TLS           %s and %s too (CA %s)\n",
+				"wss"+strings.TrimPrefix(ep.WebSocketURL, "ws"), "https"+strings.TrimPrefix(ep.ConnectionsURL, "http"), g.opts.CA.CertFile)
+		}
 		var table strings.Builder
 		tw := tabwriter.NewWriter(&table, 0, 0, 2, ' ', 0)
 		for _, key := range routeKeys(st.routes) {
@@ -108,6 +112,16 @@ func describeRoute(rs *routeState) string {
 		return "-\t-\t-\tno integration: messages answer Internal server error"
 	}
 	var notes []string
+	if au := rs.auth; au != nil {
+		if au.caller == nil {
+			notes = append(notes, "authorizer "+au.a.LogicalID+" not runnable: "+au.why)
+		} else {
+			notes = append(notes, "authorizer "+au.a.LogicalID)
+		}
+	}
+	if rs.route.ApiKeyRequired {
+		notes = append(notes, "API key required")
+	}
 	if rs.route.TwoWay {
 		notes = append(notes, "two-way")
 	}

@@ -103,8 +103,12 @@ func (r *resolver) decode(rs *Resource) {
 			r.errorf(RuleRequired, rs.Range, "%s (%s) needs the property %s", rs.LogicalID, rs.Type, p)
 		}
 	}
+	props := rs.Properties
+	if rs.Type == TypeLambdaFunction {
+		props = withoutLocalCode(props)
+	}
 	before := len(r.diags)
-	v := r.coerce(rs.Properties, t, rs.LogicalID)
+	v := r.coerce(props, t, rs.LogicalID)
 	if len(r.diags) > before {
 		return
 	}
@@ -118,6 +122,25 @@ func (r *resolver) decode(rs *Resource) {
 		return
 	}
 	rs.Value = ptr.Interface()
+}
+
+// withoutLocalCode returns the properties of an AWS::Lambda::Function without
+// a Code given as a string: a local path, which `aws cloudformation package`
+// accepts (and replaces with the S3 location it uploads to) but goformation's
+// Code struct does not. Properties keeps it; the decoded Value has no Code.
+func withoutLocalCode(props *Node) *Node {
+	code := props.Get("Code")
+	if code == nil || code.Kind != String {
+		return props
+	}
+	out := *props
+	out.Fields = make([]Field, 0, len(props.Fields)-1)
+	for _, f := range props.Fields {
+		if f.Key != "Code" {
+			out.Fields = append(out.Fields, f)
+		}
+	}
+	return &out
 }
 
 // coerce walks a resolved node along the Go type it decodes into: it reports

@@ -38,6 +38,11 @@ type Node struct {
 	Links []Link
 	// style records how a scalar was written, to place positions inside it.
 	style scalarStyle
+	// blockIndent is the indentation of a literal block scalar's (|) content,
+	// 0 when unknown or not a literal block; verbatim says that a scalar is
+	// written on one line exactly as its value reads (no escapes, no folding).
+	blockIndent int
+	verbatim    bool
 }
 
 type scalarStyle uint8
@@ -170,6 +175,30 @@ func (n *Node) posIn(off int) Range {
 	}
 	r.EndLine, r.EndCol = 0, 0
 	return r
+}
+
+// PosAt returns the position of the character at line and col (1-based, col
+// counted in characters) of a string scalar's value, as exactly as the way
+// the scalar was written allows: a literal block (|) maps line for line, a
+// single-line scalar written without escapes character for character; for
+// anything else (folded, multi-line or escaped scalars, computed values) it
+// returns the scalar's own range.
+func (n *Node) PosAt(line, col int) Range {
+	r := n.Range
+	r.EndLine, r.EndCol = 0, 0
+	switch {
+	case n.blockIndent > 0 && line >= 1 && col >= 1:
+		r.Line += line
+		r.Col = n.blockIndent + col
+		return r
+	case line == 1 && col >= 1 && n.verbatim:
+		r.Col += col - 1
+		if n.style == styleQuoted {
+			r.Col++
+		}
+		return r
+	}
+	return n.Range
 }
 
 func scalar(kind Kind, v string, r Range) *Node { return &Node{Kind: kind, Value: v, Range: r} }

@@ -108,7 +108,10 @@ func yamlError(file string, src []byte, err error) Diagnostic {
 type yamlConv struct {
 	file  string
 	lines [][]byte
-	diags Diagnostics
+	// runeOffsets caches, per line with non-ASCII characters, the byte offset
+	// of each character (byteOffset); ASCII lines map to nil.
+	runeOffsets map[int][]int
+	diags       Diagnostics
 	// aliases counts YAML aliases; only the first gets a diagnostic, at aliasDiag.
 	aliases, aliasDiag int
 }
@@ -137,6 +140,92 @@ func (c *yamlConv) afterTag(y *yaml.Node, r Range) Range {
 		r.EndCol = r.Col + w
 	}
 	return r
+}
+
+// literalIndent returns the indentation of a literal block scalar's content
+// (its first non-blank line), or 0 when it cannot be known for sure: an
+// explicit indentation indicator (|2), or no content.
+func (c *yamlConv) literalIndent(y *yaml.Node) int {
+	if y.Line < 1 || y.Line > len(c.lines) {
+		return 0
+	}
+	ind := c.lines[y.Line-1]
+	i, ok := c.byteOffset(y.Line, y.Column)
+	if !ok || i >= len(ind) || ind[i] != '|' {
+		return 0
+	}
+	for _, r := range ind[i+1:] {
+		if r >= '1' && r <= '9' {
+			return 0
+		}
+		if r != '+' && r != '-' {
+			break
+		}
+	}
+	for _, l := range c.lines[y.Line:] {
+		t := bytes.TrimRight(l, " \r")
+		if len(t) == 0 {
+			continue
+		}
+		return len(t) - len(bytes.TrimLeft(t, " "))
+	}
+	return 0
+}
+
+// verbatim reports whether a single-line scalar is written in the source
+// exactly as its value reads: plain, or quoted without escapes.
+func (c *yamlConv) verbatim(y *yaml.Node) bool {
+	if y.Line < 1 || y.Line > len(c.lines) || strings.Contains(y.Value, "\n") || y.Style&(yaml.LiteralStyle|yaml.FoldedStyle) != 0 {
+		return false
+	}
+	want := y.Value
+	if y.Style&yaml.SingleQuotedStyle != 0 {
+		want = "'" + want + "'"
+	} else if y.Style&yaml.DoubleQuotedStyle != 0 {
+		want = `"` + want + `"`
+	}
+	line := c.lines[y.Line-1]
+	i, ok := c.byteOffset(y.Line, y.Column)
+	return ok && i+len(want) <= len(line) && string(line[i:i+len(want)]) == want
+}
+
+// byteOffset converts a 1-based line and column (in characters) into a byte
+// offset in that line. Lines with non-ASCII characters get their offsets
+// computed once, so that a long line with many scalars costs linear time.
+func (c *yamlConv) byteOffset(line, col int) (int, bool) {
+	l := c.lines[line-1]
+	if col < 1 {
+		return 0, false
+	}
+	offs, ok := c.runeOffsets[line]
+	if !ok {
+		if hasNonASCII(l) {
+			offs = make([]int, 0, len(l))
+			for i := range string(l) {
+				offs = append(offs, i)
+			}
+		}
+		if c.runeOffsets == nil {
+			c.runeOffsets = map[int][]int{}
+		}
+		c.runeOffsets[line] = offs
+	}
+	if offs == nil {
+		return col - 1, col-1 <= len(l)
+	}
+	if col-1 >= len(offs) {
+		return len(l), col-1 == len(offs)
+	}
+	return offs[col-1], true
+}
+
+func hasNonASCII(b []byte) bool {
+	for _, x := range b {
+		if x >= utf8.RuneSelf {
+			return true
+		}
+	}
+	return false
 }
 
 func (c *yamlConv) rng(y *yaml.Node) Range {
@@ -224,7 +313,11 @@ func (c *yamlConv) node(y *yaml.Node, depth int) *Node {
 			n.style = styleQuoted
 		} else if y.Style&(yaml.LiteralStyle|yaml.FoldedStyle) != 0 {
 			n.style = styleBlock
+			if y.Style&yaml.LiteralStyle != 0 {
+				n.blockIndent = c.literalIndent(y)
+			}
 		}
+		n.verbatim = c.verbatim(y)
 		switch y.ShortTag() {
 		case "!!null":
 			n.Kind = Null
@@ -389,6 +482,7 @@ func (p *jsonParser) valueFrom(tok json.Token, off, end, depth int) (*Node, erro
 	case string:
 		n := scalar(String, t, r)
 		n.style = styleQuoted
+		n.verbatim = end-off == len(t)+2 && !strings.Contains(t, "\n")
 		n.Range.EndLine, n.Range.EndCol = r.Line, r.Col+utf8.RuneCount(p.src[off:end])
 		return n, nil
 	case json.Number:

@@ -37,6 +37,11 @@ func startBackend(h http.Handler) (*backend, error) {
 	if err != nil {
 		return nil, err
 	}
+	return serveBackend(ln, h), nil
+}
+
+// serveBackend serves h on ln in the background.
+func serveBackend(ln net.Listener, h http.Handler) *backend {
 	srv := &http.Server{
 		Handler:           h,
 		ReadHeaderTimeout: 10 * time.Second,
@@ -48,7 +53,7 @@ func startBackend(h http.Handler) (*backend, error) {
 			log.Printf("wsgw-bench: backend: %v", err)
 		}
 	}()
-	return &backend{url: "http://" + ln.Addr().String(), srv: srv}, nil
+	return &backend{url: "http://" + ln.Addr().String(), srv: srv}
 }
 
 func (b *backend) shutdown(ctx context.Context) error {

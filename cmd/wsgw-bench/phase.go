@@ -5,6 +5,7 @@ import (
 	"errors"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 )
 
@@ -51,6 +52,22 @@ type phaseResult struct {
 	ErrorKinds map[string]int64
 	// FirstErrors holds the first few errors, for the report.
 	FirstErrors []string
+	// All counts every message answered, warm-up included, and CPU is the
+	// CPU time (user and system) this process spent meanwhile: with the
+	// gateway in process, CPU/All is what a message costs the clients, the
+	// gateway and the backend together, a measure less disturbed by other
+	// work on the machine than the rate.
+	All int64
+	CPU time.Duration
+}
+
+// CPUPerMessage is the process's CPU time per message answered; 0 when
+// unknown.
+func (r *phaseResult) CPUPerMessage() time.Duration {
+	if r.All == 0 || r.CPU <= 0 {
+		return 0
+	}
+	return r.CPU / time.Duration(r.All)
 }
 
 // Rate is the measured messages per second.
@@ -82,6 +99,26 @@ func (l *errorLog) add(kind string, err error) {
 	if len(l.first) < keepErrors {
 		l.first = append(l.first, kind+": "+err.Error())
 	}
+}
+
+// errorSnapshot is a copy of an errorLog's counts.
+type errorSnapshot struct {
+	n     int64
+	kinds map[string]int64
+	first []string
+}
+
+func (l *errorLog) snapshot() errorSnapshot {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	s := errorSnapshot{n: l.n, first: append([]string(nil), l.first...)}
+	if l.kinds != nil {
+		s.kinds = map[string]int64{}
+		for k, v := range l.kinds {
+			s.kinds[k] = v
+		}
+	}
+	return s
 }
 
 // runPhase opens every session, then runs the closed loop on all of them
@@ -116,6 +153,8 @@ func runPhase(ctx context.Context, t target, pc phaseConfig) *phaseResult {
 
 	// No message is sent from end on; those under way finish (each session
 	// bounds its wait for a reply), so that every message sent is checked.
+	cpu0 := cpuTime()
+	var all atomic.Int64
 	start := time.Now()
 	measureAt := start.Add(pc.warmup)
 	end := measureAt.Add(pc.duration)
@@ -157,6 +196,7 @@ func runPhase(ctx context.Context, t target, pc phaseConfig) *phaseResult {
 						errs.add("mismatch", err)
 					}
 				}
+				all.Add(1)
 				if measuring {
 					h.record(lat)
 				}
@@ -165,6 +205,7 @@ func runPhase(ctx context.Context, t target, pc phaseConfig) *phaseResult {
 	}
 	wg.Wait()
 	stop := time.Now()
+	cpu := cpuTime() - cpu0
 
 	res := &phaseResult{Name: pc.name, Workers: pc.workers, Latency: &histogram{}}
 	for _, h := range hists {
@@ -177,5 +218,18 @@ func runPhase(ctx context.Context, t target, pc phaseConfig) *phaseResult {
 		res.Elapsed = stop.Sub(measureAt)
 	}
 	res.Errors, res.ErrorKinds, res.FirstErrors = errs.n, errs.kinds, errs.first
+	if cpu0 > 0 {
+		res.All, res.CPU = all.Load(), cpu
+	}
 	return res
+}
+
+// cpuTime is the CPU time (user and system) this process used so far; 0
+// when unknown.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

@@ -51,6 +51,9 @@ type phaseReport struct {
 	Errors      int64            `json:"errors"`
 	ErrorKinds  map[string]int64 `json:"error_kinds,omitempty"`
 	FirstErrors []string         `json:"first_errors,omitempty"`
+	// CPUPerMessage is this process's CPU time per message, in
+	// microseconds, warm-up included (see phaseResult.CPU).
+	CPUPerMessage float64 `json:"cpu_us_per_message,omitempty"`
 }
 
 // latencyReport holds milliseconds, rounded to the microsecond.
@@ -75,9 +78,10 @@ func phaseReportOf(r *phaseResult) phaseReport {
 			P99: ms(r.Latency.quantile(0.99)),
 			Max: ms(r.Latency.max),
 		},
-		Errors:      r.Errors,
-		ErrorKinds:  r.ErrorKinds,
-		FirstErrors: r.FirstErrors,
+		Errors:        r.Errors,
+		ErrorKinds:    r.ErrorKinds,
+		FirstErrors:   r.FirstErrors,
+		CPUPerMessage: math.Round(float64(r.CPUPerMessage().Nanoseconds())/10) / 100,
 	}
 }
 
@@ -96,7 +100,9 @@ func newReport(m machineInfo, c reportConfig, gw, direct *phaseResult) *report {
 	return rep
 }
 
-func writeJSON(w io.Writer, rep *report) error {
+func writeJSON(w io.Writer, rep *report) error { return writeAnyJSON(w, rep) }
+
+func writeAnyJSON(w io.Writer, rep any) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(rep)
@@ -132,6 +138,11 @@ func writeTable(w io.Writer, rep *report) error {
 		fmt.Fprintf(w, "\nratio gateway/direct (messages/s): %.3f\n", *rep.Ratio)
 	} else {
 		fmt.Fprintln(w, "\nratio gateway/direct (messages/s): n/a")
+	}
+	for _, p := range rep.Phases {
+		if p.CPUPerMessage > 0 {
+			fmt.Fprintf(w, "CPU per message (this process: clients, gateway, backend) %s: %.1fµs\n", p.Phase, p.CPUPerMessage)
+		}
 	}
 	for _, p := range rep.Phases {
 		for _, e := range p.FirstErrors {

@@ -29,10 +29,15 @@ const (
 	maxDuration = 60 * time.Second
 	maxWarmup   = 10 * time.Second
 	maxConns    = 1000
+	// -mode load runs longer and with many more connections (one fd each on
+	// the client side, and one more in the gateway when it runs in process).
+	maxLoadDuration = 30 * time.Minute
+	maxLoadConns    = 20000
 )
 
 // options are the command line's.
 type options struct {
+	mode        string
 	conns       int
 	size        int
 	duration    time.Duration
@@ -46,11 +51,21 @@ type options struct {
 	allowRemote bool
 	json        bool
 	cpuProfile  string
+
+	// -mode load
+	rate            float64
+	connRate        float64
+	route           string
+	gatewayPID      int
+	backendListen   string
+	dialConcurrency int
+	memProfile      string
 }
 
-const usageText = `usage: wsgw-bench [flags]
+const usageText = `usage: wsgw-bench [-mode echo] [flags]
+       wsgw-bench -mode load [flags]
 
-Runs the same closed-loop echo load (each connection sends a message and waits
+-mode echo (the default) runs the same closed-loop echo load (each connection sends a message and waits
 for its echo before the next) twice: through a wsgw gateway over WebSocket, then
 straight to the HTTP echo backend behind it, and prints messages/s, latency
 percentiles and errors of each phase, and the ratio gateway/direct.
@@ -59,6 +74,18 @@ Without -gateway, wsgw-bench starts an echo backend and a gateway on 127.0.0.1
 itself. With -gateway ws://HOST:PORT/STAGE it drives a running 'wsgw serve'
 (whose route for these messages must be two-way and echo; run it with
 --no-throttle), and -backend names that echo backend for the direct phase.
+
+-mode load opens -conns connections and sends, open loop, -rate messages/s in
+all (or -conn-rate per connection) for -duration, to the Api of load.yaml:
+"echo" messages come back as route responses, "post" messages as @connections
+posts its backend (run by wsgw-bench) makes. Every message carries a sequence
+number; the report counts those lost, duplicated or reordered per connection,
+latencies, $connect/$disconnect calls, and the gateway's memory (this process
+when the gateway runs in it, else the process -gateway-pid names). -rate 0
+holds idle connections. To load a running gateway:
+
+  wsgw serve --no-throttle --param BackendUrl=http://127.0.0.1:9300 cmd/wsgw-bench/load.yaml
+  wsgw-bench -mode load -gateway ws://127.0.0.1:3001/load -gateway-pid PID
 
 Flags:
 `
@@ -71,9 +98,10 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 		fmt.Fprint(stderr, usageText)
 		fs.PrintDefaults()
 	}
-	fs.IntVar(&o.conns, "conns", 32, fmt.Sprintf("WebSocket connections, and goroutines calling the backend directly (1-%d)", maxConns))
+	fs.StringVar(&o.mode, "mode", "echo", "echo: closed-loop echo through the gateway vs direct; load: open-loop load with loss, duplicate and order checks")
+	fs.IntVar(&o.conns, "conns", 32, fmt.Sprintf("WebSocket connections, and goroutines calling the backend directly (1-%d; -mode load: 1-%d)", maxConns, maxLoadConns))
 	fs.IntVar(&o.size, "size", 128, fmt.Sprintf("message size in `bytes` (%d-%d)", minSize, maxSize))
-	fs.DurationVar(&o.duration, "duration", 5*time.Second, fmt.Sprintf("measured time of each phase (at most %s)", maxDuration))
+	fs.DurationVar(&o.duration, "duration", 5*time.Second, fmt.Sprintf("measured time of each phase (at most %s; -mode load: %s)", maxDuration, maxLoadDuration))
 	fs.DurationVar(&o.warmup, "warmup", 500*time.Millisecond, fmt.Sprintf("unmeasured load before each phase (at most %s)", maxWarmup))
 	fs.Int64Var(&o.maxMessages, "max-messages", 10_000_000, "most messages measured in each phase")
 	fs.DurationVar(&o.timeout, "timeout", 5*time.Second, "longest wait for a connection or a reply")
@@ -83,12 +111,37 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.BoolVar(&o.throttle, "throttle", false, "keep API Gateway's stage and route throttling in the gateway started (off by default: it caps at 10,000 messages/s)")
 	fs.BoolVar(&o.allowRemote, "allow-remote", false, "allow -gateway and -backend hosts other than loopback addresses")
 	fs.BoolVar(&o.json, "json", false, "print the report as JSON")
-	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the gateway phase (warm-up included) to `FILE`")
+	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the gateway phase (warm-up included; -mode load: the whole run) to `FILE`")
+	fs.Float64Var(&o.rate, "rate", 1000, "-mode load: messages/s sent in all, spread over the connections (0: idle connections)")
+	fs.Float64Var(&o.connRate, "conn-rate", 0, "-mode load: messages/s sent by each connection (instead of -rate)")
+	fs.StringVar(&o.route, "route", "mix", "-mode load: echo (route responses), post (@connections posts) or mix (alternate)")
+	fs.IntVar(&o.gatewayPID, "gateway-pid", 0, "-mode load: `PID` of the -gateway process, whose memory is reported")
+	fs.StringVar(&o.backendListen, "backend-listen", "", "-mode load: `HOST:PORT` the load backend listens on (default 127.0.0.1:9300 with -gateway, else a free port)")
+	fs.IntVar(&o.dialConcurrency, "dial-concurrency", 100, "-mode load: handshakes under way at once while opening the connections")
+	fs.StringVar(&o.memProfile, "memprofile", "", "-mode load: write a heap profile to `FILE` once the connections are open (in process: gateway and clients)")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
 	if fs.NArg() > 0 {
 		return nil, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	switch o.mode {
+	case "echo":
+	case "load":
+		return o, checkLoadFlags(o, fs)
+	default:
+		return nil, fmt.Errorf("-mode %q: want echo or load", o.mode)
+	}
+	loadOnly := map[string]bool{"rate": true, "conn-rate": true, "route": true, "gateway-pid": true,
+		"backend-listen": true, "dial-concurrency": true, "memprofile": true}
+	var bad error
+	fs.Visit(func(f *flag.Flag) {
+		if loadOnly[f.Name] && bad == nil {
+			bad = fmt.Errorf("-%s applies to -mode load", f.Name)
+		}
+	})
+	if bad != nil {
+		return nil, bad
 	}
 	switch {
 	case o.conns < 1 || o.conns > maxConns:
@@ -119,6 +172,57 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 		}
 	}
 	return o, nil
+}
+
+// checkLoadFlags checks the flags of -mode load.
+func checkLoadFlags(o *options, fs *flag.FlagSet) error {
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	switch {
+	case o.conns < 1 || o.conns > maxLoadConns:
+		return fmt.Errorf("-conns %d: want 1 to %d", o.conns, maxLoadConns)
+	case o.size < minSize || o.size > maxSize:
+		return fmt.Errorf("-size %d: want %d to %d bytes", o.size, minSize, maxSize)
+	case o.duration <= 0 || o.duration > maxLoadDuration:
+		return fmt.Errorf("-duration %s: want more than 0 and at most %s", o.duration, maxLoadDuration)
+	case o.warmup < 0 || o.warmup > maxWarmup:
+		return fmt.Errorf("-warmup %s: want 0 to %s", o.warmup, maxWarmup)
+	case o.maxMessages < 1:
+		return fmt.Errorf("-max-messages %d: want at least 1", o.maxMessages)
+	case o.timeout <= 0:
+		return fmt.Errorf("-timeout %s: want more than 0", o.timeout)
+	case o.rate < 0 || o.connRate < 0:
+		return errors.New("-rate and -conn-rate must not be negative")
+	case set["rate"] && set["conn-rate"]:
+		return errors.New("-rate and -conn-rate: give one")
+	case o.route != "echo" && o.route != "post" && o.route != "mix":
+		return fmt.Errorf("-route %q: want echo, post or mix", o.route)
+	case o.dialConcurrency < 1:
+		return fmt.Errorf("-dial-concurrency %d: want at least 1", o.dialConcurrency)
+	case o.backend != "":
+		return errors.New("-backend applies to -mode echo: -mode load runs its own backend (-backend-listen)")
+	case o.gatewayPID != 0 && o.gateway == "":
+		return errors.New("-gateway-pid needs -gateway: without it the gateway runs in this process")
+	case o.gateway != "" && o.throttle:
+		return errors.New("-throttle applies to the gateway wsgw-bench starts, not to -gateway")
+	case o.gateway != "" && o.memProfile != "":
+		return errors.New("-memprofile profiles this process: it needs the gateway in process (no -gateway)")
+	}
+	if o.gateway != "" {
+		if err := checkURL("-gateway", o.gateway, []string{"ws"}, o.allowRemote); err != nil {
+			return err
+		}
+	}
+	if o.backendListen != "" {
+		host, _, err := net.SplitHostPort(o.backendListen)
+		if err != nil {
+			return fmt.Errorf("-backend-listen %q: want HOST:PORT", o.backendListen)
+		}
+		if !isLoopback(host) {
+			return fmt.Errorf("-backend-listen %q: %s is not a loopback address", o.backendListen, host)
+		}
+	}
+	return nil
 }
 
 // checkURL accepts an absolute URL of one of schemes on a loopback host
@@ -164,6 +268,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, backendHa
 		fmt.Fprintf(stderr, "wsgw-bench: %v\n", err)
 		return exitUsage
 	}
+	if o.mode == "load" {
+		return runLoad(ctx, o, stdout, stderr, loadHooks{})
+	}
 	rep, err := bench(ctx, o, stderr, backendHandler)
 	if err != nil {
 		fmt.Fprintf(stderr, "wsgw-bench: %v\n", err)
@@ -192,6 +299,41 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, backendHa
 			fmt.Fprintf(stderr, "wsgw-bench: %s phase: no message measured\n", p.Phase)
 			code = exitFailure
 		}
+	}
+	return code
+}
+
+// runLoad runs -mode load and prints its report; the exit status is 1 when
+// any error was counted (a message lost, duplicated, reordered or wrong, a
+// connection that failed, a $disconnect missing) or nothing was measured
+// while messages were due.
+func runLoad(ctx context.Context, o *options, stdout, stderr io.Writer, hooks loadHooks) int {
+	rep, err := load(ctx, o, stderr, hooks)
+	if err != nil {
+		fmt.Fprintf(stderr, "wsgw-bench: %v\n", err)
+		return exitFailure
+	}
+	if o.json {
+		err = writeAnyJSON(stdout, rep)
+	} else {
+		err = writeLoadTable(stdout, rep)
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "wsgw-bench: %v\n", err)
+		return exitFailure
+	}
+	if ctx.Err() != nil {
+		fmt.Fprintln(stderr, "wsgw-bench: interrupted")
+		return exitFailure
+	}
+	code := exitOK
+	if rep.Errors > 0 || rep.PostErrors > 0 {
+		fmt.Fprintf(stderr, "wsgw-bench: %d errors, %d failed @connections posts\n", rep.Errors, rep.PostErrors)
+		code = exitFailure
+	}
+	if rep.Config.Rate > 0 && rep.Messages.Measured == 0 {
+		fmt.Fprintln(stderr, "wsgw-bench: no message measured")
+		code = exitFailure
 	}
 	return code
 }

@@ -177,6 +177,17 @@ func TestUsage(t *testing.T) {
 		{"wrong scheme", []string{"-gateway", "http://127.0.0.1:3001/dev", "-backend", "http://127.0.0.1:8080"}, `-gateway "http://127.0.0.1:3001/dev": want ws://HOST:PORT/...`},
 		{"argument", []string{"extra"}, `unexpected argument "extra"`},
 		{"unknown flag", []string{"-nope"}, "flag provided but not defined: -nope"},
+		{"unknown mode", []string{"-mode", "soak"}, `-mode "soak": want echo or load`},
+		{"load flag in echo mode", []string{"-rate", "5"}, "-rate applies to -mode load"},
+		{"load: too many conns", []string{"-mode", "load", "-conns", "20001"}, "-conns 20001: want 1 to 20000"},
+		{"load: negative rate", []string{"-mode", "load", "-rate", "-1"}, "-rate and -conn-rate must not be negative"},
+		{"load: both rates", []string{"-mode", "load", "-rate", "5", "-conn-rate", "1"}, "-rate and -conn-rate: give one"},
+		{"load: route", []string{"-mode", "load", "-route", "both"}, `-route "both": want echo, post or mix`},
+		{"load: backend", []string{"-mode", "load", "-backend", "http://127.0.0.1:1"}, "-backend applies to -mode echo"},
+		{"load: pid alone", []string{"-mode", "load", "-gateway-pid", "1"}, "-gateway-pid needs -gateway"},
+		{"load: remote backend", []string{"-mode", "load", "-backend-listen", "0.0.0.0:9300"}, "0.0.0.0 is not a loopback address"},
+		{"load: remote gateway", []string{"-mode", "load", "-gateway", "ws://10.0.0.1:3001/load"}, "10.0.0.1 is not a loopback address"},
+		{"load: too long", []string{"-mode", "load", "-duration", "31m"}, "-duration 31m0s: want more than 0 and at most 30m0s"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

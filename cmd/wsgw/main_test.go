@@ -26,6 +26,8 @@ const (
 
 func TestMain(m *testing.M) {
 	version, commit, date = testVersion, testCommit, testDate
+	// serve keeps its local CA here, not in the user's cache directory.
+	os.Setenv("WSGW_CA_DIR", filepath.Join(os.TempDir(), "wsgw-test-ca"))
 	// Inside testscript scripts, `wsgw` runs this package's run function in a
 	// copy of the test binary.
 	testscript.Main(m, map[string]func(){

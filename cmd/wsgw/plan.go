@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/wsgw/wsgw/compile"
+	"github.com/wsgw/wsgw/runtime/lambda"
 	"github.com/wsgw/wsgw/template"
 )
 
@@ -88,7 +89,7 @@ func runPlan(o *planOptions) error {
 		return exitWith(exitUsage)
 	}
 	plan, ds := compile.Build(o.File, src, template.Options{Params: params, RequireParams: true},
-		compile.Options{Integrations: integs, Stage: o.Stage})
+		compile.Options{Integrations: integs, Stage: o.Stage, CanRun: lambda.CanRun})
 	for _, d := range ds {
 		fmt.Fprintln(o.IO.Err, d.Text())
 	}
@@ -224,6 +225,9 @@ func writeStageText(ew *errWriter, s *compile.Stage) {
 		if t := s.Routes[k].Throttle; t != nil {
 			notes = append(notes, fmt.Sprintf("    route %s throttle  %s", k, throttleText(t)))
 		}
+		if n := modelNote(k, s.Routes[k]); n != "" {
+			notes = append(notes, n)
+		}
 	}
 	done := map[string]bool{}
 	for _, k := range keys {
@@ -241,6 +245,7 @@ func writeStageText(ew *errWriter, s *compile.Stage) {
 		if in.NotRunnable != "" {
 			notes = append(notes, fmt.Sprintf("    %s cannot run: %s", in.LogicalID, in.NotRunnable))
 		}
+		notes = append(notes, templateNotes(in)...)
 	}
 	if len(notes) > 0 {
 		ew.printf("\n%s\n", strings.Join(notes, "\n"))

@@ -1,8 +1,11 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"errors"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"os/signal"
@@ -14,6 +17,7 @@ import (
 
 	"github.com/wsgw/wsgw/compile"
 	"github.com/wsgw/wsgw/runtime"
+	"github.com/wsgw/wsgw/runtime/lambda"
 	"github.com/wsgw/wsgw/template"
 )
 
@@ -29,6 +33,12 @@ type serveOptions struct {
 	AccessLog    string
 	NoWatch      bool
 
+	// Lambda (SPEC R-7.4) and TLS.
+	LambdaEndpoint string
+	APIKeys        []string
+	CADir          string
+	NoTLS          bool
+
 	MaxMessage      int
 	MaxFrame        int
 	IdleTimeout     time.Duration
@@ -36,8 +46,12 @@ type serveOptions struct {
 	NoThrottle      bool
 	ShutdownTimeout time.Duration
 
+	// reload delivers the requests to reload (SIGHUP); nil: none.
+	reload <-chan os.Signal
 	// ready, when set, is called once the gateway listens (tests).
 	ready func(*runtime.Gateway)
+	// onReload, when set, is called after every reload is printed (tests).
+	onReload func(runtime.Reload)
 }
 
 // newServeCmd is `wsgw serve` (SPEC R-1.2).
@@ -58,6 +72,14 @@ and one line per route; then one log line per connect, message and disconnect
 --access-log file). When stderr or stdout stops taking log lines, wsgw drops
 them rather than stall connections, and says how many when it stops.
 
+Lambda (AWS_PROXY) integrations and $connect REQUEST authorizers run their
+function through --integration ID=URL (the event is POSTed there), else the
+Lambda Invoke API at --lambda-endpoint, else as a local process (provided.*
+bootstrap, go1.x, nodejs*.x with the machine's node, python3.* with python3).
+Every port also answers TLS (wss://, https://) with a certificate signed by a
+local CA kept in --ca-dir, which the functions wsgw starts trust, so that SDKs
+reach @connections at https:// + requestContext.domainName.
+
 API Gateway's limits apply unless turned off (0 turns a limit off): messages of
 128 KB and frames of 32 KB (close 1009), 10 minutes idle and 2 hours open
 (close 1001), stage and route throttling (--no-throttle).
@@ -65,10 +87,20 @@ API Gateway's limits apply unless turned off (0 turns a limit off): messages of
 A template with errors does not start: its diagnostics are printed as by
 'wsgw validate' and the exit status is 1. On SIGINT or SIGTERM every connection
 is closed with 1001 and its $disconnect runs (at most --shutdown-timeout), then
-wsgw exits with status 0.`,
+wsgw exits with status 0.
+
+Hot reload: when the template changes (or on SIGHUP) wsgw compiles it again
+with the same flags and swaps the new plan in; open connections stay open and
+their next message uses it. Connections whose stage or Api is gone are closed
+with 1001; an Api the template adds is served on the next free port. One line
+on stderr says what changed. A template with errors keeps the previous plan
+serving and its diagnostics are printed as by 'wsgw validate'. --no-watch stops
+watching the file; SIGHUP still reloads.`,
 		Example: `  wsgw serve template.yaml
   wsgw serve --stage dev --param BackendUrl=http://127.0.0.1:8080 template.yaml
   wsgw serve --integration ChatIntegration=http://127.0.0.1:9000/chat template.yaml
+  wsgw serve --lambda-endpoint http://127.0.0.1:3010 template.yaml
+  wsgw serve --api-key devkey template.yaml
   wsgw serve --addr 0.0.0.0:3001 --log-format json template.yaml`,
 		Args: func(_ *cobra.Command, args []string) error {
 			if len(args) != 1 {
@@ -80,6 +112,10 @@ wsgw exits with status 0.`,
 			opts.File = args[0]
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
+			hup := make(chan os.Signal, 1)
+			signal.Notify(hup, syscall.SIGHUP)
+			defer signal.Stop(hup)
+			opts.reload = hup
 			return runServe(ctx, opts)
 		},
 	}
@@ -91,7 +127,11 @@ wsgw exits with status 0.`,
 	f.StringArrayVar(&opts.Integrations, "integration", nil, "send integration `ID=URL` (logical ID) to URL instead of its IntegrationUri (repeatable)")
 	f.StringVar(&opts.LogFormat, "log-format", "text", "log format: text or json")
 	f.StringVar(&opts.AccessLog, "access-log", "", "write the stages' access logs to `PATH` instead of stdout")
-	f.BoolVar(&opts.NoWatch, "no-watch", false, "do not reload the template when it changes (accepted; reloading is not implemented yet)")
+	f.BoolVar(&opts.NoWatch, "no-watch", false, "do not watch the template for changes (SIGHUP still reloads it)")
+	f.StringVar(&opts.LambdaEndpoint, "lambda-endpoint", "", "invoke Lambda functions through the Lambda Invoke API at `URL` (sam local start-lambda, LocalStack, AWS) instead of running them locally")
+	f.StringArrayVar(&opts.APIKeys, "api-key", nil, "accept `KEY` in the x-api-key header of routes with ApiKeyRequired (repeatable)")
+	f.StringVar(&opts.CADir, "ca-dir", "", "keep the local CA that signs the gateway's TLS certificate in `DIR` (default $WSGW_CA_DIR, else wsgw/ca in the user cache directory)")
+	f.BoolVar(&opts.NoTLS, "no-tls", false, "answer plain HTTP and WebSocket only (no https:// and wss:// on the same port)")
 	f.IntVar(&opts.MaxMessage, "max-message-size", def.MaxMessageBytes, "largest message and @connections post, in `bytes` (0: no limit)")
 	f.IntVar(&opts.MaxFrame, "max-frame-size", def.MaxFrameBytes, "largest frame, in `bytes` (0: no limit)")
 	f.DurationVar(&opts.IdleTimeout, "idle-timeout", def.IdleTimeout, "close connections idle this long (0: never)")
@@ -125,15 +165,18 @@ func runServe(ctx context.Context, o *serveOptions) error {
 	if err != nil {
 		return &exitError{code: exitUsage, err: fmt.Errorf("%s: %s", o.File, readError(err))}
 	}
-	plan, ds := compile.Build(o.File, src, template.Options{Params: params, Addr: o.Addr, RequireParams: true},
-		compile.Options{Integrations: integrations, Stage: o.Stage})
+	// build is the whole way from template text to plan, at start and at
+	// every reload, with the same options.
+	build := func(src []byte) (*compile.Plan, template.Diagnostics) {
+		return compile.Build(o.File, src, template.Options{Params: params, Addr: o.Addr, RequireParams: true},
+			compile.Options{Integrations: integrations, Stage: o.Stage, LambdaEndpoint: o.LambdaEndpoint, CanRun: lambda.CanRun})
+	}
+	plan, ds := build(src)
 	if len(ds) > 0 {
 		// As validate prints them, on stderr: stdout is the gateway's.
-		rep := &report{Files: []string{o.File}, Diags: ds, ReadErrors: map[string]string{}}
-		if err := writeReport(o.IO.Err, "text", rep); err != nil {
+		if err := writeDiagnostics(o.IO.Err, o.File, ds); err != nil {
 			return err
 		}
-		fmt.Fprintln(o.IO.Err, rep.summary())
 	}
 	if ds.HasErrors() || plan == nil {
 		return exitWith(exitFailure)
@@ -157,6 +200,10 @@ func runServe(ctx context.Context, o *serveOptions) error {
 		ro.AccessLog = f
 	}
 
+	if err := o.lambdaOptions(&ro, plan); err != nil {
+		return err
+	}
+
 	g, err := runtime.New(plan, ro)
 	if err != nil {
 		return &exitError{code: exitFailure, err: err}
@@ -168,11 +215,55 @@ func runServe(ctx context.Context, o *serveOptions) error {
 		fmt.Fprintf(o.IO.Err, "wsgw: listening on %s, which is not a loopback address: other machines can connect\n", o.Addr)
 	}
 	g.WriteSummary(o.IO.Out)
+
+	rl, err := runtime.NewReloader(g, runtime.ReloadOptions{
+		File: o.File, Initial: src, Watch: !o.NoWatch,
+		Build: func(src []byte) (*compile.Plan, error) {
+			plan, ds := build(src)
+			if len(ds) == 0 {
+				return plan, nil
+			}
+			return plan, &diagnosticsError{ds}
+		},
+		Report: func(r runtime.Reload) {
+			writeReload(o.IO.Err, r)
+			if o.onReload != nil {
+				o.onReload(r)
+			}
+		},
+	})
+	if err != nil {
+		return &exitError{code: exitFailure, err: err}
+	}
+	if o.NoWatch {
+		fmt.Fprintf(o.IO.Err, "wsgw: not watching %s (--no-watch); SIGHUP reloads it\n", o.File)
+	} else {
+		fmt.Fprintf(o.IO.Err, "wsgw: watching %s; saving it reloads the gateway\n", o.File)
+	}
+	rctx, stopReload := context.WithCancel(ctx)
+	reloading := make(chan struct{})
+	go func() {
+		defer close(reloading)
+		rl.Run(rctx)
+	}()
+	go func() {
+		for {
+			select {
+			case <-o.reload:
+				rl.Reload()
+			case <-rctx.Done():
+				return
+			}
+		}
+	}()
 	if o.ready != nil {
 		o.ready(g)
 	}
 
 	<-ctx.Done()
+	// No reload once shutdown begins.
+	stopReload()
+	<-reloading
 	fmt.Fprintln(o.IO.Err, "wsgw: shutting down")
 	sctx, cancel := context.WithTimeout(context.Background(), o.ShutdownTimeout)
 	defer cancel()
@@ -203,4 +294,91 @@ func isLoopback(host string) bool {
 	}
 	ip := net.ParseIP(host)
 	return ip != nil && ip.IsLoopback()
+}
+
+// writeDiagnostics prints ds as `wsgw validate` does in text format, then
+// the summary line.
+func writeDiagnostics(w io.Writer, file string, ds template.Diagnostics) error {
+	rep := &report{Files: []string{file}, Diags: ds, ReadErrors: map[string]string{}}
+	if err := writeReport(w, "text", rep); err != nil {
+		return err
+	}
+	_, err := fmt.Fprintln(w, rep.summary())
+	return err
+}
+
+// diagnosticsError carries a reload's diagnostics through the runtime, which
+// knows nothing of templates, back to writeReload.
+type diagnosticsError struct{ ds template.Diagnostics }
+
+func (e *diagnosticsError) Error() string {
+	if err := e.ds.Err(); err != nil {
+		return err.Error()
+	}
+	return fmt.Sprintf("%d warnings", len(e.ds))
+}
+
+// writeReload prints what a reload did, in one write so that log lines from
+// the connections do not cut through it: the diagnostics (as validate prints
+// them), then one line: what changed and how long reading, compiling and
+// swapping took, or why the previous plan keeps serving.
+func writeReload(w io.Writer, r runtime.Reload) {
+	var b bytes.Buffer
+	how := ""
+	if r.Requested {
+		how = " (SIGHUP)"
+	}
+	var de *diagnosticsError
+	for _, err := range []error{r.Err, r.Warnings} {
+		if errors.As(err, &de) {
+			_ = writeDiagnostics(&b, r.File, de.ds)
+		}
+	}
+	switch {
+	case r.Unchanged:
+		fmt.Fprintf(&b, "wsgw: %s is unchanged since the last reload%s: nothing to do\n", r.File, how)
+	case r.Err != nil:
+		why := " has errors"
+		var pe *os.PathError
+		switch {
+		case errors.As(r.Err, &pe):
+			why = ": " + readError(pe)
+		case de == nil:
+			why = ": " + r.Err.Error()
+		}
+		fmt.Fprintf(&b, "wsgw: %s%s%s; the previous plan keeps serving\n", r.File, how, why)
+	default:
+		fixed := ""
+		if r.Recovered {
+			fixed = ", recovered"
+		}
+		changes := "no change to the plan"
+		if len(r.Changes) > 0 {
+			parts := make([]string, len(r.Changes))
+			for i, c := range r.Changes {
+				parts[i] = c.String()
+			}
+			changes = strings.Join(parts, ", ")
+		}
+		closed := ""
+		if r.Closed > 0 {
+			closed = "; closed " + plural(r.Closed, "connection") + " with 1001 (stage or Api gone)"
+		}
+		fmt.Fprintf(&b, "wsgw: reloaded %s%s in %s%s: %s%s\n", r.File, how, tookText(r.Took), fixed, changes, closed)
+		for _, ep := range r.Served {
+			fmt.Fprintf(&b, "  now serving %s stage %s at %s (@connections %s)\n", ep.Api, ep.Stage, ep.WebSocketURL, ep.ConnectionsURL)
+		}
+		if r.ListenErr != nil {
+			fmt.Fprintf(&b, "wsgw: not served: %v\n", r.ListenErr)
+		}
+	}
+	_, _ = w.Write(b.Bytes())
+}
+
+// tookText is a duration as "4.1ms" (or "1.25s").
+func tookText(d time.Duration) string {
+	if d >= time.Second {
+		return fmt.Sprintf("%.2fs", d.Seconds())
+	}
+	return fmt.Sprintf("%.1fms", float64(d.Microseconds())/1000)
 }

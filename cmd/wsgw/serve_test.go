@@ -12,10 +12,13 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
 	"github.com/gorilla/websocket"
+
+	"github.com/wsgw/wsgw/runtime"
 )
 
 // lockedBuffer is a bytes.Buffer safe for the gateway's goroutines.
@@ -227,3 +230,197 @@ func TestCheckAddr(t *testing.T) {
 		}
 	}
 }
+
+// serveReload runs runServe on a copy of testdata/serve/echo.yaml in a
+// temporary directory, with the SIGHUP channel and a reload counter
+// injected, until the test ends.
+type serveReload struct {
+	t       *testing.T
+	file    string
+	url     string
+	stderr  *lockedBuffer
+	hup     chan os.Signal
+	reloads chan runtime.Reload
+	mark    int // stderr up to mark was returned by next
+}
+
+func startServeReload(t *testing.T, backendURL string, noWatch bool) *serveReload {
+	t.Helper()
+	src, err := os.ReadFile("testdata/serve/echo.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(t.TempDir(), "template.yaml")
+	if err := os.WriteFile(file, src, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	def := runtime.DefaultOptions()
+	s := &serveReload{t: t, file: file, stderr: &lockedBuffer{}, hup: make(chan os.Signal, 1), reloads: make(chan runtime.Reload, 100)}
+	ready := make(chan *runtime.Gateway, 1)
+	o := &serveOptions{
+		IO:   &iostreams{In: strings.NewReader(""), Out: &lockedBuffer{}, Err: s.stderr},
+		File: file, Addr: "127.0.0.1:0", Params: []string{"BackendUrl=" + backendURL}, LogFormat: "text", NoWatch: noWatch,
+		MaxMessage: def.MaxMessageBytes, MaxFrame: def.MaxFrameBytes, IdleTimeout: def.IdleTimeout, MaxDuration: def.MaxConnDuration,
+		ShutdownTimeout: 5 * time.Second,
+		reload:          s.hup,
+		ready:           func(g *runtime.Gateway) { ready <- g },
+		onReload:        func(r runtime.Reload) { s.reloads <- r },
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- runServe(ctx, o) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("serve: %v", err)
+		}
+	})
+	select {
+	case g := <-ready:
+		s.url = g.Endpoints()[0].WebSocketURL
+		s.mark = len(s.stderr.String())
+	case err := <-done:
+		t.Fatalf("serve ended: %v\n%s", err, s.stderr)
+	case <-time.After(5 * time.Second):
+		t.Fatal("serve did not start")
+	}
+	return s
+}
+
+// edit saves the template with old replaced by new (truncate and write).
+func (s *serveReload) edit(old, new string) {
+	s.t.Helper()
+	src, err := os.ReadFile(s.file)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	if !bytes.Contains(src, []byte(old)) {
+		s.t.Fatalf("template has no %q", old)
+	}
+	if err := os.WriteFile(s.file, bytes.Replace(src, []byte(old), []byte(new), 1), 0o644); err != nil {
+		s.t.Fatal(err)
+	}
+}
+
+// next waits for the next reload and returns what serve printed on stderr
+// since the last one, without the event log's lines.
+func (s *serveReload) next() string {
+	s.t.Helper()
+	select {
+	case <-s.reloads:
+	case <-time.After(5 * time.Second):
+		s.t.Fatalf("no reload; stderr:\n%s", s.stderr)
+	}
+	all := s.stderr.String()
+	out := all[s.mark:]
+	s.mark = len(all)
+	var b strings.Builder
+	for line := range strings.Lines(out) {
+		if !strings.HasPrefix(line, "time=") {
+			b.WriteString(line)
+		}
+	}
+	return b.String()
+}
+
+// SPEC R-9.1–R-9.3, R-1.2: serve reloads a saved template while a
+// connection stays open, prints one line per reload, prints a broken
+// template's diagnostics as validate does and keeps the previous plan, and
+// says when a later save recovers; SIGHUP reloads too.
+func TestServeReload(t *testing.T) {
+	backend := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		_, _ = w.Write([]byte(r.URL.Path + " " + string(body)))
+	}))
+	defer backend.Close()
+	s := startServeReload(t, backend.URL, false)
+	if !strings.Contains(s.stderr.String(), "wsgw: watching "+s.file+"; saving it reloads the gateway\n") {
+		t.Errorf("no watching line:\n%s", s.stderr)
+	}
+	ws, _, err := websocket.DefaultDialer.Dial(s.url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ws.Close()
+	echo := func(want string) {
+		t.Helper()
+		if err := ws.WriteMessage(websocket.TextMessage, []byte(`{"action":"echo"}`)); err != nil {
+			t.Fatal(err)
+		}
+		_ = ws.SetReadDeadline(time.Now().Add(5 * time.Second))
+		if _, data, err := ws.ReadMessage(); err != nil || string(data) != want+` {"action":"echo"}` {
+			t.Fatalf("got %q %v, want %s", data, err, want)
+		}
+	}
+	echo("/echo")
+	file := regexp.QuoteMeta(s.file)
+	steps := []struct {
+		name       string
+		old, new   string
+		want       string // regexp of what the reload printed
+		answeredBy string
+	}{
+		{"retarget", "${BackendUrl}/echo", "${BackendUrl}/echo2",
+			`^wsgw: reloaded ` + file + ` in \d+\.\dms: ~integration EchoInteg http://127\.0\.0\.1:\d+/echo -> http://127\.0\.0\.1:\d+/echo2\n$`, "/echo2"},
+		{"semantic error", "integrations/${EchoInteg}", "integrations/${EchoIntegg}",
+			`^` + file + `:42:33: error: EchoIntegg is not a parameter or resource of this template \(did you mean EchoInteg\?\) \[WSGW1006\]\n` +
+				`1 error in 1 file\n` +
+				`wsgw: ` + file + ` has errors; the previous plan keeps serving\n$`, "/echo2"},
+		{"still broken, YAML error", "RouteKey: echo", "RouteKey: [echo",
+			`^` + file + `:\d+:\d+: error: [^\n]+ \[WSGW1001\]\n(.+\n)?wsgw: ` + file + ` has errors; the previous plan keeps serving\n$`, "/echo2"},
+		{"fixed", "integrations/${EchoIntegg}", "integrations/${EchoInteg}", "", ""},
+	}
+	for _, st := range steps {
+		t.Run(st.name, func(t *testing.T) {
+			s.edit(st.old, st.new)
+			if st.name == "fixed" {
+				s.edit("RouteKey: [echo", "RouteKey: echo")
+				out := s.next()
+				// The two saves may come as one reload, or as two: the YAML error fixed first.
+				if !strings.Contains(out, "recovered") {
+					out += s.next()
+				}
+				if !regexpMatch(`(?s).*wsgw: reloaded `+file+` in \d+\.\dms, recovered: no change to the plan\n$`, out) {
+					t.Errorf("printed:\n%s", out)
+				}
+				echo("/echo2")
+				return
+			}
+			if out := s.next(); !regexpMatch(st.want, out) {
+				t.Errorf("printed:\n%s\nwant:\n%s", out, st.want)
+			}
+			echo(st.answeredBy)
+		})
+	}
+
+	s.hup <- syscall.SIGHUP
+	if out := s.next(); out != "wsgw: "+s.file+" is unchanged since the last reload (SIGHUP): nothing to do\n" {
+		t.Errorf("SIGHUP printed %q", out)
+	}
+}
+
+// --no-watch: saving does nothing; SIGHUP reloads.
+func TestServeNoWatch(t *testing.T) {
+	backend := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = w.Write([]byte(r.URL.Path))
+	}))
+	defer backend.Close()
+	s := startServeReload(t, backend.URL, true)
+	if !strings.Contains(s.stderr.String(), "wsgw: not watching "+s.file+" (--no-watch); SIGHUP reloads it\n") {
+		t.Errorf("no --no-watch line:\n%s", s.stderr)
+	}
+	s.edit("RouteKey: echo", "RouteKey: echo2")
+	select {
+	case r := <-s.reloads:
+		t.Fatalf("reloaded with --no-watch: %+v", r)
+	case <-time.After(4 * runtime.DefaultDebounce):
+	}
+	s.hup <- syscall.SIGHUP
+	want := `^wsgw: reloaded ` + regexp.QuoteMeta(s.file) + ` \(SIGHUP\) in \d+\.\dms: -route echo, \+route echo2\n$`
+	if out := s.next(); !regexpMatch(want, out) {
+		t.Errorf("printed %q, want %s", out, want)
+	}
+}
+
+// regexpMatch reports whether s matches pattern.
+func regexpMatch(pattern, s string) bool { return regexp.MustCompile(pattern).MatchString(s) }

@@ -27,18 +27,51 @@ async function save(ids) {
   await fs.rename(tmp, file);
 }
 
-async function add(id) {
-  const ids = await list();
-  if (!ids.includes(id)) {
-    ids.push(id);
-    await save(ids);
+// withLock runs fn holding a lock directory next to the file, so that
+// OnConnect, OnDisconnect and SendMessage, whose processes may run at the same
+// time, do not lose each other's updates. A lock older than 5 s belongs to a
+// process that died holding it and is broken.
+async function withLock(fn) {
+  const lock = `${file}.lock`;
+  const start = Date.now();
+  for (;;) {
+    try {
+      await fs.mkdir(lock);
+      break;
+    } catch (err) {
+      if (err.code !== 'EEXIST') throw err;
+      const st = await fs.stat(lock).catch(() => null);
+      if (st && Date.now() - st.mtimeMs > 5000) {
+        await fs.rmdir(lock).catch(() => {});
+        continue;
+      }
+      if (Date.now() - start > 5000) throw new Error(`timed out waiting for ${lock}`);
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+  }
+  try {
+    return await fn();
+  } finally {
+    await fs.rmdir(lock).catch(() => {});
   }
 }
 
+async function add(id) {
+  await withLock(async () => {
+    const ids = await list();
+    if (!ids.includes(id)) {
+      ids.push(id);
+      await save(ids);
+    }
+  });
+}
+
 async function remove(id) {
-  const ids = await list();
-  const rest = ids.filter((x) => x !== id);
-  if (rest.length !== ids.length) await save(rest);
+  await withLock(async () => {
+    const ids = await list();
+    const rest = ids.filter((x) => x !== id);
+    if (rest.length !== ids.length) await save(rest);
+  });
 }
 
 module.exports = { file, list, add, remove };

@@ -6,6 +6,18 @@ const {
 } = require('@aws-sdk/client-apigatewaymanagementapi');
 const connections = require('./connections');
 
+// One client per endpoint, kept while the process is warm, so that its
+// connections (and TLS sessions) are reused from one invocation to the next.
+const clients = new Map();
+function clientFor(endpoint) {
+  let client = clients.get(endpoint);
+  if (!client) {
+    client = new ApiGatewayManagementApiClient({ endpoint });
+    clients.set(endpoint, client);
+  }
+  return client;
+}
+
 // Broadcasts {"action":"sendmessage","data":...} to every open connection.
 exports.handler = async (event) => {
   let data;
@@ -16,9 +28,7 @@ exports.handler = async (event) => {
   }
   if (typeof data !== 'string') data = JSON.stringify(data ?? null);
 
-  const client = new ApiGatewayManagementApiClient({
-    endpoint: `https://${event.requestContext.domainName}/${event.requestContext.stage}`,
-  });
+  const client = clientFor(`https://${event.requestContext.domainName}/${event.requestContext.stage}`);
 
   const ids = await connections.list();
   const posts = ids.map(async (connectionId) => {

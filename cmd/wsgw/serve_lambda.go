@@ -1,0 +1,76 @@
+package main
+
+import (
+	"fmt"
+	"log/slog"
+	"net/url"
+
+	"github.com/wsgw/wsgw/compile"
+	"github.com/wsgw/wsgw/runtime"
+	"github.com/wsgw/wsgw/runtime/lambda"
+)
+
+// lambdaOptions sets the gateway's ways to run Lambda functions (SPEC ),
+// its API keys and its TLS CA from the serve flags.
+func (o *serveOptions) lambdaOptions(ro *runtime.Options, plan *compile.Plan) error {
+	if o.LambdaEndpoint != "" {
+		u, err := url.Parse(o.LambdaEndpoint)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return usageErrorf("--lambda-endpoint %q: want an absolute http(s) URL, such as http://127.0.0.1:3010", o.LambdaEndpoint)
+		}
+		ro.LambdaEndpoint = o.LambdaEndpoint
+	}
+	for _, k := range o.APIKeys {
+		if k == "" {
+			return usageErrorf("--api-key must not be empty")
+		}
+	}
+	ro.APIKeys = o.APIKeys
+	if needsAPIKey(plan) && len(o.APIKeys) == 0 {
+		fmt.Fprintln(o.IO.Err, "wsgw: a $connect route has ApiKeyRequired and no --api-key was given: every handshake will be refused with 403")
+	}
+	if !o.NoTLS {
+		dir := o.CADir
+		if dir == "" {
+			d, err := runtime.DefaultCADir()
+			if err != nil {
+				fmt.Fprintf(o.IO.Err, "wsgw: serving without TLS: %v\n", err)
+			}
+			dir = d
+		}
+		if dir != "" {
+			ca, err := runtime.LoadCA(dir)
+			if err != nil {
+				fmt.Fprintf(o.IO.Err, "wsgw: serving without TLS: %v\n", err)
+			} else {
+				ro.CA = ca
+			}
+		}
+	}
+	// The local runner starts once the gateway listens, so that the functions
+	// learn its address (AWS_ENDPOINT_URL_APIGATEWAYMANAGEMENTAPI) and trust
+	// its CA. Their output goes to stderr, "[FunctionName] line".
+	errOut := o.IO.Err
+	var h slog.Handler = slog.NewTextHandler(errOut, nil)
+	if o.LogFormat == "json" {
+		h = slog.NewJSONHandler(errOut, nil)
+	}
+	ro.NewLambda = func(env map[string]string) (runtime.Invoker, error) {
+		return lambda.NewRunner(lambda.Options{Env: env, Logger: slog.New(h), Output: errOut}), nil
+	}
+	return nil
+}
+
+// needsAPIKey reports whether a route of the plan has ApiKeyRequired.
+func needsAPIKey(p *compile.Plan) bool {
+	for _, api := range p.Apis {
+		for _, st := range api.Stages {
+			for _, r := range st.Routes {
+				if r.ApiKeyRequired {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}

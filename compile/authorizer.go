@@ -1,0 +1,75 @@
+package compile
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/wsgw/wsgw/template"
+)
+
+// identitySourceForms are the identity sources of a WebSocket REQUEST authorizer.
+var identitySourceForms = []string{"route.request.header.<name>", "route.request.querystring.<name>", "stageVariables.<name>", "context.<var>"}
+
+// authorizer compiles the CUSTOM authorizer of a $connect route for one stage.
+func (c *compiler) authorizer(a *apiSrc, rs *template.Resource, s *stageSrc) *Authorizer {
+	out := &Authorizer{LogicalID: rs.LogicalID, ID: rs.PhysicalID, Name: rs.Prop("Name").Str(),
+		Type:      rs.Prop("AuthorizerType").Str(),
+		MethodArn: fmt.Sprintf("arn:aws:execute-api:%s:%s:%s/%s/$connect", c.st.Region, c.st.AccountID, a.api.ID, s.name),
+	}
+	if out.Type != "REQUEST" {
+		c.errorf(RulePlan, rs.PropRange("AuthorizerType"), "AuthorizerType of %s is %s; WebSocket APIs support only REQUEST authorizers", rs.LogicalID, out.Type)
+		return out
+	}
+	if n := rs.Prop("IdentitySource"); n != nil {
+		var items []*template.Node
+		switch n.Kind {
+		case template.List:
+			items = n.Items
+		default:
+			items = []*template.Node{n}
+		}
+		for _, it := range items {
+			// AWS also takes one comma-separated string.
+			for _, expr := range strings.Split(it.Str(), ",") {
+				expr = strings.TrimSpace(expr)
+				if expr == "" {
+					continue
+				}
+				src, err := parseSource(expr)
+				if err == nil {
+					switch src.Kind {
+					case SourceHeader, SourceQueryString, SourceStageVariable, SourceContext:
+					default:
+						err = fmt.Errorf("%s is not an identity source; use %s", expr, orList(identitySourceForms))
+					}
+				}
+				if err != nil {
+					c.exprErr(RulePlan, it.Range, "IdentitySource of "+rs.LogicalID, err)
+					continue
+				}
+				out.IdentitySources = append(out.IdentitySources, src)
+			}
+		}
+	}
+	uri := rs.Prop("AuthorizerUri")
+	if uri == nil {
+		c.errorf(RulePlan, rs.Range, "authorizer %s needs an AuthorizerUri naming the Lambda function to invoke", rs.LogicalID)
+		return out
+	}
+	u, missing := substituteStageVars(uri.Str(), s.vars)
+	for _, name := range missing {
+		c.errorf(RulePlan, uri.Range, "AuthorizerUri of %s uses ${stageVariables.%s}, which stage %s does not define", rs.LogicalID, name, s.name)
+	}
+	out.URI = u
+	t := c.lambdaTarget(uri, u)
+	if t.name == "" && t.fn == nil {
+		c.errorf(RulePlan, uri.Range, "AuthorizerUri of %s is %q; it must be arn:aws:apigateway:REGION:lambda:path/2015-03-31/functions/FUNCTION_ARN/invocations", rs.LogicalID, u)
+		return out
+	}
+	if t.fn != nil {
+		out.Function = t.fn.LogicalID
+	}
+	out.FunctionName, out.FunctionQualifier = t.name, t.qualifier
+	out.NotRunnable = c.runnable(t, false, "")
+	return out
+}

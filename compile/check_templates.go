@@ -1,0 +1,174 @@
+package compile
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/wsgw/wsgw/template"
+)
+
+// Rules for non-proxy integrations (SPEC ): mapping templates, template
+// and model selection expressions, integration responses and models. They
+// parse with the same functions the compiler uses (templates.go, models.go),
+// so a template that validates is one that compiles.
+
+// exprRange returns the position of an expression error inside the scalar n
+// holding the expression, where the scalar's style allows.
+func exprRange(n *template.Node, err error) template.Range {
+	var e *exprError
+	if errors.As(err, &e) && e.Offset <= len(n.Value) {
+		return n.PosAt(1, utf8.RuneCountInString(n.Value[:e.Offset])+1)
+	}
+	return n.Range
+}
+
+// checkSelection reports a template or model selection expression that does
+// not compile.
+func (c *checker) checkSelection(rs *template.Resource, prop string, kind selectionKind, rule template.Rule) {
+	n := rs.Prop(prop)
+	if n == nil {
+		return
+	}
+	if !n.IsScalar() || n.Kind == template.Null {
+		c.report(rule, n.Range, "", "%s of %s must be a string, not a %s", prop, rs.LogicalID, n.Kind)
+		return
+	}
+	if _, err := parseTemplateSelection(n.Value, kind); err != nil {
+		c.report(rule, exprRange(n, err), exprFix(err), "%s of %s: %v", prop, rs.LogicalID, err)
+	}
+}
+
+// checkTemplates reports the values of a RequestTemplates or
+// ResponseTemplates mapping that are not valid VTL templates.
+func (c *checker) checkTemplates(rs *template.Resource, prop string) {
+	_, _, problems := parseTemplates(prop, rs.LogicalID, rs.Prop(prop))
+	for _, p := range problems {
+		c.report(RuleTemplateSyntax, p.at, p.fix, "%s", p.msg)
+	}
+}
+
+// checkIntegrationTemplates checks the TemplateSelectionExpression and
+// RequestTemplates of a non-proxy integration (proxies get WSGW4015).
+func (c *checker) checkIntegrationTemplates(in *integInfo) {
+	if in == nil || !isNonProxy(in.typ) {
+		return
+	}
+	c.checkSelection(in.res, "TemplateSelectionExpression", selectIntegration, RuleTemplateSelection)
+	c.checkTemplates(in.res, "RequestTemplates")
+}
+
+// checkIntegrationResponse checks an AWS::ApiGatewayV2::IntegrationResponse:
+// its integration, key, template selection expression and templates.
+func (c *checker) checkIntegrationResponse(rs *template.Resource) {
+	api, ok := c.apiOf(rs, RuleOtherApiID)
+	if !ok {
+		return // it belongs to an HTTP API
+	}
+	if n := rs.Prop("IntegrationId"); n != nil {
+		if integ, at, ok := c.ref(n, "IntegrationId of "+rs.LogicalID, template.TypeIntegration, RuleResponseIntegID); ok && integ != nil {
+			in := c.integs[integ.LogicalID]
+			switch {
+			case in == nil:
+			case api != nil && in.api != nil && in.api != api:
+				c.report(RuleResponseIntegID, at, "", "IntegrationId of %s names %s, an integration of %s, but %s belongs to %s", rs.LogicalID, integ.LogicalID, in.api.res.LogicalID, rs.LogicalID, api.res.LogicalID)
+			case in.typ == "AWS_PROXY" || in.typ == "HTTP_PROXY":
+				c.report(RuleResponseOnProxy, at, "", "%s belongs to %s, a %s integration, which passes responses through unchanged; the IntegrationResponse is never used", rs.LogicalID, integ.LogicalID, in.typ)
+			}
+		}
+	}
+	if k := rs.Prop("IntegrationResponseKey"); k != nil {
+		if _, err := parseResponseKey(k.Str()); err != nil {
+			fix := "write /" + k.Str() + "/"
+			if strings.EqualFold(strings.TrimPrefix(k.Str(), "$"), "default") {
+				fix = "write $default"
+			} else if strings.HasPrefix(k.Str(), "/") && strings.HasSuffix(k.Str(), "/") {
+				fix = ""
+			}
+			c.report(RuleResponseKey, k.Range, fix, "IntegrationResponseKey of %s is %s: %v", rs.LogicalID, k.Str(), err)
+		}
+	}
+	c.checkSelection(rs, "TemplateSelectionExpression", selectResponse, RuleTemplateSelection)
+	c.checkTemplates(rs, "ResponseTemplates")
+	c.checkEnum(rs, "ContentHandlingStrategy", contentHandlings, RuleContentHandling)
+}
+
+// checkModel checks that a Model's Schema compiles.
+func (c *checker) checkModel(rs *template.Resource) {
+	if _, ok := c.apiOf(rs, RuleOtherApiID); !ok {
+		return
+	}
+	if _, err := compileModel(rs); err != nil {
+		c.report(RuleModelSchema, rs.PropRange("Schema"), "", "Schema of %s: %v", rs.LogicalID, err)
+	}
+}
+
+// modelsOf returns the Models whose ApiId names api.
+func (c *checker) modelsOf(api *apiInfo) []*template.Resource {
+	var out []*template.Resource
+	for _, m := range c.st.OfType(template.TypeModel) {
+		if n := m.Prop("ApiId"); n != nil {
+			if target, _, p := c.resolveRef(n, "", template.TypeApi); p == nil && target == api.res {
+				out = append(out, m)
+			}
+		}
+	}
+	return out
+}
+
+// checkRouteModels checks a route's ModelSelectionExpression and
+// RequestModels: each model key names a Model of the route's Api by Name.
+func (c *checker) checkRouteModels(r *routeInfo) {
+	if r == nil {
+		return
+	}
+	rs := r.res
+	c.checkSelection(rs, "ModelSelectionExpression", selectModel, RuleModelSelection)
+	_, hasMSE := rs.Properties.Field("ModelSelectionExpression")
+	rm := rs.Prop("RequestModels")
+	switch {
+	case rm == nil && hasMSE:
+		c.report(RuleModelsUnused, keyRange(rs, "ModelSelectionExpression"), "add RequestModels with a $default model",
+			"%s has a ModelSelectionExpression but no RequestModels, so API Gateway rejects every message with Invalid request body", rs.LogicalID)
+		return
+	case rm == nil:
+		return
+	case rm.Kind != template.Map:
+		c.report(RuleRequestModels, rm.Range, "", "RequestModels of %s must be a mapping of model keys to model names, not a %s", rs.LogicalID, rm.Kind)
+		return
+	case !hasMSE:
+		c.report(RuleModelsUnused, keyRange(rs, "RequestModels"), "add ModelSelectionExpression: \\$default to validate every message against the $default model",
+			"RequestModels of %s are never used: API Gateway validates messages only when the route has a ModelSelectionExpression", rs.LogicalID)
+	}
+	if r.api == nil {
+		return
+	}
+	models := c.modelsOf(r.api)
+	var names []string
+	for _, m := range models {
+		names = append(names, m.Prop("Name").Str())
+	}
+fields:
+	for _, f := range rm.Fields {
+		v := f.Value
+		for _, l := range v.Links {
+			if m := c.st.Resource(l.LogicalID); m != nil && m.Type == template.TypeModel {
+				c.report(RuleRequestModels, l.Range, fmt.Sprintf("write %s", m.Prop("Name").Str()),
+					"RequestModels %s of %s refers to %s by its ID; API Gateway reads model names here", f.Key, rs.LogicalID, l.LogicalID)
+				continue fields
+			}
+		}
+		if !v.IsScalar() || v.Kind == template.Null || v.Value == "" {
+			c.report(RuleRequestModels, v.Range, "", "RequestModels %s of %s must be the Name of a Model", f.Key, rs.LogicalID)
+		} else if !slices.Contains(names, v.Value) {
+			list := "it has none"
+			if len(names) > 0 {
+				list = "its models: " + strings.Join(names, ", ")
+			}
+			c.report(RuleRequestModels, v.Range, template.DidYouMean(v.Value, names),
+				"RequestModels %s of %s is %q, which is the Name of no Model of %s (%s)", f.Key, rs.LogicalID, v.Value, r.api.res.LogicalID, list)
+		}
+	}
+}

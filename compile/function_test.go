@@ -1,0 +1,180 @@
+package compile
+
+import (
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// lambdaTemplate is a WebSocket Api whose $default route invokes Fn, a
+// function whose definition each case supplies.
+const lambdaTemplate = `Transform: AWS::Serverless-2016-10-31
+Resources:
+  Api:
+    Type: AWS::ApiGatewayV2::Api
+    Properties: {Name: a, ProtocolType: WEBSOCKET, RouteSelectionExpression: $request.body.action}
+  Route:
+    Type: AWS::ApiGatewayV2::Route
+    Properties: {ApiId: !Ref Api, RouteKey: $default, Target: !Sub "integrations/${Integ}"}
+  Integ:
+    Type: AWS::ApiGatewayV2::Integration
+    Properties:
+      ApiId: !Ref Api
+      IntegrationType: AWS_PROXY
+      IntegrationUri: !Sub arn:aws:apigateway:${AWS::Region}:lambda:path/2015-03-31/functions/${Fn.Arn}/invocations
+  Fn:
+FUNCTION
+`
+
+// TestFunctionCode checks where a function's code is found (SPEC R-7.4):
+// SAM CodeUri (default "."), a Code path, a CDK asset's aws:asset:path, and
+// none for S3, inline code and images.
+func TestFunctionCode(t *testing.T) {
+	for _, tc := range []struct {
+		name, fn string
+		dir      string // relative to the template's directory; "" for none
+	}{
+		{"sam CodeUri", "    Type: AWS::Serverless::Function\n    Properties: {Runtime: nodejs20.x, Handler: a.h, CodeUri: src/}", "src"},
+		{"sam default CodeUri", "    Type: AWS::Serverless::Function\n    Properties: {Runtime: nodejs20.x, Handler: a.h}", "."},
+		{"sam s3 CodeUri", "    Type: AWS::Serverless::Function\n    Properties: {Runtime: nodejs20.x, Handler: a.h, CodeUri: s3://b/k.zip}", ""},
+		{"sam CodeUri mapping", "    Type: AWS::Serverless::Function\n    Properties: {Runtime: nodejs20.x, Handler: a.h, CodeUri: {Bucket: b, Key: k}}", ""},
+		{"sam InlineCode", "    Type: AWS::Serverless::Function\n    Properties: {Runtime: nodejs20.x, Handler: a.h, InlineCode: x}", ""},
+		{"lambda Code path", "    Type: AWS::Lambda::Function\n    Properties: {Runtime: nodejs20.x, Handler: a.h, Role: r, Code: ./fn}", "fn"},
+		{"lambda ZipFile", "    Type: AWS::Lambda::Function\n    Properties: {Runtime: nodejs20.x, Handler: a.h, Role: r, Code: {ZipFile: x}}", ""},
+		{"lambda S3", "    Type: AWS::Lambda::Function\n    Properties: {Runtime: nodejs20.x, Handler: a.h, Role: r, Code: {S3Bucket: b, S3Key: k}}", ""},
+		{"cdk asset", "    Type: AWS::Lambda::Function\n    Metadata: {aws:asset:path: asset.abc, aws:asset:property: Code}\n    Properties: {Runtime: nodejs20.x, Handler: a.h, Role: r, Code: {S3Bucket: b, S3Key: k}}", "asset.abc"},
+		{"cdk asset of another property", "    Type: AWS::Lambda::Function\n    Metadata: {aws:asset:path: asset.abc, aws:asset:property: Layers}\n    Properties: {Runtime: nodejs20.x, Handler: a.h, Role: r, Code: {S3Bucket: b, S3Key: k}}", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			st := load(t, strings.Replace(lambdaTemplate, "FUNCTION", tc.fn, 1))
+			plan, ds := Compile(st, Options{})
+			if plan == nil {
+				t.Fatalf("no plan:\n%s", diagText(ds))
+			}
+			fn := plan.Functions["Fn"]
+			if fn == nil {
+				t.Fatalf("no function Fn in the plan")
+			}
+			want := ""
+			if tc.dir != "" {
+				want, _ = filepath.Abs(tc.dir) // t.yaml is in the current directory
+			}
+			if fn.CodeDir != want {
+				t.Errorf("CodeDir = %q, want %q", fn.CodeDir, want)
+			}
+			in := plan.Apis[0].Stages[0].Routes["$default"].Integration
+			if (want == "") != (in.NotRunnable != "") {
+				t.Errorf("NotRunnable = %q with CodeDir %q", in.NotRunnable, fn.CodeDir)
+			}
+		})
+	}
+}
+
+// TestFunctionRunnable checks that an AWS_PROXY integration is NotRunnable
+// only when no way of SPEC R-7.4 can run it.
+func TestFunctionRunnable(t *testing.T) {
+	fn := "    Type: AWS::Serverless::Function\n    Properties: {Runtime: java21, Handler: a.h, CodeUri: src/, Timeout: 7}"
+	no := func(*Function) (bool, string) { return false, "runtime java21 is not supported" }
+	yes := func(f *Function) (bool, string) { return true, "" }
+	for _, tc := range []struct {
+		name string
+		opts Options
+		want string // part of NotRunnable; "" for runnable
+	}{
+		{"local runner cannot", Options{CanRun: no}, "function Fn cannot run locally: runtime java21 is not supported; give --lambda-endpoint URL or --integration Integ=URL"},
+		{"local runner can", Options{CanRun: yes}, ""},
+		{"lambda endpoint", Options{CanRun: no, LambdaEndpoint: "http://127.0.0.1:3010"}, ""},
+		{"integration override", Options{CanRun: no, Integrations: map[string]string{"Integ": "http://127.0.0.1:9/fn"}}, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			st := load(t, strings.Replace(lambdaTemplate, "FUNCTION", fn, 1))
+			plan, ds := Compile(st, tc.opts)
+			if plan == nil {
+				t.Fatalf("no plan:\n%s", diagText(ds))
+			}
+			in := plan.Apis[0].Stages[0].Routes["$default"].Integration
+			if tc.want == "" && in.NotRunnable != "" || tc.want != "" && !strings.Contains(in.NotRunnable, tc.want) {
+				t.Errorf("NotRunnable = %q, want %q", in.NotRunnable, tc.want)
+			}
+			if f := plan.Functions["Fn"]; f == nil || f.TimeoutMillis != 7000 {
+				t.Errorf("function = %+v, want Timeout 7 s", f)
+			}
+		})
+	}
+}
+
+// authTemplate has a $connect route with a CUSTOM authorizer whose
+// properties each case supplies.
+const authTemplate = `Resources:
+  Api:
+    Type: AWS::ApiGatewayV2::Api
+    Properties: {Name: a, ProtocolType: WEBSOCKET, RouteSelectionExpression: $request.body.action}
+  Route:
+    Type: AWS::ApiGatewayV2::Route
+    Properties: {ApiId: !Ref Api, RouteKey: $connect, AuthorizationType: CUSTOM, AuthorizerId: !Ref Auth}
+  Auth:
+    Type: AWS::ApiGatewayV2::Authorizer
+    Properties:
+      ApiId: !Ref Api
+      Name: auth
+AUTH
+  Fn:
+    Type: AWS::Lambda::Function
+    Properties: {Runtime: nodejs20.x, Handler: a.h, Role: r, Code: ./auth}
+`
+
+const authURI = "      AuthorizerUri: !Sub arn:aws:apigateway:${AWS::Region}:lambda:path/2015-03-31/functions/${Fn.Arn}/invocations\n"
+
+// TestAuthorizerCompile checks the compiled $connect authorizer and the
+// errors of authorizers WebSocket APIs cannot have.
+func TestAuthorizerCompile(t *testing.T) {
+	for _, tc := range []struct {
+		name, auth string
+		sources    []string // Expr of each identity source
+		diag       string   // part of a WSGW8004 message
+	}{
+		{"request", "      AuthorizerType: REQUEST\n" + authURI + "      IdentitySource: [route.request.header.Auth, route.request.querystring.token]", []string{"route.request.header.Auth", "route.request.querystring.token"}, ""},
+		{"comma separated", "      AuthorizerType: REQUEST\n" + authURI + "      IdentitySource: ['route.request.header.Auth, stageVariables.key']", []string{"route.request.header.Auth", "stageVariables.key"}, ""},
+		{"no identity source", "      AuthorizerType: REQUEST\n" + authURI, nil, ""},
+		{"jwt", "      AuthorizerType: JWT\n      IdentitySource: [route.request.header.Auth]", nil, "AuthorizerType of Auth is JWT; WebSocket APIs support only REQUEST authorizers"},
+		{"body source", "      AuthorizerType: REQUEST\n" + authURI + "      IdentitySource: [route.request.body.token]", nil, "route.request.body.token is not an identity source"},
+		{"no uri", "      AuthorizerType: REQUEST", nil, "authorizer Auth needs an AuthorizerUri"},
+		{"not lambda", "      AuthorizerType: REQUEST\n      AuthorizerUri: https://example.com/auth", nil, "AuthorizerUri of Auth is \"https://example.com/auth\""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			st := load(t, strings.Replace(authTemplate, "AUTH", tc.auth, 1))
+			plan, ds := Compile(st, Options{})
+			if tc.diag != "" {
+				for _, d := range ds {
+					if d.Rule == RulePlan.ID && strings.Contains(d.Message, tc.diag) {
+						return
+					}
+				}
+				t.Fatalf("no WSGW8004 %q in:\n%s", tc.diag, diagText(ds))
+			}
+			if plan == nil {
+				t.Fatalf("no plan:\n%s", diagText(ds))
+			}
+			a := plan.Apis[0].Stages[0].Routes["$connect"].Authorizer
+			if a == nil {
+				t.Fatal("no authorizer on $connect")
+			}
+			var got []string
+			for _, s := range a.IdentitySources {
+				got = append(got, s.Expr)
+			}
+			if strings.Join(got, "|") != strings.Join(tc.sources, "|") {
+				t.Errorf("identity sources = %q, want %q", got, tc.sources)
+			}
+			if a.Function != "Fn" || a.FunctionName != "Fn" || a.NotRunnable != "" {
+				t.Errorf("authorizer = %+v", a)
+			}
+			if want := "arn:aws:execute-api:us-east-1:123456789012:" + plan.Apis[0].ID + "/local/$connect"; a.MethodArn != want {
+				t.Errorf("MethodArn = %q, want %q", a.MethodArn, want)
+			}
+			if plan.Functions["Fn"] == nil {
+				t.Error("the authorizer's function is not in the plan")
+			}
+		})
+	}
+}

@@ -1,0 +1,135 @@
+package compile
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/santhosh-tekuri/jsonschema/v6"
+	"github.com/wsgw/wsgw/template"
+)
+
+// Model is an AWS::ApiGatewayV2::Model: a JSON Schema (draft 4) that the
+// messages of a route whose ModelSelectionExpression selects it must satisfy
+// (SPEC R-7.2). The schema is compiled once per plan.
+type Model struct {
+	LogicalID   string `json:"logicalId"`
+	Name        string `json:"name"`
+	ContentType string `json:"contentType,omitempty"`
+	// Schema is the schema as written, compacted.
+	Schema json.RawMessage `json:"schema"`
+
+	schema *jsonschema.Schema
+}
+
+// Validate checks a message body against the model. The error says why the
+// body is not valid: not JSON, or what the schema rejects.
+func (m *Model) Validate(body []byte) error {
+	if m.schema == nil {
+		return errors.New("model " + m.LogicalID + " has no compiled schema")
+	}
+	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(body))
+	if err != nil {
+		return fmt.Errorf("the body is not JSON: %v", err)
+	}
+	if err := m.schema.Validate(doc); err != nil {
+		var ve *jsonschema.ValidationError
+		if errors.As(err, &ve) {
+			return fmt.Errorf("the body does not match model %s: %s", m.Name, validationSummary(ve))
+		}
+		return err
+	}
+	return nil
+}
+
+// modelSchema returns the JSON text of a Model's Schema property, which
+// CloudFormation takes as a JSON object or as a string holding one.
+func modelSchema(n *template.Node) ([]byte, error) {
+	switch {
+	case n == nil || n.Kind == template.Null:
+		return nil, errors.New("the Schema is missing")
+	case n.Kind == template.String:
+		var buf bytes.Buffer
+		if err := json.Compact(&buf, []byte(n.Value)); err != nil {
+			return nil, fmt.Errorf("the Schema string is not JSON: %v", err)
+		}
+		return buf.Bytes(), nil
+	case n.Kind == template.Map:
+		return json.Marshal(n.Interface())
+	}
+	return nil, fmt.Errorf("the Schema must be a JSON object, not a %s", n.Kind)
+}
+
+// compileSchema compiles a JSON Schema; schemas without $schema are draft 4,
+// API Gateway's dialect. References may point only inside the schema (and to
+// the JSON Schema meta-schemas): nothing is loaded from files or the network.
+func compileSchema(name string, src []byte) (*jsonschema.Schema, error) {
+	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(src))
+	if err != nil {
+		return nil, fmt.Errorf("the Schema is not JSON: %v", err)
+	}
+	c := jsonschema.NewCompiler()
+	c.DefaultDraft(jsonschema.Draft4)
+	c.UseLoader(jsonschema.SchemeURLLoader{})
+	loc := "wsgw:///models/" + name + ".json"
+	if err := c.AddResource(loc, doc); err != nil {
+		return nil, schemaError(err)
+	}
+	s, err := c.Compile(loc)
+	if err != nil {
+		return nil, schemaError(err)
+	}
+	return s, nil
+}
+
+// schemaError words a schema compilation error on one line, without the
+// library's internal resource URL.
+func schemaError(err error) error {
+	var sve *jsonschema.SchemaValidationError
+	var ve *jsonschema.ValidationError
+	var le *jsonschema.LoadURLError
+	switch {
+	case errors.As(err, &sve) && errors.As(sve.Err, &ve):
+		return fmt.Errorf("not a valid JSON Schema: %s", validationSummary(ve))
+	case errors.As(err, &le):
+		return fmt.Errorf("$ref %s points outside the schema; models may refer only to their own definitions", le.URL)
+	}
+	msg := strings.Join(strings.Fields(strings.ReplaceAll(err.Error(), "wsgw:///models/", "")), " ")
+	return fmt.Errorf("not a valid JSON Schema: %s", msg)
+}
+
+// validationSummary is a validation error on one line: what each failed
+// keyword says, where, at most three of them.
+func validationSummary(ve *jsonschema.ValidationError) string {
+	var leaves []string
+	var walk func(e *jsonschema.ValidationError)
+	walk = func(e *jsonschema.ValidationError) {
+		if len(e.Causes) == 0 {
+			leaves = append(leaves, strings.Join(strings.Fields(e.Error()), " "))
+			return
+		}
+		for _, c := range e.Causes {
+			walk(c)
+		}
+	}
+	walk(ve)
+	if len(leaves) > 3 {
+		leaves = append(leaves[:3], fmt.Sprintf("and %d more", len(leaves)-3))
+	}
+	return strings.Join(leaves, "; ")
+}
+
+// compileModel reads and compiles a Model resource.
+func compileModel(rs *template.Resource) (*Model, error) {
+	m := &Model{LogicalID: rs.LogicalID, Name: rs.Prop("Name").Str(), ContentType: rs.Prop("ContentType").Str()}
+	src, err := modelSchema(rs.Prop("Schema"))
+	if err != nil {
+		m.Schema = json.RawMessage("null")
+		return m, err
+	}
+	m.Schema = src
+	m.schema, err = compileSchema(rs.LogicalID, src)
+	return m, err
+}

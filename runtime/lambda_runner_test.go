@@ -1,0 +1,230 @@
+package runtime
+
+import (
+	"bufio"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
+
+	"github.com/wsgw/wsgw/compile"
+	"github.com/wsgw/wsgw/runtime/lambda"
+)
+
+// requireNode skips the test when node is not installed, or fails it when
+// WSGW_REQUIRE_NODE is set (CI installs Node.js).
+func requireNode(t *testing.T) string {
+	t.Helper()
+	node, err := exec.LookPath("node")
+	if err != nil {
+		if os.Getenv("WSGW_REQUIRE_NODE") != "" {
+			t.Fatalf("node is not on PATH and WSGW_REQUIRE_NODE is set")
+		}
+		t.Skip("node is not on PATH")
+	}
+	return node
+}
+
+var goWS struct {
+	once sync.Once
+	dir  string
+	err  error
+	out  []byte
+}
+
+// goWSFunction builds testdata/lambda/gows (aws-lambda-go) once per test run
+// as a provided.al2023 bootstrap and returns a function running it.
+func goWSFunction(t *testing.T) *compile.Function {
+	t.Helper()
+	gobin, err := exec.LookPath("go")
+	if err != nil {
+		t.Skip("go is not on PATH: cannot build the test function")
+	}
+	goWS.once.Do(func() {
+		goWS.dir, goWS.err = os.MkdirTemp("", "wsgw-gows-")
+		if goWS.err != nil {
+			return
+		}
+		cmd := exec.Command(gobin, "build", "-trimpath", "-o", filepath.Join(goWS.dir, "bootstrap"), ".")
+		cmd.Dir = filepath.Join("testdata", "lambda", "gows")
+		cmd.Env = append(os.Environ(), "GOWORK=off", "GOFLAGS=-mod=readonly", "CGO_ENABLED=0")
+		goWS.out, goWS.err = cmd.CombinedOutput()
+	})
+	if goWS.err != nil {
+		t.Fatalf("building the Go test function: %v\n%s", goWS.err, goWS.out)
+	}
+	return &compile.Function{LogicalID: "Fn", Name: "Fn", Runtime: "provided.al2023", Handler: "bootstrap", CodeDir: goWS.dir,
+		Arn: "arn:aws:lambda:us-east-1:123456789012:function:Fn", MemoryMB: 128}
+}
+
+// nodeWSFunction runs testdata/lambda/node under nodejs20.x.
+func nodeWSFunction(t *testing.T) *compile.Function {
+	t.Helper()
+	requireNode(t)
+	dir, err := filepath.Abs(filepath.Join("testdata", "lambda", "node"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &compile.Function{LogicalID: "Fn", Name: "Fn", Runtime: "nodejs20.x", Handler: "index.handler", CodeDir: dir,
+		Arn: "arn:aws:lambda:us-east-1:123456789012:function:Fn", MemoryMB: 128}
+}
+
+// readEvents reads the events a test function recorded, waiting until there
+// are at least n.
+func readEvents(t *testing.T, file string, n int) [][]byte {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		var out [][]byte
+		if f, err := os.Open(file); err == nil {
+			sc := bufio.NewScanner(f)
+			sc.Buffer(nil, 1<<20)
+			for sc.Scan() {
+				out = append(out, append([]byte(nil), sc.Bytes()...))
+			}
+			f.Close()
+		}
+		if len(out) >= n {
+			return out
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d events recorded, want %d", len(out), n)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// echoReply is what the test functions answer to {"action":"echo"}.
+type echoReply struct {
+	Event json.RawMessage `json:"event"`
+	Pid   int             `json:"pid"`
+}
+
+func readEcho(t *testing.T, ws *websocket.Conn) echoReply {
+	t.Helper()
+	_ = ws.SetReadDeadline(time.Now().Add(10 * time.Second))
+	_, data, err := ws.ReadMessage()
+	if err != nil {
+		t.Fatalf("read: %v", err)
+	}
+	var r echoReply
+	if err := json.Unmarshal(data, &r); err != nil || r.Pid == 0 {
+		t.Fatalf("not an echo reply: %q", data)
+	}
+	return r
+}
+
+// SPEC R-7.3, R-7.4, R-5.2, R-5.6, R-5.7: a Go function built with
+// aws-lambda-go (provided.al2023) and a Node.js function, run by the local
+// runner, receive the events of a connection's life field by field; the Go
+// one decodes each into events.APIGatewayWebsocketProxyRequest refusing
+// unknown fields. A function that fails, answers garbage, crashes or hangs
+// past its Timeout gives the Internal server error frame, another
+// connection carries on meanwhile, and the next call runs in a new process.
+func TestLambdaRunnerFunctions(t *testing.T) {
+	for _, h := range []struct {
+		name string
+		fn   func(*testing.T) *compile.Function
+	}{
+		{"go", goWSFunction},
+		{"node", nodeWSFunction},
+	} {
+		t.Run(h.name, func(t *testing.T) {
+			fn := h.fn(t)
+			events := filepath.Join(t.TempDir(), "events.jsonl")
+			fn.Environment = map[string]string{"EVENTS_FILE": events}
+			fn.TimeoutMillis = 1500
+			other := *fn
+			other.LogicalID, other.Name = "Other", "Other"
+			other.Environment = map[string]string{"EVENTS_FILE": events + ".other"}
+
+			p := lambdaTestPlan()
+			p.Functions = map[string]*compile.Function{"Fn": fn, "Other": &other}
+			p.Apis[0].Stages[0].Routes["other"] = twoWay(route("other", lambdaInteg("OtherInteg", "Other")))
+
+			var out io.Writer = io.Discard
+			if testing.Verbose() {
+				out = testWriter{t}
+			}
+			runner := lambda.NewRunner(lambda.Options{Output: out, Logger: slog.New(slog.NewTextHandler(out, nil)), MaxProcesses: 1})
+			t.Cleanup(func() { runner.Close() })
+			g := startGateway(t, p, func(o *Options) { o.Lambda = runner })
+			domain := g.Addrs()[0]
+
+			// $connect: the event, the answer's Sec-WebSocket-Protocol, a refusal.
+			d := websocket.Dialer{Subprotocols: []string{"chat"}}
+			ws, _, err := d.Dial("ws://"+domain+"/dev?room=1&room=2", http.Header{"User-Agent": {"ua/" + h.name}, "X-Custom": {"v"}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer ws.Close()
+			if ws.Subprotocol() != "chat" {
+				t.Errorf("subprotocol %q: the function's Sec-WebSocket-Protocol did not reach the handshake", ws.Subprotocol())
+			}
+			ev := checkEvent(t, readEvents(t, events, 1)[0], eventWant{typ: "CONNECT", routeKey: "$connect", domain: domain,
+				userAgent: "ua/" + h.name, headers: map[string]string{"X-Custom": "v", "Sec-WebSocket-Protocol": "chat"},
+				query: map[string][]string{"room": {"1", "2"}}, stageVars: map[string]string{"color": "blue"}})
+			connID := ev["requestContext"].(map[string]any)["connectionId"].(string)
+			_, resp, err := websocket.DefaultDialer.Dial("ws://"+domain+"/dev", http.Header{"X-Refuse": {"403"}})
+			if err == nil || resp == nil || resp.StatusCode != 403 {
+				t.Errorf("a $connect answering 403: %v %v", err, resp)
+			}
+
+			// MESSAGE, text and binary.
+			send(t, ws, `{"action":"echo"}`)
+			r := readEcho(t, ws)
+			checkEvent(t, r.Event, eventWant{typ: "MESSAGE", routeKey: "echo", connID: connID, domain: domain, userAgent: "ua/" + h.name,
+				body: []byte(`{"action":"echo"}`), stageVars: map[string]string{"color": "blue"}})
+			if err := ws.WriteMessage(websocket.BinaryMessage, []byte{0xff, 0, 'b'}); err != nil {
+				t.Fatal(err)
+			}
+			checkEvent(t, readEcho(t, ws).Event, eventWant{typ: "MESSAGE", routeKey: "$default", connID: connID, domain: domain,
+				userAgent: "ua/" + h.name, body: []byte{0xff, 0, 'b'}, binary: true, stageVars: map[string]string{"color": "blue"}})
+
+			// Failures, while another connection carries on.
+			ws2 := dial(t, g, "/dev")
+			pid := r.Pid
+			for _, action := range []string{"fail", "garbage", "crash", "hang"} {
+				send(t, ws, `{"action":"`+action+`"}`)
+				send(t, ws2, `{"action":"other"}`)
+				readEcho(t, ws2)
+				if m := recv(t, ws); !errorFrameRE("Internal server error").MatchString(m) {
+					t.Errorf("%s: got %q, want the Internal server error frame", action, m)
+				}
+				send(t, ws, `{"action":"echo"}`)
+				next := readEcho(t, ws).Pid
+				restarted := next != pid
+				if want := action == "crash" || action == "hang"; restarted != want {
+					t.Errorf("%s: process restarted %v (pid %d then %d), want %v", action, restarted, pid, next, want)
+				}
+				pid = next
+			}
+
+			// DISCONNECT.
+			_ = ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(4000, "bye"), time.Now().Add(time.Second))
+			deadline := time.Now().Add(10 * time.Second)
+			for {
+				for _, raw := range readEvents(t, events, 1) {
+					if typ, _ := eventOf(raw); typ == "DISCONNECT" && strings.Contains(string(raw), connID) {
+						checkEvent(t, raw, eventWant{typ: "DISCONNECT", routeKey: "$disconnect", connID: connID, domain: domain,
+							userAgent: "ua/" + h.name, code: 4000, reason: "bye", stageVars: map[string]string{"color": "blue"}})
+						return
+					}
+				}
+				if time.Now().After(deadline) {
+					t.Fatal("no DISCONNECT event")
+				}
+				time.Sleep(50 * time.Millisecond)
+			}
+		})
+	}
+}
