@@ -51,6 +51,8 @@ func Check(st *template.Stack) template.Diagnostics {
 			c.checkStage(c.stages[rs.LogicalID])
 		case template.TypeRouteResponse:
 			c.checkRouteResponse(rs)
+		case template.TypeAuthorizer:
+			c.checkAuthorizer(rs)
 		}
 	}
 	for _, a := range c.apiList {

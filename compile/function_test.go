@@ -126,31 +126,32 @@ AUTH
 const authURI = "      AuthorizerUri: !Sub arn:aws:apigateway:${AWS::Region}:lambda:path/2015-03-31/functions/${Fn.Arn}/invocations\n"
 
 // TestAuthorizerCompile checks the compiled $connect authorizer and the
-// errors of authorizers WebSocket APIs cannot have.
+// errors of authorizers WebSocket APIs cannot have (WSGW3017, WSGW3018).
 func TestAuthorizerCompile(t *testing.T) {
 	for _, tc := range []struct {
 		name, auth string
 		sources    []string // Expr of each identity source
-		diag       string   // part of a WSGW8004 message
+		diag       string   // part of a diagnostic message
+		rule       string   // its rule
 	}{
-		{"request", "      AuthorizerType: REQUEST\n" + authURI + "      IdentitySource: [route.request.header.Auth, route.request.querystring.token]", []string{"route.request.header.Auth", "route.request.querystring.token"}, ""},
-		{"comma separated", "      AuthorizerType: REQUEST\n" + authURI + "      IdentitySource: ['route.request.header.Auth, stageVariables.key']", []string{"route.request.header.Auth", "stageVariables.key"}, ""},
-		{"no identity source", "      AuthorizerType: REQUEST\n" + authURI, nil, ""},
-		{"jwt", "      AuthorizerType: JWT\n      IdentitySource: [route.request.header.Auth]", nil, "AuthorizerType of Auth is JWT; WebSocket APIs support only REQUEST authorizers"},
-		{"body source", "      AuthorizerType: REQUEST\n" + authURI + "      IdentitySource: [route.request.body.token]", nil, "route.request.body.token is not an identity source"},
-		{"no uri", "      AuthorizerType: REQUEST", nil, "authorizer Auth needs an AuthorizerUri"},
-		{"not lambda", "      AuthorizerType: REQUEST\n      AuthorizerUri: https://example.com/auth", nil, "AuthorizerUri of Auth is \"https://example.com/auth\""},
+		{"request", "      AuthorizerType: REQUEST\n" + authURI + "      IdentitySource: [route.request.header.Auth, route.request.querystring.token]", []string{"route.request.header.Auth", "route.request.querystring.token"}, "", ""},
+		{"comma separated", "      AuthorizerType: REQUEST\n" + authURI + "      IdentitySource: ['route.request.header.Auth, stageVariables.key']", []string{"route.request.header.Auth", "stageVariables.key"}, "", ""},
+		{"no identity source", "      AuthorizerType: REQUEST\n" + authURI, nil, "", ""},
+		{"jwt", "      AuthorizerType: JWT\n      IdentitySource: [route.request.header.Auth]", nil, "AuthorizerType of Auth is JWT; WebSocket APIs support only REQUEST", RuleAuthorizerType.ID},
+		{"body source", "      AuthorizerType: REQUEST\n" + authURI + "      IdentitySource: [route.request.body.token]", nil, "route.request.body.token is not an identity source", RuleIdentitySource.ID},
+		{"no uri", "      AuthorizerType: REQUEST", nil, "authorizer Auth needs an AuthorizerUri", RuleAuthorizerType.ID},
+		{"not lambda", "      AuthorizerType: REQUEST\n      AuthorizerUri: https://example.com/auth", nil, "AuthorizerUri of Auth is \"https://example.com/auth\"", RuleAuthorizerType.ID},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			st := load(t, strings.Replace(authTemplate, "AUTH", tc.auth, 1))
 			plan, ds := Compile(st, Options{})
 			if tc.diag != "" {
 				for _, d := range ds {
-					if d.Rule == RulePlan.ID && strings.Contains(d.Message, tc.diag) {
+					if d.Rule == tc.rule && strings.Contains(d.Message, tc.diag) {
 						return
 					}
 				}
-				t.Fatalf("no WSGW8004 %q in:\n%s", tc.diag, diagText(ds))
+				t.Fatalf("no %s %q in:\n%s", tc.rule, tc.diag, diagText(ds))
 			}
 			if plan == nil {
 				t.Fatalf("no plan:\n%s", diagText(ds))

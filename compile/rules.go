@@ -34,6 +34,8 @@ var (
 	RuleRouteResponseKey   = template.Rule{ID: "WSGW3014", Severity: template.Error, Summary: "RouteResponseKey must be $default"}
 	RuleRequestModels      = template.Rule{ID: "WSGW3015", Severity: template.Error, Summary: "RequestModels must map model keys to the Name of a Model of the route's Api"}
 	RuleModelSelection     = template.Rule{ID: "WSGW3016", Severity: template.Error, Summary: "ModelSelectionExpression must combine ${request.body.<path>} and static text (\\$ for a literal $)"}
+	RuleAuthorizerType     = template.Rule{ID: "WSGW3017", Severity: template.Error, Summary: "a WebSocket Api's Authorizer must be of AuthorizerType REQUEST with an AuthorizerUri invoking a Lambda function"}
+	RuleIdentitySource     = template.Rule{ID: "WSGW3018", Severity: template.Error, Summary: "IdentitySource of a WebSocket Authorizer must list route.request.header.<name>, route.request.querystring.<name>, stageVariables.<name> or context.<var>"}
 
 	// Integration
 	RuleIntegrationApiID  = template.Rule{ID: "WSGW4001", Severity: template.Error, Summary: "ApiId of an Integration must reference an Api of the template"}
@@ -96,6 +98,7 @@ var apiRules = []template.Rule{
 	RuleRouteApiID, RuleRouteKeyUnique, RuleRouteKeyDollar, RuleTargetForm, RuleTargetIntegration, RuleTargetSameApi,
 	RuleAuthOnlyConnect, RuleAuthorizationType, RuleCustomAuthorizer, RuleRouteResponseExpr, RuleRouteParamsConnect,
 	RuleRouteParamsForm, RuleRouteResponseRoute, RuleRouteResponseKey, RuleRequestModels, RuleModelSelection,
+	RuleAuthorizerType, RuleIdentitySource,
 	RuleIntegrationApiID, RuleIntegrationType, RuleIntegrationURI, RuleHTTPURI, RuleLambdaURI, RuleAWSURI,
 	RuleConnectionType, RuleVpcLink, RuleTimeout, RuleMappingTarget, RuleMappingSource, RuleContextVariable,
 	RuleConnectOnlySource, RuleUndeclaredParam, RuleTemplatesOnProxy, RulePassthrough, RuleContentHandling,

@@ -228,6 +228,7 @@ func writeStageText(ew *errWriter, s *compile.Stage) {
 		if n := modelNote(k, s.Routes[k]); n != "" {
 			notes = append(notes, n)
 		}
+		notes = append(notes, authNotes(k, s.Routes[k])...)
 	}
 	done := map[string]bool{}
 	for _, k := range keys {
@@ -333,4 +334,27 @@ func (e *errWriter) Write(b []byte) (int, error) {
 
 func (e *errWriter) printf(format string, args ...any) {
 	fmt.Fprintf(e, format, args...)
+}
+
+// authNotes describes a $connect route's authorizer and API key.
+func authNotes(key string, r *compile.Route) []string {
+	var notes []string
+	if a := r.Authorizer; a != nil {
+		var ids []string
+		for _, src := range a.IdentitySources {
+			ids = append(ids, src.Expr)
+		}
+		identity := "no identity sources"
+		if len(ids) > 0 {
+			identity = "identity " + strings.Join(ids, ", ")
+		}
+		notes = append(notes, fmt.Sprintf("    route %s authorizer %s (%s, function %s; %s)", key, a.LogicalID, a.Type, a.FunctionName, identity))
+		if a.NotRunnable != "" {
+			notes = append(notes, fmt.Sprintf("    %s cannot run: %s", a.LogicalID, a.NotRunnable))
+		}
+	}
+	if r.ApiKeyRequired {
+		notes = append(notes, fmt.Sprintf("    route %s requires an API key (x-api-key)", key))
+	}
+	return notes
 }

@@ -1,0 +1,63 @@
+package compile
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/wsgw/wsgw/template"
+)
+
+// checkAuthorizer checks an Authorizer of a WebSocket Api: its type and
+// AuthorizerUri (WSGW3017) and its identity sources (WSGW3018).
+func (c *checker) checkAuthorizer(rs *template.Resource) {
+	api, ok := c.apiOf(rs, RuleOtherApiID)
+	if !ok || api == nil {
+		return // an HTTP API's, or ApiId is wrong (reported)
+	}
+	if n := rs.Prop("AuthorizerType"); n != nil && str(n) != "REQUEST" {
+		c.report(RuleAuthorizerType, n.Range, template.DidYouMean(str(n), []string{"REQUEST"}),
+			"AuthorizerType of %s is %s; WebSocket APIs support only REQUEST (Lambda) authorizers", rs.LogicalID, str(n))
+		return
+	}
+	if uri := rs.Prop("AuthorizerUri"); uri == nil {
+		c.report(RuleAuthorizerType, rs.Range, "", "authorizer %s needs an AuthorizerUri naming the Lambda function to invoke", rs.LogicalID)
+	} else if v := str(uri); !strings.Contains(v, "${stageVariables.") {
+		if _, _, ok := invokedFunction(v); !ok {
+			c.report(RuleAuthorizerType, uri.Range, "",
+				"AuthorizerUri of %s is %q; it must be arn:aws:apigateway:REGION:lambda:path/2015-03-31/functions/FUNCTION_ARN/invocations", rs.LogicalID, v)
+		}
+	}
+	n := rs.Prop("IdentitySource")
+	if n == nil {
+		return
+	}
+	items := []*template.Node{n}
+	if n.Kind == template.List {
+		items = n.Items
+	}
+	for _, it := range items {
+		if !it.IsScalar() {
+			c.report(RuleIdentitySource, it.Range, "", "IdentitySource of %s must list strings such as route.request.header.Auth", rs.LogicalID)
+			continue
+		}
+		for _, expr := range strings.Split(str(it), ",") {
+			expr = strings.TrimSpace(expr)
+			if expr == "" {
+				continue
+			}
+			src, err := parseSource(expr)
+			if err == nil {
+				switch src.Kind {
+				case SourceHeader, SourceQueryString, SourceStageVariable, SourceContext:
+					continue
+				}
+				err = fmt.Errorf("%s is not an identity source of WebSocket APIs", expr)
+			}
+			fix := ""
+			if e, ok := err.(*exprError); ok {
+				fix = e.Fix
+			}
+			c.report(RuleIdentitySource, it.Range, fix, "IdentitySource of %s: %v; use %s", rs.LogicalID, err, orList(identitySourceForms))
+		}
+	}
+}
