@@ -525,6 +525,7 @@ func (c *conn) handlerDone() chan struct{} {
 func (c *conn) waitHandled() {
 	c.mu.Lock()
 	done := c.handlerDone()
+	c.wakeHandler() // a lingering handler has handled everything: let it end now
 	c.mu.Unlock()
 	if done != nil {
 		<-done

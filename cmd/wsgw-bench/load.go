@@ -118,6 +118,7 @@ type loadRun struct {
 	}
 	reserved    atomic.Int64 // messages reserved against -max-messages
 	outstanding atomic.Int64 // sent and not yet received
+	inWindow    atomic.Int64 // messages received between measureAt and end
 	measureAt   time.Time
 	end         time.Time
 }
@@ -148,7 +149,7 @@ func load(ctx context.Context, o *options, stderr io.Writer, hooks loadHooks) (*
 	}
 	// The backend needs the gateway's @connections URL and the gateway the
 	// backend's URL: listen first, learn the gateway's address after.
-	lb := newLoadBackend("")
+	lb := newLoadBackend()
 	var h http.Handler = lb.handler()
 	if hooks.backend != nil {
 		h = hooks.backend(lb, h)
@@ -174,10 +175,11 @@ func load(ctx context.Context, o *options, stderr io.Writer, hooks loadHooks) (*
 		cfg.Gateway, cfg.InProcess = wsURL, true
 		probe.inProcess = true
 	}
-	lb.connectionsURL, err = connectionsURLOf(cfg.Gateway)
+	connURL, err := connectionsURLOf(cfg.Gateway)
 	if err != nil {
 		return nil, err
 	}
+	lb.connectionsURL.Store(&connURL)
 	memSrc := ""
 	if o.gatewayPID != 0 || cfg.InProcess {
 		memSrc = probe.source()
@@ -427,6 +429,9 @@ func (r *loadRun) receive(lc *loadConn, typ int, data []byte, now time.Time) {
 		r.errs.add("reordered", fmt.Errorf("conn %d: %s seq %d received after a later message", lc.idx, kindNames[k], seq))
 	}
 	r.outstanding.Add(-1)
+	if !now.Before(r.measureAt) && now.Before(r.end) {
+		r.inWindow.Add(1)
+	}
 	if err := verify(r.msgs[k].build(lc.idx, seq), data, lc.idx, seq); err != nil {
 		r.errs.add("mismatch", err)
 	} else if typ != websocket.TextMessage {
@@ -549,12 +554,12 @@ func (r *loadRun) report(rep *loadReport, stopSending time.Time) {
 	rep.Messages.Measured = int64(h.n)
 	last := r.end
 	if stopSending.Before(last) {
-		last = stopSending
+		last = stopSending // interrupted
 	}
 	measured := last.Sub(r.measureAt)
 	if measured > 0 {
 		rep.Messages.Seconds = round3(measured.Seconds())
-		rep.Messages.Rate = round0(float64(h.n) / measured.Seconds())
+		rep.Messages.Rate = round0(float64(r.inWindow.Load()) / measured.Seconds())
 	}
 	if h.n > 0 {
 		rep.Latency = &latencyReport{P50: ms(h.quantile(0.5)), P90: ms(h.quantile(0.9)), P99: ms(h.quantile(0.99)), Max: ms(h.max)}

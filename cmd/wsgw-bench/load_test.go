@@ -391,3 +391,42 @@ func readStageURL(t *testing.T, r io.Reader) string {
 	}
 	return ""
 }
+
+func TestConnectionsURLOf(t *testing.T) {
+	tests := []struct{ in, want, err string }{
+		{"ws://127.0.0.1:3001/load", "http://127.0.0.1:3001/load/@connections/", ""},
+		{"ws://127.0.0.1:3001/load/", "http://127.0.0.1:3001/load/@connections/", ""},
+		{"ws://127.0.0.1:3001/", "http://127.0.0.1:3001/@connections/", ""},
+		{"wss://localhost:443/prod", "https://localhost:443/prod/@connections/", ""},
+		{"http://127.0.0.1:3001/load", "", `"http://127.0.0.1:3001/load" is not a ws:// URL`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.in, func(t *testing.T) {
+			got, err := connectionsURLOf(tt.in)
+			if tt.err != "" {
+				if err == nil || err.Error() != tt.err {
+					t.Errorf("error %v, want %q", err, tt.err)
+				}
+				return
+			}
+			if err != nil || got != tt.want {
+				t.Errorf("got %q, %v; want %q", got, err, tt.want)
+			}
+		})
+	}
+}
+
+// TestReadRSS reads this process's resident set, and fails for a process
+// that does not exist.
+func TestReadRSS(t *testing.T) {
+	kb, err := readRSS(0)
+	if err != nil || kb <= 0 {
+		t.Fatalf("readRSS(0) = %d, %v", kb, err)
+	}
+	if own, err := readRSS(os.Getpid()); err != nil || own <= 0 {
+		t.Errorf("readRSS(own pid) = %d, %v", own, err)
+	}
+	if _, err := readRSS(1 << 30); err == nil {
+		t.Error("readRSS of a missing process: want an error")
+	}
+}

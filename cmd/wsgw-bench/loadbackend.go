@@ -20,7 +20,9 @@ import (
 // comes in the X-Connection-Id header the template maps from
 // context.connectionId.
 type loadBackend struct {
-	connectionsURL string // http://HOST:PORT/STAGE/@connections/
+	// connectionsURL is http://HOST:PORT/STAGE/@connections/, set once the
+	// gateway is known (it may start after the backend).
+	connectionsURL atomic.Pointer[string]
 	client         *http.Client
 
 	connects    atomic.Int64
@@ -28,7 +30,7 @@ type loadBackend struct {
 	postErrors  errorLog
 }
 
-func newLoadBackend(connectionsURL string) *loadBackend {
+func newLoadBackend() *loadBackend {
 	tr := &http.Transport{
 		Proxy:               nil,
 		DialContext:         (&net.Dialer{Timeout: 5 * time.Second}).DialContext,
@@ -36,7 +38,7 @@ func newLoadBackend(connectionsURL string) *loadBackend {
 		MaxIdleConnsPerHost: 1024,
 		IdleConnTimeout:     90 * time.Second,
 	}
-	return &loadBackend{connectionsURL: connectionsURL, client: &http.Client{Transport: tr, Timeout: 30 * time.Second}}
+	return &loadBackend{client: &http.Client{Transport: tr, Timeout: 30 * time.Second}}
 }
 
 // handler serves the four paths, with f in place of the standard answer of
@@ -80,7 +82,11 @@ func (b *loadBackend) post(ctx context.Context, id string, data []byte) error {
 	if id == "" {
 		return fmt.Errorf("no X-Connection-Id header: the template does not map context.connectionId")
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, b.connectionsURL+url.PathEscape(id), bytes.NewReader(data))
+	base := b.connectionsURL.Load()
+	if base == nil {
+		return fmt.Errorf("the gateway's @connections URL is not known yet")
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, *base+url.PathEscape(id), bytes.NewReader(data))
 	if err != nil {
 		return err
 	}

@@ -56,8 +56,10 @@ type connReport struct {
 type messagesReport struct {
 	Sent     int64 `json:"sent"`
 	Received int64 `json:"received"` // once each, duplicates not counted
-	// Measured are the messages due after the warm-up that came back; Rate
-	// is them over the measured time.
+	// Measured are the messages due after the warm-up that came back (the
+	// latencies are theirs); Rate is the messages that came back during the
+	// measured time, per second: below the offered rate, the gateway did not
+	// keep up.
 	Measured int64   `json:"measured"`
 	Seconds  float64 `json:"seconds"`
 	Rate     float64 `json:"messages_per_s"`
@@ -112,8 +114,8 @@ func writeLoadTable(w io.Writer, rep *loadReport) error {
 	fmt.Fprintf(w, "connections  %d of %d opened; the backend saw %d $connect, %d $disconnect\n",
 		cr.Opened, cr.Requested, cr.Connects, cr.Disconnects)
 	mr := rep.Messages
-	fmt.Fprintf(w, "messages     %d sent, %d received; %d measured over %s: %.0f messages/s\n",
-		mr.Sent, mr.Received, mr.Measured, secs(mr.Seconds), mr.Rate)
+	fmt.Fprintf(w, "messages     %d sent, %d received (%d of them due after the warm-up); %.0f messages/s came back over %s\n",
+		mr.Sent, mr.Received, mr.Measured, mr.Rate, secs(mr.Seconds))
 	if l := rep.Latency; l != nil {
 		fmt.Fprintf(w, "latency      p50 %s  p90 %s  p99 %s  max %s\n", msText(l.P50), msText(l.P90), msText(l.P99), msText(l.Max))
 	}
@@ -138,8 +140,8 @@ func writeLoadTable(w io.Writer, rep *loadReport) error {
 		fmt.Fprintf(w, "  rss before %s, connections open %s (%s per connection), end %s, peak %s\n",
 			kb(mem.Before.RSSKB), kb(mem.Open.RSSKB), bytesText(mem.PerConnBytes), kb(mem.End.RSSKB), kb(mem.PeakRSSKB))
 		if mem.Open.HeapInuseKB > 0 {
-			fmt.Fprintf(w, "  heap in use before %s, connections open %s (%s per connection), %d goroutines open\n",
-				kb(mem.Before.HeapInuseKB), kb(mem.Open.HeapInuseKB), bytesText(mem.HeapPerConnBytes), mem.Open.Goroutines)
+			fmt.Fprintf(w, "  heap in use before %s, connections open %s (%s per connection); stacks %s, %d goroutines\n",
+				kb(mem.Before.HeapInuseKB), kb(mem.Open.HeapInuseKB), bytesText(mem.HeapPerConnBytes), kb(mem.Open.StackInuseKB), mem.Open.Goroutines)
 		}
 	}
 	fmt.Fprintf(w, "\nerrors       %d", rep.Errors)

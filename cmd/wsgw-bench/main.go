@@ -15,9 +15,17 @@
 // the exit status 1.
 //
 // The load engine (phase.go) runs workers over the sessions of a target;
-// the targets (targets.go) are a WebSocket stage and an HTTP backend. Open
-// loop rates, many more connections and loss/reorder accounting are meant to
-// grow there, beside the closed loop.
+// the targets (targets.go) are a WebSocket stage and an HTTP backend.
+//
+// -mode load (load.go) is the soak and fault tool: up to 20,000 connections
+// to the Api of load.yaml (in process, or a running `wsgw serve` of it),
+// an open-loop rate (-rate in all or -conn-rate per connection), messages
+// that come back either as route responses (two-way "echo" route) or as
+// @connections posts its backend makes (one-way "post" route), each with a
+// sequence number per connection checked for loss, duplication and order
+// (seqcheck.go); it reports latencies from each message's due time, the
+// $connect and $disconnect calls the backend saw, and the gateway's memory
+// (memory.go): the resident set of -gateway-pid, or of this process.
 package main
 
 import (

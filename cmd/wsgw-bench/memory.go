@@ -29,7 +29,9 @@ type memProbe struct {
 type memSample struct {
 	RSSKB       int64 `json:"rss_kb"`
 	HeapInuseKB int64 `json:"heap_inuse_kb,omitempty"`
-	Goroutines  int   `json:"goroutines,omitempty"`
+	// StackInuseKB is the goroutine stacks' memory (in process only).
+	StackInuseKB int64 `json:"stack_inuse_kb,omitempty"`
+	Goroutines   int   `json:"goroutines,omitempty"`
 }
 
 // source says whose memory the probe reads.
@@ -51,6 +53,7 @@ func (p *memProbe) sample(gc bool) (memSample, error) {
 		var ms goruntime.MemStats
 		goruntime.ReadMemStats(&ms)
 		s.HeapInuseKB = int64(ms.HeapInuse >> 10)
+		s.StackInuseKB = int64(ms.StackInuse >> 10)
 		s.Goroutines = goruntime.NumGoroutine()
 	}
 	rss, err := readRSS(p.pid)
