@@ -162,7 +162,7 @@ func diffApi(o, n *Api, api string) []Change {
 			return strings.Compare(kindRank(a.kind), kindRank(b.kind))
 		}
 		if a.kind == "route" {
-			return compareRouteKeys(a.name, b.name)
+			return CompareRouteKeys(a.name, b.name)
 		}
 		return strings.Compare(a.name, b.name)
 	})
@@ -187,8 +187,9 @@ func kindRank(kind string) string {
 	return "1" + kind
 }
 
-// compareRouteKeys orders $connect, $disconnect, $default, then the others by key.
-func compareRouteKeys(a, b string) int {
+// CompareRouteKeys orders route keys as people read a route table:
+// $connect, $disconnect, $default, then the custom keys in byte order.
+func CompareRouteKeys(a, b string) int {
 	rank := func(k string) int {
 		switch k {
 		case "$connect":

@@ -81,27 +81,11 @@ func (g *Gateway) WriteSummary(w io.Writer) {
 
 // routeKeys orders $connect, $disconnect, $default first, then the custom keys.
 func routeKeys(routes map[string]*routeState) []string {
-	rank := func(k string) int {
-		switch k {
-		case "$connect":
-			return 0
-		case "$disconnect":
-			return 1
-		case "$default":
-			return 2
-		}
-		return 3
-	}
 	keys := make([]string, 0, len(routes))
 	for k := range routes {
 		keys = append(keys, k)
 	}
-	slices.SortFunc(keys, func(a, b string) int {
-		if d := rank(a) - rank(b); d != 0 {
-			return d
-		}
-		return strings.Compare(a, b)
-	})
+	slices.SortFunc(keys, compile.CompareRouteKeys)
 	return keys
 }
 

@@ -83,6 +83,12 @@ func startGateway(backendURL string, throttle bool) (*runtime.Gateway, string, e
 	if err != nil {
 		return nil, "", err
 	}
+	return serveInProcess(plan, throttle, benchStage)
+}
+
+// serveInProcess starts a gateway for plan on 127.0.0.1:0 and returns it
+// with the URL of its stage.
+func serveInProcess(plan *compile.Plan, throttle bool, stage string) (*runtime.Gateway, string, error) {
 	o := runtime.DefaultOptions()
 	o.Addr = "127.0.0.1:0"
 	o.Throttling = throttle
@@ -93,5 +99,5 @@ func startGateway(backendURL string, throttle bool) (*runtime.Gateway, string, e
 	if err := g.Start(); err != nil {
 		return nil, "", err
 	}
-	return g, "ws://" + g.Addrs()[0] + "/" + benchStage, nil
+	return g, "ws://" + g.Addrs()[0] + "/" + stage, nil
 }

@@ -42,17 +42,7 @@ func startLoadGateway(backendURL string, throttle bool) (*runtime.Gateway, strin
 	if plan == nil || ds.HasErrors() {
 		return nil, "", diagError(ds)
 	}
-	o := runtime.DefaultOptions()
-	o.Addr = "127.0.0.1:0"
-	o.Throttling = throttle
-	g, err := runtime.New(plan, o)
-	if err != nil {
-		return nil, "", err
-	}
-	if err := g.Start(); err != nil {
-		return nil, "", err
-	}
-	return g, "ws://" + g.Addrs()[0] + "/" + loadStage, nil
+	return serveInProcess(plan, throttle, loadStage)
 }
 
 // kindOf is the route message seq of a connection takes: route "echo" or

@@ -128,18 +128,7 @@ func routeOrder(routes map[string]*compile.Route) []string {
 	for k := range routes {
 		keys = append(keys, k)
 	}
-	rank := func(k string) int {
-		if i := slices.Index([]string{"$connect", "$disconnect", "$default"}, k); i >= 0 {
-			return i
-		}
-		return 3
-	}
-	slices.SortFunc(keys, func(a, b string) int {
-		if ra, rb := rank(a), rank(b); ra != rb {
-			return ra - rb
-		}
-		return strings.Compare(a, b)
-	})
+	slices.SortFunc(keys, compile.CompareRouteKeys)
 	return keys
 }
 
