@@ -1,6 +1,7 @@
 package compile
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 
@@ -9,6 +10,52 @@ import (
 
 // identitySourceForms are the identity sources of a WebSocket REQUEST authorizer.
 var identitySourceForms = []string{"route.request.header.<name>", "route.request.querystring.<name>", "stageVariables.<name>", "context.<var>"}
+
+// identitySource is one entry of an authorizer's IdentitySource: the node it
+// is written in, and the source it names or why it names none.
+type identitySource struct {
+	at  *template.Node
+	src Source
+	err error
+}
+
+// errNotIdentityString reports an IdentitySource entry that is not a string.
+var errNotIdentityString = errors.New("entries must be strings such as route.request.header.Auth")
+
+// identitySources splits IdentitySource (a list, or one comma-separated
+// string, which AWS also takes) into its sources.
+func identitySources(n *template.Node) []identitySource {
+	if n == nil {
+		return nil
+	}
+	items := []*template.Node{n}
+	if n.Kind == template.List {
+		items = n.Items
+	}
+	var out []identitySource
+	for _, it := range items {
+		if !it.IsScalar() {
+			out = append(out, identitySource{at: it, err: errNotIdentityString})
+			continue
+		}
+		for _, expr := range strings.Split(it.Str(), ",") {
+			expr = strings.TrimSpace(expr)
+			if expr == "" {
+				continue
+			}
+			src, err := parseSource(expr)
+			if err == nil {
+				switch src.Kind {
+				case SourceHeader, SourceQueryString, SourceStageVariable, SourceContext:
+				default:
+					err = fmt.Errorf("%s is not an identity source of WebSocket APIs", expr)
+				}
+			}
+			out = append(out, identitySource{at: it, src: src, err: err})
+		}
+	}
+	return out
+}
 
 // authorizer compiles the CUSTOM authorizer of a $connect route for one stage.
 func (c *compiler) authorizer(a *apiSrc, rs *template.Resource, s *stageSrc) *Authorizer {
@@ -20,36 +67,12 @@ func (c *compiler) authorizer(a *apiSrc, rs *template.Resource, s *stageSrc) *Au
 		c.errorf(RulePlan, rs.PropRange("AuthorizerType"), "AuthorizerType of %s is %s; WebSocket APIs support only REQUEST authorizers", rs.LogicalID, out.Type)
 		return out
 	}
-	if n := rs.Prop("IdentitySource"); n != nil {
-		var items []*template.Node
-		switch n.Kind {
-		case template.List:
-			items = n.Items
-		default:
-			items = []*template.Node{n}
+	for _, id := range identitySources(rs.Prop("IdentitySource")) {
+		if id.err != nil {
+			c.exprErr(RulePlan, id.at.Range, "IdentitySource of "+rs.LogicalID, id.err)
+			continue
 		}
-		for _, it := range items {
-			// AWS also takes one comma-separated string.
-			for _, expr := range strings.Split(it.Str(), ",") {
-				expr = strings.TrimSpace(expr)
-				if expr == "" {
-					continue
-				}
-				src, err := parseSource(expr)
-				if err == nil {
-					switch src.Kind {
-					case SourceHeader, SourceQueryString, SourceStageVariable, SourceContext:
-					default:
-						err = fmt.Errorf("%s is not an identity source; use %s", expr, orList(identitySourceForms))
-					}
-				}
-				if err != nil {
-					c.exprErr(RulePlan, it.Range, "IdentitySource of "+rs.LogicalID, err)
-					continue
-				}
-				out.IdentitySources = append(out.IdentitySources, src)
-			}
-		}
+		out.IdentitySources = append(out.IdentitySources, id.src)
 	}
 	uri := rs.Prop("AuthorizerUri")
 	if uri == nil {

@@ -1,7 +1,6 @@
 package compile
 
 import (
-	"fmt"
 	"strings"
 
 	"github.com/wsgw/wsgw/template"
@@ -27,37 +26,16 @@ func (c *checker) checkAuthorizer(rs *template.Resource) {
 				"AuthorizerUri of %s is %q; it must be arn:aws:apigateway:REGION:lambda:path/2015-03-31/functions/FUNCTION_ARN/invocations", rs.LogicalID, v)
 		}
 	}
-	n := rs.Prop("IdentitySource")
-	if n == nil {
-		return
-	}
-	items := []*template.Node{n}
-	if n.Kind == template.List {
-		items = n.Items
-	}
-	for _, it := range items {
-		if !it.IsScalar() {
-			c.report(RuleIdentitySource, it.Range, "", "IdentitySource of %s must list strings such as route.request.header.Auth", rs.LogicalID)
-			continue
-		}
-		for _, expr := range strings.Split(str(it), ",") {
-			expr = strings.TrimSpace(expr)
-			if expr == "" {
-				continue
-			}
-			src, err := parseSource(expr)
-			if err == nil {
-				switch src.Kind {
-				case SourceHeader, SourceQueryString, SourceStageVariable, SourceContext:
-					continue
-				}
-				err = fmt.Errorf("%s is not an identity source of WebSocket APIs", expr)
-			}
+	for _, id := range identitySources(rs.Prop("IdentitySource")) {
+		switch {
+		case id.err == errNotIdentityString:
+			c.report(RuleIdentitySource, id.at.Range, "", "IdentitySource of %s must list strings such as route.request.header.Auth", rs.LogicalID)
+		case id.err != nil:
 			fix := ""
-			if e, ok := err.(*exprError); ok {
+			if e, ok := id.err.(*exprError); ok {
 				fix = e.Fix
 			}
-			c.report(RuleIdentitySource, it.Range, fix, "IdentitySource of %s: %v; use %s", rs.LogicalID, err, orList(identitySourceForms))
+			c.report(RuleIdentitySource, id.at.Range, fix, "IdentitySource of %s: %v; use %s", rs.LogicalID, id.err, orList(identitySourceForms))
 		}
 	}
 }
