@@ -75,6 +75,23 @@ func (c *compiler) authorizer(a *apiSrc, rs *template.Resource, s *stageSrc) *Au
 		out.IdentitySources = append(out.IdentitySources, id.src)
 	}
 	uri := rs.Prop("AuthorizerUri")
+	if o, ok := c.opts.Integrations[rs.LogicalID]; ok {
+		// --integration ID=URL (SPEC ): the event is POSTed to the URL;
+		// the function AuthorizerUri names, if any, is only reported.
+		u, missing := substituteStageVars(o, s.vars)
+		for _, name := range missing {
+			c.errorf(RuleIntegrationOption, c.fileRange(), "--integration %s=%s uses ${stageVariables.%s}, which stage %s does not define", rs.LogicalID, o, name, s.name)
+		}
+		out.URI, out.Overridden = u, true
+		if uri != nil {
+			if tu, missing := substituteStageVars(uri.Str(), s.vars); len(missing) == 0 {
+				if t := c.lambdaTarget(uri, tu); t.fn != nil {
+					out.Function = t.fn.LogicalID
+				}
+			}
+		}
+		return out
+	}
 	if uri == nil {
 		c.errorf(RulePlan, rs.Range, "authorizer %s needs an AuthorizerUri naming the Lambda function to invoke", rs.LogicalID)
 		return out
@@ -93,6 +110,6 @@ func (c *compiler) authorizer(a *apiSrc, rs *template.Resource, s *stageSrc) *Au
 		out.Function = t.fn.LogicalID
 	}
 	out.FunctionName, out.FunctionQualifier = t.name, t.qualifier
-	out.NotRunnable = c.runnable(t, false, "")
+	out.NotRunnable = c.runnable(t, false, "--integration "+rs.LogicalID+"=URL")
 	return out
 }

@@ -95,13 +95,27 @@ func (c *checker) checkIntegrationResponse(rs *template.Resource) {
 	c.checkEnum(rs, "ContentHandlingStrategy", contentHandlings, RuleContentHandling)
 }
 
-// checkModel checks that a Model's Schema compiles.
+// checkModel checks that a Model's Schema compiles, and that its $schema,
+// if any, names draft 4.
 func (c *checker) checkModel(rs *template.Resource) {
 	if _, ok := c.apiOf(rs, RuleOtherApiID); !ok {
 		return
 	}
 	if _, err := compileModel(rs); err != nil {
 		c.report(RuleModelSchema, rs.PropRange("Schema"), "", "Schema of %s: %v", rs.LogicalID, err)
+	}
+	n := rs.Prop("Schema")
+	src, err := modelSchema(n)
+	if err != nil {
+		return
+	}
+	if s, ok := otherDraft(src); ok {
+		at := n.Range // a Schema written as a JSON string
+		if v := n.Get("$schema"); v != nil {
+			at = v.Range
+		}
+		c.report(RuleModelDraft, at, "write $schema: http://json-schema.org/draft-04/schema#, or leave it out",
+			"$schema of %s is %s, but API Gateway supports only JSON Schema draft 4; wsgw checks the schema as draft 4", rs.LogicalID, s)
 	}
 }
 

@@ -13,8 +13,9 @@ import (
 
 // Options controls Compile.
 type Options struct {
-	// Integrations maps integration logical IDs to URLs that replace their
-	// IntegrationUri (--integration ID=URL, SPEC ).
+	// Integrations maps integration and authorizer logical IDs to URLs that
+	// replace their IntegrationUri or AuthorizerUri (--integration ID=URL,
+	// SPEC ).
 	Integrations map[string]string
 	// Stage, when set, keeps only the stages of that name (--stage NAME); an
 	// Api without such a stage is left out of the plan.
@@ -32,7 +33,7 @@ type Options struct {
 // options and the values of the stages actually compiled). Their IDs are stable.
 var (
 	RuleStageOption       = template.Rule{ID: "WSGW8001", Severity: template.Error, Summary: "--stage must name a stage of the template"}
-	RuleIntegrationOption = template.Rule{ID: "WSGW8002", Severity: template.Error, Summary: "--integration must name an integration of the template and give an absolute http(s) URL"}
+	RuleIntegrationOption = template.Rule{ID: "WSGW8002", Severity: template.Error, Summary: "--integration must name an integration or authorizer of the template and give an absolute http(s) URL"}
 	RuleStageURL          = template.Rule{ID: "WSGW8003", Severity: template.Error, Summary: "an HTTP or HTTP_PROXY integration's URL, with each stage's variables substituted, must be an absolute http(s) URL"}
 	// RulePlan reports what Check should have caught; it keeps the compiler
 	// from building a plan that would fail at message time (SPEC ).
@@ -228,12 +229,12 @@ func (c *compiler) checkOptions(apis []*apiSrc) {
 	slices.Sort(ids)
 	for _, id := range ids {
 		u := c.opts.Integrations[id]
-		if rs := c.st.Resource(id); rs == nil || rs.Type != template.TypeIntegration {
-			d := RuleIntegrationOption.Diag(c.fileRange(), "--integration %s: the template has no integration %s", id, id)
-			d.Fix = template.DidYouMean(id, c.st.LogicalIDs(template.TypeIntegration))
+		if rs := c.st.Resource(id); rs == nil || rs.Type != template.TypeIntegration && rs.Type != template.TypeAuthorizer {
+			d := RuleIntegrationOption.Diag(c.fileRange(), "--integration %s: the template has no integration or authorizer %s", id, id)
+			d.Fix = template.DidYouMean(id, append(c.st.LogicalIDs(template.TypeIntegration), c.st.LogicalIDs(template.TypeAuthorizer)...))
 			c.add(d)
 			continue
-		} else if rs.Prop("IntegrationType").Str() == "MOCK" {
+		} else if rs.Type == template.TypeIntegration && rs.Prop("IntegrationType").Str() == "MOCK" {
 			c.errorf(RuleIntegrationOption, rs.Range, "--integration %s: %s is a MOCK integration, which calls no URL", id, id)
 			continue
 		}

@@ -179,3 +179,55 @@ func TestAuthorizerCompile(t *testing.T) {
 		})
 	}
 }
+
+// SPEC: --integration ID=URL takes an authorizer's logical ID
+// too: the authorizer's event is then POSTed to URL (stage variables
+// substituted), whatever function AuthorizerUri names, even one with no code
+// on disk or one not in the template.
+func TestAuthorizerOverride(t *testing.T) {
+	for _, tc := range []struct {
+		name, auth, url string
+		wantURI         string
+		wantFunction    string
+		diag            string // part of a WSGW8002 message; "" for none
+	}{
+		{"function", "      AuthorizerType: REQUEST\n" + authURI, "http://127.0.0.1:9000/auth", "http://127.0.0.1:9000/auth", "Fn", ""},
+		{"function elsewhere", "      AuthorizerType: REQUEST\n      AuthorizerUri: arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/arn:aws:lambda:us-east-1:1:function:other/invocations",
+			"https://auth.example/check", "https://auth.example/check", "", ""},
+		{"stage variable", "      AuthorizerType: REQUEST\n" + authURI, "http://127.0.0.1:${stageVariables.port}/auth", "", "", "uses ${stageVariables.port}, which stage local does not define"},
+		{"not http", "      AuthorizerType: REQUEST\n" + authURI, "ftp://127.0.0.1/auth", "", "", "want an absolute http:// or https:// URL"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			// No code on disk (./auth does not exist next to the template):
+			// without the override the authorizer could not run.
+			st := load(t, strings.Replace(authTemplate, "AUTH", tc.auth, 1))
+			plan, ds := Compile(st, Options{Integrations: map[string]string{"Auth": tc.url}})
+			if tc.diag != "" {
+				for _, d := range ds {
+					if d.Rule == RuleIntegrationOption.ID && strings.Contains(d.Message, tc.diag) {
+						return
+					}
+				}
+				t.Fatalf("no %s %q in:\n%s", RuleIntegrationOption.ID, tc.diag, diagText(ds))
+			}
+			if plan == nil {
+				t.Fatalf("no plan:\n%s", diagText(ds))
+			}
+			a := plan.Apis[0].Stages[0].Routes["$connect"].Authorizer
+			if a == nil {
+				t.Fatal("no authorizer on $connect")
+			}
+			if !a.Overridden || a.URI != tc.wantURI || a.NotRunnable != "" || a.Function != tc.wantFunction {
+				t.Errorf("authorizer = %+v, want URI %s overridden and runnable, function %q", a, tc.wantURI, tc.wantFunction)
+			}
+		})
+	}
+	t.Run("unknown id", func(t *testing.T) {
+		st := load(t, strings.Replace(authTemplate, "AUTH", "      AuthorizerType: REQUEST\n"+authURI, 1))
+		_, ds := Compile(st, Options{Integrations: map[string]string{"Authh": "http://127.0.0.1:1"}})
+		d := findDiag(t, ds, RuleIntegrationOption.ID, "")
+		if want := "--integration Authh: the template has no integration or authorizer Authh"; d.Message != want || d.Fix != "did you mean Auth?" {
+			t.Errorf("%q (fix %q), want %q (did you mean Auth?)", d.Message, d.Fix, want)
+		}
+	})
+}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
@@ -34,6 +35,17 @@ func (m *Model) Validate(body []byte) error {
 	if err != nil {
 		return fmt.Errorf("the body is not JSON: %v", err)
 	}
+	return m.ValidateDecoded(doc)
+}
+
+// ValidateDecoded checks a message body that the caller has decoded already,
+// as Validate would: one JSON value read by encoding/json with UseNumber
+// (objects map[string]any, arrays []any, numbers json.Number). The result is
+// Validate's for the same text.
+func (m *Model) ValidateDecoded(doc any) error {
+	if m.schema == nil {
+		return errors.New("model " + m.LogicalID + " has no compiled schema")
+	}
 	if err := m.schema.Validate(doc); err != nil {
 		var ve *jsonschema.ValidationError
 		if errors.As(err, &ve) {
@@ -62,13 +74,43 @@ func modelSchema(n *template.Node) ([]byte, error) {
 	return nil, fmt.Errorf("the Schema must be a JSON object, not a %s", n.Kind)
 }
 
-// compileSchema compiles a JSON Schema; schemas without $schema are draft 4,
-// API Gateway's dialect. References may point only inside the schema (and to
-// the JSON Schema meta-schemas): nothing is loaded from files or the network.
+// draft4Schemas are the $schema values that name JSON Schema draft 4.
+var draft4Schemas = []string{
+	"http://json-schema.org/draft-04/schema#", "http://json-schema.org/draft-04/schema",
+	"https://json-schema.org/draft-04/schema#", "https://json-schema.org/draft-04/schema",
+}
+
+// otherDraft returns the $schema of a schema (JSON text) when it names
+// something other than JSON Schema draft 4, the only draft API Gateway
+// supports; compileSchema checks such a schema as draft 4 all the same.
+func otherDraft(src []byte) (string, bool) {
+	var top map[string]json.RawMessage
+	if json.Unmarshal(src, &top) != nil {
+		return "", false
+	}
+	raw, ok := top["$schema"]
+	if !ok {
+		return "", false
+	}
+	var s string
+	if json.Unmarshal(raw, &s) != nil {
+		return string(raw), true
+	}
+	return s, !slices.Contains(draft4Schemas, s)
+}
+
+// compileSchema compiles a JSON Schema as draft 4, API Gateway's dialect,
+// whatever its $schema says (otherDraft reports a $schema naming another
+// draft). References may point only inside the schema (and to the JSON
+// Schema meta-schemas): nothing is loaded from files or the network.
 func compileSchema(name string, src []byte) (*jsonschema.Schema, error) {
 	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(src))
 	if err != nil {
 		return nil, fmt.Errorf("the Schema is not JSON: %v", err)
+	}
+	if top, ok := doc.(map[string]any); ok {
+		// Without $schema the library uses the default draft, 4.
+		delete(top, "$schema")
 	}
 	c := jsonschema.NewCompiler()
 	c.DefaultDraft(jsonschema.Draft4)

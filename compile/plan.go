@@ -183,8 +183,11 @@ type Authorizer struct {
 	Function          string `json:"function,omitempty"`
 	FunctionName      string `json:"functionName,omitempty"`
 	FunctionQualifier string `json:"functionQualifier,omitempty"`
-	// URI is AuthorizerUri with stage variables substituted.
+	// URI is AuthorizerUri with stage variables substituted, or, when
+	// Overridden, the --integration URL the event is POSTed to (SPEC R-7.4).
 	URI string `json:"uri,omitempty"`
+	// Overridden reports that URI comes from --integration rather than AuthorizerUri.
+	Overridden bool `json:"overridden,omitempty"`
 	// NotRunnable, when set, says why the gateway cannot run the authorizer;
 	// every handshake is then refused with 500.
 	NotRunnable string `json:"notRunnable,omitempty"`

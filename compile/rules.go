@@ -16,6 +16,7 @@ var (
 	RuleApiWithoutRoutes  = template.Rule{ID: "WSGW2006", Severity: template.Error, Summary: "a WEBSOCKET Api needs at least one Route"}
 	RuleOtherApiID        = template.Rule{ID: "WSGW2007", Severity: template.Error, Summary: "ApiId of a RouteResponse, IntegrationResponse, Authorizer or Model must reference an Api of the template"}
 	RuleModelSchema       = template.Rule{ID: "WSGW2008", Severity: template.Error, Summary: "a Model's Schema must be a valid JSON Schema (draft 4), written as an object or a JSON string"}
+	RuleModelDraft        = template.Rule{ID: "WSGW2009", Severity: template.Warning, Summary: "a Model's $schema should name JSON Schema draft 4, the only draft API Gateway supports (wsgw checks every schema as draft 4)"}
 
 	// Route
 	RuleRouteApiID         = template.Rule{ID: "WSGW3001", Severity: template.Error, Summary: "ApiId of a Route must reference an Api of the template"}
@@ -94,7 +95,7 @@ var (
 // apiRules are the rules of SPEC §3 that this package checks, in ID order.
 var apiRules = []template.Rule{
 	RuleSelectionRequired, RuleSelectionSyntax, RuleProtocolType, RuleHTTPOnlyApiProp, RuleApiKeySelection,
-	RuleApiWithoutRoutes, RuleOtherApiID, RuleModelSchema,
+	RuleApiWithoutRoutes, RuleOtherApiID, RuleModelSchema, RuleModelDraft,
 	RuleRouteApiID, RuleRouteKeyUnique, RuleRouteKeyDollar, RuleTargetForm, RuleTargetIntegration, RuleTargetSameApi,
 	RuleAuthOnlyConnect, RuleAuthorizationType, RuleCustomAuthorizer, RuleRouteResponseExpr, RuleRouteParamsConnect,
 	RuleRouteParamsForm, RuleRouteResponseRoute, RuleRouteResponseKey, RuleRequestModels, RuleModelSelection,

@@ -30,11 +30,15 @@ func prepareAuthorizer(a *compile.Authorizer, p *compile.Plan, client *http.Clie
 	if au.why != "" {
 		return au
 	}
+	override := "" // --integration ID=URL (SPEC)
+	if a.Overridden {
+		override = a.URI
+	}
 	var fn *compile.Function
 	if p != nil && a.Function != "" {
 		fn = p.Functions[a.Function]
 	}
-	au.caller, au.why = newLambdaCaller(fn, a.FunctionName, a.FunctionQualifier, "", client, opts)
+	au.caller, au.why = newLambdaCaller(fn, a.FunctionName, a.FunctionQualifier, override, client, opts)
 	return au
 }
 

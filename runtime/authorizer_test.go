@@ -124,6 +124,10 @@ func TestAuthorizer(t *testing.T) {
 			if hs["Auth"] != "a" || qs["token"] != "t" || rc["eventType"] != "CONNECT" || rc["routeKey"] != "$connect" {
 				t.Errorf("authorizer event: headers %v query %v requestContext %v", hs, qs, rc)
 			}
+			// As in the developer guide's example authorizer input.
+			if hs["Upgrade"] != "websocket" || hs["Connection"] == nil {
+				t.Errorf("authorizer event headers lack Connection and Upgrade: %v", hs)
+			}
 			if _, ok := authEv["stageVariables"].(map[string]any); !ok {
 				t.Errorf("authorizer event has no stageVariables: %v", authEv)
 			}
@@ -249,5 +253,71 @@ func TestPolicyMatch(t *testing.T) {
 	}
 	if _, d := evaluateAuthorizer([]byte(strings.Replace(policy("Allow", testMethodArn, ""), `"Action":"execute-api:Invoke"`, `"Action":"s3:GetObject"`, 1)), testMethodArn); d == nil || d.status != 403 {
 		t.Errorf("an Allow of another action: %v", d)
+	}
+}
+
+// SPEC R-7.4, R-1.2: an authorizer given --integration ID=URL (compiled as
+// Overridden, URI the URL) POSTs its REQUEST event to the URL and takes the
+// reply as the function's answer, instead of invoking the function that
+// AuthorizerUri names.
+func TestAuthorizerIntegrationURL(t *testing.T) {
+	type authEvent struct {
+		Type      string            `json:"type"`
+		MethodArn string            `json:"methodArn"`
+		Headers   map[string]string `json:"headers"`
+	}
+	events := make(chan authEvent, 10)
+	srv := newServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var ev authEvent
+		if err := json.NewDecoder(r.Body).Decode(&ev); err != nil || r.Method != http.MethodPost {
+			http.Error(w, "bad event", http.StatusBadRequest)
+			return
+		}
+		events <- ev
+		effect := "Deny"
+		if ev.Headers["Auth"] == "good" {
+			effect = "Allow"
+		}
+		_, _ = w.Write([]byte(policy(effect, ev.MethodArn, `,"context":{"tenant":"url"}`)))
+	}))
+	for _, tc := range []struct {
+		name, auth string
+		status     int // 101: accepted
+	}{
+		{"allow", "good", 101},
+		{"deny", "bad", 403},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			be := newBackend(t, nil)
+			p := authPlan(be.URL)
+			a := p.Apis[0].Stages[0].Routes["$connect"].Authorizer
+			a.Overridden, a.URI = true, srv+"/auth"
+			fake := newFakeLambda(nil)
+			g := startGateway(t, p, func(o *Options) { o.Lambda = fake })
+			ws, resp, err := websocket.DefaultDialer.Dial("ws://"+g.Addrs()[0]+"/dev?token=t", http.Header{"Auth": {tc.auth}})
+			if tc.status == 101 {
+				if err != nil {
+					t.Fatalf("dial: %v (%v)", err, resp)
+				}
+				defer ws.Close()
+				send(t, ws, `{"action":"mapped"}`)
+				if got := be.next(t).Header.Get("X-Tenant"); got != "url" {
+					t.Errorf("$context.authorizer.tenant %q, want the URL's answer", got)
+				}
+			} else if err == nil || resp == nil || resp.StatusCode != tc.status {
+				t.Fatalf("dial: %v %v, want %d", err, resp, tc.status)
+			}
+			select {
+			case ev := <-events:
+				if ev.Type != "REQUEST" || ev.MethodArn != testMethodArn || ev.Headers["Auth"] != tc.auth {
+					t.Errorf("event at the URL: %+v", ev)
+				}
+			default:
+				t.Error("the URL got no authorizer event")
+			}
+			if n := fake.count("Auth"); n != 0 {
+				t.Errorf("the authorizer's function was invoked %d times despite --integration", n)
+			}
+		})
 	}
 }

@@ -81,6 +81,7 @@ type conn struct {
 	closeSent     chan struct{} // closed once the close frame is written (or failed)
 	sentClosed    bool          // closeSent is closed
 	closeDeadline time.Time     // the read deadline while closing
+	cut           bool          // Shutdown cut the connection (during the upgrade: once upgraded)
 
 	inbox      []inMsg       // messages waiting for the handler, oldest first
 	inboxBytes int           // bytes in inbox
@@ -311,6 +312,18 @@ func failFrames(fs []outFrame) {
 		if f.done != nil {
 			f.done <- ErrGone
 		}
+	}
+}
+
+// cutTCP closes the TCP connection, which ends the reader; during the
+// upgrade, the handshake closes it once upgraded.
+func (c *conn) cutTCP() {
+	c.mu.Lock()
+	c.cut = true
+	tcp := c.tcp
+	c.mu.Unlock()
+	if tcp != nil {
+		tcp.Close()
 	}
 }
 

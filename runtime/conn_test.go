@@ -1,8 +1,10 @@
 package runtime
 
 import (
+	"context"
 	"net/http"
 	"strconv"
+	"sync"
 	"testing"
 	"time"
 
@@ -295,4 +297,71 @@ func TestDisconnectAfterStageRemoved(t *testing.T) {
 		}
 		a.none(t, 100*time.Millisecond)
 	})
+}
+
+// SPEC: a swap that lands while a handshake is under way (after
+// $connect accepted it, before the client has its 101) reaches the
+// connection: a changed stage is the one its $disconnect later runs from, a
+// dropped stage closes it with 1001 as soon as it is upgraded. The swap runs
+// from the gateway's beforeUpgrade hook, so the interleaving is certain.
+func TestSwapDuringHandshake(t *testing.T) {
+	withDisc := func(url string) *compile.Plan {
+		return testPlan(actionSel, route("$disconnect", httpInteg("D", url, header("X-Code", ctxVar("disconnectStatusCode")))))
+	}
+	noStage := func(string) *compile.Plan {
+		p := testPlan(actionSel)
+		p.Apis[0].Stages[0].Name, p.Apis[0].Stages[0].Path = "prod", "/prod"
+		return p
+	}
+	for _, tc := range []struct {
+		name string
+		// swapTo is the plan swapped in during the handshake, given the
+		// second backend's URL.
+		swapTo func(url string) *compile.Plan
+		// closedAtOnce: the swap closes the connection; else the test drops
+		// the stage afterwards.
+		closedAtOnce bool
+		// secondGetsDisconnect: $disconnect runs on the second backend (the
+		// swapped-in stage), else on the first (the stage the handshake saw).
+		secondGetsDisconnect bool
+	}{
+		{"stage changed", withDisc, false, true},
+		{"stage gone", noStage, true, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			first, second := newBackend(t, nil), newBackend(t, nil)
+			o := testOptions()
+			g, err := New(withDisc(first.URL), o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var once sync.Once
+			g.beforeUpgrade = func() { once.Do(func() { g.Swap(tc.swapTo(second.URL)) }) }
+			if err := g.Start(); err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() {
+				ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+				defer cancel()
+				if err := g.Shutdown(ctx); err != nil {
+					t.Errorf("shutdown: %v", err)
+				}
+			})
+			ws := dial(t, g, "/dev")
+			if !tc.closedAtOnce {
+				g.Swap(noStage(""))
+			}
+			if ce := recvClose(t, ws); ce.Code != websocket.CloseGoingAway {
+				t.Errorf("close %d, want 1001", ce.Code)
+			}
+			got, other := first, second
+			if tc.secondGetsDisconnect {
+				got, other = second, first
+			}
+			if code := got.next(t).Header.Get("X-Code"); code != "1001" {
+				t.Errorf("disconnectStatusCode %q", code)
+			}
+			other.none(t, 100*time.Millisecond)
+		})
+	}
 }

@@ -14,7 +14,10 @@
 // once, and Swap replaces it without touching sockets, because connections
 // belong to the gateway, not to a plan. Throttling buckets start full again
 // after a Swap. An Api a Swap adds is served on the next free port; one it
-// removes keeps its port, answering 403, until it comes back.
+// removes keeps its port, answering 403, until it comes back. A Swap also
+// tells the Invoker, when it keeps functions warm (the local runner's
+// Retain), which functions the new plan has, so that the processes of those
+// it renamed or removed stop.
 //
 // A Reloader (SPEC §9) watches the template's directory with fsnotify,
 // debounces the events for the template's name, rebuilds the plan through a

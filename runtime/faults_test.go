@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"regexp"
 	goruntime "runtime"
 	"strings"
 	"sync"
@@ -367,17 +368,29 @@ func TestFaultClientDisconnectsMidMessage(t *testing.T) {
 	rec.wait(t, "/msg", 1, 5*time.Second)
 }
 
-// 1,000 connections opening at once: every handshake succeeds, each gets its
-// $connect with its own id, none is lost; closing them all runs 1,000
-// $disconnects.
+// 1,000 connections open at the same time: every handshake succeeds, each
+// gets its $connect with its own id (SPEC R-5.2, R-5.3), none is lost;
+// closing them all runs 1,000 $disconnects (SPEC R-5.7).
+//
+// The clients arrive as a crowd would, up to inFlight handshakes at a time
+// (each dialer opens its next connection once its last one is up), not all
+// 1,000 in the same instant: with 1,000 in flight, every handshake lasts
+// about as long as all of them together, which on a loaded 2-core machine
+// (-race, other packages' tests running) went past the client's handshake
+// timeout. The failures were "i/o timeout" reading the handshake response,
+// the gateway logging each $connect call cancelled with its request; not
+// the listen backlog (net.Listen uses net.core.somaxconn, 4096 here). The
+// waits below are bounds for a starved machine, not speed assertions.
 func TestFaultThousandConnects(t *testing.T) {
-	const n = 1000
+	const (
+		n        = 1000
+		inFlight = 100
+	)
 	rec := newRecorder(t, nil)
 	var logs syncBuffer
 	p := faultPlan(rec)
 	for _, r := range p.Apis[0].Stages[0].Routes {
-		// 1,000 calls at once on a busy machine (and under -race) may take
-		// longer than the helpers' 2 s; API Gateway's default is 29 s.
+		// API Gateway's default; the helpers' 2 s is short for a busy machine.
 		r.Integration.TimeoutMillis = 29000
 	}
 	g := startGateway(t, p, func(o *Options) {
@@ -393,35 +406,55 @@ func TestFaultThousandConnects(t *testing.T) {
 	clients := make([]*websocket.Conn, n)
 	errs := make([]error, n)
 	start := make(chan struct{})
+	next := make(chan int, n)
+	for i := range n {
+		next <- i
+	}
+	close(next)
+	began := time.Now()
 	var wg sync.WaitGroup
-	for i := range clients {
+	for range inFlight {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			<-start
-			d := websocket.Dialer{HandshakeTimeout: 30 * time.Second}
-			var resp *http.Response
-			clients[i], resp, errs[i] = d.Dial(url, nil)
-			if errs[i] != nil && resp != nil {
-				errs[i] = fmt.Errorf("%w: %s", errs[i], resp.Status)
+			// A timeout for the whole dial (TCP, request, response), as long
+			// as the $connect integration's plus a margin.
+			d := websocket.Dialer{HandshakeTimeout: 60 * time.Second}
+			for i := range next {
+				var resp *http.Response
+				clients[i], resp, errs[i] = d.Dial(url, nil)
+				if errs[i] != nil && resp != nil {
+					errs[i] = fmt.Errorf("%w: %s", errs[i], resp.Status)
+				}
 			}
 		}()
 	}
 	close(start)
 	wg.Wait()
+	t.Cleanup(func() {
+		for _, ws := range clients {
+			if ws != nil {
+				ws.Close()
+			}
+		}
+	})
+	t.Logf("%d handshakes, %d in flight at most, in %v", n, inFlight, time.Since(began).Round(time.Millisecond))
 	failed := 0
+	kinds := map[string]int{} // error text without addresses: count
 	for _, err := range errs {
 		if err != nil {
-			if failed == 0 {
-				t.Errorf("dial: %v", err)
-			}
 			failed++
+			kinds[addrRE.ReplaceAllString(err.Error(), "ADDR")]++
 		}
 	}
 	if failed > 0 {
+		for k, c := range kinds {
+			t.Errorf("%d× dial: %s", c, k)
+		}
 		t.Fatalf("%d of %d handshakes failed", failed, n)
 	}
-	connects := rec.wait(t, "/connect", n, 10*time.Second)
+	connects := rec.wait(t, "/connect", n, 60*time.Second)
 	ids := map[string]bool{}
 	for _, c := range connects {
 		ids[c.id] = true
@@ -433,7 +466,7 @@ func TestFaultThousandConnects(t *testing.T) {
 		_ = ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(1000, ""), time.Now().Add(time.Second))
 		ws.Close()
 	}
-	discs := rec.wait(t, "/disconnect", n, 20*time.Second)
+	discs := rec.wait(t, "/disconnect", n, 60*time.Second)
 	for _, d := range discs {
 		if !ids[d.id] {
 			t.Errorf("$disconnect for %q, which never connected", d.id)
@@ -444,6 +477,10 @@ func TestFaultThousandConnects(t *testing.T) {
 		t.Errorf("%d connections got no $disconnect", len(ids))
 	}
 }
+
+// addrRE matches a HOST:PORT, so that errors differing only in their
+// addresses count as one kind.
+var addrRE = regexp.MustCompile(`\d+\.\d+\.\d+\.\d+:\d+`)
 
 // Half-open TCP connections: a client that vanishes without a FIN (here, a
 // socket that stops reading and writing) is reclaimed by the idle timeout

@@ -4,6 +4,9 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"sort"
+
+	"github.com/wsgw/wsgw/compile"
 )
 
 // setupLambda prepares what Lambda integrations need before the first plan
@@ -39,6 +42,28 @@ func (g *Gateway) startLambda() error {
 		g.opts.lambda.inv.Store(&invokerBox{inv})
 	}
 	return nil
+}
+
+// retainer is an Invoker that keeps functions warm (the local runner):
+// Retain stops those whose logical IDs are not listed.
+type retainer interface {
+	Retain(logicalIDs []string)
+}
+
+// retainFunctions tells the Invoker, when it keeps functions warm, which
+// functions p has, so that the processes of those a reload renamed or
+// removed stop.
+func (g *Gateway) retainFunctions(p *compile.Plan) {
+	r, ok := g.opts.lambda.get().(retainer)
+	if !ok {
+		return
+	}
+	ids := make([]string, 0, len(p.Functions))
+	for id := range p.Functions {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	r.Retain(ids)
 }
 
 // closeLambda closes the Invoker NewLambda made (its processes end).

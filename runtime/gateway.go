@@ -54,10 +54,16 @@ type Gateway struct {
 	// servers holds one server per Api ever served, in the order they
 	// started; an Api a Swap removed keeps its server.
 	servers []*apiServer
-	conns   map[*conn]struct{}
+	// conns holds the connections from just before their handshake response
+	// is written until they are closed.
+	conns map[*conn]struct{}
 	// wg counts connections from the start of their handshake until their
 	// $disconnect returned.
 	wg sync.WaitGroup
+
+	// beforeUpgrade, when set (by tests), runs in each handshake once the
+	// connection is tracked, just before the handshake response is written.
+	beforeUpgrade func()
 }
 
 // New returns a gateway for p. Start makes it listen.
@@ -271,6 +277,8 @@ type SwapResult struct {
 // wholly by p. Open connections stay open and their next message uses p;
 // those whose Api or stage p no longer has are closed with 1001 (SPEC
 // ), and their $disconnect runs from the stage as the old plan had it.
+// The local runner's processes of functions p no longer has (renamed or
+// removed) stop.
 //
 // An Api p adds (by logical ID) is served on the next free port after the
 // highest one the gateway uses, as Start serves each next Api on the next
@@ -314,6 +322,7 @@ func (g *Gateway) SwapPlan(p *compile.Plan) SwapResult {
 			closed++
 		}
 	}
+	g.retainFunctions(p)
 	return SwapResult{Old: old.plan, Closed: closed, Err: errors.Join(errs...)}
 }
 
@@ -328,20 +337,24 @@ func (g *Gateway) enter() bool {
 	return true
 }
 
-// track adds an upgraded connection to the set Shutdown and Swap close;
-// false when shutdown already began or the current plan no longer has the
-// connection's stage (the caller closes it with 1001).
+// track adds a connection whose $connect accepted it to the set Shutdown and
+// Swap walk, before its handshake response is written, and gives it its
+// stage as the current plan compiled it; false when shutdown already began
+// or the current plan no longer has the connection's stage (the caller
+// closes it with 1001).
 func (g *Gateway) track(c *conn) bool {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	if g.closing {
 		return false
 	}
-	// A Swap that dropped the connection's stage after its handshake loaded
-	// the plan did not see it: close it as that Swap would have (SPEC ).
-	if g.snap.Load().stage(c.srv.apiLogicalID, c.stageID) == nil {
+	// A Swap between the handshake's plan load and now did not see the
+	// connection: do what it would have done (SPEC ).
+	st := g.snap.Load().stage(c.srv.apiLogicalID, c.stageID)
+	if st == nil {
 		return false
 	}
+	c.stage.Store(st)
 	g.conns[c] = struct{}{}
 	return true
 }
@@ -400,7 +413,7 @@ func (g *Gateway) Shutdown(ctx context.Context) error {
 		g.discCancel()
 		g.mu.Lock()
 		for c := range g.conns {
-			c.tcp.Close()
+			c.cutTCP()
 		}
 		g.mu.Unlock()
 		select {

@@ -4,8 +4,10 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"net/http"
+	"net/textproto"
 	"net/url"
 	"strconv"
+	"strings"
 )
 
 // proxyEvent is the API Gateway WebSocket proxy event a Lambda integration
@@ -91,7 +93,7 @@ func (e *event) proxyEventJSON() ([]byte, error) {
 	ev := proxyEvent{RequestContext: e.requestContext()}
 	switch e.typ {
 	case eventConnect:
-		ev.Headers, ev.MultiValueHeaders = e.connectHeaders()
+		ev.Headers, ev.MultiValueHeaders = e.connectHeaders(false)
 		ev.QueryStringParameters, ev.MultiValueQueryStringParameters = queryMaps(e.query)
 	case eventMessage:
 		body := string(e.body)
@@ -113,6 +115,12 @@ func (e *event) proxyEventJSON() ([]byte, error) {
 	return json.Marshal(&ev)
 }
 
+// hopHeaders are the hop-by-hop headers of RFC 9110 §7.6.1 (and RFC 2616's
+// Keep-Alive), in Go's canonical form; Proxy-* headers are too.
+var hopHeaders = map[string]bool{
+	"Connection": true, "Upgrade": true, "Keep-Alive": true, "Transfer-Encoding": true, "Te": true, "Trailer": true,
+}
+
 // headerNames writes the WebSocket handshake headers as RFC 6455 does, where
 // Go's canonical form differs; other names keep the canonical form Go's HTTP
 // server gives them (our choice: the server does not keep the client's case).
@@ -126,10 +134,27 @@ var headerNames = map[string]string{
 // connectHeaders returns the $connect request's headers, first value and all
 // values, with Host, and X-Forwarded-For, X-Forwarded-Port and
 // X-Forwarded-Proto as API Gateway's front end adds them (unless the client
-// sent them).
-func (e *event) connectHeaders() (map[string]string, map[string][]string) {
+// sent them). Without hopByHop, the hop-by-hop headers (Connection, Upgrade,
+// Keep-Alive, Transfer-Encoding, TE, Trailer, Proxy-*, and those Connection
+// names) are left out, as in the $connect events API Gateway sends (the one
+// captured in aws-lambda-go's testdata has no Connection or Upgrade); the
+// Sec-WebSocket-* headers stay.
+func (e *event) connectHeaders(hopByHop bool) (map[string]string, map[string][]string) {
 	n := len(e.header) + 4
 	single, multi := make(map[string]string, n), make(map[string][]string, n)
+	var named map[string]bool // the headers Connection names
+	if !hopByHop {
+		for _, v := range e.header.Values("Connection") {
+			for _, tok := range strings.Split(v, ",") {
+				if tok = textproto.TrimString(tok); tok != "" {
+					if named == nil {
+						named = map[string]bool{}
+					}
+					named[http.CanonicalHeaderKey(tok)] = true
+				}
+			}
+		}
+	}
 	add := func(name string, vs []string) {
 		if len(vs) == 0 {
 			return
@@ -144,6 +169,9 @@ func (e *event) connectHeaders() (map[string]string, map[string][]string) {
 		add("Host", []string{e.host})
 	}
 	for k, vs := range e.header {
+		if !hopByHop && !strings.HasPrefix(k, "Sec-Websocket-") && (hopHeaders[k] || named[k] || strings.HasPrefix(k, "Proxy-")) {
+			continue
+		}
 		add(k, vs)
 	}
 	_, port, _ := splitHostPortLoose(e.conn.domainName)
@@ -213,7 +241,9 @@ func (e *event) authorizerEventJSON(methodArn string) ([]byte, error) {
 	if ev.StageVariables == nil {
 		ev.StageVariables = map[string]string{}
 	}
-	ev.Headers, ev.MultiValueHeaders = e.connectHeaders()
+	// The developer guide's example authorizer event, unlike $connect's
+	// proxy event, has Connection and Upgrade.
+	ev.Headers, ev.MultiValueHeaders = e.connectHeaders(true)
 	ev.QueryStringParameters, ev.MultiValueQueryStringParameters = queryMaps(e.query)
 	return json.Marshal(&ev)
 }

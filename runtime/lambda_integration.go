@@ -126,7 +126,11 @@ func (r *runnerCaller) invoke(ctx context.Context, payload []byte) ([]byte, erro
 	}
 	out, err := inv.Invoke(ctx, r.fn, payload)
 	if err != nil {
-		return nil, fmt.Errorf("function %s: %w", r.fn.LogicalID, err)
+		// The local runner names the function in most of its errors already.
+		if prefix := "function " + r.fn.LogicalID + ":"; !strings.HasPrefix(err.Error(), prefix) {
+			err = fmt.Errorf("%s %w", prefix, err)
+		}
+		return nil, err
 	}
 	return out, nil
 }

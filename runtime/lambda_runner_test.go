@@ -41,6 +41,16 @@ var goWS struct {
 	out  []byte
 }
 
+// TestMain removes what the tests built outside their own temporary
+// directories (goWSFunction's build, shared by every test of the run).
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if goWS.dir != "" {
+		os.RemoveAll(goWS.dir)
+	}
+	os.Exit(code)
+}
+
 // goWSFunction builds testdata/lambda/gows (aws-lambda-go) once per test run
 // as a provided.al2023 bootstrap and returns a function running it.
 func goWSFunction(t *testing.T) *compile.Function {
@@ -224,6 +234,149 @@ func TestLambdaRunnerFunctions(t *testing.T) {
 					t.Fatal("no DISCONNECT event")
 				}
 				time.Sleep(50 * time.Millisecond)
+			}
+		})
+	}
+}
+
+// waitExited waits until the process pid is gone, failing after 10 s.
+func waitExited(t *testing.T, pid int, what string) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); processAlive(pid); time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: process %d still runs", what, pid)
+		}
+	}
+}
+
+// SPEC R-9.2, R-7.4: a reload that renames a function (same code, new
+// logical ID) runs the next message in a new process and stops the old
+// function's warm process; one that removes the function stops its process
+// too. The connection stays open throughout.
+func TestReloadStopsDroppedFunctions(t *testing.T) {
+	fn := nodeWSFunction(t)
+	fn.Environment = map[string]string{"EVENTS_FILE": filepath.Join(t.TempDir(), "events.jsonl")}
+	planWith := func(id string) *compile.Plan {
+		f := *fn
+		f.LogicalID, f.Name = id, id
+		f.Arn = "arn:aws:lambda:us-east-1:123456789012:function:" + id
+		p := testPlan(actionSel, twoWay(route("echo", lambdaInteg("EchoInteg", id))))
+		p.Functions = map[string]*compile.Function{id: &f}
+		return p
+	}
+	var out io.Writer = io.Discard
+	if testing.Verbose() {
+		out = testWriter{t}
+	}
+	runner := lambda.NewRunner(lambda.Options{Output: out, Logger: slog.New(slog.NewTextHandler(out, nil))})
+	t.Cleanup(func() { runner.Close() })
+	g := startGateway(t, planWith("EchoFn"), func(o *Options) { o.Lambda = runner })
+	ws := dial(t, g, "/dev")
+
+	send(t, ws, `{"action":"echo"}`)
+	old := readEcho(t, ws).Pid
+	send(t, ws, `{"action":"echo"}`)
+	if pid := readEcho(t, ws).Pid; pid != old {
+		t.Fatalf("a warm function ran in process %d, then %d", old, pid)
+	}
+
+	g.Swap(planWith("RenamedFn"))
+	send(t, ws, `{"action":"echo"}`)
+	renamed := readEcho(t, ws).Pid
+	if renamed == old {
+		t.Fatalf("the renamed function ran in the old process %d", old)
+	}
+	waitExited(t, old, "EchoFn after it was renamed RenamedFn")
+	if !processAlive(renamed) {
+		t.Errorf("RenamedFn's process %d is gone", renamed)
+	}
+
+	// Removed: the plan has no function left (the route now answers Forbidden).
+	g.Swap(testPlan(actionSel))
+	waitExited(t, renamed, "RenamedFn after it was removed")
+	send(t, ws, `{"action":"echo"}`)
+	if m := recv(t, ws); !errorFrameRE("Forbidden").MatchString(m) {
+		t.Errorf("got %q, want the Forbidden frame", m)
+	}
+}
+
+// SPEC R-7.4, R-5.2, R-6.4: a REQUEST authorizer run by the local runner, as
+// a real process (the aws-lambda-go test function): it decodes its event
+// strictly (aws-lambda-go's REQUEST authorizer event with the WebSocket
+// requestContext, unknown fields refused; a failed decode would refuse every
+// handshake with 500), and its policy decides the handshake: Allow 101, Deny
+// 403, Unauthorized 401; a missing identity source is 401 without a call.
+// The principal and context it returned reach the $connect integration's
+// event and later ones.
+func TestLambdaRunnerAuthorizer(t *testing.T) {
+	fn := goWSFunction(t)
+	events := filepath.Join(t.TempDir(), "events.jsonl")
+	fn.Environment = map[string]string{"EVENTS_FILE": events}
+	auth := *fn
+	auth.LogicalID, auth.Name = "Auth", "Auth"
+	auth.Arn = "arn:aws:lambda:us-east-1:123456789012:function:Auth"
+	auth.Environment = map[string]string{"EVENTS_FILE": events + ".auth"}
+	p := lambdaTestPlan()
+	p.Functions = map[string]*compile.Function{"Fn": fn, "Auth": &auth}
+	p.Apis[0].Stages[0].Routes["$connect"].Authorizer = &compile.Authorizer{LogicalID: "Authorizer", ID: "auth123", Name: "auth",
+		Type: "REQUEST", IdentitySources: []compile.Source{{Kind: compile.SourceHeader, Name: "Auth", Expr: "route.request.header.Auth"}},
+		MethodArn: testMethodArn, Function: "Auth", FunctionName: "Auth"}
+
+	var out io.Writer = io.Discard
+	if testing.Verbose() {
+		out = testWriter{t}
+	}
+	runner := lambda.NewRunner(lambda.Options{Output: out, Logger: slog.New(slog.NewTextHandler(out, nil))})
+	t.Cleanup(func() { runner.Close() })
+	g := startGateway(t, p, func(o *Options) { o.Lambda = runner })
+	url := "ws://" + g.Addrs()[0] + "/dev"
+
+	calls := 0
+	for _, tc := range []struct {
+		auth   string // the Auth header; "" for none
+		status int    // 101: accepted
+	}{
+		{"good", 101},
+		{"bad", 403},
+		{"unauthorized", 401},
+		{"", 401},
+	} {
+		t.Run("auth="+tc.auth, func(t *testing.T) {
+			h := http.Header{}
+			if tc.auth != "" {
+				h.Set("Auth", tc.auth)
+				calls++
+			}
+			ws, resp, err := websocket.DefaultDialer.Dial(url, h)
+			if n := len(readEvents(t, events+".auth", calls)); n != calls {
+				t.Errorf("the authorizer ran %d times, want %d", n, calls)
+			}
+			if tc.status != 101 {
+				if err == nil {
+					ws.Close()
+					t.Fatalf("handshake accepted, want %d", tc.status)
+				}
+				if resp == nil || resp.StatusCode != tc.status {
+					t.Fatalf("handshake %v, want %d", resp, tc.status)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("dial: %v (%v)", err, resp)
+			}
+			defer ws.Close()
+			send(t, ws, `{"action":"echo"}`)
+			var ev struct {
+				RequestContext struct {
+					Authorizer map[string]any `json:"authorizer"`
+				} `json:"requestContext"`
+			}
+			if err := json.Unmarshal(readEcho(t, ws).Event, &ev); err != nil {
+				t.Fatal(err)
+			}
+			a := ev.RequestContext.Authorizer
+			if a["principalId"] != "user-go" || a["tenant"] != "go" || a["pid"] == nil {
+				t.Errorf("requestContext.authorizer %v, want the authorizer's principal and context", a)
 			}
 		})
 	}

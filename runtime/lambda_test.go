@@ -5,9 +5,12 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
 	"slices"
 	"sort"
 	"strings"
@@ -242,7 +245,7 @@ func checkEvent(t *testing.T, raw []byte, w eventWant) map[string]any {
 	mhs, _ := ev["multiValueHeaders"].(map[string]any)
 	switch w.typ {
 	case "CONNECT":
-		want := map[string]string{"Host": w.domain, "X-Forwarded-For": "127.0.0.1", "Sec-WebSocket-Version": "13", "Upgrade": "websocket"}
+		want := map[string]string{"Host": w.domain, "X-Forwarded-For": "127.0.0.1", "Sec-WebSocket-Version": "13"}
 		for k, v := range w.headers {
 			want[k] = v
 		}
@@ -254,6 +257,16 @@ func checkEvent(t *testing.T, raw []byte, w eventWant) map[string]any {
 		}
 		if _, ok := hs["Sec-WebSocket-Key"]; !ok {
 			t.Errorf("headers lack Sec-WebSocket-Key: %v", keysOf(hs))
+		}
+		// Hop-by-hop headers stay with the hop, as in the $connect event of
+		// aws-lambda-go's testdata (apigw-websocket-request.json).
+		for _, k := range []string{"Connection", "Upgrade"} {
+			if _, ok := hs[k]; ok {
+				t.Errorf("headers have the hop-by-hop %s: %v", k, keysOf(hs))
+			}
+			if _, ok := mhs[k]; ok {
+				t.Errorf("multiValueHeaders have the hop-by-hop %s: %v", k, keysOf(mhs))
+			}
 		}
 		qs, _ := ev["queryStringParameters"].(map[string]any)
 		mqs, _ := ev["multiValueQueryStringParameters"].(map[string]any)
@@ -685,3 +698,90 @@ type closingInvoker struct {
 }
 
 func (c *closingInvoker) Close() error { close(c.closed); return nil }
+
+// SPEC R-7.3: the $connect proxy event leaves out the hop-by-hop headers of
+// the handshake (Connection, Upgrade, Keep-Alive, TE, Trailer,
+// Transfer-Encoding, Proxy-*, and those Connection names), as API Gateway's
+// do (aws-lambda-go's testdata apigw-websocket-request.json), and keeps the
+// Sec-WebSocket-* ones; the authorizer event keeps them all, as in the
+// developer guide's example authorizer input (Connection: upgrade, Upgrade:
+// websocket).
+func TestConnectHeaders(t *testing.T) {
+	e := &event{typ: eventConnect, host: "127.0.0.1:3001", conn: &connMeta{domainName: "127.0.0.1:3001", sourceIP: "127.0.0.1"},
+		header: http.Header{
+			"Connection":               {"Upgrade, X-Hop"},
+			"Upgrade":                  {"websocket"},
+			"Keep-Alive":               {"timeout=5"},
+			"Te":                       {"trailers"},
+			"Trailer":                  {"X-T"},
+			"Transfer-Encoding":        {"chunked"},
+			"Proxy-Authorization":      {"Basic x"},
+			"X-Hop":                    {"named by Connection"},
+			"Sec-Websocket-Key":        {"dGhlIHNhbXBsZSBub25jZQ=="},
+			"Sec-Websocket-Version":    {"13"},
+			"Sec-Websocket-Extensions": {"permessage-deflate; client_max_window_bits"},
+			"Sec-Websocket-Protocol":   {"chat"},
+			"User-Agent":               {"ua"},
+		}}
+	end2end := []string{"Host", "Sec-WebSocket-Extensions", "Sec-WebSocket-Key", "Sec-WebSocket-Protocol", "Sec-WebSocket-Version",
+		"User-Agent", "X-Forwarded-For", "X-Forwarded-Port", "X-Forwarded-Proto"}
+	hop := []string{"Connection", "Keep-Alive", "Proxy-Authorization", "Te", "Trailer", "Transfer-Encoding", "Upgrade", "X-Hop"}
+	for _, tc := range []struct {
+		name     string
+		hopByHop bool
+		want     []string
+	}{
+		{"$connect event", false, end2end},
+		{"authorizer event", true, append(slices.Clone(end2end), hop...)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			single, multi := e.connectHeaders(tc.hopByHop)
+			got := slices.Sorted(maps.Keys(single))
+			want := slices.Sorted(slices.Values(tc.want))
+			if !slices.Equal(got, want) {
+				t.Errorf("headers %v\nwant    %v", got, want)
+			}
+			if gotMulti := slices.Sorted(maps.Keys(multi)); !slices.Equal(gotMulti, want) {
+				t.Errorf("multiValueHeaders %v\nwant              %v", gotMulti, want)
+			}
+		})
+	}
+}
+
+// An error of the Invoker names the function once: the local runner's
+// errors already start with "function ID:", a function's own error does not.
+func TestRunnerCallerErrors(t *testing.T) {
+	fn := &compile.Function{LogicalID: "EchoFn", Name: "EchoFn", Runtime: "nodejs20.x", Handler: "index.handler",
+		CodeDir: filepath.Join(t.TempDir(), "missing")}
+	runner := lambda.NewRunner(lambda.Options{})
+	t.Cleanup(func() { runner.Close() })
+	for _, tc := range []struct {
+		name string
+		inv  Invoker
+		want string // the error message's start
+		is   error
+	}{
+		{"runner error", runner, "function EchoFn: function cannot run locally", lambda.ErrNotRunnable},
+		{"prefixed", newFakeLambda(func(*compile.Function, []byte) ([]byte, error) {
+			return nil, fmt.Errorf("function EchoFn: %w after 3.00 seconds", lambda.ErrTimeout)
+		}), "function EchoFn: task timed out after", lambda.ErrTimeout},
+		{"function error", newFakeLambda(func(*compile.Function, []byte) ([]byte, error) {
+			return nil, &lambda.FunctionError{Type: "Error", Message: "boom"}
+		}), "function EchoFn: Error: boom", nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			host := &lambdaHost{}
+			host.inv.Store(&invokerBox{tc.inv})
+			_, err := (&runnerCaller{host: host, fn: fn}).invoke(context.Background(), []byte(`{}`))
+			if err == nil {
+				t.Fatal("no error")
+			}
+			if msg := err.Error(); !strings.HasPrefix(msg, tc.want) || strings.Count(msg, "EchoFn") != 1 {
+				t.Errorf("error %q, want it to start with %q and name EchoFn once", msg, tc.want)
+			}
+			if tc.is != nil && !errors.Is(err, tc.is) {
+				t.Errorf("error %v does not wrap %v", err, tc.is)
+			}
+		})
+	}
+}

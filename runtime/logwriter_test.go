@@ -122,9 +122,15 @@ func TestStuckLogOutput(t *testing.T) {
 	if err := g.Shutdown(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	// Each log had 22 lines (connect, 20 messages, disconnect): 1 stuck in the
-	// output, 4 queued, those after that dropped, except that the
-	// disconnect's may come after the release.
+	// Each log had 22 lines (connect, 20 messages, disconnect). Before the
+	// release the writer holds at most 5 (1 stuck in the output, 4 queued)
+	// and drops the rest. What is guaranteed to be logged before the release
+	// is 20 lines: the connect line is written before the reader starts and
+	// message i's line before message i+1 is handled (one handler, in
+	// order), but the last message's line is written by the handler after
+	// its reply was queued, and the disconnect's after its backend answered,
+	// so both may come after the release and be written. Hence at least
+	// 20-5 = 15 dropped, and every line either written or dropped.
 	m := regexp.MustCompile(`(?m)^.*level=WARN msg="log lines dropped: the log output did not keep up" access_log=(\d+) event_log=(\d+)\n`).
 		FindAllStringSubmatch(events.String(), -1)
 	if len(m) != 1 {
@@ -134,10 +140,10 @@ func TestStuckLogOutput(t *testing.T) {
 	eventDropped, _ := strconv.Atoi(m[0][2])
 	accessLines := len(regexp.MustCompile(`(?m)^[A-Za-z0-9]{15}= `).FindAllString(access.String(), -1))
 	eventLines := strings.Count(events.String(), "\n") - 1
-	if accessDropped < 16 || accessLines+accessDropped != 22 {
-		t.Errorf("access log: %d lines written, %d dropped; want 22 in all, at least 16 dropped:\n%s", accessLines, accessDropped, access.String())
+	if accessDropped < 15 || accessLines+accessDropped != 22 {
+		t.Errorf("access log: %d lines written, %d dropped; want 22 in all, at least 15 dropped:\n%s", accessLines, accessDropped, access.String())
 	}
-	if eventDropped < 16 || eventLines+eventDropped != 22 {
-		t.Errorf("event log: %d lines written, %d dropped; want 22 in all, at least 16 dropped:\n%s", eventLines, eventDropped, events.String())
+	if eventDropped < 15 || eventLines+eventDropped != 22 {
+		t.Errorf("event log: %d lines written, %d dropped; want 22 in all, at least 15 dropped:\n%s", eventLines, eventDropped, events.String())
 	}
 }

@@ -6,9 +6,9 @@ import (
 )
 
 // TestMockExample serves examples/mock as a user would and talks to it with
-// a real client: the MOCK $connect refuses ?deny=1, ping, echo (with its
-// model), time and $default answer through their integration responses
-// (SPEC R-5.2, R-5.9, R-7.2).
+// a real client: the MOCK $connect refuses ?deny=1, ping, check (with its
+// model, its status-selected integration responses), time and $default
+// answer through their integration responses (SPEC R-5.2, R-5.9, R-7.2).
 func TestMockExample(t *testing.T) {
 	g := startGateway(t, compileExample(t, "../examples/mock/template.yaml", nil), nil)
 	if _, status := dialStatus(t, g, "/dev?deny=1"); status != 403 {
@@ -31,13 +31,27 @@ func TestMockExample(t *testing.T) {
 	if pong["action"] != "pong" || !idPattern.MatchString(connID) {
 		t.Errorf("ping: %v", pong)
 	}
-	echo := reply(`{"action":"echo","message":"hello  there, \"wsgw\""}`)
-	if echo["message"] != `hello  there, "wsgw"` || echo["length"] != 20.0 || echo["words"] != 3.0 || echo["from"] != connID {
-		t.Errorf("echo: %v", echo)
+	seen := map[any]bool{}
+	for _, tc := range []struct {
+		msg      string
+		accepted bool
+		reason   string
+	}{
+		{`{"action":"check","message":"hello  there, \"wsgw\""}`, true, ""},
+		{`{"action":"check","message":" \t "}`, false, "the message is blank"},
+		{`{"action":"check","message":"one two three four five six seven eight nine ten eleven"}`, false, "more than 10 words"},
+	} {
+		got := reply(tc.msg)
+		id, _ := got["messageId"].(string)
+		if got["accepted"] != tc.accepted || !idPattern.MatchString(id) || seen[id] ||
+			tc.accepted && got["from"] != connID || !tc.accepted && got["reason"] != tc.reason {
+			t.Errorf("%s: %v", tc.msg, got)
+		}
+		seen[id] = true
 	}
-	send(t, ws, `{"action":"echo","text":"no message"}`)
+	send(t, ws, `{"action":"check","text":"no message"}`)
 	if got := recv(t, ws); errorFrameRE("Invalid request body").FindStringSubmatch(got) == nil {
-		t.Errorf("echo without message: got %q, want the Invalid request body frame", got)
+		t.Errorf("check without message: got %q, want the Invalid request body frame", got)
 	}
 	tm := reply(`{"action":"time"}`)
 	ms, _ := tm["epochMillis"].(float64)

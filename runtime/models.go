@@ -8,10 +8,12 @@ import (
 	"github.com/wsgw/wsgw/compile"
 )
 
-// invalidBodyMessage is what API Gateway answers a message that fails its
-// route's model with: {"message": "Invalid request body", "connectionId":...,
-// "requestId":...}, as the request-validation page of the API Gateway
-// developer guide shows (its gateway response is named "Bad request body").
+// invalidBodyMessage is the message of the frame a message that fails its
+// route's model gets. The request-validation page of the API Gateway
+// developer guide says only that the client is sent the "Bad request body"
+// gateway response; the frame its wscat example shows is
+// {"message": "Invalid request body", "connectionId":..., "requestId":...},
+// and that is the text wsgw sends.
 const invalidBodyMessage = "Invalid request body"
 
 // validateMessage checks a message against the model its route's
@@ -30,10 +32,15 @@ func (s *apiServer) validateMessage(c *conn, e *event, rs *routeState) bool {
 		m = r.RequestModels[compile.DefaultTemplateKey]
 	}
 	var err error
-	if m == nil {
+	switch {
+	case m == nil:
 		err = fmt.Errorf("route %s has no model for key %q and no $default model", r.Key, key)
-	} else {
-		err = m.Validate(e.body)
+	case e.isJSON:
+		// e.doc is the message decoded as the schema library would decode
+		// it (encoding/json, numbers as json.Number): no second parse.
+		err = m.ValidateDecoded(e.doc)
+	default:
+		err = m.Validate(e.body) // not JSON: Validate says why
 	}
 	if err == nil {
 		return true

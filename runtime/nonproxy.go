@@ -23,16 +23,25 @@ import (
 // request template, chosen by the integration's TemplateSelectionExpression
 // ($default as fallback), renders what is sent (PassthroughBehavior decides
 // when none applies); the status code picks an IntegrationResponse, whose
-// response template renders what a two-way route sends back. MOCK never calls
-// out: the rendered request's statusCode is the status.
+// response template renders what a two-way route sends back.
+//
+// MOCK never calls out (mockStatus): the statusCode of the rendered request
+// (or of the message passed through) is the status, and the integration's
+// response has no body: a response template's $input is empty ({}), so what
+// it sends can come only from $context and $stageVariables, and the status
+// decides which integration response and template apply, as on AWS. A
+// statusCode that is missing or not an integer is API Gateway's "Execution
+// failed due to configuration error: Unable to parse statusCode": a message
+// gets the Internal server error frame (R-5.6) and a $connect is refused
+// with 500 (our choice for $connect, where AWS documents no status; 500 is
+// what its REST APIs answer).
 //
 // Our choices where AWS documents nothing for WebSocket APIs:
 //   - without a TemplateSelectionExpression the template key is
 //     application/json (the key of AWS's own MOCK examples), then $default;
-//   - a MOCK integration answers with the rendered request as its body, so a
-//     response template can reshape it ($input in the response template);
-//     a rendered request without a numeric statusCode answers 200, the
-//     default integration response of AWS's mock integrations;
+//   - a MOCK $connect whose status is an integer outside 100-599 is
+//     refused with 500 (a message route matches it against the integration
+//     responses like any other);
 //   - a non-proxy integration without IntegrationResponses sends its answer
 //     back unchanged on two-way routes; one whose responses neither match
 //     the status nor include $default is an integration error (R-5.6);
@@ -105,7 +114,9 @@ func (n *nonProxy) call(ctx context.Context, e *event, wantBody bool) (result, e
 			return result{}, fmt.Errorf("request template %s of %s: %w", tkey, in.LogicalID, err)
 		}
 		out = []byte(s)
-		contentType = templateContentType(tkey, out)
+		if !n.mock {
+			contentType = templateContentType(tkey, out)
+		}
 	case in.PassthroughBehavior == compile.PassthroughNever,
 		in.PassthroughBehavior == compile.PassthroughWhenNoTemplates && in.HasRequestTemplates():
 		why := fmt.Sprintf("no request template of %s for key %q and PassthroughBehavior %s", in.LogicalID, key, in.PassthroughBehavior)
@@ -131,10 +142,19 @@ func (n *nonProxy) call(ctx context.Context, e *event, wantBody bool) (result, e
 	var respHeader http.Header
 	if n.mock {
 		st, err := mockStatus(out)
-		if err != nil {
-			return result{}, fmt.Errorf("MOCK integration %s: %v", in.LogicalID, err)
+		if err == nil && e.typ == eventConnect && (st < 100 || st > 599) {
+			err = fmt.Errorf("statusCode %d is not an HTTP status code, which a $connect needs", st)
 		}
-		status, respBody = st, out
+		if err != nil {
+			why := fmt.Sprintf("MOCK integration %s: %v", in.LogicalID, err)
+			if e.typ == eventConnect {
+				// The gateway refuses the handshake itself: 500, with why in the log.
+				e.integErr = why
+				return result{status: http.StatusInternalServerError}, nil
+			}
+			return result{}, errors.New(why)
+		}
+		status = st // no body: a mock's response template reads no $input
 	} else {
 		var err error
 		status, respHeader, respBody, err = n.send(ctx, e, out, contentType, wantBody)
@@ -215,21 +235,69 @@ func templateContentType(key string, out []byte) string {
 	return "text/plain; charset=utf-8"
 }
 
-// mockStatus reads the statusCode a MOCK integration's rendered request
-// asks for: a JSON number or numeric string; 200 when there is none.
+// mockStatus reads the status a MOCK integration answers with from the
+// payload it got (the rendered request template, or the message passed
+// through): its top-level statusCode, which must be a JSON integer; any
+// integer will do, as on API Gateway (LocalStack's MOCK tests, checked
+// against AWS: "200" fails, 0 and -1000 are accepted; its implementation
+// rejects every non-integer). A payload that is
+// not JSON is read as API Gateway reads {statusCode: 200}, the template the
+// CDK writes for CORS: an object whose keys may be bare or single-quoted.
 func mockStatus(out []byte) (int, error) {
-	var v struct {
-		StatusCode json.RawMessage `json:"statusCode"`
+	var top map[string]json.RawMessage
+	if err := json.Unmarshal(out, &top); err == nil {
+		raw, ok := top["statusCode"]
+		if !ok {
+			return 0, errNoStatusCode
+		}
+		return statusInt(raw)
 	}
-	if len(bytes.TrimSpace(out)) == 0 || json.Unmarshal(out, &v) != nil || len(v.StatusCode) == 0 || string(v.StatusCode) == "null" {
-		return http.StatusOK, nil
+	if raw, ok := looseStatusCode(out); ok {
+		return statusInt(raw)
 	}
-	raw := strings.Trim(string(v.StatusCode), `"`)
-	st, err := strconv.Atoi(raw)
-	if err != nil || st < 100 || st > 599 {
-		return 0, fmt.Errorf("statusCode %s is not an HTTP status code", v.StatusCode)
+	return 0, errNoStatusCode
+}
+
+var errNoStatusCode = errors.New("unable to parse statusCode: the request template must render a JSON object with an integer statusCode, such as {\"statusCode\": 200}")
+
+// statusInt reads a statusCode value: a JSON integer that fits in 32 bits.
+func statusInt(raw []byte) (int, error) {
+	s := string(raw)
+	digits := strings.TrimPrefix(s, "-")
+	if digits == "" || strings.Trim(digits, "0123456789") != "" || len(digits) > 1 && digits[0] == '0' {
+		return 0, fmt.Errorf("unable to parse statusCode: %s is not an integer", bytes.TrimSpace(raw))
 	}
-	return st, nil
+	st, err := strconv.ParseInt(s, 10, 32)
+	if err != nil {
+		return 0, fmt.Errorf("unable to parse statusCode: %s is out of range", s)
+	}
+	return int(st), nil
+}
+
+// looseStatusCode finds the statusCode of an object written with bare or
+// single-quoted keys ({statusCode: 200, 'a': 'b'}): the value of the first
+// member whose key is statusCode, however quoted. Members are split at
+// commas without regard to nesting, so a value holding a comma can hide
+// what follows it.
+func looseStatusCode(out []byte) ([]byte, bool) {
+	s := bytes.TrimSpace(out)
+	if len(s) < 2 || s[0] != '{' || s[len(s)-1] != '}' {
+		return nil, false
+	}
+	for _, member := range bytes.Split(s[1:len(s)-1], []byte(",")) {
+		k, v, ok := bytes.Cut(member, []byte(":"))
+		if !ok {
+			continue
+		}
+		k = bytes.TrimSpace(k)
+		if len(k) >= 2 && (k[0] == '"' || k[0] == '\'') && k[len(k)-1] == k[0] {
+			k = k[1 : len(k)-1]
+		}
+		if string(k) == "statusCode" {
+			return bytes.TrimSpace(v), true
+		}
+	}
+	return nil, false
 }
 
 // evalSelection evaluates a compiled template selection expression: body

@@ -75,6 +75,10 @@ Resources:
           {"statusCode": 403}
           #elseif($input.params('status') != "")
           {"statusCode": $input.params('status')}
+          #elseif($input.params('bare') != "")
+          {statusCode: $input.params('bare'), 'other': 'x'}
+          #elseif($input.params('none') != "")
+          {"status": 200}
           #else
           {"statusCode": 200}
           #end
@@ -108,39 +112,80 @@ Resources:
       IntegrationResponseKey: /2\d\d/
       TemplateSelectionExpression: \$default
       ResponseTemplates:
-        $default: '{"type": "pong", "id": $input.json(''$.id''), "connectionId": "$context.connectionId", "stage": "$context.stage", "greeting": "$stageVariables.greeting"}'
-  Echo:
+        $default: '{"type": "pong", "input": $input.json(''$''), "body": "$input.body", "connectionId": "$context.connectionId", "stage": "$context.stage", "greeting": "$stageVariables.greeting"}'
+  Status:
     Type: AWS::ApiGatewayV2::Route
     Properties:
       ApiId: !Ref Api
-      RouteKey: echo
+      RouteKey: status
       RouteResponseSelectionExpression: $default
-      Target: !Sub integrations/${EchoMock}
-  EchoResponse:
+      Target: !Sub integrations/${StatusMock}
+  StatusResponse:
     Type: AWS::ApiGatewayV2::RouteResponse
     Properties:
       ApiId: !Ref Api
-      RouteId: !Ref Echo
+      RouteId: !Ref Status
       RouteResponseKey: $default
-  EchoMock:
+  StatusMock:
     Type: AWS::ApiGatewayV2::Integration
     Properties:
       ApiId: !Ref Api
       IntegrationType: MOCK
-      TemplateSelectionExpression: ${request.body.format}
+      TemplateSelectionExpression: \$default
       RequestTemplates:
-        $default: '{"statusCode": 200, "message": $input.json(''$.message'')}'
-        fail: '{"statusCode": 500}'
-  EchoOK:
+        $default: '{"statusCode": $input.json(''$.code'')}'
+  StatusOK:
     Type: AWS::ApiGatewayV2::IntegrationResponse
     Properties:
       ApiId: !Ref Api
-      IntegrationId: !Ref EchoMock
-      IntegrationResponseKey: $default
+      IntegrationId: !Ref StatusMock
+      IntegrationResponseKey: /2\d\d/
+      ResponseTemplates:
+        $default: '{"ok": true}'
+  StatusClientError:
+    Type: AWS::ApiGatewayV2::IntegrationResponse
+    Properties:
+      ApiId: !Ref Api
+      IntegrationId: !Ref StatusMock
+      IntegrationResponseKey: /4\d\d/
       TemplateSelectionExpression: ${integration.response.statuscode}
       ResponseTemplates:
-        "200": '{"echo": $input.json(''$.message''), "upper": "$input.path(''$.message'').toUpperCase()"}'
-        "500": '{"error": "failed on purpose"}'
+        "404": '{"error": "not found"}'
+        $default: '{"error": "client error"}'
+  StatusOther:
+    Type: AWS::ApiGatewayV2::IntegrationResponse
+    Properties:
+      ApiId: !Ref Api
+      IntegrationId: !Ref StatusMock
+      IntegrationResponseKey: $default
+      ResponseTemplates:
+        $default: '{"other": "$context.routeKey"}'
+  Raw:
+    Type: AWS::ApiGatewayV2::Route
+    Properties:
+      ApiId: !Ref Api
+      RouteKey: raw
+      RouteResponseSelectionExpression: $default
+      Target: !Sub integrations/${RawMock}
+  RawResponse:
+    Type: AWS::ApiGatewayV2::RouteResponse
+    Properties:
+      ApiId: !Ref Api
+      RouteId: !Ref Raw
+      RouteResponseKey: $default
+  RawMock:
+    Type: AWS::ApiGatewayV2::Integration
+    Properties:
+      ApiId: !Ref Api
+      IntegrationType: MOCK
+  RawCreated:
+    Type: AWS::ApiGatewayV2::IntegrationResponse
+    Properties:
+      ApiId: !Ref Api
+      IntegrationId: !Ref RawMock
+      IntegrationResponseKey: /201/
+      ResponseTemplates:
+        $default: '{"created": true}'
   Silent:
     Type: AWS::ApiGatewayV2::Route
     Properties:
@@ -151,6 +196,9 @@ Resources:
 
 // SPEC R-7.2: a MOCK $connect accepts or refuses the handshake with the
 // status its request template renders; $input.params reads the query string.
+// A statusCode that is missing or not an integer is API Gateway's "Unable to
+// parse statusCode", refused with 500; a bare statusCode key is read as AWS
+// reads it.
 func TestMockConnect(t *testing.T) {
 	g := startGateway(t, buildPlan(t, mockAPI, nil), nil)
 	tests := []struct {
@@ -161,7 +209,12 @@ func TestMockConnect(t *testing.T) {
 		{"refused by template", "?deny=1", 403},
 		{"other 2xx accepted", "?status=204", 101},
 		{"5xx refuses", "?status=500", 500},
-		{"not a status is 502", "?status=999", 502},
+		{"bare key", "?bare=403", 403},
+		{"string statusCode is 500", "?status=%22204%22", 500},
+		{"decimal statusCode is 500", "?status=204.0", 500},
+		{"not JSON is 500", "?status=abc", 500},
+		{"no statusCode is 500", "?none=1", 500},
+		{"not an HTTP status is 500", "?status=999", 500},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -177,8 +230,10 @@ func TestMockConnect(t *testing.T) {
 }
 
 // SPEC R-7.2, R-5.9: two-way MOCK routes answer with their integration
-// response's template, which reads the rendered request ($input), $context
-// and $stageVariables; a one-way MOCK route sends nothing.
+// response's template. A mock's response has no body, so that template's
+// $input is empty: it reads $context and $stageVariables, and the status
+// (from the request template's statusCode) picks the integration response
+// and its template. A one-way MOCK route sends nothing.
 func TestMockTwoWay(t *testing.T) {
 	g := startGateway(t, buildPlan(t, mockAPI, nil), nil)
 	ws := dial(t, g, "/dev")
@@ -189,21 +244,87 @@ func TestMockTwoWay(t *testing.T) {
 	if err := json.Unmarshal([]byte(got), &pong); err != nil {
 		t.Fatalf("pong is not JSON: %q", got)
 	}
-	if pong["type"] != "pong" || pong["id"] != 7.0 || pong["stage"] != "dev" || pong["greeting"] != "hello" || !idPattern.MatchString(pong["connectionId"].(string)) {
+	connID, _ := pong["connectionId"].(string)
+	if pong["type"] != "pong" || pong["stage"] != "dev" || pong["greeting"] != "hello" || !idPattern.MatchString(connID) {
 		t.Fatalf("pong = %q", got)
 	}
-
-	send(t, ws, `{"action": "echo", "message": "hi there"}`)
-	if got, want := recv(t, ws), `{"echo": "hi there", "upper": "HI THERE"}`; got != want {
-		t.Fatalf("echo = %q, want %q", got, want)
+	// Nothing of the message or of the rendered request reaches the
+	// response template.
+	if in, ok := pong["input"].(map[string]any); !ok || len(in) != 0 || pong["body"] != "{}" {
+		t.Errorf("the response template's $input is %v, $input.body %q; want {} for both", pong["input"], pong["body"])
 	}
-	send(t, ws, `{"action": "echo", "format": "fail"}`)
-	if got, want := recv(t, ws), `{"error": "failed on purpose"}`; got != want {
-		t.Fatalf("echo fail = %q, want %q", got, want)
+
+	tests := []struct{ name, msg, want string }{
+		{"2xx", `{"action": "status", "code": 201}`, `{"ok": true}`},
+		{"404 template", `{"action": "status", "code": 404}`, `{"error": "not found"}`},
+		{"4xx default template", `{"action": "status", "code": 418}`, `{"error": "client error"}`},
+		{"any integer", `{"action": "status", "code": -1000}`, `{"other": "status"}`},
+		{"zero", `{"action": "status", "code": 0}`, `{"other": "status"}`},
+		{"passthrough body", `{"action": "raw", "statusCode": 201}`, `{"created": true}`},
+	}
+	for _, tc := range tests {
+		send(t, ws, tc.msg)
+		if got := recv(t, ws); got != tc.want {
+			t.Errorf("%s: got %q, want %q", tc.name, got, tc.want)
+		}
+	}
+	// Unable to parse statusCode: the Internal server error frame (R-5.6).
+	for _, msg := range []string{
+		`{"action": "status", "code": "200"}`,
+		`{"action": "status", "code": 200.5}`,
+		`{"action": "status", "code": 1e2}`,
+		`{"action": "status", "code": true}`,
+		`{"action": "status"}`,
+		`{"action": "raw", "text": "no statusCode"}`,
+	} {
+		send(t, ws, msg)
+		if got := recv(t, ws); errorFrameRE("Internal server error").FindStringSubmatch(got) == nil {
+			t.Errorf("%s: got %q, want the Internal server error frame", msg, got)
+		}
 	}
 
 	send(t, ws, `{"action": "silent", "id": 1}`)
 	noMessage(t, ws, 200*time.Millisecond)
+}
+
+// mockStatus reads statusCode as API Gateway does (LocalStack's tests,
+// recorded against AWS: an integer, any integer; {statusCode: 200} as the
+// CDK writes it).
+func TestMockStatus(t *testing.T) {
+	tests := []struct {
+		in   string
+		want int // 0: an error
+	}{
+		{`{"statusCode": 200}`, 200},
+		{` {"a": [1, {"statusCode": 5}], "statusCode": 404} `, 404},
+		{`{"statusCode": -1000}`, -1000},
+		{`{statusCode: 200}`, 200},
+		{`{ 'statusCode' : 302, x: y }`, 302},
+		{`{"statusCode": "200"}`, 0},
+		{`{"statusCode": 200.0}`, 0},
+		{`{"statusCode": 2e2}`, 0},
+		{`{"statusCode": 0200}`, 0},
+		{`{"statusCode": null}`, 0},
+		{`{"statusCode": 99999999999}`, 0},
+		{`{"statusCode": 200`, 0},
+		{`{"status": 200}`, 0},
+		{`[{"statusCode": 200}]`, 0},
+		{`null`, 0},
+		{``, 0},
+		{`statusCode: 200`, 0},
+	}
+	for _, tc := range tests {
+		got, err := mockStatus([]byte(tc.in))
+		if tc.want == 0 {
+			if err == nil {
+				t.Errorf("mockStatus(%s) = %d, want an error", tc.in, got)
+			}
+			continue
+		}
+		if err != nil || got != tc.want {
+			t.Errorf("mockStatus(%s) = %d, %v; want %d", tc.in, got, err, tc.want)
+		}
+	}
 }
 
 const httpAPI = `

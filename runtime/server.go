@@ -235,6 +235,17 @@ func (s *apiServer) handshake(w http.ResponseWriter, r *http.Request, st *stageS
 	c.state = stateOpen
 	c.mu.Unlock()
 	c.touch(g.now())
+	// Join the set Swap and Shutdown walk before the handshake response
+	// leaves, so that a swap from now on updates the connection's stage or,
+	// when it drops the stage, closes it (SPEC ): the close frame waits
+	// in the send queue until the upgrade is done. A stage that a swap during
+	// $connect dropped, or a shutdown under way, closes it the same way.
+	if !g.track(c) {
+		c.startClose(websocket.CloseGoingAway, reasonGoingAway, false)
+	}
+	if g.beforeUpgrade != nil {
+		g.beforeUpgrade()
+	}
 	hw := &hijacker{ResponseWriter: w}
 	if o := g.opts; o.MaxFrameBytes > 0 || o.MaxMessageBytes > 0 {
 		hw.wrap = func(nc net.Conn) net.Conn {
@@ -252,6 +263,7 @@ func (s *apiServer) handshake(w http.ResponseWriter, r *http.Request, st *stageS
 		c.mu.Unlock()
 		failFrames(dropped)
 		g.reg.Unregister(c.meta.id)
+		g.untrack(c)
 		e.status, e.errMessage = http.StatusBadRequest, err.Error()
 		s.logEvent(e, start)
 		if ran {
@@ -268,13 +280,15 @@ func (s *apiServer) handshake(w http.ResponseWriter, r *http.Request, st *stageS
 	c.ws, c.tcp = ws, hw.conn
 	c.ready = true
 	c.startWriter()
+	cut := c.cut
 	c.mu.Unlock()
+	if cut {
+		// Shutdown gave up waiting during the upgrade.
+		hw.conn.Close()
+	}
 	e.status = http.StatusOK
 	s.logEvent(e, start)
 	g.alog.write(e)
-	if !g.track(c) {
-		c.startClose(websocket.CloseGoingAway, reasonGoingAway, false)
-	}
 	// The reader runs on a goroutine of its own and the HTTP handler returns,
 	// so that net/http's per-request state (its 4 KB write buffer, the request,
 	// the request context) and the handler's deep stack are not held for the

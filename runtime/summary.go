@@ -99,6 +99,8 @@ func describeRoute(rs *routeState) string {
 	if au := rs.auth; au != nil {
 		if au.caller == nil {
 			notes = append(notes, "authorizer "+au.a.LogicalID+" not runnable: "+au.why)
+		} else if au.a.Overridden {
+			notes = append(notes, "authorizer "+au.a.LogicalID+" at "+au.a.URI+" (--integration)")
 		} else {
 			notes = append(notes, "authorizer "+au.a.LogicalID)
 		}

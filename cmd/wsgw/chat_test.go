@@ -112,6 +112,22 @@ func waitConnections(t *testing.T, file string, want []string) {
 	}
 }
 
+var connectLine = regexp.MustCompile(`msg=connect connection="?([A-Za-z0-9]+=)"? route=\$connect .*status=200`)
+
+// connectedID waits until the serve log shows n accepted connections and
+// returns the id of the n-th.
+func connectedID(t *testing.T, log *lockedBuffer, n int) string {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		if m := connectLine.FindAllStringSubmatch(log.String(), -1); len(m) >= n {
+			return m[n-1][1]
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the log shows fewer than %d accepted connections:\n%s", n, log)
+		}
+	}
+}
+
 func chatRecv(tb testing.TB, ws *websocket.Conn) string {
 	tb.Helper()
 	_ = ws.SetReadDeadline(time.Now().Add(15 * time.Second))
@@ -133,32 +149,25 @@ func TestChatExample(t *testing.T) {
 	url, connFile, stderr, stop := chatServer(t)
 	defer stop()
 
+	// The gateway's log names each connection it accepts; OnConnect must
+	// store exactly those ids.
 	a, _, err := websocket.DefaultDialer.Dial(url, nil)
 	if err != nil {
 		t.Fatalf("dial A: %v\n%s", err, stderr)
 	}
 	defer a.Close()
-	waitConnections(t, connFile, chatConnections(t, connFile))
-	idsA := chatConnections(t, connFile)
-	if len(idsA) != 1 {
-		t.Fatalf("after A connected the list is %v\n%s", idsA, stderr)
-	}
+	idA := connectedID(t, stderr, 1)
+	waitConnections(t, connFile, []string{idA})
 	b, _, err := websocket.DefaultDialer.Dial(url, nil)
 	if err != nil {
 		t.Fatalf("dial B: %v", err)
 	}
 	defer b.Close()
-	var idB string
-	for deadline := time.Now().Add(10 * time.Second); idB == "" && time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
-		for _, id := range chatConnections(t, connFile) {
-			if id != idsA[0] {
-				idB = id
-			}
-		}
+	idB := connectedID(t, stderr, 2)
+	if idB == idA {
+		t.Fatalf("A and B have the same connection id %s", idA)
 	}
-	if idB == "" {
-		t.Fatalf("B is not in the list\n%s", stderr)
-	}
+	waitConnections(t, connFile, []string{idA, idB})
 
 	for _, tc := range []struct {
 		from *websocket.Conn
@@ -185,7 +194,7 @@ func TestChatExample(t *testing.T) {
 
 	// B leaves: OnDisconnect removes it, and a broadcast reaches A only.
 	_ = b.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseNormalClosure, ""), time.Now().Add(time.Second))
-	waitConnections(t, connFile, idsA)
+	waitConnections(t, connFile, []string{idA})
 	if err := a.WriteMessage(websocket.TextMessage, []byte(`{"action":"sendmessage","data":"alone"}`)); err != nil {
 		t.Fatal(err)
 	}

@@ -66,7 +66,7 @@ Exit status:
 	f := cmd.Flags()
 	f.StringVar(&opts.Format, "format", "text", "output format: "+strings.Join(planFormats, ", "))
 	f.StringArrayVar(&opts.Params, "param", nil, "override a template parameter, as `Name=Value` (repeatable)")
-	f.StringArrayVar(&opts.Integrations, "integration", nil, "send the integration with logical ID `ID=URL` to URL instead of its IntegrationUri (repeatable)")
+	f.StringArrayVar(&opts.Integrations, "integration", nil, "send the integration or authorizer with logical ID `ID=URL` to URL instead of its IntegrationUri or AuthorizerUri (repeatable)")
 	f.StringVar(&opts.Stage, "stage", "", "compile only the stage `NAME`")
 	return cmd
 }
@@ -337,7 +337,11 @@ func authNotes(key string, r *compile.Route) []string {
 		if len(ids) > 0 {
 			identity = "identity " + strings.Join(ids, ", ")
 		}
-		notes = append(notes, fmt.Sprintf("    route %s authorizer %s (%s, function %s; %s)", key, a.LogicalID, a.Type, a.FunctionName, identity))
+		target := "function " + a.FunctionName
+		if a.Overridden {
+			target = a.URI + " (--integration)"
+		}
+		notes = append(notes, fmt.Sprintf("    route %s authorizer %s (%s, %s; %s)", key, a.LogicalID, a.Type, target, identity))
 		if a.NotRunnable != "" {
 			notes = append(notes, fmt.Sprintf("    %s cannot run: %s", a.LogicalID, a.NotRunnable))
 		}

@@ -19,9 +19,9 @@ func TestPlanTextTemplates(t *testing.T) {
 	}
 	for _, want := range []string{
 		"    $connect  no       ConnectIntegration  MOCK  -       29000ms  0\n",
-		"    route echo validates messages: $default -> EchoMessage (selection \\$default)\n",
-		"    EchoIntegration request templates $default (selection \\$default, passthrough WHEN_NO_MATCH)\n",
-		"    EchoIntegration response $default (EchoIntegrationResponse) templates $default (selection \\$default)\n",
+		"    route check validates messages: $default -> CheckMessage (selection \\$default)\n",
+		"    CheckIntegration request templates $default (selection \\$default, passthrough WHEN_NO_MATCH)\n",
+		"    CheckIntegration response /4\\d\\d/ (CheckRejected) templates 413, 422 (selection ${integration.response.statuscode})\n",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("plan lacks %q:\n%s", want, out)

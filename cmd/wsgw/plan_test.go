@@ -153,7 +153,7 @@ func TestPlanFailures(t *testing.T) {
 		{"unknown stage", []string{"plan", "--param", "Port=1", "--stage", "deb", good}, 1,
 			[]string{"error: --stage deb: the template has no stage deb (its stages: dev) (did you mean dev?) [WSGW8001]"}},
 		{"unknown integration", []string{"plan", "--param", "Port=1", "--integration", "Backen=http://127.0.0.1:1", good}, 1,
-			[]string{"error: --integration Backen: the template has no integration Backen (did you mean Backend?) [WSGW8002]"}},
+			[]string{"error: --integration Backen: the template has no integration or authorizer Backen (did you mean Backend?) [WSGW8002]"}},
 		{"unreadable", []string{"plan", filepath.Join(t.TempDir(), "missing.yaml")}, 2, []string{"missing.yaml: cannot open"}},
 		{"no template", []string{"plan"}, 2, []string{"plan needs exactly one TEMPLATE, got 0", "Run 'wsgw plan --help' for usage."}},
 		{"two templates", []string{"plan", good, good}, 2, []string{"plan needs exactly one TEMPLATE, got 2"}},

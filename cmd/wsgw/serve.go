@@ -124,7 +124,7 @@ watching the file; SIGHUP still reloads.`,
 	f.BoolVar(&opts.AllowRemote, "allow-remote", false, "allow an --addr without a host (listening on every interface)")
 	f.StringVar(&opts.Stage, "stage", "", "serve only the stage `NAME`")
 	f.StringArrayVar(&opts.Params, "param", nil, "override a template parameter, as `Name=Value` (repeatable)")
-	f.StringArrayVar(&opts.Integrations, "integration", nil, "send integration `ID=URL` (logical ID) to URL instead of its IntegrationUri (repeatable)")
+	f.StringArrayVar(&opts.Integrations, "integration", nil, "send integration or authorizer `ID=URL` (logical ID) to URL instead of its IntegrationUri or AuthorizerUri (repeatable)")
 	f.StringVar(&opts.LogFormat, "log-format", "text", "log format: text or json")
 	f.StringVar(&opts.AccessLog, "access-log", "", "write the stages' access logs to `PATH` instead of stdout")
 	f.BoolVar(&opts.NoWatch, "no-watch", false, "do not watch the template for changes (SIGHUP still reloads it)")

@@ -82,21 +82,42 @@ func loadCorpus(t *testing.T) []corpusCase {
 	return cases
 }
 
-// goRender renders a case with the Go engine; an error renders as "ERROR: ...".
+// Failed renders are written "ERROR <phase>: message": the phase says
+// whether the template failed to parse or failed while rendering (or, for
+// the Go engine, the case's own data was unusable), so that two failures
+// compare equal only when they are the same kind of failure.
+const (
+	errParse  = "ERROR parse: "
+	errRender = "ERROR render: "
+	errSetup  = "ERROR setup: "
+)
+
+func isError(s string) bool { return strings.HasPrefix(s, "ERROR ") }
+
+// errorClass is the "ERROR <phase>:" prefix of a failed render.
+func errorClass(s string) string {
+	if i := strings.Index(s, ": "); isError(s) && i > 0 {
+		return s[:i+2]
+	}
+	return ""
+}
+
+// goRender renders a case with the Go engine; an error renders as
+// "ERROR parse: ..." or "ERROR render: ...".
 func goRender(c corpusCase) string {
 	tpl, err := vtl.Parse(c.name, c.template)
 	if err != nil {
-		return "ERROR: " + err.Error()
+		return errParse + err.Error()
 	}
 	vars := vtl.Vars{"util": vtl.Util()}
 	if len(c.context) > 0 {
 		ctx, err := vtl.ParseJSON(c.context)
 		if err != nil {
-			return "ERROR: context.json: " + err.Error()
+			return errSetup + "context.json: " + err.Error()
 		}
 		m, ok := ctx.(*vtl.Map)
 		if !ok {
-			return "ERROR: context.json is not an object"
+			return errSetup + "context.json is not an object"
 		}
 		plain(m)
 		for _, k := range m.Keys() {
@@ -111,14 +132,14 @@ func goRender(c corpusCase) string {
 		}
 		if len(c.params) > 0 {
 			if err := json.Unmarshal(c.params, &p); err != nil {
-				return "ERROR: params.json: " + err.Error()
+				return errSetup + "params.json: " + err.Error()
 			}
 		}
 		vars["input"] = vtl.NewInput([]byte(*c.body), vtl.Params{Path: p.Path, QueryString: p.QueryString, Header: p.Header})
 	}
 	out, err := tpl.RenderString(vars)
 	if err != nil {
-		return "ERROR: " + err.Error()
+		return errRender + err.Error()
 	}
 	return out
 }
@@ -154,6 +175,7 @@ type jsInput struct {
 type jsResult struct {
 	Output *string `json:"output"`
 	Error  string  `json:"error"`
+	Phase  string  `json:"phase"` // "parse" or "render"
 }
 
 // nodeDir holds the velocityjs harness; `npm ci` there installs velocityjs.
@@ -197,10 +219,15 @@ func velocityjs(t *testing.T, cases []jsCase) []string {
 	}
 	outs := make([]string, len(res))
 	for i, r := range res {
-		if r.Output == nil {
-			outs[i] = "ERROR: " + r.Error
-		} else {
+		switch {
+		case r.Output != nil:
 			outs[i] = *r.Output
+		case r.Phase == "parse":
+			outs[i] = errParse + r.Error
+		case r.Phase == "render":
+			outs[i] = errRender + r.Error
+		default:
+			t.Fatalf("node render.mjs: case %d has neither an output nor an error phase: %+v", i, r)
 		}
 	}
 	return outs
@@ -214,10 +241,13 @@ func (c corpusCase) js() jsCase {
 	return j
 }
 
-// sameResult compares two outputs; two errors are the same result.
+// sameResult compares two outputs. Two errors are the same result when
+// they are the same kind of failure (both failed to parse, or both failed
+// to render); their messages, which differ between engines, are not
+// compared.
 func sameResult(a, b string) bool {
-	if strings.HasPrefix(a, "ERROR: ") && strings.HasPrefix(b, "ERROR: ") {
-		return true
+	if isError(a) || isError(b) {
+		return errorClass(a) != "" && errorClass(a) == errorClass(b)
 	}
 	return a == b
 }
@@ -256,7 +286,7 @@ func TestCorpusDifferential(t *testing.T) {
 	for i, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			got := goRender(c)
-			if strings.HasPrefix(got, "ERROR: ") && !strings.HasPrefix(ref[i], "ERROR: ") && c.expected == nil {
+			if isError(got) && !isError(ref[i]) && c.expected == nil {
 				t.Fatalf("Go failed where velocityjs rendered:\n%s\nvelocityjs:\n%q", got, ref[i])
 			}
 			if c.expected != nil {
@@ -274,4 +304,25 @@ func TestCorpusDifferential(t *testing.T) {
 		})
 	}
 	t.Logf("%d cases: %d identical to velocityjs, %d deliberate differences (API Gateway behaviour)", len(cases), identical, deliberate)
+}
+
+// sameResult must tell failures apart by kind: a template one engine cannot
+// parse and the other fails to render are two different results.
+func TestSameResult(t *testing.T) {
+	for _, tc := range []struct {
+		a, b string
+		same bool
+	}{
+		{"out", "out", true},
+		{"out", "other", false},
+		{errParse + "line 1", errParse + "Parse error on line 1", true},
+		{errRender + "x is null", errRender + "Cannot read properties", true},
+		{errParse + "line 1", errRender + "line 1", false},
+		{errSetup + "context.json", errParse + "x", false},
+		{errRender + "boom", "boom", false},
+	} {
+		if got := sameResult(tc.a, tc.b); got != tc.same {
+			t.Errorf("sameResult(%q, %q) = %v, want %v", tc.a, tc.b, got, tc.same)
+		}
+	}
 }

@@ -52,7 +52,8 @@
 // takes the event; its process group is killed), misuses the Runtime API, or
 // does not poll within Options.InitTimeout (default 10 s) is gone, and the
 // next invocation starts a new one. An invocation the caller abandons (ctx)
-// runs to its end or its Timeout, as on Lambda.
+// runs to its end or its Timeout, as on Lambda. After a reload, Retain stops
+// the processes of the functions the new plan no longer has.
 //
 // Output: every line a process writes on stdout or stderr goes to
 // Options.Output as "[FunctionName] line" (else to Options.Logger). Cold

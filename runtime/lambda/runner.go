@@ -68,6 +68,11 @@ type Runner struct {
 	closed bool
 	pools  map[string]*pool // by logical ID
 	stats  map[string]*Stats
+	// kept is the set Retain was last given (nil: every function is kept).
+	kept map[string]bool
+	// retired holds the pools closed while processes of theirs may still
+	// run an invocation, so that Close stops those too.
+	retired map[*pool]bool
 }
 
 // NewRunner returns a Runner; it starts nothing until the first Invoke.
@@ -82,7 +87,7 @@ func NewRunner(opts Options) *Runner {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Runner{opts: opts, log: log, pools: map[string]*pool{}, stats: map[string]*Stats{}}
+	return &Runner{opts: opts, log: log, pools: map[string]*pool{}, stats: map[string]*Stats{}, retired: map[*pool]bool{}}
 }
 
 // Stats describes one function's processes since the Runner started.
@@ -213,13 +218,58 @@ func (r *Runner) Stop(logicalID string) {
 	}
 }
 
+// Retain stops the functions whose logical IDs are not in logicalIDs (the
+// functions of a new plan: a reload renamed or removed the others). Their
+// idle processes stop now, busy ones once their invocation ends. A later
+// invocation of such a function (a message that the previous plan still
+// handles) runs in a process of its own, stopped once it answered; a later
+// Retain that names the function again keeps it warm again.
+func (r *Runner) Retain(logicalIDs []string) {
+	kept := make(map[string]bool, len(logicalIDs))
+	for _, id := range logicalIDs {
+		kept[id] = true
+	}
+	r.mu.Lock()
+	r.kept = kept
+	var gone []*pool
+	for id, pl := range r.pools {
+		if !kept[id] {
+			delete(r.pools, id)
+			r.retire(pl)
+			gone = append(gone, pl)
+		}
+	}
+	r.mu.Unlock()
+	for _, pl := range gone {
+		r.log.Info("lambda function no longer in the template: stopping", "function", pl.cfg.LogicalID)
+	}
+}
+
+// retire closes pl, which left r.pools, and keeps it in r.retired while it
+// has processes; it drops the retired pools that have none left. r.mu is held.
+func (r *Runner) retire(pl *pool) {
+	pl.retire()
+	r.retired[pl] = true
+	for old := range r.retired {
+		if old.empty() {
+			delete(r.retired, old)
+		}
+	}
+}
+
 // Close stops every process and waits (up to a few seconds) for them to exit.
 // Invoke then fails with ErrClosed.
 func (r *Runner) Close() error {
 	r.mu.Lock()
 	r.closed = true
-	pools := r.pools
-	r.pools = map[string]*pool{}
+	pools := make([]*pool, 0, len(r.pools)+len(r.retired))
+	for _, pl := range r.pools {
+		pools = append(pools, pl)
+	}
+	for pl := range r.retired {
+		pools = append(pools, pl)
+	}
+	r.pools, r.retired = map[string]*pool{}, map[*pool]bool{}
 	r.mu.Unlock()
 	for _, pl := range pools {
 		pl.shutdown()
@@ -233,6 +283,13 @@ func (r *Runner) poolFor(fn *compile.Function) (*pool, error) {
 	if r.closed {
 		return nil, ErrClosed
 	}
+	if r.kept != nil && !r.kept[fn.LogicalID] {
+		// Not in the latest plan: one process for this invocation only.
+		pl := newPool(r, fn, configKey(fn))
+		pl.oneShot = true
+		r.retired[pl] = true
+		return pl, nil
+	}
 	pl := r.pools[fn.LogicalID]
 	if pl != nil && pl.fn == fn {
 		return pl, nil
@@ -243,16 +300,20 @@ func (r *Runner) poolFor(fn *compile.Function) (*pool, error) {
 	}
 	if pl != nil {
 		r.log.Info("lambda function configuration changed: restarting", "function", fn.LogicalID)
-		pl.retire()
+		r.retire(pl)
 	}
 	if r.stats[fn.LogicalID] == nil {
 		r.stats[fn.LogicalID] = &Stats{LogicalID: fn.LogicalID}
 	}
 	r.stats[fn.LogicalID].Runtime = fn.Runtime
-	cp := *fn
-	pl = &pool{r: r, fn: fn, cfg: &cp, key: key, sem: make(chan struct{}, r.opts.MaxProcesses), all: map[*process]bool{}}
+	pl = newPool(r, fn, key)
 	r.pools[fn.LogicalID] = pl
 	return pl, nil
+}
+
+func newPool(r *Runner, fn *compile.Function, key string) *pool {
+	cp := *fn
+	return &pool{r: r, fn: fn, cfg: &cp, key: key, sem: make(chan struct{}, r.opts.MaxProcesses), all: map[*process]bool{}}
 }
 
 // configKey identifies what a process was started with, but for the code on
@@ -304,6 +365,9 @@ type pool struct {
 	cfg *compile.Function // copy the processes start from
 	key string
 	sem chan struct{} // one token per process in use
+	// oneShot: a pool of a function Retain dropped, whose processes stop
+	// after their invocation.
+	oneShot bool
 
 	mu     sync.Mutex
 	idle   []*process // most recently used last
@@ -367,6 +431,11 @@ func (pl *pool) acquire(ctx context.Context) (*process, error) {
 
 	p, err := pl.spawn(code)
 	if err != nil {
+		if pl.oneShot {
+			pl.mu.Lock()
+			pl.closed = true
+			pl.mu.Unlock()
+		}
 		<-pl.sem
 		return nil, err
 	}
@@ -421,11 +490,14 @@ func (pl *pool) spawn(code uint64) (*process, error) {
 // current, else stopped.
 func (pl *pool) release(p *process, o outcome) {
 	pl.mu.Lock()
-	if o.healthy && !pl.closed && p.code == pl.code && !p.exited() && !p.killed.Load() {
+	if o.healthy && !pl.closed && !pl.oneShot && p.code == pl.code && !p.exited() && !p.killed.Load() {
 		pl.idle = append(pl.idle, p)
 	} else {
 		delete(pl.all, p)
 		p.kill()
+	}
+	if pl.oneShot {
+		pl.closed = true // it served its one invocation
 	}
 	pl.mu.Unlock()
 	<-pl.sem
@@ -444,8 +516,15 @@ func (pl *pool) alive() int {
 	return n
 }
 
-// retire closes the pool after a configuration change: idle processes stop
-// now, busy ones after their invocation.
+// empty reports whether the pool is closed and has no process left.
+func (pl *pool) empty() bool {
+	pl.mu.Lock()
+	defer pl.mu.Unlock()
+	return pl.closed && len(pl.all) == 0
+}
+
+// retire closes the pool after a configuration change or Retain: idle
+// processes stop now, busy ones after their invocation.
 func (pl *pool) retire() {
 	pl.mu.Lock()
 	defer pl.mu.Unlock()

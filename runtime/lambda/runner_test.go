@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -528,4 +529,132 @@ func TestClose(t *testing.T) {
 	if _, err := invoke(t, r, fn, `{}`); !errors.Is(err, ErrClosed) {
 		t.Errorf("Invoke after Close: %v, want ErrClosed", err)
 	}
+}
+
+// SPEC R-9.2, R-7.4: after a reload, Retain stops the processes of the
+// functions the new plan no longer has (idle ones at once, a busy one once
+// it answered) and keeps the others warm; a late invocation of a dropped
+// function (a message the old plan still handles) is answered by a process
+// that stops right after; Close stops such a process while it is busy.
+func TestRetain(t *testing.T) {
+	kept := goFunction(t)
+	dropped := *kept
+	dropped.LogicalID = "Dropped"
+	r, _ := newRunner(t, Options{})
+
+	keptPid := invokeGo(t, r, kept, `{}`).Pid
+	// One process of the dropped function busy across the Retain, another idle.
+	type result struct {
+		rep goReply
+		err error
+	}
+	busy := make(chan result, 1)
+	go func() {
+		var res result
+		out, err := invoke(t, r, &dropped, `{"op":"sleep","ms":1000}`)
+		if res.err = err; err == nil {
+			res.err = json.Unmarshal(out, &res.rep)
+		}
+		busy <- res
+	}()
+	for deadline := time.Now().Add(10 * time.Second); busyPid(t, r, "Dropped") == 0; time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the busy invocation's process never started")
+		}
+	}
+	idlePid := invokeGo(t, r, &dropped, `{}`).Pid
+
+	r.Retain([]string{kept.LogicalID})
+	waitGone(t, idlePid)
+	res := <-busy
+	if res.err != nil {
+		t.Fatalf("the invocation busy across Retain: %v", res.err)
+	}
+	rep := res.rep
+	if rep.Pid == idlePid {
+		t.Fatalf("the busy invocation ran in the idle process %d", idlePid)
+	}
+	waitGone(t, rep.Pid)
+	if got := invokeGo(t, r, kept, `{}`).Pid; got != keptPid {
+		t.Errorf("kept function: process %d, then %d after Retain; want it warm", keptPid, got)
+	}
+
+	late := invokeGo(t, r, &dropped, `{}`)
+	if late.Pid == idlePid || late.Pid == rep.Pid {
+		t.Errorf("late invocation ran in an old process %d", late.Pid)
+	}
+	waitGone(t, late.Pid)
+
+	// Named again: warm again.
+	r.Retain([]string{kept.LogicalID, dropped.LogicalID})
+	again := invokeGo(t, r, &dropped, `{}`).Pid
+	if got := invokeGo(t, r, &dropped, `{}`).Pid; got != again || !processAlive(again) {
+		t.Errorf("function named again: processes %d then %d, want one warm process", again, got)
+	}
+
+	// Close reaches a dropped function's busy process.
+	r.Retain(nil)
+	started := make(chan struct{})
+	ended := make(chan error, 1)
+	go func() {
+		close(started)
+		_, err := invoke(t, r, &dropped, `{"op":"sleep","ms":20000}`)
+		ended <- err
+	}()
+	<-started
+	var sleeper int
+	for deadline := time.Now().Add(10 * time.Second); sleeper == 0; time.Sleep(10 * time.Millisecond) {
+		sleeper = busyPidRetired(t, r)
+		if time.Now().After(deadline) {
+			t.Fatal("the sleeping invocation's process never started")
+		}
+	}
+	r.Close()
+	waitGone(t, sleeper)
+	select {
+	case err := <-ended:
+		if err == nil {
+			t.Error("the invocation Close interrupted succeeded")
+		}
+	case <-time.After(10 * time.Second):
+		t.Error("the invocation Close interrupted did not end")
+	}
+}
+
+// busyPid returns the pid of a process of the function's pool that is not
+// idle, or 0.
+func busyPid(t *testing.T, r *Runner, logicalID string) int {
+	t.Helper()
+	r.mu.Lock()
+	pl := r.pools[logicalID]
+	r.mu.Unlock()
+	if pl == nil {
+		return 0
+	}
+	pl.mu.Lock()
+	defer pl.mu.Unlock()
+	for p := range pl.all {
+		if !slices.Contains(pl.idle, p) && p.cmd != nil && p.cmd.Process != nil {
+			return p.cmd.Process.Pid
+		}
+	}
+	return 0
+}
+
+// busyPidRetired returns the pid of a process of a retired pool, or 0.
+func busyPidRetired(t *testing.T, r *Runner) int {
+	t.Helper()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for pl := range r.retired {
+		pl.mu.Lock()
+		for p := range pl.all {
+			if p.cmd != nil && p.cmd.Process != nil {
+				pl.mu.Unlock()
+				return p.cmd.Process.Pid
+			}
+		}
+		pl.mu.Unlock()
+	}
+	return 0
 }

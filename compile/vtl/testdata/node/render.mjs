@@ -2,7 +2,7 @@
 // implementation of Velocity, for the differential tests of compile/vtl.
 //
 // stdin:  a JSON list of {"template": "...", "context": {...}, "input": {"body": "...", "params": {...}}}
-// stdout: a JSON list, one {"output": "..."} or {"error": "..."} per case.
+// stdout: a JSON list, one {"output": "..."} or {"error": "...", "phase": "parse"|"render"} per case.
 //
 // velocityjs runs in its silent mode: API Gateway renders a null or missing
 // reference as nothing, not as its source text. Templates call Java methods
@@ -325,12 +325,26 @@ class Util {
   base64Decode(s) { return Buffer.from(String(s), 'base64').toString('utf8'); }
 }
 
+const firstLine = (e) => String(e && e.message ? e.message.split('\n')[0] : e);
+
+// render returns {output} or {error, phase}: whether velocityjs failed to
+// parse the template or failed while rendering it.
 function render(c) {
-  const context = structuredClone(c.context ?? {});
-  context.util = new Util();
-  if (c.input) context.input = new Input(c.input.body ?? '', c.input.params);
-  const compiled = new Compile(parse(c.template), { customMethodHandlers: javaMethods });
-  return compiled.render(context, undefined, true);
+  let ast;
+  try {
+    ast = parse(c.template);
+  } catch (e) {
+    return { error: firstLine(e), phase: 'parse' };
+  }
+  try {
+    const context = structuredClone(c.context ?? {});
+    context.util = new Util();
+    if (c.input) context.input = new Input(c.input.body ?? '', c.input.params);
+    const compiled = new Compile(ast, { customMethodHandlers: javaMethods });
+    return { output: compiled.render(context, undefined, true) };
+  } catch (e) {
+    return { error: firstLine(e), phase: 'render' };
+  }
 }
 
 let data = '';
@@ -338,12 +352,6 @@ process.stdin.setEncoding('utf8');
 process.stdin.on('data', (d) => { data += d; });
 process.stdin.on('end', () => {
   const cases = JSON.parse(data);
-  const out = cases.map((c) => {
-    try {
-      return { output: render(c) };
-    } catch (e) {
-      return { error: String(e && e.message ? e.message.split('\n')[0] : e) };
-    }
-  });
+  const out = cases.map(render);
   process.stdout.write(JSON.stringify(out));
 });

@@ -12,12 +12,19 @@
 //
 // A $connect with the header X-Refuse answers {"statusCode": that value};
 // one with Sec-WebSocket-Protocol answers that protocol back in headers.
+//
+// Run as a REQUEST authorizer (an event with a methodArn), it decodes the
+// event into wsAuthorizerRequest, refusing unknown fields, and answers by the
+// Auth header: "good" allows execute-api:Invoke on the methodArn (principal
+// user-go, context tenant=go and the pid), "unauthorized" fails with
+// Unauthorized, anything else denies.
 package main
 
 import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"strconv"
@@ -47,7 +54,55 @@ func record(raw json.RawMessage) error {
 	return err
 }
 
+// wsAuthorizerRequest is a WebSocket API's REQUEST authorizer event:
+// aws-lambda-go's REQUEST authorizer event, whose requestContext is that of
+// the WebSocket events (the developer guide: "The context variables in
+// event.requestContext are different from those for REST APIs"; routeKey,
+// eventType, connectionId ... are not fields of
+// APIGatewayCustomAuthorizerRequestTypeRequestContext).
+type wsAuthorizerRequest struct {
+	events.APIGatewayCustomAuthorizerRequestTypeRequest
+	RequestContext events.APIGatewayWebsocketProxyRequestContext `json:"requestContext"`
+}
+
+func authorize(raw json.RawMessage) (any, error) {
+	var req wsAuthorizerRequest
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&req); err != nil {
+		return nil, fmt.Errorf("event does not decode as a WebSocket REQUEST authorizer event: %w", err)
+	}
+	if err := record(raw); err != nil {
+		return nil, err
+	}
+	if req.Type != "REQUEST" || req.RequestContext.EventType != "CONNECT" || req.RequestContext.RouteKey != "$connect" {
+		return nil, fmt.Errorf("not a $connect REQUEST authorizer event: type %q, eventType %q, routeKey %q",
+			req.Type, req.RequestContext.EventType, req.RequestContext.RouteKey)
+	}
+	effect := "Deny"
+	switch req.Headers["Auth"] {
+	case "good":
+		effect = "Allow"
+	case "unauthorized":
+		return nil, errors.New("Unauthorized")
+	}
+	return events.APIGatewayCustomAuthorizerResponse{
+		PrincipalID: "user-go",
+		PolicyDocument: events.APIGatewayCustomAuthorizerPolicy{
+			Version:   "2012-10-17",
+			Statement: []events.IAMPolicyStatement{{Action: []string{"execute-api:Invoke"}, Effect: effect, Resource: []string{req.MethodArn}}},
+		},
+		Context: map[string]any{"tenant": "go", "pid": os.Getpid()},
+	}, nil
+}
+
 func handle(ctx context.Context, raw json.RawMessage) (any, error) {
+	var probe struct {
+		MethodArn string `json:"methodArn"`
+	}
+	if json.Unmarshal(raw, &probe) == nil && probe.MethodArn != "" {
+		return authorize(raw)
+	}
 	var req events.APIGatewayWebsocketProxyRequest
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.DisallowUnknownFields()
