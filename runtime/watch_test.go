@@ -397,16 +397,27 @@ func TestReloadIdentical(t *testing.T) {
 }
 
 // SPEC: a burst of saves (50 in one second) gives one reload, two at
-// most, of the last content.
+// most, of the last content. On a loaded machine (CI runs every package's
+// tests at once under -race on 2 cores) the saving goroutine itself can stall
+// for longer than the debounce; the quiet period then really happened, and
+// each such gap may add one reload, so the test allows one more per gap it
+// measured between two saves.
 func TestReloadBurst(t *testing.T) {
 	a, b := taggedBackend(t, "a"), taggedBackend(t, "b")
 	h := startReloader(t, chatYAML(tmplRoute{"send", a.URL}), nil)
 	ws := dial(t, h.g, "/dev")
+	gaps := 0
+	var prev time.Time
 	for i := range 50 {
 		url := a.URL
 		if i == 49 {
 			url = b.URL
 		}
+		now := time.Now()
+		if i > 0 && now.Sub(prev) >= DefaultDebounce {
+			gaps++
+		}
+		prev = now
 		truncate(t, h.file, fmt.Sprintf("# save %d\n%s", i, chatYAML(tmplRoute{"send", url})))
 		time.Sleep(20 * time.Millisecond)
 	}
@@ -420,10 +431,10 @@ func TestReloadBurst(t *testing.T) {
 			done = true
 		}
 	}
-	if n < 1 || n > 2 {
-		t.Errorf("%d reloads for 50 saves in one second, want 1 or 2", n)
+	if n < 1 || n > 2+gaps {
+		t.Errorf("%d reloads for 50 saves in one second, want 1 or 2 (plus %d for the saver's own stalls)", n, gaps)
 	}
-	t.Logf("%d reloads for 50 saves in one second", n)
+	t.Logf("%d reloads for 50 saves in one second (%d stalls of the saver over %v)", n, gaps, DefaultDebounce)
 	if last.Err != nil || !strings.Contains(changes(last), b.URL) {
 		t.Errorf("last reload %+v (%s)", last, changes(last))
 	}
