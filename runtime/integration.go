@@ -83,9 +83,16 @@ type httpProxy struct {
 
 var _ integration = (*httpProxy)(nil)
 
+// parseHTTPURL parses an absolute http(s) URL, the only kind of URL an
+// integration can call.
+func parseHTTPURL(s string) (*url.URL, bool) {
+	u, err := url.Parse(s)
+	return u, err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != ""
+}
+
 func newHTTPProxy(in *compile.Integration, client *http.Client, opts *Options) integration {
-	u, err := url.Parse(in.URL)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+	u, ok := parseHTTPURL(in.URL)
+	if !ok {
 		return &notRunnable{in: in, reason: fmt.Sprintf("integration URL %q is not an absolute http(s) URL", in.URL)}
 	}
 	h := &httpProxy{in: in, client: client, method: in.Method, url: u, timeout: defaultTimeout, maxBody: opts.MaxResponseBytes}

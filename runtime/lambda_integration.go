@@ -88,8 +88,8 @@ type lambdaCaller interface {
 func newLambdaCaller(fn *compile.Function, name, qualifier, overrideURL string, client *http.Client, opts *Options) (lambdaCaller, string) {
 	switch {
 	case overrideURL != "":
-		u, err := url.Parse(overrideURL)
-		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		u, ok := parseHTTPURL(overrideURL)
+		if !ok {
 			return nil, fmt.Sprintf("integration URL %q is not an absolute http(s) URL", overrideURL)
 		}
 		return &urlCaller{client: client, url: u.String()}, ""
@@ -167,8 +167,8 @@ type invokeAPICaller struct {
 }
 
 func newInvokeAPICaller(endpoint, name, qualifier string, client *http.Client) (lambdaCaller, string) {
-	base, err := url.Parse(endpoint)
-	if err != nil || (base.Scheme != "http" && base.Scheme != "https") || base.Host == "" {
+	base, ok := parseHTTPURL(endpoint)
+	if !ok {
 		return nil, fmt.Sprintf("--lambda-endpoint %q is not an absolute http(s) URL", endpoint)
 	}
 	u := strings.TrimSuffix(base.String(), "/") + "/2015-03-31/functions/" + url.PathEscape(name) + "/invocations"

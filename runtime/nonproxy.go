@@ -66,8 +66,8 @@ func newNonProxy(in *compile.Integration, client *http.Client, opts *Options) in
 		n.timeout = time.Duration(in.TimeoutMillis) * time.Millisecond
 	}
 	if !n.mock {
-		u, err := url.Parse(in.URL)
-		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		u, ok := parseHTTPURL(in.URL)
+		if !ok {
 			return &notRunnable{in: in, reason: fmt.Sprintf("integration URL %q is not an absolute http(s) URL", in.URL)}
 		}
 		n.url = u
