@@ -353,6 +353,26 @@ func toString(v any) string {
 
 const maxFormatDepth = 100
 
+// asVTL turns a plain Go list, map or number given by the caller into the
+// engine's own *List, *Map or number, for printing; ok is false for anything else.
+func asVTL(v any) (any, bool) {
+	if items, ok := listItems(v); ok {
+		return &List{Items: items}, true
+	}
+	if keys, ok := mapKeys(v); ok {
+		m := NewMap()
+		for _, k := range keys {
+			e, _, _ := mapGet(v, k)
+			m.Put(k, e)
+		}
+		return m, true
+	}
+	if n := norm(v); isNumber(n) {
+		return n, true
+	}
+	return nil, false
+}
+
 func writeStringB(b *strings.Builder, v any, depth int, bud *budget) {
 	if !bud.spend(b) {
 		return
@@ -415,21 +435,8 @@ func writeStringB(b *strings.Builder, v any, depth int, bud *budget) {
 			b.WriteString(s.String())
 		}
 	default:
-		if items, ok := listItems(v); ok {
-			writeStringB(b, &List{Items: items}, depth, bud)
-			return
-		}
-		if keys, ok := mapKeys(v); ok {
-			m := NewMap()
-			for _, k := range keys {
-				e, _, _ := mapGet(v, k)
-				m.Put(k, e)
-			}
-			writeStringB(b, m, depth, bud)
-			return
-		}
-		if n := norm(v); isNumber(n) {
-			writeStringB(b, n, depth, bud)
+		if w, ok := asVTL(v); ok {
+			writeStringB(b, w, depth, bud)
 			return
 		}
 		b.WriteString(reflect.ValueOf(v).Type().String())
@@ -526,21 +533,8 @@ func writeJSONB(b *strings.Builder, v any, depth int, bud *budget) {
 		writeJSONB(b, x.val, depth+1, bud)
 		b.WriteByte('}')
 	default:
-		if items, ok := listItems(v); ok {
-			writeJSONB(b, &List{Items: items}, depth, bud)
-			return
-		}
-		if keys, ok := mapKeys(v); ok {
-			m := NewMap()
-			for _, k := range keys {
-				e, _, _ := mapGet(v, k)
-				m.Put(k, e)
-			}
-			writeJSONB(b, m, depth, bud)
-			return
-		}
-		if n := norm(v); isNumber(n) {
-			writeJSONB(b, n, depth, bud)
+		if w, ok := asVTL(v); ok {
+			writeJSONB(b, w, depth, bud)
 			return
 		}
 		writeJSONString(b, toString(v))
