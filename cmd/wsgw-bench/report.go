@@ -100,8 +100,7 @@ func newReport(m machineInfo, c reportConfig, gw, direct *phaseResult) *report {
 	return rep
 }
 
-func writeJSON(w io.Writer, rep *report) error { return writeAnyJSON(w, rep) }
-
+// writeAnyJSON writes a report (echo or load) as indented JSON.
 func writeAnyJSON(w io.Writer, rep any) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"flag"
+	"io"
 	"os"
 	"path/filepath"
 	"testing"
@@ -51,9 +52,9 @@ func TestReportGolden(t *testing.T) {
 		for _, format := range []string{"txt", "json"} {
 			t.Run(tt.name+"."+format, func(t *testing.T) {
 				var b bytes.Buffer
-				write := writeTable
+				write := func(w io.Writer, rep *report) error { return writeTable(w, rep) }
 				if format == "json" {
-					write = writeJSON
+					write = func(w io.Writer, rep *report) error { return writeAnyJSON(w, rep) }
 				}
 				if err := write(&b, tt.rep); err != nil {
 					t.Fatal(err)

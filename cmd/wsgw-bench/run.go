@@ -276,17 +276,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, backendHa
 		fmt.Fprintf(stderr, "wsgw-bench: %v\n", err)
 		return exitFailure
 	}
-	if o.json {
-		err = writeJSON(stdout, rep)
-	} else {
-		err = writeTable(stdout, rep)
-	}
-	if err != nil {
-		fmt.Fprintf(stderr, "wsgw-bench: %v\n", err)
-		return exitFailure
-	}
-	if ctx.Err() != nil {
-		fmt.Fprintln(stderr, "wsgw-bench: interrupted")
+	if !printReport(ctx, stdout, stderr, o.json, rep, func(w io.Writer) error { return writeTable(w, rep) }) {
 		return exitFailure
 	}
 	code := exitOK
@@ -303,6 +293,26 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, backendHa
 	return code
 }
 
+// printReport writes rep as JSON or with table, and reports a write error
+// or an interrupted run on stderr; ok is false in either case.
+func printReport(ctx context.Context, stdout, stderr io.Writer, asJSON bool, rep any, table func(io.Writer) error) (ok bool) {
+	var err error
+	if asJSON {
+		err = writeAnyJSON(stdout, rep)
+	} else {
+		err = table(stdout)
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "wsgw-bench: %v\n", err)
+		return false
+	}
+	if ctx.Err() != nil {
+		fmt.Fprintln(stderr, "wsgw-bench: interrupted")
+		return false
+	}
+	return true
+}
+
 // runLoad runs -mode load and prints its report; the exit status is 1 when
 // any error was counted (a message lost, duplicated, reordered or wrong, a
 // connection that failed, a $disconnect missing) or nothing was measured
@@ -313,17 +323,7 @@ func runLoad(ctx context.Context, o *options, stdout, stderr io.Writer, hooks lo
 		fmt.Fprintf(stderr, "wsgw-bench: %v\n", err)
 		return exitFailure
 	}
-	if o.json {
-		err = writeAnyJSON(stdout, rep)
-	} else {
-		err = writeLoadTable(stdout, rep)
-	}
-	if err != nil {
-		fmt.Fprintf(stderr, "wsgw-bench: %v\n", err)
-		return exitFailure
-	}
-	if ctx.Err() != nil {
-		fmt.Fprintln(stderr, "wsgw-bench: interrupted")
+	if !printReport(ctx, stdout, stderr, o.json, rep, func(w io.Writer) error { return writeLoadTable(w, rep) }) {
 		return exitFailure
 	}
 	code := exitOK
