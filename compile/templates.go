@@ -340,19 +340,27 @@ func (c *compiler) nonProxy(rs *template.Resource, b *Integration) {
 		b.PassthroughBehavior = PassthroughWhenNoMatch
 	}
 	b.ContentHandlingStrategy = rs.Prop("ContentHandlingStrategy").Str()
+	b.TemplateSelection, b.templates, _ = c.templates(rs, "RequestTemplates", selectIntegration)
+	b.Responses = c.integrationResponses(rs)
+}
+
+// templates compiles a resource's TemplateSelectionExpression and its
+// templates property (RequestTemplates or ResponseTemplates): the selection,
+// the parsed templates and their sources by key.
+func (c *compiler) templates(rs *template.Resource, prop string, kind selectionKind) (*TemplateSelection, map[string]*vtl.Template, map[string]string) {
+	var sel *TemplateSelection
 	if tse := rs.Prop("TemplateSelectionExpression"); tse != nil {
-		sel, err := parseTemplateSelection(tse.Str(), selectIntegration)
+		var err error
+		sel, err = parseTemplateSelection(tse.Str(), kind)
 		if err != nil {
 			c.exprErr(RulePlan, tse.Range, "TemplateSelectionExpression of "+rs.LogicalID, err)
 		}
-		b.TemplateSelection = sel
 	}
-	parsed, _, problems := parseTemplates("RequestTemplates", rs.LogicalID, rs.Prop("RequestTemplates"))
+	parsed, src, problems := parseTemplates(prop, rs.LogicalID, rs.Prop(prop))
 	for _, p := range problems {
 		c.errorf(RulePlan, p.at, "%s", p.msg)
 	}
-	b.templates = parsed
-	b.Responses = c.integrationResponses(rs)
+	return sel, parsed, src
 }
 
 // integrationResponses compiles the IntegrationResponses whose IntegrationId
@@ -378,18 +386,8 @@ func (c *compiler) integrationResponse(ir *template.Resource) *IntegrationRespon
 		c.errorf(RulePlan, ir.PropRange("IntegrationResponseKey"), "IntegrationResponseKey of %s is %s: %v", ir.LogicalID, r.Key, err)
 	}
 	r.pattern = re
-	if tse := ir.Prop("TemplateSelectionExpression"); tse != nil {
-		sel, err := parseTemplateSelection(tse.Str(), selectResponse)
-		if err != nil {
-			c.exprErr(RulePlan, tse.Range, "TemplateSelectionExpression of "+ir.LogicalID, err)
-		}
-		r.TemplateSelection = sel
-	}
-	parsed, src, problems := parseTemplates("ResponseTemplates", ir.LogicalID, ir.Prop("ResponseTemplates"))
-	for _, p := range problems {
-		c.errorf(RulePlan, p.at, "%s", p.msg)
-	}
-	r.templates = parsed
+	var src map[string]string
+	r.TemplateSelection, r.templates, src = c.templates(ir, "ResponseTemplates", selectResponse)
 	if len(src) > 0 {
 		r.ResponseTemplates = src
 	}
