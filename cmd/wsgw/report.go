@@ -22,6 +22,9 @@ type report struct {
 	Files []string
 	// ReadErrors maps the paths that could not be read to why.
 	ReadErrors map[string]string
+	// Skipped lists the files left out because they are not CloudFormation
+	// templates (--skip-non-templates, or found in a directory argument).
+	Skipped []string
 	// Diags are sorted by file, line and column.
 	Diags  template.Diagnostics
 	Strict bool
@@ -55,9 +58,20 @@ func (r *report) summary() string {
 	}
 	read := len(r.Files) - len(r.ReadErrors)
 	var b strings.Builder
-	if errs == 0 && warns == 0 {
+	switch {
+	case errs == 0 && warns == 0 && len(r.ReadErrors) > 0:
+		// Never "ok" when the exit status says something went wrong.
+		fmt.Fprintf(&b, "failed: %s could not be read", plural(len(r.ReadErrors), "file"))
+		if read > 0 {
+			fmt.Fprintf(&b, "; no problems in the other %s", plural(read, "file"))
+		}
+		r.skippedNote(&b)
+		return b.String()
+	case errs == 0 && warns == 0 && read == 0 && len(r.Skipped) > 0:
+		b.WriteString("ok: no templates to check")
+	case errs == 0 && warns == 0:
 		fmt.Fprintf(&b, "ok: %s, no problems", plural(read, "file"))
-	} else {
+	default:
 		var parts []string
 		if errs > 0 {
 			parts = append(parts, plural(errs, "error"))
@@ -78,7 +92,15 @@ func (r *report) summary() string {
 	if n := len(r.ReadErrors); n > 0 {
 		fmt.Fprintf(&b, "; %s could not be read", plural(n, "file"))
 	}
+	r.skippedNote(&b)
 	return b.String()
+}
+
+// skippedNote adds how many files were not templates, if any.
+func (r *report) skippedNote(b *strings.Builder) {
+	if n := len(r.Skipped); n > 0 {
+		fmt.Fprintf(b, "; %s skipped (not CloudFormation templates)", plural(n, "file"))
+	}
 }
 
 func plural(n int, word string) string {

@@ -22,6 +22,9 @@ type validateOptions struct {
 	Params    []string
 	Strict    bool
 	ListRules bool
+	// SkipNonTemplates leaves out files that are not CloudFormation
+	// templates, as the pre-commit hook wants.
+	SkipNonTemplates bool
 }
 
 // newValidateCmd is `wsgw validate` (SPEC R-1.1).
@@ -50,11 +53,20 @@ Output formats (--format):
 A summary line is written to stderr in every format, so stdout holds only the
 report.
 
+A directory argument stands for the CloudFormation templates in it and its
+subdirectories (*.yaml, *.yml, *.json, *.template; hidden directories and
+node_modules are left out); wsgw says on stderr which files it read. A file is a
+template when it has a Resources, AWSTemplateFormatVersion or Transform section.
+A file named on the command line is always validated, unless
+--skip-non-templates is given (the pre-commit hook passes it, so that
+package.json, workflows and docker-compose files are skipped with a note).
+
 Exit status:
   0  no errors (warnings allowed unless --strict)
   1  at least one error, or a warning with --strict
   2  usage error, or a file that could not be read`,
 		Example: `  wsgw validate template.yaml
+  wsgw validate infra/
   wsgw validate --strict --param Stage=prod --param AWS::Region=eu-west-1 template.yaml
   wsgw validate --format sarif template.yaml > wsgw.sarif
   wsgw validate --format github cdk.out/*.template.json
@@ -69,6 +81,7 @@ Exit status:
 	f.StringArrayVar(&opts.Params, "param", nil, "override a template parameter, as `Name=Value` (repeatable)")
 	f.BoolVar(&opts.Strict, "strict", false, "fail (exit 1) on warnings too")
 	f.BoolVar(&opts.ListRules, "list-rules", false, "list every rule (ID, severity, summary) and exit")
+	f.BoolVar(&opts.SkipNonTemplates, "skip-non-templates", false, "skip files that are not CloudFormation templates (no Resources, AWSTemplateFormatVersion or Transform) instead of reporting them")
 	return cmd
 }
 
@@ -90,16 +103,27 @@ func runValidate(o *validateOptions) error {
 		return err
 	}
 
-	rep := &report{Files: o.Files, Strict: o.Strict, ReadErrors: map[string]string{}}
-	for _, path := range o.Files {
-		src, err := os.ReadFile(path)
-		if err != nil {
-			msg := readError(err)
-			rep.ReadErrors[path] = msg
-			fmt.Fprintf(o.IO.Err, "wsgw: %s: %s\n", path, msg)
+	rep := &report{Strict: o.Strict, ReadErrors: map[string]string{}}
+	for _, in := range expandInputs(o.Files, o.IO.Err) {
+		if in.err != "" {
+			rep.Files = append(rep.Files, in.path)
+			rep.ReadErrors[in.path] = in.err
+			fmt.Fprintf(o.IO.Err, "wsgw: %s: %s\n", in.path, in.err)
 			continue
 		}
-		rep.Diags = append(rep.Diags, validateFile(path, src, params)...)
+		if (o.SkipNonTemplates || in.fromDir) && !isTemplate(in.src) {
+			rep.Skipped = append(rep.Skipped, in.path)
+			if !in.fromDir {
+				fmt.Fprintf(o.IO.Err, "wsgw: %s: skipped, not a CloudFormation template (no Resources, AWSTemplateFormatVersion or Transform)\n", in.path)
+			}
+			continue
+		}
+		rep.Files = append(rep.Files, in.path)
+		rep.Diags = append(rep.Diags, validateFile(in.path, in.src, params)...)
+	}
+	if len(rep.Files) == 0 && len(rep.Skipped) > 0 {
+		fmt.Fprintln(o.IO.Err, rep.summary())
+		return exitWith(exitOK)
 	}
 	rep.Diags.Sort()
 
