@@ -125,3 +125,39 @@ func TestLdflagsStamp(t *testing.T) {
 		t.Fatalf("wsgw version = %q, want match of %s", out, want)
 	}
 }
+
+// TestVersionFromBuildInfo builds wsgw from this checkout as a user would
+// (`go build`, no -ldflags) and checks that `wsgw version` names the commit
+// and its time from the build information Go records. -buildvcs=true is
+// explicit because some machines set GOFLAGS=-buildvcs=false.
+func TestVersionFromBuildInfo(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds a binary")
+	}
+	git, err := exec.LookPath("git")
+	if err != nil {
+		t.Skip("git is not on PATH: cannot read the checkout's commit")
+	}
+	head, err := exec.Command(git, "rev-parse", "HEAD").Output()
+	if err != nil {
+		t.Skipf("not a git checkout: %v", err)
+	}
+	bin := filepath.Join(t.TempDir(), "wsgw")
+	if runtime.GOOS == "windows" {
+		bin += ".exe"
+	}
+	build := exec.Command("go", "build", "-buildvcs=true", "-o", bin, ".")
+	build.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	out, err := exec.Command(bin, "version").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	rev := strings.TrimSpace(string(head))
+	want := regexp.MustCompile(`^wsgw \S+ \(` + rev + `(-dirty)?, \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ, go\S+ \w+/\w+\)\n$`)
+	if !want.Match(out) {
+		t.Fatalf("wsgw version = %q, want match of %s", out, want)
+	}
+}
