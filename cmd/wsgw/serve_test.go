@@ -362,6 +362,9 @@ func TestServeReload(t *testing.T) {
 	}{
 		{"retarget", "${BackendUrl}/echo", "${BackendUrl}/echo2",
 			`^wsgw: reloaded ` + file + ` in \d+\.\dms: ~integration EchoInteg http://127\.0\.0\.1:\d+/echo -> http://127\.0\.0\.1:\d+/echo2\n$`, "/echo2"},
+		// An added stage is served at once, and the reload line says where.
+		{"stage added", "  Stage:\n    Type: AWS::ApiGatewayV2::Stage\n", "  Stage2:\n    Type: AWS::ApiGatewayV2::Stage\n    Properties:\n      ApiId: !Ref EchoApi\n      StageName: beta\n  Stage:\n    Type: AWS::ApiGatewayV2::Stage\n",
+			`^wsgw: reloaded ` + file + ` in \d+\.\dms: \+stage beta\n  now serving EchoApi stage beta at ws://127\.0\.0\.1:\d+/beta \(@connections http://127\.0\.0\.1:\d+/beta/@connections\)\n$`, "/echo2"},
 		{"semantic error", "integrations/${EchoInteg}", "integrations/${EchoIntegg}",
 			`^` + file + `:42:33: error: EchoIntegg is not a parameter or resource of this template \(did you mean EchoInteg\?\) \[WSGW1006\]\n` +
 				`1 error in 1 file\n` +
