@@ -14,6 +14,7 @@ import (
 	"github.com/gorilla/websocket"
 
 	"github.com/wsgw/wsgw/compile"
+	"github.com/wsgw/wsgw/internal/testtool"
 	"github.com/wsgw/wsgw/template"
 )
 
@@ -120,20 +121,11 @@ func TestVpcLinkExample(t *testing.T) {
 
 // TestConnectionsAPIWithNodeSDK drives the @connections API with the AWS SDK
 // for JavaScript v3 under Node, configured as deployed code configures it
-// (SPEC §8). .ci/run installs the packages and sets WSGW_REQUIRE_NODE, so in
-// CI a missing Node or package fails the test instead of skipping it.
+// (SPEC §8). Without Node or the SDK it skips, naming what is missing; in CI
+// it fails (internal/testtool).
 func TestConnectionsAPIWithNodeSDK(t *testing.T) {
 	dir := filepath.Join("testdata", "node")
-	node, err := exec.LookPath("node")
-	if err == nil {
-		_, err = os.Stat(filepath.Join(dir, "node_modules", "@aws-sdk", "client-apigatewaymanagementapi"))
-	}
-	if err != nil {
-		if os.Getenv("WSGW_REQUIRE_NODE") != "" {
-			t.Fatalf("node or the SDK is missing (run: cd %s && npm ci): %v", dir, err)
-		}
-		t.Skipf("node or the SDK is missing (run: cd %s && npm ci): %v", dir, err)
-	}
+	node := testtool.NeedNodeModules(t, dir, "@aws-sdk/client-apigatewaymanagementapi")
 	connect := newBackend(t, nil)
 	disc := newBackend(t, nil)
 	p := testPlan(actionSel,

@@ -3,8 +3,6 @@ package vtl_test
 import (
 	"bytes"
 	"encoding/json"
-	"fmt"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"sort"
@@ -14,6 +12,7 @@ import (
 	"github.com/rogpeppe/go-internal/txtar"
 
 	"github.com/wsgw/wsgw/compile/vtl"
+	"github.com/wsgw/wsgw/internal/testtool"
 )
 
 // corpusCase is one file of testdata/corpus: a txtar archive with
@@ -181,22 +180,11 @@ type jsResult struct {
 // nodeDir holds the velocityjs harness; `npm ci` there installs velocityjs.
 var nodeDir = filepath.Join("testdata", "node")
 
-// velocityjs renders cases with velocityjs under Node. It skips the test
-// when Node or velocityjs is missing, and fails it instead when
-// WSGW_REQUIRE_NODE is set (as .ci/run does).
+// velocityjs renders cases with velocityjs under Node. Without Node or
+// velocityjs it skips the test, naming what is missing (fails it in CI).
 func velocityjs(t *testing.T, cases []jsCase) []string {
 	t.Helper()
-	node, err := exec.LookPath("node")
-	if err == nil {
-		_, err = os.Stat(filepath.Join(nodeDir, "node_modules", "velocityjs", "package.json"))
-	}
-	if err != nil {
-		msg := fmt.Sprintf("node or velocityjs is missing (run: cd compile/vtl/%s && npm ci): %v", filepath.ToSlash(nodeDir), err)
-		if os.Getenv("WSGW_REQUIRE_NODE") != "" {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
-	}
+	node := testtool.NeedNodeModules(t, nodeDir, "velocityjs")
 	in, err := json.Marshal(cases)
 	if err != nil {
 		t.Fatal(err)
