@@ -12,6 +12,8 @@ import (
 	"testing"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/wsgw/wsgw/internal/testtool"
 )
 
 // action is the part of action.yml the test runs.
@@ -44,10 +46,7 @@ func TestActionSteps(t *testing.T) {
 	if runtime.GOOS == "windows" {
 		t.Skip("the action's steps are bash scripts")
 	}
-	bash, err := exec.LookPath("bash")
-	if err != nil {
-		t.Skip("bash is not on PATH")
-	}
+	bash := testtool.Need(t, "bash")
 	root, err := filepath.Abs(filepath.Join("..", ".."))
 	if err != nil {
 		t.Fatal(err)

@@ -13,6 +13,8 @@ import (
 	"testing"
 
 	"github.com/rogpeppe/go-internal/testscript"
+
+	"github.com/wsgw/wsgw/internal/testtool"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files, testscript files and the README rule table")
@@ -134,10 +136,7 @@ func TestVersionFromBuildInfo(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds a binary")
 	}
-	git, err := exec.LookPath("git")
-	if err != nil {
-		t.Skip("git is not on PATH: cannot read the checkout's commit")
-	}
+	git := testtool.Need(t, "git")
 	head, err := exec.Command(git, "rev-parse", "HEAD").Output()
 	if err != nil {
 		t.Skipf("not a git checkout: %v", err)
