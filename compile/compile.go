@@ -150,9 +150,11 @@ type routeSrc struct {
 	key    string
 	twoWay bool
 	integ  *template.Resource
-	// authorizer is the $connect route's CUSTOM authorizer, apiKey its ApiKeyRequired.
+	// authorizer is the $connect route's CUSTOM authorizer, apiKey its
+	// ApiKeyRequired, iam its AuthorizationType AWS_IAM.
 	authorizer *template.Resource
 	apiKey     bool
+	iam        bool
 }
 
 type stageSrc struct {
@@ -338,8 +340,11 @@ func (c *compiler) routeSrc(r *template.Resource) *routeSrc {
 	}
 	if rt.key == "$connect" {
 		rt.apiKey = r.Prop("ApiKeyRequired").Str() == "true"
-		if r.Prop("AuthorizationType").Str() == "CUSTOM" {
+		switch r.Prop("AuthorizationType").Str() {
+		case "CUSTOM":
 			rt.authorizer = c.linked(r.Prop("AuthorizerId"), template.TypeAuthorizer)
+		case "AWS_IAM":
+			rt.iam = true
 		}
 	}
 	return rt
@@ -427,7 +432,7 @@ func (c *compiler) stage(a *apiSrc, s *stageSrc) *Stage {
 		out.Path = "/"
 	}
 	for _, rt := range a.routes {
-		r := &Route{Key: rt.key, LogicalID: rt.res.LogicalID, TwoWay: rt.twoWay, Throttle: s.routeThrottle[rt.key], ApiKeyRequired: rt.apiKey}
+		r := &Route{Key: rt.key, LogicalID: rt.res.LogicalID, TwoWay: rt.twoWay, Throttle: s.routeThrottle[rt.key], ApiKeyRequired: rt.apiKey, IAM: rt.iam}
 		c.routeModels(rt.res, r)
 		if rt.integ != nil {
 			r.Integration = c.integration(rt.integ, s)

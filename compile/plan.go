@@ -102,6 +102,10 @@ type Route struct {
 	// ApiKeyRequired ($connect only) makes the handshake need an x-api-key
 	// header holding one of the keys the gateway was given (--api-key).
 	ApiKeyRequired bool `json:"apiKeyRequired,omitempty"`
+	// IAM ($connect only) is AuthorizationType AWS_IAM: the handshake must be
+	// signed with Signature Version 4 (an Authorization header or a presigned
+	// query string); the signature itself is not checked (SPEC R-2.8).
+	IAM bool `json:"iam,omitempty"`
 	// Authorizer is the Lambda REQUEST authorizer of a $connect route whose
 	// AuthorizationType is CUSTOM, compiled for the stage; nil otherwise.
 	Authorizer *Authorizer `json:"authorizer,omitempty"`

@@ -346,6 +346,9 @@ func authNotes(key string, r *compile.Route) []string {
 			notes = append(notes, fmt.Sprintf("    %s cannot run: %s", a.LogicalID, a.NotRunnable))
 		}
 	}
+	if r.IAM {
+		notes = append(notes, fmt.Sprintf("    route %s requires a SigV4-signed handshake (AWS_IAM; the signature is not checked)", key))
+	}
 	if r.ApiKeyRequired {
 		notes = append(notes, fmt.Sprintf("    route %s requires an API key (x-api-key)", key))
 	}
