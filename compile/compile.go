@@ -27,6 +27,10 @@ type Options struct {
 	// as a local process, and why not (the runtime's Lambda runner passes its
 	// own; cmd wires it). Nil: a function can run when its code is on disk.
 	CanRun func(*Function) (ok bool, why string)
+	// WriteInline writes a function's InlineCode to a private directory and
+	// returns it (the runtime's Lambda runner passes its own; cmd wires it).
+	// Nil: inline code is left in the plan and CodeDir empty.
+	WriteInline func(*Function) (dir string, err error)
 }
 
 // The rules Compile reports on top of Check's (WSGW8xxx: the command-line

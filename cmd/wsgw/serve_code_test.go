@@ -1,0 +1,107 @@
+package main
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
+)
+
+// requireNode skips a test that runs Node.js functions when node is not on
+// PATH, or fails it when WSGW_REQUIRE_NODE is set (as .ci/run does).
+func requireNode(tb testing.TB) {
+	tb.Helper()
+	if _, err := exec.LookPath("node"); err != nil {
+		if os.Getenv("WSGW_REQUIRE_NODE") != "" {
+			tb.Fatal("node is not on PATH, and WSGW_REQUIRE_NODE is set")
+		}
+		tb.Skip("node is not on PATH")
+	}
+}
+
+// SPEC R-7.4: serve runs InlineCode and Code.ZipFile functions from a
+// private temporary directory (removed when serve stops); a function whose
+// code is in S3, or whose TypeScript needs `sam build`, answers Internal
+// server error, and the start and the log name the function and what to do.
+func TestServeFunctionCode(t *testing.T) {
+	requireNode(t)
+	url, stdout, stderr, stop := startServe(t, "--addr", "127.0.0.1:0", "--no-watch", "--no-tls", "testdata/serve/code.yaml")
+	stopped := false
+	defer func() {
+		if !stopped {
+			_ = stop()
+		}
+	}()
+	start := stderr.String() + stdout.String()
+	for _, want := range []string{
+		"warning: function PackagedFn cannot run locally: its CodeUri is in S3 (s3://my-bucket/0123abcd)",
+		"[WSGW9002]",
+		"warning: function TypeScriptFn needs building: it has Metadata BuildMethod esbuild and app.js is not in",
+		"run `sam build` and serve .aws-sam/build/template.yaml",
+		"not runnable: function PackagedFn cannot run locally",
+	} {
+		if !strings.Contains(start, want) {
+			t.Errorf("serve's start output lacks %q:\n%s", want, start)
+		}
+	}
+
+	ws, _, err := websocket.DefaultDialer.Dial(url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ws.Close()
+	send := func(msg string) string {
+		t.Helper()
+		if err := ws.WriteMessage(websocket.TextMessage, []byte(msg)); err != nil {
+			t.Fatal(err)
+		}
+		return chatRecv(t, ws)
+	}
+
+	inline := strings.Fields(send(`{"action":"inline"}`))
+	if len(inline) != 3 || inline[0] != "inline" || !strings.HasSuffix(inline[1], "=") {
+		t.Fatalf("inline answered %q", inline)
+	}
+	dir := inline[2]
+	if b, err := os.ReadFile(filepath.Join(dir, "index.js")); err != nil || !strings.Contains(string(b), "exports.handler") {
+		t.Errorf("index.js in %s: %v", dir, err)
+	}
+	if st, err := os.Stat(filepath.Dir(dir)); err != nil || st.Mode().Perm() != 0o700 {
+		t.Errorf("inline code's parent directory %s: %v, mode %v; want private (0700)", filepath.Dir(dir), err, st.Mode().Perm())
+	}
+	if got := send(`{"action":"zip"}`); got != "zip in us-east-1" {
+		t.Errorf("zip answered %q", got)
+	}
+	for _, tc := range []struct{ action, log string }{
+		{"s3", "function PackagedFn cannot run locally: its CodeUri is in S3"},
+		{"ts", "function TypeScriptFn needs building"},
+	} {
+		got := send(`{"action":"` + tc.action + `"}`)
+		if !strings.Contains(got, `"message": "Internal server error"`) {
+			t.Errorf("%s answered %q, want the Internal server error frame", tc.action, got)
+		}
+		waitFor(t, stderr, tc.log)
+	}
+	ws.Close()
+	stopped = true
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(dir); !os.IsNotExist(err) {
+		t.Errorf("the inline code's directory %s is still there after serve stopped (%v)", dir, err)
+	}
+}
+
+// waitFor waits until buf contains s.
+func waitFor(t *testing.T, buf *lockedBuffer, s string) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); !strings.Contains(buf.String(), s); time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("no %q in:\n%s", s, buf)
+		}
+	}
+}
