@@ -531,7 +531,9 @@ func (e *wsExpander) checkAuth(a *wsAPI, auth *Node) bool {
 
 // gstr is a generated string at at; its text cannot be placed inside the
 // source, so positions inside it fall back to at.
-func gstr(v string, at Range) *Node { return &Node{Kind: String, Value: v, Range: at, style: styleBlock} }
+func gstr(v string, at Range) *Node {
+	return &Node{Kind: String, Value: v, Range: at, style: styleBlock}
+}
 
 func gref(id string, at Range) *Node {
 	return &Node{Kind: Map, Range: at, Fields: []Field{{Key: "Ref", KeyRange: at, Value: gstr(id, at)}}}

@@ -29,7 +29,7 @@ type Stack struct {
 	Outputs   []Output
 	// Expanded is the Resources mapping as CloudFormation sees it after SAM's
 	// transform of AWS::Serverless::WebSocketApi, before intrinsics are resolved.
-	Expanded *Node
+	Expanded  *Node
 	Region    string
 	AccountID string
 	Name      string
