@@ -244,8 +244,12 @@ func (e *wsExpander) expand(f Field) []Field {
 		}
 		seen[base] = rf.Key
 		spec := rf.Value
-		if spec.Kind != Map {
-			e.errorf(RuleSAMRouteFunction, spec.Range, "route %s must be a mapping with a FunctionArn, not a %s", rf.Key, spec.Kind)
+		if name, _, intr := spec.Intrinsic(); intr || spec.Kind != Map {
+			what := spec.Kind.String()
+			if intr {
+				what = name
+			}
+			e.errorf(RuleSAMRouteFunction, spec.Range, "route %s must be a mapping with a FunctionArn, not a %s", rf.Key, what)
 			ok = false
 			continue
 		}
@@ -272,12 +276,11 @@ func (e *wsExpander) expand(f Field) []Field {
 		a.out = append(a.out, route, e.integration(a, rf, base, spec, fn), e.permission(a, rf, base, fn))
 		routeIDs = append(routeIDs, base+"Route")
 	}
+	if d := a.prop("Domain"); d != nil && d.Kind == Map && e.domain(a, d) == nil {
+		ok = false
+	}
 	if !ok {
 		return nil
-	}
-	var domain *Field
-	if d := a.prop("Domain"); d != nil {
-		domain = e.domain(a, d)
 	}
 	stage := e.stage(a, routeIDs)
 	a.out = append(a.out, stage)
@@ -298,7 +301,6 @@ func (e *wsExpander) expand(f Field) []Field {
 			}
 		}
 	}
-	_ = domain
 	for _, g := range a.out {
 		if e.template[g.Key] && g.Key != a.id {
 			e.errorf(RuleSAMCollision, g.Value.Range, "%s generates %s (%s), which is already a resource of this template", a.id, g.Key, g.Value.Get("Type").Str())
