@@ -107,6 +107,7 @@ func (r *resolver) decode(rs *Resource) {
 	if rs.Type == TypeLambdaFunction {
 		props = withoutLocalCode(props)
 	}
+	props = withoutNewerProps(rs.Type, props)
 	before := len(r.diags)
 	v := r.coerce(props, t, rs.LogicalID)
 	if len(r.diags) > before {
@@ -122,6 +123,23 @@ func (r *resolver) decode(rs *Resource) {
 		return
 	}
 	rs.Value = ptr.Interface()
+}
+
+// newerProps lists properties CloudFormation added after the goformation
+// release wsgw decodes with; they are kept in Properties but not decoded.
+var newerProps = map[string][]string{
+	TypeApi:                         {"IpAddressType"},
+	"AWS::ApiGatewayV2::DomainName": {"RoutingMode"},
+}
+
+func withoutNewerProps(t string, props *Node) *Node {
+	names := newerProps[t]
+	if len(names) == 0 || !slices.ContainsFunc(props.Fields, func(f Field) bool { return slices.Contains(names, f.Key) }) {
+		return props
+	}
+	out := *props
+	out.Fields = slices.DeleteFunc(slices.Clone(props.Fields), func(f Field) bool { return slices.Contains(names, f.Key) })
+	return &out
 }
 
 // withoutLocalCode returns the properties of an AWS::Lambda::Function without

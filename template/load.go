@@ -35,7 +35,8 @@ func Load(file string, src []byte, opts Options) (*Stack, Diagnostics) {
 	r.run()
 	diags = append(diags, r.diags...)
 	diags.Sort()
-	return r.st, diags
+	// A SAM node used in several generated resources is reported once.
+	return r.st, slices.Compact(diags)
 }
 
 type dep struct {
@@ -129,6 +130,9 @@ func (r *resolver) run() {
 		r.errorf(RuleStructure, res.KeyRange, "Resources is empty; a template needs at least one resource")
 		return
 	}
+	// SAM's WebSocketApi is expanded as its translator does, before anything is declared (SPEC ).
+	res.Value = r.expandSAM(root, res.Value)
+	r.st.Expanded = res.Value
 	r.declareResources(res.Value)
 	globals := r.samGlobals(root.Get("Globals"))
 	for _, rs := range r.st.Resources {

@@ -208,7 +208,7 @@ func (r *resolver) samGlobals(g *Node) *Node {
 		r.errorf(RuleStructure, g.Range, "Globals must be a mapping")
 		return nil
 	}
-	known := []string{"Function", "Api", "HttpApi", "SimpleTable", "StateMachine", "LayerVersion"}
+	known := []string{"Function", "Api", "HttpApi", "SimpleTable", "StateMachine", "LayerVersion", "WebSocketApi", "CapacityProvider"}
 	for _, f := range g.Fields {
 		if !slices.Contains(known, f.Key) {
 			r.errorFix(RuleStructure, f.KeyRange, DidYouMean(f.Key, known), "unknown Globals section %s", f.Key)

@@ -27,6 +27,9 @@ type Stack struct {
 	// Resources lists the resources that exist (their Condition holds), in template order.
 	Resources []*Resource
 	Outputs   []Output
+	// Expanded is the Resources mapping as CloudFormation sees it after SAM's
+	// transform of AWS::Serverless::WebSocketApi, before intrinsics are resolved.
+	Expanded  *Node
 	Region    string
 	AccountID string
 	Name      string
