@@ -105,3 +105,46 @@ func waitFor(t *testing.T, buf *lockedBuffer, s string) {
 		}
 	}
 }
+
+// `wsgw serve .aws-sam/build/template.yaml` after `sam build` (SPEC R-7.4):
+// the built template (CodeUri rewritten to the build directory, Metadata
+// SamResourceId) runs the bundle; the source template, whose TypeScript
+// needs building, says so at start and answers Internal server error.
+func TestServeSamBuild(t *testing.T) {
+	requireNode(t)
+	for _, tc := range []struct {
+		name, template string
+		want           string // the echo route's answer
+		start          string // in serve's start output
+	}{
+		{"built", "testdata/serve/sambuild/.aws-sam/build/template.yaml", `built echo: {"action":"echo"}`, ""},
+		{"source", "testdata/serve/sambuild/template.yaml", `"message": "Internal server error"`,
+			"warning: function EchoFunction needs building: it has Metadata BuildMethod esbuild and app.js is not in"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			url, stdout, stderr, stop := startServe(t, "--addr", "127.0.0.1:0", "--no-watch", "--no-tls", tc.template)
+			defer func() { _ = stop() }()
+			start := stderr.String() + stdout.String()
+			if tc.start != "" && (!strings.Contains(start, tc.start) || !strings.Contains(start, "run `sam build` and serve .aws-sam/build/template.yaml")) {
+				t.Errorf("start output lacks %q and the sam build hint:\n%s", tc.start, start)
+			}
+			if tc.start == "" && strings.Contains(start, "warning") {
+				t.Errorf("warnings for the built template:\n%s", start)
+			}
+			ws, _, err := websocket.DefaultDialer.Dial(url, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer ws.Close()
+			if err := ws.WriteMessage(websocket.TextMessage, []byte(`{"action":"echo"}`)); err != nil {
+				t.Fatal(err)
+			}
+			if got := chatRecv(t, ws); !strings.Contains(got, tc.want) {
+				t.Errorf("echo answered %q, want %q\n%s", got, tc.want, stderr)
+			}
+			if tc.start != "" {
+				waitFor(t, stderr, "function EchoFunction needs building")
+			}
+		})
+	}
+}
