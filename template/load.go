@@ -170,6 +170,7 @@ func (r *resolver) readPseudo() {
 	r.st.AccountID = cmpOr(o["AWS::AccountId"], r.st.AccountID)
 	r.st.Name = cmpOr(o["AWS::StackName"], r.st.Name)
 	partition := cmpOr(o["AWS::Partition"], "aws")
+	r.st.Partition = cmpOr(o["AWS::Partition"], partitionOf(r.st.Region))
 	suffix := cmpOr(o["AWS::URLSuffix"], "amazonaws.com")
 	r.pseudo = map[string]string{
 		"AWS::Region": r.st.Region, "AWS::AccountId": r.st.AccountID, "AWS::StackName": r.st.Name,

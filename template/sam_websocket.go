@@ -110,6 +110,7 @@ func (r *resolver) expandSAM(root, res *Node) *Node {
 	}
 	e.rewrite(out)
 	e.rewrite(root.Get("Outputs"))
+	r.st.Generated = e.owner
 	return out
 }
 
@@ -313,6 +314,17 @@ func (e *wsExpander) expand(f Field) []Field {
 		e.owner[g.Key] = a.id
 	}
 	return a.out
+}
+
+// partitionOf returns the AWS partition of a region.
+func partitionOf(region string) string {
+	switch {
+	case strings.HasPrefix(region, "cn-"):
+		return "aws-cn"
+	case strings.HasPrefix(region, "us-gov-"):
+		return "aws-us-gov"
+	}
+	return "aws"
 }
 
 // truthy reports whether Python would find the value true: SAM tests many
