@@ -1,6 +1,9 @@
 package main
 
 import (
+	"context"
+	"io"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -8,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	"github.com/gorilla/websocket"
 )
 
@@ -146,5 +151,46 @@ func TestServeSamBuild(t *testing.T) {
 				waitFor(t, stderr, "function EchoFunction needs building")
 			}
 		})
+	}
+}
+
+// SAM's Auth AWS_IAM served (SPEC R-2.8): an unsigned handshake is refused
+// with 403 Missing Authentication Token before any function runs; one signed
+// by the AWS SDK for Go's SigV4 signer is accepted, and the functions see
+// its access key.
+func TestServeSamIAM(t *testing.T) {
+	requireNode(t)
+	url, _, stderr, stop := startServe(t, "--addr", "127.0.0.1:0", "--no-watch", "--no-tls", "testdata/serve/iam.yaml")
+	defer func() { _ = stop() }()
+
+	_, resp, err := websocket.DefaultDialer.Dial(url, nil)
+	if err == nil || resp == nil || resp.StatusCode != http.StatusForbidden {
+		t.Fatalf("unsigned handshake: %v, %v; want 403", err, resp)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	if string(body) != `{"message":"Missing Authentication Token"}` {
+		t.Errorf("unsigned handshake answered %s", body)
+	}
+	if strings.Contains(stderr.String(), "lambda process started") {
+		t.Errorf("a function ran for an unsigned handshake:\n%s", stderr)
+	}
+
+	req, _ := http.NewRequest(http.MethodGet, url, nil)
+	creds := aws.Credentials{AccessKeyID: "AKIAWSGWSAMTEST00001", SecretAccessKey: "secret"}
+	const emptySHA256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+	if err := v4.NewSigner().SignHTTP(context.Background(), creds, req, emptySHA256, "execute-api", "us-east-1", time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	h := http.Header{"Authorization": req.Header.Values("Authorization"), "X-Amz-Date": req.Header.Values("X-Amz-Date")}
+	ws, _, err := websocket.DefaultDialer.Dial(url, h)
+	if err != nil {
+		t.Fatalf("signed handshake: %v\n%s", err, stderr)
+	}
+	defer ws.Close()
+	if err := ws.WriteMessage(websocket.TextMessage, []byte(`{"action":"whoami"}`)); err != nil {
+		t.Fatal(err)
+	}
+	if got := chatRecv(t, ws); got != "key "+creds.AccessKeyID {
+		t.Errorf("whoami answered %q", got)
 	}
 }
