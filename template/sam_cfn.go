@@ -265,7 +265,7 @@ func (c *cfnWriter) samFunction(id string, n *Node) (fn, role *Node, note string
 		props = &Node{Kind: Map, Range: at}
 	}
 	if g := c.s.Root.Get("Globals").Get("Function"); g != nil && g.Kind == Map {
-		if ig := n.Get("IgnoreGlobals"); ig.Str() != "*" {
+		if g := c.s.ignored(n.Get("IgnoreGlobals"), g); g != nil {
 			props = samMerge(g, props)
 		}
 	}
@@ -313,6 +313,25 @@ func (c *cfnWriter) samFunction(id string, n *Node) (fn, role *Node, note string
 		note = fmt.Sprintf("%s: SAM generates more from %s than wsgw writes here", id, strings.Join(notes, ", "))
 	}
 	return fn, role, note
+}
+
+// ignored is Globals section g without what IgnoreGlobals ig names (checked at Load).
+func (s *Stack) ignored(ig, g *Node) *Node {
+	switch {
+	case ig == nil:
+		return g
+	case ig.Kind == String && ig.Value == "*":
+		return nil
+	case ig.Kind == List:
+		kept := &Node{Kind: Map, Range: g.Range}
+		for _, f := range g.Fields {
+			if !slices.ContainsFunc(ig.Items, func(it *Node) bool { return it.Value == f.Key }) {
+				kept.Fields = append(kept.Fields, f)
+			}
+		}
+		return kept
+	}
+	return g
 }
 
 // samCode is the Code of the Lambda function: InlineCode as ZipFile, an S3

@@ -370,37 +370,43 @@ func capitalize(s string) string {
 // withGlobals merges Globals.WebSocketApi into a resource's properties as
 // SAM's globals plugin does, honouring the IgnoreGlobals attribute.
 func (e *wsExpander) withGlobals(a *wsAPI, props *Node) *Node {
-	g := e.globals
-	if ig, ok := a.node.Field("IgnoreGlobals"); ok && g != nil {
-		switch {
-		case ig.Value.Kind == String && ig.Value.Value == "*":
-			g = nil
-		case ig.Value.Kind == List:
-			drop := map[string]bool{}
-			for _, it := range ig.Value.Items {
-				if it.Kind != String || g.Get(it.Value) == nil {
-					d := RuleSAMUnknownProp.Diag(it.Range, "IgnoreGlobals of %s names %s, which Globals.WebSocketApi does not set", a.id, it.Value)
-					d.Fix = DidYouMean(it.Value, g.Keys())
-					e.r.add(d)
-					continue
-				}
-				drop[it.Value] = true
-			}
-			kept := &Node{Kind: Map, Range: g.Range}
-			for _, f := range g.Fields {
-				if !drop[f.Key] {
-					kept.Fields = append(kept.Fields, f)
-				}
-			}
-			g = kept
-		default:
-			e.errorf(RuleSAMPropertyType, ig.Value.Range, "IgnoreGlobals must be \"*\" or a list of the Globals.WebSocketApi properties to ignore")
-		}
-	}
+	g := e.r.ignoreGlobals(a.id, a.node.Get("IgnoreGlobals"), e.globals, "WebSocketApi")
 	if g == nil {
 		return props
 	}
 	return samMerge(g, props)
+}
+
+// ignoreGlobals returns the Globals section g of a resource without what its
+// IgnoreGlobals attribute ig names: "*" for all of it, or a list of properties.
+func (r *resolver) ignoreGlobals(id string, ig, g *Node, section string) *Node {
+	if ig == nil || g == nil {
+		return g
+	}
+	switch {
+	case ig.Kind == String && ig.Value == "*":
+		return nil
+	case ig.Kind == List:
+		drop := map[string]bool{}
+		for _, it := range ig.Items {
+			if it.Kind != String || g.Get(it.Value) == nil {
+				d := RuleSAMUnknownProp.Diag(it.Range, "IgnoreGlobals of %s names %s, which Globals.%s does not set", id, it.Str(), section)
+				d.Fix = DidYouMean(it.Str(), g.Keys())
+				r.add(d)
+				continue
+			}
+			drop[it.Value] = true
+		}
+		kept := &Node{Kind: Map, Range: g.Range}
+		for _, f := range g.Fields {
+			if !drop[f.Key] {
+				kept.Fields = append(kept.Fields, f)
+			}
+		}
+		return kept
+	}
+	r.errorf(RuleSAMPropertyType, ig.Range, "IgnoreGlobals must be \"*\" or a list of the Globals.%s properties to ignore", section)
+	return g
 }
 
 // samMerge merges a global value with a local one as SAM's GlobalProperties
@@ -1016,7 +1022,7 @@ func (e *wsExpander) resolveParams(n *Node) *Node {
 		switch name {
 		case "Ref":
 			if arg.Kind == String {
-				if v := e.paramValue(arg.Value); v != nil {
+				if v := e.paramValue(arg.Value, n.Range); v != nil {
 					return v
 				}
 			}
@@ -1033,7 +1039,7 @@ func (e *wsExpander) resolveParams(n *Node) *Node {
 				if vars.Get(name) != nil {
 					return m
 				}
-				if v := e.paramValue(name); v != nil && v.IsScalar() {
+				if v := e.paramValue(name, tmpl.Range); v != nil && v.IsScalar() {
 					return v.Value
 				}
 				return m
@@ -1058,15 +1064,16 @@ func (e *wsExpander) resolveParams(n *Node) *Node {
 
 var subParams = regexp.MustCompile(`\$\{[^!}][^}]*\}`)
 
-// paramValue is the value SAM knows for name: a parameter's Default or
+// paramValue is the value SAM knows for name, placed at at: a parameter's Default or
 // --param value, AWS::Region or AWS::Partition; nil when it knows none.
-func (e *wsExpander) paramValue(name string) *Node {
+func (e *wsExpander) paramValue(name string, at Range) *Node {
 	if p, ok := e.r.params[name]; ok && p.Source != "" && p.Value != nil {
 		v := *p.Value
+		v.Range = at
 		return &v
 	}
 	if name == "AWS::Region" || name == "AWS::Partition" {
-		return gstr(e.r.pseudo[name], Range{})
+		return gstr(e.r.pseudo[name], at)
 	}
 	return nil
 }
