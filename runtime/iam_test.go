@@ -167,3 +167,22 @@ func identityOf(ev map[string]any) map[string]any {
 	id, _ := rc["identity"].(map[string]any)
 	return id
 }
+
+// $context.identity.accessKey in a mapping (SPEC R-6.4): the access key of
+// the $connect signature on every later call of the connection.
+func TestIAMAccessKeyMapping(t *testing.T) {
+	be := newBackend(t, nil)
+	p := iamPlan()
+	p.Apis[0].Stages[0].Routes["mapped"] = route("mapped", httpInteg("Mapped", be.URL, header("X-Key", ctxVar("identity.accessKey"))))
+	g := startGateway(t, p, func(o *Options) { o.Lambda = newFakeLambda(echoEvent) })
+	u := "ws://" + g.Addrs()[0] + "/dev"
+	ws, _, err := websocket.DefaultDialer.Dial(presigned(t, u), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ws.Close()
+	send(t, ws, `{"action":"mapped"}`)
+	if got := be.next(t).Header.Get("X-Key"); got != testCreds.AccessKeyID {
+		t.Errorf("X-Key = %q, want %s", got, testCreds.AccessKeyID)
+	}
+}
