@@ -194,3 +194,23 @@ func TestServeSamIAM(t *testing.T) {
 		t.Errorf("whoami answered %q", got)
 	}
 }
+
+// Python in Code.ZipFile runs from index.py (SPEC R-7.4).
+func TestServePythonInline(t *testing.T) {
+	if _, err := exec.LookPath("python3"); err != nil {
+		t.Skip("python3 is not on PATH")
+	}
+	url, _, stderr, stop := startServe(t, "--addr", "127.0.0.1:0", "--no-watch", "--no-tls", "testdata/serve/inline-python.yaml")
+	defer func() { _ = stop() }()
+	ws, _, err := websocket.DefaultDialer.Dial(url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ws.Close()
+	if err := ws.WriteMessage(websocket.TextMessage, []byte(`{"action":"py"}`)); err != nil {
+		t.Fatal(err)
+	}
+	if got := chatRecv(t, ws); got != "python index.py" {
+		t.Errorf("answered %q\n%s", got, stderr)
+	}
+}
