@@ -119,7 +119,14 @@ func (r *resolver) expandSAM(root, res *Node) *Node {
 func (e *wsExpander) declareFailed(f Field) {
 	props := f.Value.Get("Properties")
 	e.r.implicit[f.Key] = TypeApi
-	e.r.implicit[stageID(f.Key, props.Get("StageName"))] = TypeStage
+	stage := stageID(f.Key, props.Get("StageName"))
+	e.r.implicit[stage] = TypeStage
+	e.refs[f.Key+".Stage"] = stage
+	if name := props.Get("Domain").Get("DomainName"); name != nil {
+		id := "ApiGatewayDomainNameV2" + samHash(name)
+		e.r.implicit[id] = "AWS::ApiGatewayV2::DomainName"
+		e.refs[f.Key+".DomainName"] = id
+	}
 	for _, rf := range props.Get("Routes").fieldsOrNil() {
 		if clean, ok := sanitizeRouteKey(rf.Key); ok {
 			e.r.implicit[f.Key+clean+"Route"] = TypeRoute
