@@ -180,7 +180,7 @@ func TestSAMHash(t *testing.T) {
 		want string
 	}{
 		{&Node{Kind: String, Value: "abc123456"}, "370194ff6e"}, // SAM's RecordSetGroup370194ff6e
-		{ref, "e12ae193a4"},                                     // SAM's ApiGatewayDomainNameV2e12ae193a4
+		{ref, "e12ae193a4"}, // SAM's ApiGatewayDomainNameV2e12ae193a4
 		{&Node{Kind: String, Value: ""}, ""},
 	} {
 		if got := samHash(tc.n); got != tc.want {
