@@ -584,11 +584,12 @@ func gsub(s string, at Range, vars ...any) *Node {
 	return &Node{Kind: Map, Range: at, Fields: []Field{{Key: "Fn::Sub", KeyRange: at, Value: arg}}}
 }
 
-// gmap builds a mapping of key, value pairs, leaving out nil values.
+// gmap builds a mapping of key, value pairs, leaving out nil and null values
+// (SAM leaves out properties that are None).
 func gmap(at Range, kv ...any) *Node {
 	m := &Node{Kind: Map, Range: at}
 	for i := 0; i+1 < len(kv); i += 2 {
-		if v, _ := kv[i+1].(*Node); v != nil {
+		if v, _ := kv[i+1].(*Node); v != nil && v.Kind != Null {
 			m.Fields = append(m.Fields, Field{Key: kv[i].(string), KeyRange: at, Value: v})
 		}
 	}
@@ -1079,8 +1080,11 @@ func (e *wsExpander) paramValue(name string, at Range) *Node {
 		v.Range = at
 		return &v
 	}
-	if name == "AWS::Region" || name == "AWS::Partition" {
-		return gstr(e.r.pseudo[name], at)
+	switch name {
+	case "AWS::Region":
+		return gstr(e.r.st.Region, at)
+	case "AWS::Partition":
+		return gstr(e.r.st.Partition, at)
 	}
 	return nil
 }
