@@ -174,8 +174,12 @@ func (e *wsExpander) expand(f Field) []Field {
 			r.errorFix(RuleUnknownProp, attr.KeyRange, DidYouMean(attr.Key, append(slices.Clone(resourceAttrs), "IgnoreGlobals")), "resource %s has no attribute %s (properties go under Properties)", f.Key, attr.Key)
 		}
 		switch attr.Key {
-		case "Condition", "DeletionPolicy", "UpdateReplacePolicy", "UpdatePolicy", "Metadata":
-			r.errorf(RuleSAMDropped, attr.KeyRange, "SAM does not pass %s of a WebSocketApi on to the resources it generates: %s and its routes exist whatever it says", attr.Key, f.Key)
+		case "Condition", "DeletionPolicy", "UpdateReplacePolicy":
+			if attr.Key == "Condition" {
+				r.errorf(RuleSAMDropped, attr.KeyRange, "SAM does not pass Condition of a WebSocketApi on to the resources it generates: %s and its routes exist whatever the condition", f.Key)
+			} else {
+				r.errorf(RuleSAMDropped, attr.KeyRange, "SAM does not pass %s of a WebSocketApi on to the resources it generates; they get CloudFormation's default", attr.Key)
+			}
 		}
 	}
 	props := f.Value.Get("Properties")
@@ -210,7 +214,7 @@ func (e *wsExpander) expand(f Field) []Field {
 		r.add(d)
 		ok = false
 	}
-	if d := a.prop("Domain"); d != nil && d.Kind == Map && d.Get("MutualTlsAuthentication") != nil {
+	if d := a.prop("Domain"); d != nil && d.Kind == Map && truthy(d.Get("MutualTlsAuthentication")) {
 		f, _ := d.Field("MutualTlsAuthentication")
 		e.errorf(RuleSAMDomain, f.KeyRange, "mutual TLS is not supported for WebSocket APIs; remove MutualTlsAuthentication")
 		ok = false
