@@ -190,7 +190,9 @@ func (e *wsExpander) expand(f Field) []Field {
 		r.errorf(RuleSAMPropertyType, props.Range, "Properties of %s must be a mapping", f.Key)
 		return nil
 	}
+	// A copy: SAM's parameter resolution below must not change the template as parsed.
 	a.props = e.withGlobals(a, props)
+	a.props = &Node{Kind: Map, Range: a.props.Range, Fields: slices.Clone(a.props.Fields)}
 
 	// SAM resolves parameters (their Default or --param value) in Auth, Domain and Routes before it reads them.
 	ok := e.checkProps(a)
