@@ -66,10 +66,12 @@ var required = map[string][]string{
 }
 
 var knownTypeList = func() []string {
-	out := make([]string, 0, len(typed))
+	out := make([]string, 0, len(typed)+1)
 	for t := range typed {
 		out = append(out, t)
 	}
+	// Expanded before declaration (SPEC ), and a name typos are compared with.
+	out = append(out, TypeSAMWebSocketApi)
 	slices.Sort(out)
 	return out
 }()

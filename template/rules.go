@@ -32,7 +32,7 @@ var (
 	RuleSAMStageName     = Rule{"WSGW1113", Error, "a WebSocketApi's StageName cannot be $default"}
 	RuleSAMDomain        = Rule{"WSGW1114", Error, "Domain of a WebSocketApi needs DomainName and CertificateArn, a REGIONAL endpoint, string BasePaths of letters, digits, /, - and _, no mutual TLS, and Route53 with a hosted zone"}
 	RuleSAMCollision     = Rule{"WSGW1115", Error, "the logical IDs a WebSocketApi generates must not be those of other resources"}
-	RuleSAMDropped       = Rule{"WSGW1116", Warning, "SAM does not pass Condition, DeletionPolicy, UpdateReplacePolicy, UpdatePolicy or Metadata of a WebSocketApi on to what it generates"}
+	RuleSAMDropped       = Rule{"WSGW1116", Warning, "SAM does not pass Condition, DeletionPolicy or UpdateReplacePolicy of a WebSocketApi on to what it generates"}
 	RuleSAMAuthCase      = Rule{"WSGW1117", Warning, "write AuthType in capitals: SAM builds the $connect route from AuthType case-sensitively"}
 )
 

@@ -119,7 +119,14 @@ func (r *resolver) expandSAM(root, res *Node) *Node {
 func (e *wsExpander) declareFailed(f Field) {
 	props := f.Value.Get("Properties")
 	e.r.implicit[f.Key] = TypeApi
-	e.r.implicit[stageID(f.Key, props.Get("StageName"))] = TypeStage
+	stage := stageID(f.Key, props.Get("StageName"))
+	e.r.implicit[stage] = TypeStage
+	e.refs[f.Key+".Stage"] = stage
+	if name := props.Get("Domain").Get("DomainName"); name != nil {
+		id := "ApiGatewayDomainNameV2" + samHash(name)
+		e.r.implicit[id] = "AWS::ApiGatewayV2::DomainName"
+		e.refs[f.Key+".DomainName"] = id
+	}
 	for _, rf := range props.Get("Routes").fieldsOrNil() {
 		if clean, ok := sanitizeRouteKey(rf.Key); ok {
 			e.r.implicit[f.Key+clean+"Route"] = TypeRoute
@@ -167,8 +174,12 @@ func (e *wsExpander) expand(f Field) []Field {
 			r.errorFix(RuleUnknownProp, attr.KeyRange, DidYouMean(attr.Key, append(slices.Clone(resourceAttrs), "IgnoreGlobals")), "resource %s has no attribute %s (properties go under Properties)", f.Key, attr.Key)
 		}
 		switch attr.Key {
-		case "Condition", "DeletionPolicy", "UpdateReplacePolicy", "UpdatePolicy", "Metadata":
-			r.errorf(RuleSAMDropped, attr.KeyRange, "SAM does not pass %s of a WebSocketApi on to the resources it generates: %s and its routes exist whatever it says", attr.Key, f.Key)
+		case "Condition", "DeletionPolicy", "UpdateReplacePolicy":
+			if attr.Key == "Condition" {
+				r.errorf(RuleSAMDropped, attr.KeyRange, "SAM does not pass Condition of a WebSocketApi on to the resources it generates: %s and its routes exist whatever the condition", f.Key)
+			} else {
+				r.errorf(RuleSAMDropped, attr.KeyRange, "SAM does not pass %s of a WebSocketApi on to the resources it generates; they get CloudFormation's default", attr.Key)
+			}
 		}
 	}
 	props := f.Value.Get("Properties")
@@ -179,7 +190,9 @@ func (e *wsExpander) expand(f Field) []Field {
 		r.errorf(RuleSAMPropertyType, props.Range, "Properties of %s must be a mapping", f.Key)
 		return nil
 	}
+	// A copy: SAM's parameter resolution below must not change the template as parsed.
 	a.props = e.withGlobals(a, props)
+	a.props = &Node{Kind: Map, Range: a.props.Range, Fields: slices.Clone(a.props.Fields)}
 
 	// SAM resolves parameters (their Default or --param value) in Auth, Domain and Routes before it reads them.
 	ok := e.checkProps(a)
@@ -203,7 +216,7 @@ func (e *wsExpander) expand(f Field) []Field {
 		r.add(d)
 		ok = false
 	}
-	if d := a.prop("Domain"); d != nil && d.Kind == Map && d.Get("MutualTlsAuthentication") != nil {
+	if d := a.prop("Domain"); d != nil && d.Kind == Map && truthy(d.Get("MutualTlsAuthentication")) {
 		f, _ := d.Field("MutualTlsAuthentication")
 		e.errorf(RuleSAMDomain, f.KeyRange, "mutual TLS is not supported for WebSocket APIs; remove MutualTlsAuthentication")
 		ok = false
@@ -577,11 +590,12 @@ func gsub(s string, at Range, vars ...any) *Node {
 	return &Node{Kind: Map, Range: at, Fields: []Field{{Key: "Fn::Sub", KeyRange: at, Value: arg}}}
 }
 
-// gmap builds a mapping of key, value pairs, leaving out nil values.
+// gmap builds a mapping of key, value pairs, leaving out nil and null values
+// (SAM leaves out properties that are None).
 func gmap(at Range, kv ...any) *Node {
 	m := &Node{Kind: Map, Range: at}
 	for i := 0; i+1 < len(kv); i += 2 {
-		if v, _ := kv[i+1].(*Node); v != nil {
+		if v, _ := kv[i+1].(*Node); v != nil && v.Kind != Null {
 			m.Fields = append(m.Fields, Field{Key: kv[i].(string), KeyRange: at, Value: v})
 		}
 	}
@@ -1072,8 +1086,11 @@ func (e *wsExpander) paramValue(name string, at Range) *Node {
 		v.Range = at
 		return &v
 	}
-	if name == "AWS::Region" || name == "AWS::Partition" {
-		return gstr(e.r.pseudo[name], at)
+	switch name {
+	case "AWS::Region":
+		return gstr(e.r.st.Region, at)
+	case "AWS::Partition":
+		return gstr(e.r.st.Partition, at)
 	}
 	return nil
 }

@@ -1,6 +1,7 @@
 package template
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -112,5 +113,81 @@ func TestSAMWebSocketDiagnosticsPointIntoSAM(t *testing.T) {
 		if d.Range.Line < 6 || d.Range.Line > 15 {
 			t.Errorf("diagnostic outside the WebSocketApi: %s", d.Text())
 		}
+	}
+}
+
+// TestSAMWebSocketGlobals checks Globals.WebSocketApi as SAM merges it, with
+// IgnoreGlobals, and PropagateTags.
+func TestSAMWebSocketGlobals(t *testing.T) {
+	src := `Globals:
+  WebSocketApi:
+    StageVariables: {a: "1", b: "2"}
+    Tags: {team: chat}
+    PropagateTags: true
+Resources:
+  Fn:
+    Type: AWS::Serverless::Function
+    Properties: {Runtime: nodejs20.x, Handler: index.handler, InlineCode: "x"}
+  Merged:
+    Type: AWS::Serverless::WebSocketApi
+    Properties:
+      RouteSelectionExpression: $request.body.action
+      StageVariables: {b: "3"}
+      Tags: {cost: x}
+      Routes: {$default: {FunctionArn: !GetAtt Fn.Arn}}
+  Ignoring:
+    Type: AWS::Serverless::WebSocketApi
+    IgnoreGlobals: [StageVariables]
+    Properties:
+      RouteSelectionExpression: $request.body.action
+      Routes: {$default: {FunctionArn: !GetAtt Fn.Arn}}
+`
+	st, ds := load(t, "g.yaml", src, Options{})
+	if ds.HasErrors() {
+		t.Fatalf("Load: %v", ds.Err())
+	}
+	vars := st.Resource("MergedDefaultStage").Prop("StageVariables")
+	if vars.Get("a").Str() != "1" || vars.Get("b").Str() != "3" {
+		t.Errorf("merged StageVariables = %v", vars.Interface())
+	}
+	if st.Resource("IgnoringDefaultStage").Prop("StageVariables") != nil {
+		t.Errorf("IgnoreGlobals [StageVariables] kept them")
+	}
+	want := map[string]any{"team": "chat", "cost": "x", "websocketapi:createdBy": "SAM"}
+	for _, id := range []string{"Merged", "MergedDefaultStage"} {
+		if got := st.Resource(id).Prop("Tags").Interface(); fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Errorf("%s Tags = %v, want %v (PropagateTags)", id, got, want)
+		}
+	}
+}
+
+// TestSAMWebSocketFailedExpansion checks that references to an API SAM
+// cannot expand add no diagnostics of their own.
+func TestSAMWebSocketFailedExpansion(t *testing.T) {
+	src := strings.Replace(samChat, "StageName: prod", "StageName: $default", 1)
+	_, ds := load(t, "sam.yaml", src, Options{})
+	if len(ds) != 1 || ds[0].Rule != RuleSAMStageName.ID {
+		t.Errorf("want only %s, got:\n%v", RuleSAMStageName.ID, ds.Err())
+	}
+}
+
+// TestSAMHash checks SAM's LogicalIdGenerator hash (first 10 hex digits of
+// SHA-1 of the value, JSON with sorted keys for anything but a string).
+func TestSAMHash(t *testing.T) {
+	ref := &Node{Kind: Map, Fields: []Field{{Key: "Ref", Value: &Node{Kind: String, Value: "MyDomainName"}}}}
+	for _, tc := range []struct {
+		n    *Node
+		want string
+	}{
+		{&Node{Kind: String, Value: "abc123456"}, "370194ff6e"}, // SAM's RecordSetGroup370194ff6e
+		{ref, "e12ae193a4"}, // SAM's ApiGatewayDomainNameV2e12ae193a4
+		{&Node{Kind: String, Value: ""}, ""},
+	} {
+		if got := samHash(tc.n); got != tc.want {
+			t.Errorf("samHash(%v) = %q, want %q", tc.n.Interface(), got, tc.want)
+		}
+	}
+	if got := pyQuote("é\"\n"); got != `"\u00e9\"\n"` {
+		t.Errorf("pyQuote = %s", got)
 	}
 }

@@ -2,6 +2,8 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -68,5 +70,59 @@ func TestPlanCloudFormationErrors(t *testing.T) {
 	code := run([]string{"plan", "--format", "cloudformation", path}, strings.NewReader(""), &stdout, &stderr)
 	if code != 1 || stdout.Len() != 0 || !strings.Contains(stderr.String(), `t.yaml:7:9: error: route key "send-message" must be alphanumeric`) {
 		t.Errorf("exit %d\nstdout:\n%s\nstderr:\n%s", code, stdout.String(), stderr.String())
+	}
+}
+
+// TestPlanSAMWebSocketApi checks that `wsgw plan --format json` compiles the
+// API SAM generates like any other: routes, integrations and the authorizer
+// speak in SAM's logical IDs and reach the template's functions.
+func TestPlanSAMWebSocketApi(t *testing.T) {
+	var stdout, stderr bytes.Buffer
+	path := filepath.Join("testdata", "cloudformation", "auth.yaml")
+	if code := run([]string{"plan", "--format", "json", path}, strings.NewReader(""), &stdout, &stderr); code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr.String())
+	}
+	var plan struct {
+		Apis []struct {
+			LogicalID string `json:"logicalId"`
+			Stages    []struct {
+				Name   string `json:"name"`
+				Routes map[string]struct {
+					Integration struct {
+						LogicalID string `json:"logicalId"`
+					} `json:"integration"`
+					Authorizer *struct {
+						LogicalID string `json:"logicalId"`
+						Function  string `json:"function"`
+					} `json:"authorizer"`
+				} `json:"routes"`
+			} `json:"stages"`
+		} `json:"apis"`
+	}
+	if err := json.Unmarshal(stdout.Bytes(), &plan); err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	for _, a := range plan.Apis {
+		for _, s := range a.Stages {
+			for k, r := range s.Routes {
+				v := s.Name + " " + r.Integration.LogicalID
+				if r.Authorizer != nil {
+					v += " " + r.Authorizer.LogicalID + "->" + r.Authorizer.Function
+				}
+				got[a.LogicalID+" "+k] = v
+			}
+		}
+	}
+	want := map[string]string{
+		"Custom $connect":   "default CustomConnectIntegration CustomConnectAuthorizer->Authorizer",
+		"WithRole $connect": "default WithRoleConnectIntegration WithRoleConnectAuthorizer->Authorizer",
+		"Literal $connect":  "default LiteralConnectIntegration LiteralConnectAuthorizer->",
+		"Iam $connect":      "default IamConnectIntegration",
+		"Iam ping":          "default IamPingIntegration",
+		"Open $connect":     "default OpenConnectIntegration",
+	}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("routes:\n%v\nwant:\n%v", got, want)
 	}
 }
