@@ -10,7 +10,7 @@ import (
 
 // Rules lists every rule wsgw reports, template, API and plan rules alike, in ID order.
 func Rules() []template.Rule {
-	rules := append(append(template.Rules(), apiRules...), planRules...)
+	rules := append(append(append(template.Rules(), apiRules...), functionRules...), planRules...)
 	slices.SortFunc(rules, func(a, b template.Rule) int {
 		if a.ID < b.ID {
 			return -1
@@ -55,6 +55,7 @@ func Check(st *template.Stack) template.Diagnostics {
 			c.checkAuthorizer(rs)
 		}
 	}
+	c.checkFunctions()
 	for _, a := range c.apiList {
 		if a.websocket {
 			c.checkStageVarUse(a)

@@ -27,6 +27,10 @@ type Options struct {
 	// as a local process, and why not (the runtime's Lambda runner passes its
 	// own; cmd wires it). Nil: a function can run when its code is on disk.
 	CanRun func(*Function) (ok bool, why string)
+	// WriteInline writes a function's InlineCode to a private directory and
+	// returns it (the runtime's Lambda runner passes its own; cmd wires it).
+	// Nil: inline code is left in the plan and CodeDir empty.
+	WriteInline func(*Function) (dir string, err error)
 }
 
 // The rules Compile reports on top of Check's (WSGW8xxx: the command-line
@@ -150,9 +154,11 @@ type routeSrc struct {
 	key    string
 	twoWay bool
 	integ  *template.Resource
-	// authorizer is the $connect route's CUSTOM authorizer, apiKey its ApiKeyRequired.
+	// authorizer is the $connect route's CUSTOM authorizer, apiKey its
+	// ApiKeyRequired, iam its AuthorizationType AWS_IAM.
 	authorizer *template.Resource
 	apiKey     bool
+	iam        bool
 }
 
 type stageSrc struct {
@@ -338,8 +344,11 @@ func (c *compiler) routeSrc(r *template.Resource) *routeSrc {
 	}
 	if rt.key == "$connect" {
 		rt.apiKey = r.Prop("ApiKeyRequired").Str() == "true"
-		if r.Prop("AuthorizationType").Str() == "CUSTOM" {
+		switch r.Prop("AuthorizationType").Str() {
+		case "CUSTOM":
 			rt.authorizer = c.linked(r.Prop("AuthorizerId"), template.TypeAuthorizer)
+		case "AWS_IAM":
+			rt.iam = true
 		}
 	}
 	return rt
@@ -427,7 +436,7 @@ func (c *compiler) stage(a *apiSrc, s *stageSrc) *Stage {
 		out.Path = "/"
 	}
 	for _, rt := range a.routes {
-		r := &Route{Key: rt.key, LogicalID: rt.res.LogicalID, TwoWay: rt.twoWay, Throttle: s.routeThrottle[rt.key], ApiKeyRequired: rt.apiKey}
+		r := &Route{Key: rt.key, LogicalID: rt.res.LogicalID, TwoWay: rt.twoWay, Throttle: s.routeThrottle[rt.key], ApiKeyRequired: rt.apiKey, IAM: rt.iam}
 		c.routeModels(rt.res, r)
 		if rt.integ != nil {
 			r.Integration = c.integration(rt.integ, s)

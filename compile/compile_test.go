@@ -39,6 +39,7 @@ func planCases(t *testing.T) []goldenCase {
 		{"chat", "../examples/chat/template.yaml"},
 		{"cdk", "../examples/cdk/template.json"},
 		{"mock", "../examples/mock/template.yaml"},
+		{"sam-chat", "../examples/sam-chat/template.yaml"},
 	} {
 		cases = append(cases, goldenCase{"examples/" + ex.name, ex.src, "testdata/plans/examples/" + ex.name + ".golden.json"})
 	}

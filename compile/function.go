@@ -102,6 +102,14 @@ func (c *compiler) runnable(t lambdaTarget, overridden bool, how string) string 
 		}
 		return fmt.Sprintf("it invokes function %s, which is not defined in this template; %s", name, alt)
 	}
+	switch fn := t.fn; {
+	case fn.Unreachable != "":
+		return fmt.Sprintf("function %s cannot run locally: %s; %s", fn.LogicalID, fn.Unreachable, alt)
+	case fn.NeedsBuild != "":
+		return fmt.Sprintf("function %s needs building: %s; %s", fn.LogicalID, fn.NeedsBuild, samBuildHint)
+	case fn.InlineCode != "" && fn.CodeDir == "":
+		return "" // written to a directory when served (Options.WriteInline)
+	}
 	if c.opts.CanRun != nil {
 		if ok, why := c.opts.CanRun(t.fn); !ok {
 			return fmt.Sprintf("function %s cannot run locally: %s; %s", t.fn.LogicalID, why, alt)
@@ -131,7 +139,7 @@ func (c *compiler) function(rs *template.Resource) *Function {
 		Architecture:  defaultArchitecture,
 	}
 	c.functions[rs.LogicalID] = f
-	f.CodeDir = c.codeDir(rs)
+	c.placeCode(f, rs)
 	if vars := rs.Prop("Environment").Get("Variables"); vars != nil && vars.Kind == template.Map && len(vars.Fields) > 0 {
 		f.Environment = make(map[string]string, len(vars.Fields))
 		for _, fl := range vars.Fields {
@@ -166,7 +174,7 @@ func (c *compiler) function(rs *template.Resource) *Function {
 // `aws cloudformation package` accepts), or, for a CDK asset in S3, the
 // resource's aws:asset:path metadata (relative to the template, as cdk.out
 // lays it out). S3 locations, inline code and images have none.
-func (c *compiler) codeDir(rs *template.Resource) string {
+func codeDir(st *template.Stack, rs *template.Resource) string {
 	local := ""
 	switch rs.Type {
 	case template.TypeSAMFunction:
@@ -195,7 +203,7 @@ func (c *compiler) codeDir(rs *template.Resource) string {
 	}
 	local = strings.TrimPrefix(local, "file://")
 	if !filepath.IsAbs(local) {
-		local = filepath.Join(filepath.Dir(c.st.File), local)
+		local = filepath.Join(filepath.Dir(st.File), local)
 	}
 	abs, err := filepath.Abs(local)
 	if err != nil {

@@ -1,6 +1,7 @@
 package compile
 
 import (
+	"errors"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -27,23 +28,30 @@ FUNCTION
 `
 
 // TestFunctionCode checks where a function's code is found (SPEC R-7.4):
-// SAM CodeUri (default "."), a Code path, a CDK asset's aws:asset:path, and
-// none for S3, inline code and images.
+// SAM CodeUri (default "."), a Code path, a CDK asset's aws:asset:path,
+// inline code (InlineCode, Code.ZipFile: runnable once written, without a
+// directory in the plan), and none for S3 and images, which say why.
 func TestFunctionCode(t *testing.T) {
 	for _, tc := range []struct {
-		name, fn string
-		dir      string // relative to the template's directory; "" for none
+		name, fn    string
+		dir         string // relative to the template's directory; "" for none
+		inline      string // InlineFile
+		unreachable string // part of Unreachable and of NotRunnable
 	}{
-		{"sam CodeUri", "    Type: AWS::Serverless::Function\n    Properties: {Runtime: nodejs20.x, Handler: a.h, CodeUri: src/}", "src"},
-		{"sam default CodeUri", "    Type: AWS::Serverless::Function\n    Properties: {Runtime: nodejs20.x, Handler: a.h}", "."},
-		{"sam s3 CodeUri", "    Type: AWS::Serverless::Function\n    Properties: {Runtime: nodejs20.x, Handler: a.h, CodeUri: s3://b/k.zip}", ""},
-		{"sam CodeUri mapping", "    Type: AWS::Serverless::Function\n    Properties: {Runtime: nodejs20.x, Handler: a.h, CodeUri: {Bucket: b, Key: k}}", ""},
-		{"sam InlineCode", "    Type: AWS::Serverless::Function\n    Properties: {Runtime: nodejs20.x, Handler: a.h, InlineCode: x}", ""},
-		{"lambda Code path", "    Type: AWS::Lambda::Function\n    Properties: {Runtime: nodejs20.x, Handler: a.h, Role: r, Code: ./fn}", "fn"},
-		{"lambda ZipFile", "    Type: AWS::Lambda::Function\n    Properties: {Runtime: nodejs20.x, Handler: a.h, Role: r, Code: {ZipFile: x}}", ""},
-		{"lambda S3", "    Type: AWS::Lambda::Function\n    Properties: {Runtime: nodejs20.x, Handler: a.h, Role: r, Code: {S3Bucket: b, S3Key: k}}", ""},
-		{"cdk asset", "    Type: AWS::Lambda::Function\n    Metadata: {aws:asset:path: asset.abc, aws:asset:property: Code}\n    Properties: {Runtime: nodejs20.x, Handler: a.h, Role: r, Code: {S3Bucket: b, S3Key: k}}", "asset.abc"},
-		{"cdk asset of another property", "    Type: AWS::Lambda::Function\n    Metadata: {aws:asset:path: asset.abc, aws:asset:property: Layers}\n    Properties: {Runtime: nodejs20.x, Handler: a.h, Role: r, Code: {S3Bucket: b, S3Key: k}}", ""},
+		{"sam CodeUri", "    Type: AWS::Serverless::Function\n    Properties: {Runtime: nodejs20.x, Handler: a.h, CodeUri: src/}", "src", "", ""},
+		{"sam default CodeUri", "    Type: AWS::Serverless::Function\n    Properties: {Runtime: nodejs20.x, Handler: a.h}", ".", "", ""},
+		{"sam s3 CodeUri", "    Type: AWS::Serverless::Function\n    Properties: {Runtime: nodejs20.x, Handler: a.h, CodeUri: s3://b/k.zip}", "", "", "its CodeUri is in S3 (s3://b/k.zip)"},
+		{"sam CodeUri mapping", "    Type: AWS::Serverless::Function\n    Properties: {Runtime: nodejs20.x, Handler: a.h, CodeUri: {Bucket: b, Key: k}}", "", "", "its CodeUri is in S3 (s3://b/k)"},
+		{"sam image", "    Type: AWS::Serverless::Function\n    Properties: {PackageType: Image, ImageUri: repo:tag}", "", "", "container image function (repo:tag)"},
+		{"sam InlineCode", "    Type: AWS::Serverless::Function\n    Properties: {Runtime: nodejs20.x, Handler: index.h, InlineCode: x}", "", "index.js", ""},
+		{"sam InlineCode python", "    Type: AWS::Serverless::Function\n    Properties: {Runtime: python3.12, Handler: index.h, InlineCode: x}", "", "index.py", ""},
+		{"sam InlineCode java", "    Type: AWS::Serverless::Function\n    Properties: {Runtime: java21, Handler: index.h, InlineCode: x}", "", "", "only for Node.js and Python"},
+		{"lambda Code path", "    Type: AWS::Lambda::Function\n    Properties: {Runtime: nodejs20.x, Handler: a.h, Role: r, Code: ./fn}", "fn", "", ""},
+		{"lambda ZipFile", "    Type: AWS::Lambda::Function\n    Properties: {Runtime: nodejs20.x, Handler: index.h, Role: r, Code: {ZipFile: x}}", "", "index.js", ""},
+		{"lambda S3", "    Type: AWS::Lambda::Function\n    Properties: {Runtime: nodejs20.x, Handler: a.h, Role: r, Code: {S3Bucket: b, S3Key: k}}", "", "", "its Code is in S3 (s3://b/k)"},
+		{"lambda image", "    Type: AWS::Lambda::Function\n    Properties: {PackageType: Image, Role: r, Code: {ImageUri: repo:tag}}", "", "", "container image function (repo:tag)"},
+		{"cdk asset", "    Type: AWS::Lambda::Function\n    Metadata: {aws:asset:path: asset.abc, aws:asset:property: Code}\n    Properties: {Runtime: nodejs20.x, Handler: a.h, Role: r, Code: {S3Bucket: b, S3Key: k}}", "asset.abc", "", ""},
+		{"cdk asset of another property", "    Type: AWS::Lambda::Function\n    Metadata: {aws:asset:path: asset.abc, aws:asset:property: Layers}\n    Properties: {Runtime: nodejs20.x, Handler: a.h, Role: r, Code: {S3Bucket: b, S3Key: k}}", "", "", "its Code is in S3 (s3://b/k)"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			st := load(t, strings.Replace(lambdaTemplate, "FUNCTION", tc.fn, 1))
@@ -62,11 +70,36 @@ func TestFunctionCode(t *testing.T) {
 			if fn.CodeDir != want {
 				t.Errorf("CodeDir = %q, want %q", fn.CodeDir, want)
 			}
+			if fn.InlineFile != tc.inline || tc.inline != "" && fn.InlineCode != "x" {
+				t.Errorf("InlineFile %q, InlineCode %q; want %q", fn.InlineFile, fn.InlineCode, tc.inline)
+			}
 			in := plan.Apis[0].Stages[0].Routes["$default"].Integration
-			if (want == "") != (in.NotRunnable != "") {
+			runnable := want != "" || tc.inline != ""
+			if runnable != (in.NotRunnable == "") {
 				t.Errorf("NotRunnable = %q with CodeDir %q", in.NotRunnable, fn.CodeDir)
 			}
+			if tc.unreachable != "" && (!strings.Contains(fn.Unreachable, tc.unreachable) || !strings.Contains(in.NotRunnable, tc.unreachable)) {
+				t.Errorf("Unreachable %q, NotRunnable %q; want them to say %q", fn.Unreachable, in.NotRunnable, tc.unreachable)
+			}
 		})
+	}
+}
+
+// WriteInline places inline code: its directory becomes CodeDir, and an
+// error makes the function unreachable with the reason.
+func TestFunctionWriteInline(t *testing.T) {
+	src := strings.Replace(lambdaTemplate, "FUNCTION", "    Type: AWS::Serverless::Function\n    Properties: {Runtime: nodejs20.x, Handler: index.h, InlineCode: code}", 1)
+	var got *Function
+	plan, ds := Compile(load(t, src), Options{WriteInline: func(f *Function) (string, error) { got = f; return "/tmp/inline-x", nil }})
+	if plan == nil {
+		t.Fatalf("no plan:\n%s", diagText(ds))
+	}
+	if got == nil || got.InlineCode != "code" || got.InlineFile != "index.js" || plan.Functions["Fn"].CodeDir != "/tmp/inline-x" {
+		t.Errorf("WriteInline got %+v; CodeDir %q", got, plan.Functions["Fn"].CodeDir)
+	}
+	plan, _ = Compile(load(t, src), Options{WriteInline: func(*Function) (string, error) { return "", errors.New("disk full") }})
+	if in := plan.Apis[0].Stages[0].Routes["$default"].Integration; !strings.Contains(in.NotRunnable, "disk full") {
+		t.Errorf("NotRunnable = %q", in.NotRunnable)
 	}
 }
 

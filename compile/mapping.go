@@ -12,8 +12,8 @@ import (
 // contextVars are the context variables a mapping can read (SPEC );
 // authorizer.<key> is accepted for any key.
 var contextVars = []string{"apiId", "authorizer.principalId", "connectedAt", "connectionId", "domainName",
-	"error.message", "error.messageString", "eventType", "extendedRequestId", "identity.sourceIp",
-	"identity.userAgent", "messageId", "requestId", "requestTime", "requestTimeEpoch", "routeKey", "stage", "status"}
+	"error.message", "error.messageString", "eventType", "extendedRequestId", "identity.accessKey",
+	"identity.sourceIp", "identity.userAgent", "messageId", "requestId", "requestTime", "requestTimeEpoch", "routeKey", "stage", "status"}
 
 // paramName is what AWS accepts as a route request parameter name in a mapping
 // (the data mapping page of the API Gateway developer guide).

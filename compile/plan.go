@@ -35,6 +35,17 @@ type Function struct {
 	// CodeUri, a local Code path, or a CDK asset path), or "" when the code is
 	// not on disk (S3, inline, image).
 	CodeDir string `json:"codeDir,omitempty"`
+	// InlineCode is the function's source when the template holds it (SAM
+	// InlineCode, Lambda Code.ZipFile); InlineFile the file Lambda puts it in
+	// (index.js, index.py). The gateway writes it to a private temporary
+	// directory, which becomes CodeDir (compile.Options.WriteInline).
+	InlineCode string `json:"inlineCode,omitempty"`
+	InlineFile string `json:"inlineFile,omitempty"`
+	// Unreachable says why the code is nowhere wsgw can run it (in S3, a
+	// container image); NeedsBuild why the code on disk cannot run before
+	// `sam build` (a Metadata BuildMethod or TypeScript, and no handler file).
+	Unreachable string `json:"unreachable,omitempty"`
+	NeedsBuild  string `json:"needsBuild,omitempty"`
 	// Environment holds Environment.Variables.
 	Environment   map[string]string `json:"environment,omitempty"`
 	TimeoutMillis int               `json:"timeoutMillis"`
@@ -102,6 +113,10 @@ type Route struct {
 	// ApiKeyRequired ($connect only) makes the handshake need an x-api-key
 	// header holding one of the keys the gateway was given (--api-key).
 	ApiKeyRequired bool `json:"apiKeyRequired,omitempty"`
+	// IAM ($connect only) is AuthorizationType AWS_IAM: the handshake must be
+	// signed with Signature Version 4 (an Authorization header or a presigned
+	// query string); the signature itself is not checked (SPEC R-2.8).
+	IAM bool `json:"iam,omitempty"`
 	// Authorizer is the Lambda REQUEST authorizer of a $connect route whose
 	// AuthorizationType is CUSTOM, compiled for the stage; nil otherwise.
 	Authorizer *Authorizer `json:"authorizer,omitempty"`

@@ -64,6 +64,9 @@ type connMeta struct {
 	connectedAt time.Time
 	sourceIP    string
 	userAgent   string
+	// accessKey is the access key id of the SigV4 signature of the $connect
+	// request of an AWS_IAM route ("" otherwise).
+	accessKey string
 	// auth is what the $connect authorizer answered (nil: no authorizer);
 	// set before the connection opens, read by every later event.
 	auth *authResult
@@ -99,6 +102,8 @@ func (e *event) contextVar(name string) (string, bool) {
 		return e.conn.sourceIP, e.conn.sourceIP != ""
 	case "identity.userAgent":
 		return e.conn.userAgent, e.conn.userAgent != ""
+	case "identity.accessKey":
+		return e.conn.accessKey, e.conn.accessKey != ""
 	case "messageDirection":
 		return "IN", true
 	case "status":

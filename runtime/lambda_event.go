@@ -47,7 +47,12 @@ type proxyContext struct {
 	APIID                string         `json:"apiId"`
 }
 
+// proxyIdentity is requestContext.identity: accessKey is there for a
+// connection an AWS_IAM $connect admitted (the access key id of its
+// signature; the account, caller and user ARN API Gateway looks up from it
+// are not known locally).
 type proxyIdentity struct {
+	AccessKey string `json:"accessKey,omitempty"`
 	UserAgent string `json:"userAgent"`
 	SourceIP  string `json:"sourceIp"`
 }
@@ -64,7 +69,7 @@ func (e *event) requestContext() *proxyContext {
 		Stage:             e.stage.stage.Name,
 		ConnectedAt:       e.conn.connectedAt.UnixMilli(),
 		RequestTimeEpoch:  e.time.UnixMilli(),
-		Identity:          proxyIdentity{UserAgent: e.conn.userAgent, SourceIP: e.conn.sourceIP},
+		Identity:          proxyIdentity{AccessKey: e.conn.accessKey, UserAgent: e.conn.userAgent, SourceIP: e.conn.sourceIP},
 		RequestID:         e.requestID,
 		DomainName:        e.conn.domainName,
 		ConnectionID:      e.conn.id,

@@ -191,13 +191,30 @@ func (s *apiServer) handshake(w http.ResponseWriter, r *http.Request, st *stageS
 	e := &event{typ: eventConnect, conn: &c.meta, stage: st, routeKey: "$connect", requestID: newID(), time: start,
 		header: r.Header, query: r.URL.Query(), host: r.Host, tls: r.TLS != nil}
 
-	refuse := func(status int) {
+	// refuseWith answers the handshake with status, written by write (nil:
+	// the status text).
+	refuseWith := func(status int, write func()) {
 		g.reg.Unregister(c.meta.id)
 		e.status = status
-		http.Error(w, http.StatusText(status), status)
+		if write != nil {
+			write()
+		} else {
+			http.Error(w, http.StatusText(status), status)
+		}
 		s.logEvent(e, start)
 		g.alog.write(e)
 		g.wg.Done()
+	}
+	refuse := func(status int) { refuseWith(status, nil) }
+	// AWS_IAM: a SigV4-signed handshake, before any function runs.
+	if rs := st.routes["$connect"]; rs != nil && rs.route.IAM {
+		key, deny := sigV4AccessKey(r)
+		if deny != nil {
+			e.errMessage = deny.message
+			refuseWith(deny.status, func() { writeAWSError(w, deny.status, deny.errType, deny.message) })
+			return
+		}
+		c.meta.accessKey = key
 	}
 	if status := s.admit(r, c, e, st.routes["$connect"], st.api); status != 0 {
 		refuse(status)

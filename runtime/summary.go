@@ -105,6 +105,9 @@ func describeRoute(rs *routeState) string {
 			notes = append(notes, "authorizer "+au.a.LogicalID)
 		}
 	}
+	if rs.route.IAM {
+		notes = append(notes, "AWS_IAM: SigV4-signed handshake required")
+	}
 	if rs.route.ApiKeyRequired {
 		notes = append(notes, "API key required")
 	}

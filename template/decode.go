@@ -66,10 +66,12 @@ var required = map[string][]string{
 }
 
 var knownTypeList = func() []string {
-	out := make([]string, 0, len(typed))
+	out := make([]string, 0, len(typed)+1)
 	for t := range typed {
 		out = append(out, t)
 	}
+	// Expanded before declaration (SPEC ), and a name typos are compared with.
+	out = append(out, TypeSAMWebSocketApi)
 	slices.Sort(out)
 	return out
 }()
@@ -107,6 +109,7 @@ func (r *resolver) decode(rs *Resource) {
 	if rs.Type == TypeLambdaFunction {
 		props = withoutLocalCode(props)
 	}
+	props = withoutNewerProps(rs.Type, props)
 	before := len(r.diags)
 	v := r.coerce(props, t, rs.LogicalID)
 	if len(r.diags) > before {
@@ -122,6 +125,23 @@ func (r *resolver) decode(rs *Resource) {
 		return
 	}
 	rs.Value = ptr.Interface()
+}
+
+// newerProps lists properties CloudFormation added after the goformation
+// release wsgw decodes with; they are kept in Properties but not decoded.
+var newerProps = map[string][]string{
+	TypeApi:                         {"IpAddressType"},
+	"AWS::ApiGatewayV2::DomainName": {"RoutingMode"},
+}
+
+func withoutNewerProps(t string, props *Node) *Node {
+	names := newerProps[t]
+	if len(names) == 0 || !slices.ContainsFunc(props.Fields, func(f Field) bool { return slices.Contains(names, f.Key) }) {
+		return props
+	}
+	out := *props
+	out.Fields = slices.DeleteFunc(slices.Clone(props.Fields), func(f Field) bool { return slices.Contains(names, f.Key) })
+	return &out
 }
 
 // withoutLocalCode returns the properties of an AWS::Lambda::Function without

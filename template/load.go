@@ -35,7 +35,8 @@ func Load(file string, src []byte, opts Options) (*Stack, Diagnostics) {
 	r.run()
 	diags = append(diags, r.diags...)
 	diags.Sort()
-	return r.st, diags
+	// A SAM node used in several generated resources is reported once.
+	return r.st, slices.Compact(diags)
 }
 
 type dep struct {
@@ -129,6 +130,9 @@ func (r *resolver) run() {
 		r.errorf(RuleStructure, res.KeyRange, "Resources is empty; a template needs at least one resource")
 		return
 	}
+	// SAM's WebSocketApi is expanded as its translator does, before anything is declared (SPEC ).
+	res.Value = r.expandSAM(root, res.Value)
+	r.st.Expanded = res.Value
 	r.declareResources(res.Value)
 	globals := r.samGlobals(root.Get("Globals"))
 	for _, rs := range r.st.Resources {
@@ -166,6 +170,7 @@ func (r *resolver) readPseudo() {
 	r.st.AccountID = cmpOr(o["AWS::AccountId"], r.st.AccountID)
 	r.st.Name = cmpOr(o["AWS::StackName"], r.st.Name)
 	partition := cmpOr(o["AWS::Partition"], "aws")
+	r.st.Partition = cmpOr(o["AWS::Partition"], partitionOf(r.st.Region))
 	suffix := cmpOr(o["AWS::URLSuffix"], "amazonaws.com")
 	r.pseudo = map[string]string{
 		"AWS::Region": r.st.Region, "AWS::AccountId": r.st.AccountID, "AWS::StackName": r.st.Name,

@@ -52,7 +52,7 @@ func (r *resolver) declareResources(res *Node) {
 			continue
 		}
 		for _, a := range f.Value.Fields {
-			if !slices.Contains(resourceAttrs, a.Key) {
+			if !slices.Contains(resourceAttrs, a.Key) && !(a.Key == "IgnoreGlobals" && strings.HasPrefix(f.Value.Get("Type").Str(), "AWS::Serverless::")) {
 				r.errorFix(RuleUnknownProp, a.KeyRange, DidYouMean(a.Key, resourceAttrs), "resource %s has no attribute %s (properties go under Properties)", id, a.Key)
 			}
 		}
@@ -189,7 +189,9 @@ func (r *resolver) resolveResource(rs *Resource, globals *Node) {
 		}
 	}
 	if rs.Type == TypeSAMFunction && globals != nil {
-		props = mergeGlobals(props, globals)
+		if g := r.ignoreGlobals(rs.LogicalID, rs.Node.Get("IgnoreGlobals"), globals, "Function"); g != nil {
+			props = mergeGlobals(props, g)
+		}
 	}
 	resolved := r.resolve(props)
 	if resolved == nil || resolved.Kind != Map {
@@ -208,7 +210,7 @@ func (r *resolver) samGlobals(g *Node) *Node {
 		r.errorf(RuleStructure, g.Range, "Globals must be a mapping")
 		return nil
 	}
-	known := []string{"Function", "Api", "HttpApi", "SimpleTable", "StateMachine", "LayerVersion"}
+	known := []string{"Function", "Api", "HttpApi", "SimpleTable", "StateMachine", "LayerVersion", "WebSocketApi", "CapacityProvider"}
 	for _, f := range g.Fields {
 		if !slices.Contains(known, f.Key) {
 			r.errorFix(RuleStructure, f.KeyRange, DidYouMean(f.Key, known), "unknown Globals section %s", f.Key)
@@ -222,39 +224,14 @@ func (r *resolver) samGlobals(g *Node) *Node {
 	return fn
 }
 
-// mergeGlobals applies SAM's Globals to a function's properties: the function's
-// own values win, and mappings (Environment.Variables, Tags) are merged key by key.
+// mergeGlobals applies SAM's Globals to a function's properties as SAM's
+// globals plugin does (samMerge): the function's own values win, mappings
+// (Environment.Variables, Tags) are merged key by key, lists (Layers) appended.
 func mergeGlobals(props, globals *Node) *Node {
 	if props == nil {
 		props = &Node{Kind: Map, Range: globals.Range}
 	}
-	return mergeMaps(globals, props)
-}
-
-func mergeMaps(base, over *Node) *Node {
-	if base == nil || base.Kind != Map || over.Kind != Map {
-		return over
-	}
-	out := &Node{Kind: Map, Range: over.Range}
-	for _, f := range base.Fields {
-		if o := over.Get(f.Key); o != nil {
-			if _, _, intr := o.Intrinsic(); !intr {
-				f.Value = mergeMaps(f.Value, o)
-			} else {
-				f.Value = o
-			}
-			if of, ok := over.Field(f.Key); ok {
-				f.KeyRange = of.KeyRange
-			}
-		}
-		out.Fields = append(out.Fields, f)
-	}
-	for _, f := range over.Fields {
-		if base.Get(f.Key) == nil {
-			out.Fields = append(out.Fields, f)
-		}
-	}
-	return out
+	return samMerge(globals, props)
 }
 
 func (r *resolver) resolveOutputs(outs *Node) {

@@ -27,6 +27,14 @@ type Stack struct {
 	// Resources lists the resources that exist (their Condition holds), in template order.
 	Resources []*Resource
 	Outputs   []Output
+	// Expanded is the Resources mapping as CloudFormation sees it after SAM's
+	// transform of AWS::Serverless::WebSocketApi, before intrinsics are resolved.
+	Expanded *Node
+	// Generated maps each resource generated from a SAM WebSocketApi to its logical ID.
+	Generated map[string]string
+	// Partition is the AWS partition of Region (or --param AWS::Partition), as SAM
+	// writes it into the managed policy ARNs of the roles it generates.
+	Partition string
 	Region    string
 	AccountID string
 	Name      string

@@ -23,13 +23,18 @@ const chatTemplate = "../../examples/chat/template.yaml"
 // requireChat skips (or, with WSGW_REQUIRE_NODE set, fails) a test of the
 // chat example when node or the example's dependencies are missing
 // (`npm ci` in examples/chat/src).
-func requireChat(tb testing.TB) {
+func requireChat(tb testing.TB) { requireExample(tb, "chat") }
+
+// requireExample skips (or, with WSGW_REQUIRE_NODE set, fails) a test of
+// examples/NAME when node or the example's dependencies are missing (`npm ci`
+// in examples/NAME/src).
+func requireExample(tb testing.TB, name string) {
 	tb.Helper()
 	missing := ""
 	if _, err := exec.LookPath("node"); err != nil {
 		missing = "node is not on PATH"
-	} else if _, err := os.Stat("../../examples/chat/src/node_modules/@aws-sdk/client-apigatewaymanagementapi"); err != nil {
-		missing = "examples/chat/src has no node_modules (run npm ci there)"
+	} else if _, err := os.Stat("../../examples/" + name + "/src/node_modules/@aws-sdk/client-apigatewaymanagementapi"); err != nil {
+		missing = "examples/" + name + "/src has no node_modules (run npm ci there)"
 	}
 	if missing == "" {
 		return
@@ -47,11 +52,20 @@ var chatURL = regexp.MustCompile(`ws://127\.0\.0\.1:\d+/Prod`)
 // command's stderr and a stop function.
 func chatServer(tb testing.TB) (url, connFile string, stderr *lockedBuffer, stop func()) {
 	tb.Helper()
+	return exampleServer(tb, chatTemplate)
+}
+
+// exampleServer runs `wsgw serve` on a chat example's template (stage Prod,
+// a ConnectionsFileName parameter) with a connections file of its own, and
+// returns the WebSocket URL, the path of that file, the command's stderr and
+// a stop function.
+func exampleServer(tb testing.TB, tmpl string, args ...string) (url, connFile string, stderr *lockedBuffer, stop func()) {
+	tb.Helper()
 	name := fmt.Sprintf("wsgw-chat-test-%d-%d.json", os.Getpid(), time.Now().UnixNano())
 	connFile = filepath.Join(os.TempDir(), name)
 	stdout, stderr := &lockedBuffer{}, &lockedBuffer{}
 	cmd := newServeCmd(&iostreams{In: strings.NewReader(""), Out: stdout, Err: stderr})
-	cmd.SetArgs([]string{"--addr", "127.0.0.1:0", "--no-watch", "--param", "ConnectionsFileName=" + name, chatTemplate})
+	cmd.SetArgs(append(append([]string{"--addr", "127.0.0.1:0", "--no-watch", "--param", "ConnectionsFileName=" + name}, args...), tmpl))
 	cmd.SetOut(stdout)
 	cmd.SetErr(stderr)
 	ctx, cancel := context.WithCancel(context.Background())

@@ -17,7 +17,7 @@ import (
 )
 
 // planFormats are the output formats of `wsgw plan --format`.
-var planFormats = []string{"text", "json"}
+var planFormats = []string{"text", "json", "cloudformation"}
 
 type planOptions struct {
 	IO           *iostreams
@@ -41,9 +41,20 @@ integration (type, method and target URL with stage variables substituted,
 timeout) and its request parameter mappings.
 
 Output formats (--format):
-  text  a readable summary, per API and stage
-  json  the plan itself; stable (keys sorted, lists in template order), so
-        tests and tools can compare it
+  text            a readable summary, per API and stage
+  json            the plan itself; stable (keys sorted, lists in template
+                  order), so tests and tools can compare it
+  cloudformation  the resources wsgw serves as CloudFormation JSON after
+                  SAM's transform, intrinsics unresolved as SAM writes them:
+                  every AWS::ApiGatewayV2 resource, the Lambda permissions and
+                  Route53 record sets SAM generates for a WebSocketApi (and
+                  Lambda permissions for apigateway.amazonaws.com), and every
+                  resource they reference, transitively: SAM functions as the
+                  AWS::Lambda::Function and execution role SAM generates, SAM
+                  simple tables as AWS::DynamoDB::Table, other resources as
+                  written; with the Parameters, Conditions and Mappings they
+                  use. Only template errors stop it (not the serve checks);
+                  what it leaves out is noted on stderr
 
 Parameters without a Default need --param, as for serve. Diagnostics go to
 stderr, one per line as 'wsgw validate' prints them; stdout holds only the plan.
@@ -54,6 +65,7 @@ Exit status:
   2  usage error, or a file that could not be read`,
 		Example: `  wsgw plan template.yaml
   wsgw plan --stage dev --format json template.yaml
+  wsgw plan --format cloudformation template.yaml
   wsgw plan --integration SendInteg=http://127.0.0.1:8080/send template.yaml`,
 		RunE: func(_ *cobra.Command, args []string) error {
 			if len(args) != 1 {
@@ -87,6 +99,9 @@ func runPlan(o *planOptions) error {
 	if err != nil {
 		fmt.Fprintf(o.IO.Err, "wsgw: %s: %s\n", o.File, readError(err))
 		return exitWith(exitUsage)
+	}
+	if o.Format == "cloudformation" {
+		return writeCloudFormation(o, src, params)
 	}
 	plan, ds := compile.Build(o.File, src, template.Options{Params: params, RequireParams: true},
 		compile.Options{Integrations: integs, Stage: o.Stage, CanRun: lambda.CanRun})
@@ -345,6 +360,9 @@ func authNotes(key string, r *compile.Route) []string {
 		if a.NotRunnable != "" {
 			notes = append(notes, fmt.Sprintf("    %s cannot run: %s", a.LogicalID, a.NotRunnable))
 		}
+	}
+	if r.IAM {
+		notes = append(notes, fmt.Sprintf("    route %s requires a SigV4-signed handshake (AWS_IAM; the signature is not checked)", key))
 	}
 	if r.ApiKeyRequired {
 		notes = append(notes, fmt.Sprintf("    route %s requires an API key (x-api-key)", key))

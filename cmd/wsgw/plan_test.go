@@ -157,7 +157,7 @@ func TestPlanFailures(t *testing.T) {
 		{"unreadable", []string{"plan", filepath.Join(t.TempDir(), "missing.yaml")}, 2, []string{"missing.yaml: cannot open"}},
 		{"no template", []string{"plan"}, 2, []string{"plan needs exactly one TEMPLATE, got 0", "Run 'wsgw plan --help' for usage."}},
 		{"two templates", []string{"plan", good, good}, 2, []string{"plan needs exactly one TEMPLATE, got 2"}},
-		{"bad format", []string{"plan", "--format", "sarif", good}, 2, []string{`unknown --format "sarif" (want one of text, json)`}},
+		{"bad format", []string{"plan", "--format", "sarif", good}, 2, []string{`unknown --format "sarif" (want one of text, json, cloudformation)`}},
 		{"bad integration flag", []string{"plan", "--integration", "Backend", good}, 2, []string{`--integration "Backend": want ID=URL`}},
 		{"bad param flag", []string{"plan", "--param", "Port", good}, 2, []string{`--param "Port": want Name=Value`}},
 	}

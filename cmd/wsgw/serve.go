@@ -165,11 +165,15 @@ func runServe(ctx context.Context, o *serveOptions) error {
 	if err != nil {
 		return &exitError{code: exitUsage, err: fmt.Errorf("%s: %s", o.File, readError(err))}
 	}
+	// Inline code (InlineCode, Code.ZipFile) runs from a private temporary
+	// directory, removed when serve ends (SPEC ).
+	inline := &lambda.InlineCode{}
+	defer inline.Close()
 	// build is the whole way from template text to plan, at start and at
 	// every reload, with the same options.
 	build := func(src []byte) (*compile.Plan, template.Diagnostics) {
 		return compile.Build(o.File, src, template.Options{Params: params, Addr: o.Addr, RequireParams: true},
-			compile.Options{Integrations: integrations, Stage: o.Stage, LambdaEndpoint: o.LambdaEndpoint, CanRun: lambda.CanRun})
+			compile.Options{Integrations: integrations, Stage: o.Stage, LambdaEndpoint: o.LambdaEndpoint, CanRun: lambda.CanRun, WriteInline: inline.Write})
 	}
 	plan, ds := build(src)
 	if len(ds) > 0 {
