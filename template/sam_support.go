@@ -317,10 +317,27 @@ func (e *wsExpander) rewrite(n *Node) {
 					n.Fields[0].Value = &Node{Kind: String, Value: id, Range: arg.Range, style: styleBlock}
 				}
 				return
-			case name == "Fn::GetAtt" && arg.Kind == List && len(arg.Items) > 0 && arg.Items[0].Kind == String:
-				if id, ok := e.refs[arg.Items[0].Value]; ok {
-					arg.Items[0] = &Node{Kind: String, Value: id, Range: arg.Items[0].Range, style: styleBlock}
+			case name == "Fn::GetAtt":
+				// SAM joins the argument with dots and splits it again (GetAttAction.resolve_resource_refs).
+				var parts []string
+				switch {
+				case arg.Kind == String:
+					parts = strings.Split(arg.Value, ".")
+				case arg.Kind == List && !slices.ContainsFunc(arg.Items, func(it *Node) bool { return it.Kind != String }):
+					for _, it := range arg.Items {
+						parts = append(parts, strings.Split(it.Value, ".")...)
+					}
 				}
+				if len(parts) >= 2 {
+					if id, ok := e.refs[parts[0]+"."+parts[1]]; ok {
+						l := &Node{Kind: List, Range: arg.Range, Items: []*Node{{Kind: String, Value: id, Range: arg.Range, style: styleBlock}}}
+						for _, p := range parts[2:] {
+							l.Items = append(l.Items, &Node{Kind: String, Value: p, Range: arg.Range, style: styleBlock})
+						}
+						n.Fields[0].Value = l
+					}
+				}
+				return
 			case name == "Fn::Sub":
 				tmpl := arg
 				if arg.Kind == List && len(arg.Items) > 0 {
