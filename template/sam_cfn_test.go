@@ -62,8 +62,8 @@ Resources:
 	if !slices.Equal(ids, want) {
 		t.Errorf("resources:\n%s\nwant:\n%s", strings.Join(ids, "\n"), strings.Join(want, "\n"))
 	}
-	if len(got.Parameters) != 1 || got.Parameters["Table"] == nil {
-		t.Errorf("parameters %v, want Table only", got.Parameters)
+	if len(got.Parameters) != 2 {
+		t.Errorf("parameters %v, want both, as SAM keeps them", got.Parameters)
 	}
 	wantNotes := []string{"Fn: SAM generates more from AutoPublishAlias than wsgw writes here",
 		"Rest (AWS::Serverless::Api) is referenced but left out: wsgw does not translate that SAM type"}
