@@ -34,8 +34,10 @@ var wsGlobals = []string{"AccessLogSettings", "ApiKeySelectionExpression", "Defa
 	"PropagateTags", "RouteSelectionExpression", "RouteSettings", "StageVariables", "Tags"}
 
 var (
-	wsRouteProps   = []string{"ApiKeyRequired", "FunctionArn", "IntegrationTimeout", "ModelSelectionExpression", "OperationName", "RequestModels", "RequestParameters", "RouteResponseSelectionExpression"}
-	wsAuthProps    = []string{"AuthArn", "AuthType", "IdentitySource", "InvokeRole", "Name"}
+	wsRouteProps = []string{"ApiKeyRequired", "FunctionArn", "IntegrationTimeout", "ModelSelectionExpression", "OperationName", "RequestModels", "RequestParameters", "RouteResponseSelectionExpression"}
+	// wsAuthProps: PayloadFormatVersion is documented by SAM and ignored by its translator
+	// (WebSocket authorizers have no payload format version).
+	wsAuthProps    = []string{"AuthArn", "AuthType", "IdentitySource", "InvokeRole", "Name", "PayloadFormatVersion"}
 	wsDomainProps  = []string{"BasePath", "CertificateArn", "DomainName", "EndpointConfiguration", "MutualTlsAuthentication", "OwnershipVerificationCertificateArn", "Route53", "SecurityPolicy"}
 	wsRoute53Props = []string{"EvaluateTargetHealth", "HostedZoneId", "HostedZoneName", "IpV6", "Region", "SetIdentifier"}
 	wsSpecialKeys  = []string{"$connect", "$disconnect", "$default"}
