@@ -201,7 +201,7 @@ func (e *wsExpander) expand(f Field) []Field {
 		}
 	}
 	routes := a.prop("Routes")
-	if routes == nil || routes.Kind != Map {
+	if _, _, intr := routes.Intrinsic(); intr || routes == nil || routes.Kind != Map {
 		return nil // reported by checkProps
 	}
 	if len(routes.Fields) == 0 {
@@ -446,7 +446,10 @@ func (e *wsExpander) checkProps(a *wsAPI) bool {
 		case "string or mapping":
 			good = v.Kind == String || v.Kind == Map
 		}
-		if !good {
+		if name, _, intr := v.Intrinsic(); intr && !good {
+			e.errorf(RuleSAMPropertyType, v.Range, "property %s of %s must be written out as a mapping, not computed with %s: SAM reads it before CloudFormation evaluates anything", p.name, a.id, name)
+			ok = false
+		} else if !good {
 			e.errorf(RuleSAMPropertyType, v.Range, "property %s of %s should be a %s, not a %s", p.name, a.id, p.kind, describe(v))
 			ok = false
 		}
