@@ -367,3 +367,9 @@ func (e *wsExpander) rewrite(n *Node) {
 		}
 	}
 }
+
+// literalMap reports whether n is a mapping written out, not an intrinsic function.
+func literalMap(n *Node) bool {
+	_, _, intr := n.Intrinsic()
+	return n != nil && n.Kind == Map && !intr
+}

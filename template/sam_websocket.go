@@ -215,18 +215,21 @@ func (e *wsExpander) expand(f Field) []Field {
 		r.add(d)
 		ok = false
 	}
-	if d := a.prop("Domain"); d != nil && d.Kind == Map && truthy(d.Get("MutualTlsAuthentication")) {
+	if d := a.prop("Domain"); literalMap(d) && truthy(d.Get("MutualTlsAuthentication")) {
 		f, _ := d.Field("MutualTlsAuthentication")
 		e.errorf(RuleSAMDomain, f.KeyRange, "mutual TLS is not supported for WebSocket APIs; remove MutualTlsAuthentication")
 		ok = false
 	}
 	auth := a.prop("Auth")
-	if auth != nil && auth.Kind == Map && len(auth.Fields) > 0 && routes.Get("$connect") == nil {
+	if !literalMap(auth) {
+		auth = nil // reported by checkProps
+	}
+	if auth != nil && len(auth.Fields) > 0 && routes.Get("$connect") == nil {
 		f, _ := a.props.Field("Auth")
 		e.errorf(RuleSAMAuthConnect, f.KeyRange, "Auth is only available if there is a $connect route; %s has none", a.id)
 		ok = false
 	}
-	if auth != nil && auth.Kind == Map && len(auth.Fields) > 0 && !e.checkAuth(a, auth) {
+	if auth != nil && len(auth.Fields) > 0 && !e.checkAuth(a, auth) {
 		ok = false
 	}
 	stageName := a.prop("StageName")
@@ -289,7 +292,7 @@ func (e *wsExpander) expand(f Field) []Field {
 		a.out = append(a.out, route, e.integration(a, rf, base, spec, fn), e.permission(a, rf, base, fn))
 		routeIDs = append(routeIDs, base+"Route")
 	}
-	if d := a.prop("Domain"); d != nil && d.Kind == Map && e.domain(a, d) == nil {
+	if d := a.prop("Domain"); literalMap(d) && e.domain(a, d) == nil {
 		ok = false
 	}
 	if !ok {
@@ -431,7 +434,7 @@ func (e *wsExpander) checkProps(a *wsAPI) bool {
 			}
 			continue
 		}
-		if _, _, intr := v.Intrinsic(); intr && p.name != "Routes" && p.name != "Tags" {
+		if _, _, intr := v.Intrinsic(); intr && !slices.Contains([]string{"Auth", "Domain", "Routes", "Tags"}, p.name) {
 			continue
 		}
 		good := false
@@ -564,7 +567,7 @@ func (e *wsExpander) route(a *wsAPI, rf Field, base string, spec *Node) Field {
 // for Auth CUSTOM. SAM compares AuthType case-sensitively here.
 func (e *wsExpander) routeAuth(a *wsAPI, rf Field, route Field) *Field {
 	auth := a.prop("Auth")
-	if auth == nil || auth.Kind != Map || len(auth.Fields) == 0 || rf.Key != "$connect" {
+	if !literalMap(auth) || len(auth.Fields) == 0 || rf.Key != "$connect" {
 		return nil
 	}
 	props := route.Value.Get("Properties")
