@@ -16,8 +16,9 @@ import (
 // reference by Ref, GetAtt, Sub or DependsOn. SAM functions and simple tables
 // among them are written as SAM expands them (an AWS::Lambda::Function with the
 // execution role SAM generates, an AWS::DynamoDB::Table), other resources as
-// the template writes them. Parameters, Conditions and Mappings they use come
-// along. Notes says what was left out, one line each.
+// the template writes them. The template's other sections come along as SAM
+// keeps them (Parameters, Conditions, Mappings, Metadata, ...), except Outputs,
+// which may name resources left out. Notes says what was left out, one line each.
 func (s *Stack) CloudFormation() (tmpl map[string]any, notes []string) {
 	res := s.Expanded
 	if res == nil {
@@ -27,8 +28,7 @@ func (s *Stack) CloudFormation() (tmpl map[string]any, notes []string) {
 	for _, f := range res.Fields {
 		declared[f.Key] = f.Value
 	}
-	c := &cfnWriter{s: s, declared: declared, out: map[string]any{}, params: map[string]bool{},
-		conds: map[string]bool{}, maps: map[string]bool{}}
+	c := &cfnWriter{s: s, declared: declared, out: map[string]any{}}
 	var queue []string
 	for _, f := range res.Fields {
 		t := f.Value.Get("Type").Str()
@@ -53,24 +53,14 @@ func (s *Stack) CloudFormation() (tmpl map[string]any, notes []string) {
 		}
 		queue = append(queue, c.write(id, n)...)
 	}
+	// The other sections SAM keeps, as written; Outputs are left out, since they
+	// may name resources this selection leaves out.
 	tmpl = map[string]any{"Resources": c.out}
-	root := s.Root
-	for _, sec := range []struct {
-		name string
-		used map[string]bool
-	}{{"Parameters", c.params}, {"Conditions", c.conds}, {"Mappings", c.maps}} {
-		m := root.Get(sec.name)
-		if m == nil || m.Kind != Map || len(sec.used) == 0 {
-			continue
-		}
-		out := map[string]any{}
-		for _, f := range m.Fields {
-			if sec.used[f.Key] {
-				out[f.Key] = cfnValue(f.Value)
-			}
-		}
-		if len(out) > 0 {
-			tmpl[sec.name] = out
+	for _, f := range s.Root.Fields {
+		switch f.Key {
+		case "Resources", "Transform", "Globals", "Outputs":
+		default:
+			tmpl[f.Key] = cfnValue(f.Value)
 		}
 	}
 	slices.Sort(c.notes)
@@ -78,11 +68,10 @@ func (s *Stack) CloudFormation() (tmpl map[string]any, notes []string) {
 }
 
 type cfnWriter struct {
-	s                   *Stack
-	declared            map[string]*Node
-	out                 map[string]any
-	params, conds, maps map[string]bool
-	notes               []string
+	s        *Stack
+	declared map[string]*Node
+	out      map[string]any
+	notes    []string
 }
 
 // write adds resource id to the output and returns the resources it references.
@@ -115,17 +104,12 @@ func (c *cfnWriter) write(id string, n *Node) []string {
 	return c.refs(n)
 }
 
-// refs returns the resources n references and records the parameters,
-// conditions and mappings it uses.
+// refs returns the resources n references.
 func (c *cfnWriter) refs(n *Node) []string {
 	var out []string
 	name := func(s string) {
 		if _, ok := c.declared[s]; ok {
 			out = append(out, s)
-			return
-		}
-		if root := c.s.Root.Get("Parameters"); root.Get(s) != nil {
-			c.params[s] = true
 		}
 	}
 	var walk func(n *Node)
@@ -147,22 +131,12 @@ func (c *cfnWriter) refs(n *Node) []string {
 			switch fn {
 			case "Ref":
 				name(arg.Str())
-			case "Condition":
-				c.conds[arg.Str()] = true
 			case "Fn::GetAtt":
 				if arg.Kind == String {
 					id, _, _ := strings.Cut(arg.Value, ".")
 					name(id)
 				} else if arg.Kind == List && len(arg.Items) > 0 {
 					name(arg.Items[0].Str())
-				}
-			case "Fn::If":
-				if arg.Kind == List && len(arg.Items) > 0 {
-					c.conds[arg.Items[0].Str()] = true
-				}
-			case "Fn::FindInMap":
-				if arg.Kind == List && len(arg.Items) > 0 {
-					c.maps[arg.Items[0].Str()] = true
 				}
 			case "Fn::Sub":
 				tmpl, vars := arg, (*Node)(nil)
@@ -187,10 +161,6 @@ func (c *cfnWriter) refs(n *Node) []string {
 				}
 				for _, it := range f.Value.Items {
 					name(it.Str())
-				}
-			case "Condition":
-				if f.Value.Kind == String {
-					c.conds[f.Value.Value] = true
 				}
 			}
 			walk(f.Value)

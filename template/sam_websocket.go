@@ -1,9 +1,6 @@
 package template
 
 import (
-	"crypto/sha1"
-	"encoding/hex"
-	"fmt"
 	"regexp"
 	"slices"
 	"strings"
@@ -37,8 +34,10 @@ var wsGlobals = []string{"AccessLogSettings", "ApiKeySelectionExpression", "Defa
 	"PropagateTags", "RouteSelectionExpression", "RouteSettings", "StageVariables", "Tags"}
 
 var (
-	wsRouteProps   = []string{"ApiKeyRequired", "FunctionArn", "IntegrationTimeout", "ModelSelectionExpression", "OperationName", "RequestModels", "RequestParameters", "RouteResponseSelectionExpression"}
-	wsAuthProps    = []string{"AuthArn", "AuthType", "IdentitySource", "InvokeRole", "Name"}
+	wsRouteProps = []string{"ApiKeyRequired", "FunctionArn", "IntegrationTimeout", "ModelSelectionExpression", "OperationName", "RequestModels", "RequestParameters", "RouteResponseSelectionExpression"}
+	// wsAuthProps: PayloadFormatVersion is documented by SAM and ignored by its translator
+	// (WebSocket authorizers have no payload format version).
+	wsAuthProps    = []string{"AuthArn", "AuthType", "IdentitySource", "InvokeRole", "Name", "PayloadFormatVersion"}
 	wsDomainProps  = []string{"BasePath", "CertificateArn", "DomainName", "EndpointConfiguration", "MutualTlsAuthentication", "OwnershipVerificationCertificateArn", "Route53", "SecurityPolicy"}
 	wsRoute53Props = []string{"EvaluateTargetHealth", "HostedZoneId", "HostedZoneName", "IpV6", "Region", "SetIdentifier"}
 	wsSpecialKeys  = []string{"$connect", "$disconnect", "$default"}
@@ -202,7 +201,7 @@ func (e *wsExpander) expand(f Field) []Field {
 		}
 	}
 	routes := a.prop("Routes")
-	if routes == nil || routes.Kind != Map {
+	if _, _, intr := routes.Intrinsic(); intr || routes == nil || routes.Kind != Map {
 		return nil // reported by checkProps
 	}
 	if len(routes.Fields) == 0 {
@@ -216,18 +215,21 @@ func (e *wsExpander) expand(f Field) []Field {
 		r.add(d)
 		ok = false
 	}
-	if d := a.prop("Domain"); d != nil && d.Kind == Map && truthy(d.Get("MutualTlsAuthentication")) {
+	if d := a.prop("Domain"); literalMap(d) && truthy(d.Get("MutualTlsAuthentication")) {
 		f, _ := d.Field("MutualTlsAuthentication")
 		e.errorf(RuleSAMDomain, f.KeyRange, "mutual TLS is not supported for WebSocket APIs; remove MutualTlsAuthentication")
 		ok = false
 	}
 	auth := a.prop("Auth")
-	if auth != nil && auth.Kind == Map && len(auth.Fields) > 0 && routes.Get("$connect") == nil {
+	if !literalMap(auth) {
+		auth = nil // reported by checkProps
+	}
+	if auth != nil && len(auth.Fields) > 0 && routes.Get("$connect") == nil {
 		f, _ := a.props.Field("Auth")
 		e.errorf(RuleSAMAuthConnect, f.KeyRange, "Auth is only available if there is a $connect route; %s has none", a.id)
 		ok = false
 	}
-	if auth != nil && auth.Kind == Map && len(auth.Fields) > 0 && !e.checkAuth(a, auth) {
+	if auth != nil && len(auth.Fields) > 0 && !e.checkAuth(a, auth) {
 		ok = false
 	}
 	stageName := a.prop("StageName")
@@ -290,7 +292,7 @@ func (e *wsExpander) expand(f Field) []Field {
 		a.out = append(a.out, route, e.integration(a, rf, base, spec, fn), e.permission(a, rf, base, fn))
 		routeIDs = append(routeIDs, base+"Route")
 	}
-	if d := a.prop("Domain"); d != nil && d.Kind == Map && e.domain(a, d) == nil {
+	if d := a.prop("Domain"); literalMap(d) && e.domain(a, d) == nil {
 		ok = false
 	}
 	if !ok {
@@ -327,57 +329,6 @@ func (e *wsExpander) expand(f Field) []Field {
 		e.owner[g.Key] = a.id
 	}
 	return a.out
-}
-
-// partitionOf returns the AWS partition of a region.
-func partitionOf(region string) string {
-	switch {
-	case strings.HasPrefix(region, "cn-"):
-		return "aws-cn"
-	case strings.HasPrefix(region, "us-gov-"):
-		return "aws-us-gov"
-	}
-	return "aws"
-}
-
-// truthy reports whether Python would find the value true: SAM tests many
-// optional settings with `if value:`.
-func truthy(n *Node) bool {
-	if n == nil {
-		return false
-	}
-	switch n.Kind {
-	case Null:
-		return false
-	case Bool:
-		return n.Value == "true"
-	case Number:
-		return strings.Trim(n.Value, "0.+-") != ""
-	case String:
-		return n.Value != ""
-	case List:
-		return len(n.Items) > 0
-	}
-	return len(n.Fields) > 0
-}
-
-// sanitizeRouteKey turns a route key into the part of a logical ID SAM makes
-// of it: $connect -> Connect, sendMessage -> Sendmessage (Python's capitalize).
-func sanitizeRouteKey(k string) (string, bool) {
-	if slices.Contains(wsSpecialKeys, k) {
-		return capitalize(strings.ReplaceAll(k, "$", "")), true
-	}
-	if k == "" || !logicalIDPattern.MatchString(k) {
-		return "", false
-	}
-	return capitalize(k), true
-}
-
-func capitalize(s string) string {
-	if s == "" {
-		return s
-	}
-	return strings.ToUpper(s[:1]) + strings.ToLower(s[1:])
 }
 
 // withGlobals merges Globals.WebSocketApi into a resource's properties as
@@ -483,7 +434,7 @@ func (e *wsExpander) checkProps(a *wsAPI) bool {
 			}
 			continue
 		}
-		if _, _, intr := v.Intrinsic(); intr && p.name != "Routes" && p.name != "Tags" {
+		if _, _, intr := v.Intrinsic(); intr && !slices.Contains([]string{"Auth", "Domain", "Routes", "Tags"}, p.name) {
 			continue
 		}
 		good := false
@@ -498,7 +449,10 @@ func (e *wsExpander) checkProps(a *wsAPI) bool {
 		case "string or mapping":
 			good = v.Kind == String || v.Kind == Map
 		}
-		if !good {
+		if name, _, intr := v.Intrinsic(); intr && !good {
+			e.errorf(RuleSAMPropertyType, v.Range, "property %s of %s must be written out as a mapping, not computed with %s: SAM reads it before CloudFormation evaluates anything", p.name, a.id, name)
+			ok = false
+		} else if !good {
 			e.errorf(RuleSAMPropertyType, v.Range, "property %s of %s should be a %s, not a %s", p.name, a.id, p.kind, describe(v))
 			ok = false
 		}
@@ -560,65 +514,6 @@ func (e *wsExpander) checkAuth(a *wsAPI, auth *Node) bool {
 	return false
 }
 
-// ---- generated nodes ----
-
-// gstr is a generated string at at; its text cannot be placed inside the
-// source, so positions inside it fall back to at.
-func gstr(v string, at Range) *Node {
-	return &Node{Kind: String, Value: v, Range: at, style: styleBlock}
-}
-
-func gref(id string, at Range) *Node {
-	return &Node{Kind: Map, Range: at, Fields: []Field{{Key: "Ref", KeyRange: at, Value: gstr(id, at)}}}
-}
-
-func ggetatt(id, attr string, at Range) *Node {
-	return &Node{Kind: Map, Range: at, Fields: []Field{{Key: "Fn::GetAtt", KeyRange: at,
-		Value: &Node{Kind: List, Range: at, Items: []*Node{gstr(id, at), gstr(attr, at)}}}}}
-}
-
-// gsub is Fn::Sub of s, with vars (name, value pairs) when given.
-func gsub(s string, at Range, vars ...any) *Node {
-	arg := gstr(s, at)
-	if len(vars) > 0 {
-		m := &Node{Kind: Map, Range: at}
-		for i := 0; i+1 < len(vars); i += 2 {
-			m.Fields = append(m.Fields, Field{Key: vars[i].(string), KeyRange: at, Value: vars[i+1].(*Node)})
-		}
-		arg = &Node{Kind: List, Range: at, Items: []*Node{arg, m}}
-	}
-	return &Node{Kind: Map, Range: at, Fields: []Field{{Key: "Fn::Sub", KeyRange: at, Value: arg}}}
-}
-
-// gmap builds a mapping of key, value pairs, leaving out nil and null values
-// (SAM leaves out properties that are None).
-func gmap(at Range, kv ...any) *Node {
-	m := &Node{Kind: Map, Range: at}
-	for i := 0; i+1 < len(kv); i += 2 {
-		if v, _ := kv[i+1].(*Node); v != nil && v.Kind != Null {
-			m.Fields = append(m.Fields, Field{Key: kv[i].(string), KeyRange: at, Value: v})
-		}
-	}
-	return m
-}
-
-func setField(m *Node, key string, v *Node, at Range) {
-	for i, f := range m.Fields {
-		if f.Key == key {
-			m.Fields[i].Value = v
-			return
-		}
-	}
-	m.Fields = append(m.Fields, Field{Key: key, KeyRange: at, Value: v})
-}
-
-// resource builds a generated resource of type t at at.
-func resource(id, t string, at Range, props *Node, attrs ...any) Field {
-	kv := append([]any{"Type", gstr(t, at)}, attrs...)
-	kv = append(kv, "Properties", props)
-	return Field{Key: id, KeyRange: at, Value: gmap(at, kv...)}
-}
-
 func (e *wsExpander) api(a *wsAPI) Field {
 	name := a.prop("Name")
 	if name == nil {
@@ -672,7 +567,7 @@ func (e *wsExpander) route(a *wsAPI, rf Field, base string, spec *Node) Field {
 // for Auth CUSTOM. SAM compares AuthType case-sensitively here.
 func (e *wsExpander) routeAuth(a *wsAPI, rf Field, route Field) *Field {
 	auth := a.prop("Auth")
-	if auth == nil || auth.Kind != Map || len(auth.Fields) == 0 || rf.Key != "$connect" {
+	if !literalMap(auth) || len(auth.Fields) == 0 || rf.Key != "$connect" {
 		return nil
 	}
 	props := route.Value.Get("Properties")
@@ -918,233 +813,4 @@ func (e *wsExpander) domain(a *wsAPI, d *Node) *Field {
 		a.out = append(a.out, *records)
 	}
 	return &domain
-}
-
-// samHash is the hash SAM's LogicalIdGenerator appends to a logical ID: the
-// first 10 hex digits of the SHA-1 of the value (a string as is, anything else
-// as compact JSON with sorted keys, as Python's json.dumps writes it).
-func samHash(n *Node) string {
-	if !truthy(n) {
-		return ""
-	}
-	s := n.Value
-	if n.Kind != String {
-		s = pyJSON(n)
-	}
-	sum := sha1.Sum([]byte(s))
-	return hex.EncodeToString(sum[:])[:10]
-}
-
-// pyJSON renders n as json.dumps(n, separators=(",", ":"), sort_keys=True).
-func pyJSON(n *Node) string {
-	var b strings.Builder
-	var walk func(n *Node)
-	walk = func(n *Node) {
-		switch n.Kind {
-		case Null:
-			b.WriteString("null")
-		case Bool, Number:
-			b.WriteString(n.Value)
-		case String:
-			b.WriteString(pyQuote(n.Value))
-		case List:
-			b.WriteByte('[')
-			for i, it := range n.Items {
-				if i > 0 {
-					b.WriteByte(',')
-				}
-				walk(it)
-			}
-			b.WriteByte(']')
-		case Map:
-			fields := slices.Clone(n.Fields)
-			slices.SortFunc(fields, func(x, y Field) int { return strings.Compare(x.Key, y.Key) })
-			b.WriteByte('{')
-			for i, f := range fields {
-				if i > 0 {
-					b.WriteByte(',')
-				}
-				b.WriteString(pyQuote(f.Key))
-				b.WriteByte(':')
-				walk(f.Value)
-			}
-			b.WriteByte('}')
-		}
-	}
-	walk(n)
-	return b.String()
-}
-
-// pyQuote quotes s as Python's json module does (ensure_ascii).
-func pyQuote(s string) string {
-	var b strings.Builder
-	b.WriteByte('"')
-	for _, r := range s {
-		switch {
-		case r == '"':
-			b.WriteString(`\"`)
-		case r == '\\':
-			b.WriteString(`\\`)
-		case r == '\n':
-			b.WriteString(`\n`)
-		case r == '\r':
-			b.WriteString(`\r`)
-		case r == '\t':
-			b.WriteString(`\t`)
-		case r == '\b':
-			b.WriteString(`\b`)
-		case r == '\f':
-			b.WriteString(`\f`)
-		case r < 0x20 || r > 0x7e && r < 0x10000:
-			fmt.Fprintf(&b, `\u%04x`, r)
-		case r >= 0x10000:
-			r -= 0x10000
-			fmt.Fprintf(&b, `\u%04x\u%04x`, 0xd800+(r>>10), 0xdc00+(r&0x3ff))
-		default:
-			b.WriteRune(r)
-		}
-	}
-	b.WriteByte('"')
-	return b.String()
-}
-
-// resolveParams replaces references to parameters that have a value (their
-// Default or a --param) and to AWS::Region and AWS::Partition, as SAM's
-// resolve_parameter_refs does in Auth, Domain and Routes.
-func (e *wsExpander) resolveParams(n *Node) *Node {
-	if n == nil {
-		return nil
-	}
-	switch n.Kind {
-	case List:
-		out := *n
-		out.Items = make([]*Node, len(n.Items))
-		for i, it := range n.Items {
-			out.Items[i] = e.resolveParams(it)
-		}
-		return &out
-	case Map:
-		out := *n
-		out.Fields = make([]Field, len(n.Fields))
-		for i, f := range n.Fields {
-			out.Fields[i] = Field{Key: f.Key, KeyRange: f.KeyRange, Value: e.resolveParams(f.Value)}
-		}
-		name, arg, ok := out.Intrinsic()
-		if !ok {
-			return &out
-		}
-		switch name {
-		case "Ref":
-			if arg.Kind == String {
-				if v := e.paramValue(arg.Value, n.Range); v != nil {
-					return v
-				}
-			}
-		case "Fn::Sub":
-			tmpl, vars := arg, (*Node)(nil)
-			if arg.Kind == List && len(arg.Items) == 2 {
-				tmpl, vars = arg.Items[0], arg.Items[1]
-			}
-			if tmpl.Kind != String {
-				return &out
-			}
-			s := subParams.ReplaceAllStringFunc(tmpl.Value, func(m string) string {
-				name := strings.TrimSpace(m[2 : len(m)-1])
-				if vars.Get(name) != nil {
-					return m
-				}
-				if v := e.paramValue(name, tmpl.Range); v != nil && v.IsScalar() {
-					return v.Value
-				}
-				return m
-			})
-			if s == tmpl.Value {
-				return &out
-			}
-			t := *tmpl
-			t.Value, t.style = s, styleBlock
-			if arg.Kind == List {
-				l := *arg
-				l.Items = []*Node{&t, arg.Items[1]}
-				out.Fields = []Field{{Key: name, KeyRange: out.Fields[0].KeyRange, Value: &l}}
-			} else {
-				out.Fields = []Field{{Key: name, KeyRange: out.Fields[0].KeyRange, Value: &t}}
-			}
-		}
-		return &out
-	}
-	return n
-}
-
-var subParams = regexp.MustCompile(`\$\{[^!}][^}]*\}`)
-
-// paramValue is the value SAM knows for name, placed at at: a parameter's Default or
-// --param value, AWS::Region or AWS::Partition; nil when it knows none.
-func (e *wsExpander) paramValue(name string, at Range) *Node {
-	if p, ok := e.r.params[name]; ok && p.Source != "" && p.Value != nil {
-		v := *p.Value
-		v.Range = at
-		return &v
-	}
-	switch name {
-	case "AWS::Region":
-		return gstr(e.r.st.Region, at)
-	case "AWS::Partition":
-		return gstr(e.r.st.Partition, at)
-	}
-	return nil
-}
-
-// rewrite replaces SAM's resource references (Ref Api.Stage, ${Api.Stage},
-// GetAtt Api.Stage.Attr, and the same with DomainName) by the generated
-// logical IDs, everywhere under n.
-func (e *wsExpander) rewrite(n *Node) {
-	if n == nil || len(e.refs) == 0 {
-		return
-	}
-	switch n.Kind {
-	case List:
-		for _, it := range n.Items {
-			e.rewrite(it)
-		}
-	case Map:
-		if name, arg, ok := n.Intrinsic(); ok {
-			switch {
-			case name == "Ref" && arg.Kind == String:
-				if id, ok := e.refs[arg.Value]; ok {
-					n.Fields[0].Value = &Node{Kind: String, Value: id, Range: arg.Range, style: styleBlock}
-				}
-				return
-			case name == "Fn::GetAtt" && arg.Kind == List && len(arg.Items) > 0 && arg.Items[0].Kind == String:
-				if id, ok := e.refs[arg.Items[0].Value]; ok {
-					arg.Items[0] = &Node{Kind: String, Value: id, Range: arg.Items[0].Range, style: styleBlock}
-				}
-			case name == "Fn::Sub":
-				tmpl := arg
-				if arg.Kind == List && len(arg.Items) > 0 {
-					tmpl = arg.Items[0]
-				}
-				if tmpl.Kind == String {
-					s := subParams.ReplaceAllStringFunc(tmpl.Value, func(m string) string {
-						ref := strings.TrimSpace(m[2 : len(m)-1])
-						for k, id := range e.refs {
-							if ref == k {
-								return "${" + id + "}"
-							}
-							if rest, ok := strings.CutPrefix(ref, k+"."); ok {
-								return "${" + id + "." + rest + "}"
-							}
-						}
-						return m
-					})
-					if s != tmpl.Value {
-						tmpl.Value, tmpl.style, tmpl.verbatim, tmpl.blockIndent = s, styleBlock, false, 0
-					}
-				}
-			}
-		}
-		for _, f := range n.Fields {
-			e.rewrite(f.Value)
-		}
-	}
 }

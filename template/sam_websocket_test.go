@@ -191,3 +191,38 @@ func TestSAMHash(t *testing.T) {
 		t.Errorf("pyQuote = %s", got)
 	}
 }
+
+// TestSAMWebSocketReferences checks SAM's references to what it generates:
+// Ref, Sub and GetAtt of Api.Stage and Api.DomainName.
+func TestSAMWebSocketReferences(t *testing.T) {
+	src := `Resources:
+  Api:
+    Type: AWS::Serverless::WebSocketApi
+    Properties:
+      RouteSelectionExpression: $request.body.action
+      StageName: v1
+      Domain: {DomainName: ws.example.com, CertificateArn: arn:aws:acm:us-east-1:123456789012:certificate/x}
+      Routes: {$default: {FunctionArn: arn:aws:lambda:us-east-1:123456789012:function:f}}
+Outputs:
+  Stage: {Value: !Ref Api.Stage}
+  Domain: {Value: !Ref Api.DomainName}
+  Regional: {Value: !GetAtt Api.DomainName.RegionalDomainName}
+  Url: {Value: !Sub "https://${Api.DomainName}/${Api.Stage}"}
+`
+	st, ds := load(t, "r.yaml", src, Options{})
+	if ds.HasErrors() {
+		t.Fatalf("Load: %v", ds.Err())
+	}
+	got := map[string]string{}
+	for _, o := range st.Outputs {
+		got[o.Name] = o.Value.Value
+		if len(o.Value.Links) == 0 {
+			t.Errorf("output %s has no link to a resource", o.Name)
+		}
+	}
+	domain := st.Resource("ApiGatewayDomainNameV2" + samHash(&Node{Kind: String, Value: "ws.example.com"})).PhysicalID
+	want := map[string]string{"Stage": "v1", "Domain": domain, "Regional": domain + ".RegionalDomainName", "Url": "https://" + domain + "/v1"}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("outputs %v, want %v", got, want)
+	}
+}

@@ -52,9 +52,9 @@ Output formats (--format):
                   resource they reference, transitively: SAM functions as the
                   AWS::Lambda::Function and execution role SAM generates, SAM
                   simple tables as AWS::DynamoDB::Table, other resources as
-                  written; with the Parameters, Conditions and Mappings they
-                  use. Only template errors stop it (not the serve checks);
-                  what it leaves out is noted on stderr
+                  written; the template's other sections as SAM keeps them,
+                  but Outputs. Only template errors stop it (not the serve
+                  checks); what it leaves out is noted on stderr
 
 Parameters without a Default need --param, as for serve. Diagnostics go to
 stderr, one per line as 'wsgw validate' prints them; stdout holds only the plan.
