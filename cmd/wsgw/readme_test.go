@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -79,5 +80,33 @@ func TestREADMETestCommand(t *testing.T) {
 	}
 	if !found {
 		t.Errorf(".ci/run has no line %q", cmd)
+	}
+}
+
+// TestREADMECitesOnlyTheRepository checks that the README and the behaviour
+// reference cite nothing users do not have: no "SPEC", and every rule number
+// the README cites (R-5.8) is a rule of BEHAVIOUR.md.
+func TestREADMECitesOnlyTheRepository(t *testing.T) {
+	readme, err := os.ReadFile(readmePath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	behaviour, err := os.ReadFile(filepath.Join("..", "..", "BEHAVIOUR.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, doc := range map[string][]byte{"README.md": readme, "BEHAVIOUR.md": behaviour} {
+		if i := bytes.Index(doc, []byte("SPEC")); i >= 0 {
+			t.Errorf("%s mentions SPEC (users have no SPEC; cite BEHAVIOUR.md): %q", name, doc[max(i-40, 0):min(i+40, len(doc))])
+		}
+	}
+	defined := map[string]bool{}
+	for _, m := range regexp.MustCompile(`\*\*(R-\d+\.\d+)\*\*`).FindAllSubmatch(behaviour, -1) {
+		defined[string(m[1])] = true
+	}
+	for _, m := range regexp.MustCompile(`\bR-\d+\.\d+\b`).FindAll(readme, -1) {
+		if !defined[string(m)] {
+			t.Errorf("README.md cites %s, which BEHAVIOUR.md does not define", m)
+		}
 	}
 }
