@@ -82,6 +82,7 @@ type conn struct {
 	sentClosed    bool          // closeSent is closed
 	closeDeadline time.Time     // the read deadline while closing
 	cut           bool          // Shutdown cut the connection (during the upgrade: once upgraded)
+	byGateway     bool          // the gateway started the close (for the inspector)
 
 	inbox      []inMsg       // messages waiting for the handler, oldest first
 	inboxBytes int           // bytes in inbox
@@ -255,6 +256,9 @@ func (c *conn) write(f outFrame) error {
 		return err
 	}
 	c.touch(c.g.now())
+	if c.meta.tr != nil {
+		c.traceFrame(&f)
+	}
 	return nil
 }
 
@@ -271,6 +275,7 @@ func (c *conn) startClose(code int, reason string, discard bool) (<-chan struct{
 	}
 	c.state = stateClosing
 	c.closeCode, c.closeReason = code, reason
+	c.byGateway = true
 	var dropped []outFrame
 	if discard {
 		dropped, c.queue, c.queued = c.queue, nil, 0

@@ -54,6 +54,14 @@ type event struct {
 	integLatency time.Duration
 	errMessage   string
 	integErr     string
+
+	// trace is the integration call as sent and answered, for a log line
+	// with bodies (nil unless Options.LogBodies); traceAt when it was sent
+	// (zero unless traced).
+	trace   *trace
+	traceAt time.Time
+	// noRoute: no route matched the message's key and there is no $default.
+	noRoute bool
 }
 
 // connMeta is what an event needs to know about its connection.
@@ -70,6 +78,8 @@ type connMeta struct {
 	// auth is what the $connect authorizer answered (nil: no authorizer);
 	// set before the connection opens, read by every later event.
 	auth *authResult
+	// tr is where the connection's events are traced (nil: nowhere).
+	tr *tracer
 }
 
 // contextVar returns $context.<name> (SPEC ); ok is false when the

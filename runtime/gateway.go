@@ -25,6 +25,8 @@ type Gateway struct {
 	elog   *logWriter // under log when it writes to Options.LogOutput
 	alog   *accessLog
 	reg    Registry
+	// tracer is every connection's (nil: no observer, no body logging).
+	tracer *tracer
 	// logsClosed makes Shutdown flush and report the logs once.
 	logsClosed sync.Once
 
@@ -82,6 +84,7 @@ func New(p *compile.Plan, opts Options) (*Gateway, error) {
 		reg:    newMemRegistry(),
 		conns:  map[*conn]struct{}{},
 	}
+	g.tracer = newTracer(&g.opts)
 	if opts.AccessLog != nil {
 		g.alog.w = newLogWriter(opts.AccessLog, opts.LogQueue)
 	}

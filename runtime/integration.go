@@ -148,6 +148,13 @@ func (h *httpProxy) call(ctx context.Context, e *event, wantBody bool) (result, 
 		req.Host = v
 		req.Header.Del("Host")
 	}
+	if e.conn.tr != nil {
+		var sent []byte
+		if e.typ == eventMessage {
+			sent = e.body
+		}
+		e.traceRequest(h.method, u.String(), req.Header, sent)
+	}
 
 	resp, err := h.client.Do(req)
 	if err != nil {
@@ -158,6 +165,9 @@ func (h *httpProxy) call(ctx context.Context, e *event, wantBody bool) (result, 
 	if !wantBody {
 		// Drain a little so the connection can be reused.
 		_, _ = io.CopyN(io.Discard, resp.Body, 64<<10)
+		if e.conn.tr != nil {
+			e.traceResponse(res.status, resp.Header, nil)
+		}
 		return res, nil
 	}
 	r := io.Reader(resp.Body)
@@ -170,6 +180,9 @@ func (h *httpProxy) call(ctx context.Context, e *event, wantBody bool) (result, 
 	}
 	if h.maxBody > 0 && len(res.body) > h.maxBody {
 		return result{}, fmt.Errorf("integration response exceeds %d bytes", h.maxBody)
+	}
+	if e.conn.tr != nil {
+		e.traceResponse(res.status, resp.Header, res.body)
 	}
 	return res, nil
 }

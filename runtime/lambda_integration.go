@@ -315,12 +315,18 @@ func (l *lambdaProxy) call(ctx context.Context, e *event, wantBody bool) (result
 	}
 	ctx, cancel := context.WithTimeout(ctx, l.timeout)
 	defer cancel()
+	if e.conn.tr != nil {
+		e.traceRequest("Invoke", target(l.in), nil, payload)
+	}
 	out, err := l.caller.invoke(ctx, payload)
 	if err != nil {
 		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
 			return result{}, fmt.Errorf("integration timed out after %s", l.timeout)
 		}
 		return result{}, err
+	}
+	if e.conn.tr != nil {
+		e.traceResponse(http.StatusOK, nil, out)
 	}
 	res, err := parseLambdaResponse(out)
 	if err != nil {

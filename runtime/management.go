@@ -23,6 +23,12 @@ func (s *apiServer) serveConnections(w http.ResponseWriter, r *http.Request, sta
 		return
 	}
 	w.Header().Set("x-amzn-RequestId", newID())
+	var posted []byte // the POST body, for the inspector
+	if g.tracer != nil && g.tracer.obs != nil {
+		sr := &statusRecorder{ResponseWriter: w}
+		w = sr
+		defer func() { s.traceManagement(st, r, id, sr.status, posted) }()
+	}
 	// lookup finds an open connection of this Api.
 	lookup := func() (ConnInfo, bool) {
 		info, err := g.reg.Lookup(id)
@@ -40,6 +46,7 @@ func (s *apiServer) serveConnections(w http.ResponseWriter, r *http.Request, sta
 			writeAWSError(w, http.StatusBadRequest, "BadRequestException", "could not read the body")
 			return
 		}
+		posted = body
 		if _, ok := lookup(); !ok {
 			writeGone(w)
 			return

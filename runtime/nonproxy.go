@@ -141,6 +141,9 @@ func (n *nonProxy) call(ctx context.Context, e *event, wantBody bool) (result, e
 	var respBody []byte
 	var respHeader http.Header
 	if n.mock {
+		if e.conn.tr != nil {
+			e.traceRequest("MOCK", "", nil, out)
+		}
 		st, err := mockStatus(out)
 		if err == nil && e.typ == eventConnect && (st < 100 || st > 599) {
 			err = fmt.Errorf("statusCode %d is not an HTTP status code, which a $connect needs", st)
@@ -155,6 +158,9 @@ func (n *nonProxy) call(ctx context.Context, e *event, wantBody bool) (result, e
 			return result{}, errors.New(why)
 		}
 		status = st // no body: a mock's response template reads no $input
+		if e.conn.tr != nil {
+			e.traceResponse(status, nil, nil)
+		}
 	} else {
 		var err error
 		status, respHeader, respBody, err = n.send(ctx, e, out, contentType, wantBody)
@@ -364,6 +370,9 @@ func (n *nonProxy) send(ctx context.Context, e *event, body []byte, contentType 
 		req.Host = v
 		req.Header.Del("Host")
 	}
+	if e.conn.tr != nil {
+		e.traceRequest(n.method, u.String(), req.Header, body)
+	}
 	resp, err := n.client.Do(req)
 	if err != nil {
 		return 0, nil, nil, n.explain(ctx, err)
@@ -371,6 +380,9 @@ func (n *nonProxy) send(ctx context.Context, e *event, body []byte, contentType 
 	defer resp.Body.Close()
 	if !wantBody {
 		_, _ = io.CopyN(io.Discard, resp.Body, 64<<10)
+		if e.conn.tr != nil {
+			e.traceResponse(resp.StatusCode, resp.Header, nil)
+		}
 		return resp.StatusCode, resp.Header, nil, nil
 	}
 	r := io.Reader(resp.Body)
@@ -383,6 +395,9 @@ func (n *nonProxy) send(ctx context.Context, e *event, body []byte, contentType 
 	}
 	if n.maxBody > 0 && len(b) > n.maxBody {
 		return 0, nil, nil, fmt.Errorf("integration response exceeds %d bytes", n.maxBody)
+	}
+	if e.conn.tr != nil {
+		e.traceResponse(resp.StatusCode, resp.Header, b)
 	}
 	return resp.StatusCode, resp.Header, b, nil
 }

@@ -84,6 +84,14 @@ type Options struct {
 	// up. Nil and no LogOutput discard the event log.
 	Logger *slog.Logger
 
+	// Observer, when set, receives every event of every connection (SPEC
+	// the inspector, a recorder. Nil costs nothing per message.
+	Observer Observer
+	// LogBodies, when above 0, makes the event log lines show message
+	// bodies and integration requests and responses, each cut to that many
+	// bytes with its size.
+	LogBodies int
+
 	// lambda holds the gateway's Invoker (set by New and Start).
 	lambda *lambdaHost
 }

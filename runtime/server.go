@@ -178,7 +178,7 @@ func (s *apiServer) handshake(w http.ResponseWriter, r *http.Request, st *stageS
 	}
 	c := &conn{
 		g: g, srv: s, stageID: stageSegment(st.stage), closeSent: make(chan struct{}),
-		meta: connMeta{apiID: st.api.ID, domainName: s.domainName, connectedAt: start, sourceIP: ip, userAgent: r.UserAgent()},
+		meta: connMeta{apiID: st.api.ID, domainName: s.domainName, connectedAt: start, sourceIP: ip, userAgent: r.UserAgent(), tr: g.tracer},
 	}
 	c.stage.Store(st)
 	// Reserve a unique id; the connection answers 410 until it is open.
@@ -190,6 +190,9 @@ func (s *apiServer) handshake(w http.ResponseWriter, r *http.Request, st *stageS
 	}
 	e := &event{typ: eventConnect, conn: &c.meta, stage: st, routeKey: "$connect", requestID: newID(), time: start,
 		header: r.Header, query: r.URL.Query(), host: r.Host, tls: r.TLS != nil}
+	if c.meta.tr != nil {
+		s.traceStart(e, r, "")
+	}
 
 	// refuseWith answers the handshake with status, written by write (nil:
 	// the status text).
@@ -359,6 +362,9 @@ func (s *apiServer) handleMessage(ctx context.Context, c *conn, typ int, data []
 	c.stage.Store(st)
 	e := &event{typ: eventMessage, conn: &c.meta, stage: st, requestID: newID(), messageID: newID(), time: start,
 		body: data, binary: typ == websocket.BinaryMessage}
+	if c.meta.tr != nil {
+		s.traceStart(e, nil, "")
+	}
 	key := ""
 	if !e.binary {
 		e.doc, e.isJSON = parseBody(data)
@@ -371,8 +377,11 @@ func (s *apiServer) handleMessage(ctx context.Context, c *conn, typ int, data []
 		g.alog.write(e)
 	}()
 	rs := pickRoute(st.routes, key, e.isJSON)
+	if c.meta.tr != nil {
+		s.traceRoute(e, key, rs)
+	}
 	if rs == nil {
-		e.routeKey, e.status, e.errMessage = key, http.StatusForbidden, "Forbidden"
+		e.routeKey, e.status, e.errMessage, e.noRoute = key, http.StatusForbidden, "Forbidden", true
 		_ = c.enqueue(outFrame{typ: websocket.TextMessage, data: errorFrame("Forbidden", c.meta.id, e.requestID)})
 		return
 	}
@@ -429,6 +438,9 @@ func (s *apiServer) disconnect(c *conn, code int, reason string) {
 	start := g.now()
 	e := &event{typ: eventDisconnect, conn: &c.meta, stage: st, routeKey: "$disconnect", requestID: newID(), time: start,
 		disconnectCode: code, disconnectReason: reason, status: http.StatusOK}
+	if c.meta.tr != nil {
+		s.traceStart(e, nil, c.closedBy())
+	}
 	if rs := st.routes["$disconnect"]; rs != nil && rs.integ != nil {
 		e.integration = rs.integ.plan().LogicalID
 		res, err := rs.integ.call(g.discCtx, e, false)
@@ -443,8 +455,11 @@ func (s *apiServer) disconnect(c *conn, code int, reason string) {
 	g.alog.write(e)
 }
 
-// logEvent writes the one log line of an event.
+// logEvent writes the one log line of an event (and traces its end).
 func (s *apiServer) logEvent(e *event, start time.Time) {
+	if e.conn.tr != nil {
+		s.traceEnd(e, start)
+	}
 	level := slog.LevelInfo
 	if e.integErr != "" {
 		level = slog.LevelWarn
@@ -467,13 +482,23 @@ func (s *apiServer) logEvent(e *event, start time.Time) {
 	if e.typ == eventDisconnect {
 		attrs = append(attrs, slog.Int("code", e.disconnectCode))
 	}
-	if e.integErr != "" {
+	msg := strings.ToLower(string(e.typ))
+	switch {
+	case e.noRoute:
+		// Say why, and what the expression gave (SPEC ).
+		msg = "message: no route matched"
+		attrs = append(attrs, slog.String("key", e.routeKey), slog.String("expression", e.stage.api.RouteSelectionExpression))
+		attrs = append(attrs, slog.String("error", s.noRouteWhy(e)))
+	case e.integErr != "":
 		attrs = append(attrs, slog.String("error", e.integErr))
-	} else if e.errMessage != "" {
+	case e.errMessage != "":
 		attrs = append(attrs, slog.String("error", e.errMessage))
 	}
+	if tr := e.conn.tr; tr != nil && tr.logBodies > 0 {
+		attrs = s.bodyAttrs(attrs, e, tr.logBodies)
+	}
 	attrs = append(attrs, slog.String("requestId", e.requestID))
-	s.g.log.LogAttrs(context.Background(), level, strings.ToLower(string(e.typ)), attrs...)
+	s.g.log.LogAttrs(context.Background(), level, msg, attrs...)
 }
 
 // millis is d in milliseconds, to the microsecond (0.957 for 957µs).
