@@ -91,11 +91,12 @@ func New(p *compile.Plan, opts Options) (*Gateway, error) {
 	if g.log == nil && opts.LogOutput != nil {
 		g.elog = newLogWriter(opts.LogOutput, opts.LogQueue)
 		var h slog.Handler
+		ho := &slog.HandlerOptions{Level: opts.LogLevel}
 		switch opts.LogFormat {
 		case "", "text":
-			h = slog.NewTextHandler(g.elog, nil)
+			h = slog.NewTextHandler(g.elog, ho)
 		case "json":
-			h = slog.NewJSONHandler(g.elog, nil)
+			h = slog.NewJSONHandler(g.elog, ho)
 		default:
 			return nil, fmt.Errorf("unknown log format %q (want text or json)", opts.LogFormat)
 		}

@@ -58,6 +58,8 @@ type Options struct {
 	// flushes both) instead of holding up connections.
 	LogOutput io.Writer
 	LogFormat string
+	// LogLevel is the least level LogOutput gets (nil: info).
+	LogLevel  slog.Leveler
 	AccessLog io.Writer
 	LogQueue  int
 	// Lambda runs the functions of the template for AWS_PROXY integrations

@@ -17,6 +17,7 @@ var commands = []func(*iostreams) *cobra.Command{
 	newValidateCmd,
 	newServeCmd,
 	newPlanCmd,
+	newReplayCmd,
 	newVersionCmd,
 }
 

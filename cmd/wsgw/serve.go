@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"os"
 	"os/signal"
@@ -17,6 +18,7 @@ import (
 
 	"github.com/wsgw/wsgw/compile"
 	"github.com/wsgw/wsgw/runtime"
+	"github.com/wsgw/wsgw/runtime/inspect"
 	"github.com/wsgw/wsgw/runtime/lambda"
 	"github.com/wsgw/wsgw/template"
 )
@@ -46,10 +48,21 @@ type serveOptions struct {
 	NoThrottle      bool
 	ShutdownTimeout time.Duration
 
+	// The inspector and the logs of SPEC §11.
+	Inspector       string
+	NoInspector     bool
+	InspectorEvents int
+	InspectorClosed int
+	Record          string
+	LogLevel        string
+	LogBody         bool
+
 	// reload delivers the requests to reload (SIGHUP); nil: none.
 	reload <-chan os.Signal
 	// ready, when set, is called once the gateway listens (tests).
 	ready func(*runtime.Gateway)
+	// onInspector, when set, is called with the inspector's address (tests).
+	onInspector func(addr string)
 	// onReload, when set, is called after every reload is printed (tests).
 	onReload func(runtime.Reload)
 }
@@ -95,13 +108,31 @@ their next message uses it. Connections whose stage or Api is gone are closed
 with 1001; an Api the template adds is served on the next free port. One line
 on stderr says what changed. A template with errors keeps the previous plan
 serving and its diagnostics are printed as by 'wsgw validate'. --no-watch stops
-watching the file; SIGHUP still reloads.`,
+watching the file; SIGHUP still reloads.
+
+Inspector: wsgw serves a live inspector on loopback, printed at start as
+"Inspector  http://127.0.0.1:PORT/": a page with the stages and routes, the
+live connections and each one's timeline (connect, messages in, the route
+chosen and why, integration requests as sent and their responses, frames out,
+@connections calls, errors, disconnect), with buttons to disconnect a client,
+replay one of its messages or send it a frame; and a JSON API behind it
+(/api/connections, /api/connections/ID/events, /api/stream). Its default port
+is the --addr port + 1000 (4001 for 3001), else any free port; --inspector
+moves it, --no-inspector turns it off. It keeps the last
+--inspector-events events of each connection (bodies cut to 4 KB) and the last
+--inspector-closed closed connections.
+
+--record FILE writes every event as JSON Lines; 'wsgw replay FILE --to
+ws://HOST:PORT/STAGE' replays it and reports every frame that differs.
+--log-level debug (or --log-body) adds message bodies and integration requests
+and responses to the log lines, cut to 1 KB with their sizes.`,
 		Example: `  wsgw serve template.yaml
   wsgw serve --stage dev --param BackendUrl=http://127.0.0.1:8080 template.yaml
   wsgw serve --integration ChatIntegration=http://127.0.0.1:9000/chat template.yaml
   wsgw serve --lambda-endpoint http://127.0.0.1:3010 template.yaml
   wsgw serve --api-key devkey template.yaml
-  wsgw serve --addr 0.0.0.0:3001 --log-format json template.yaml`,
+  wsgw serve --addr 0.0.0.0:3001 --log-format json template.yaml
+  wsgw serve --record session.jsonl --log-level debug template.yaml`,
 		Args: func(_ *cobra.Command, args []string) error {
 			if len(args) != 1 {
 				return usageErrorf("serve needs exactly one TEMPLATE, got %d", len(args))
@@ -138,6 +169,13 @@ watching the file; SIGHUP still reloads.`,
 	f.DurationVar(&opts.MaxDuration, "max-connection-duration", def.MaxConnDuration, "close connections open this long (0: never)")
 	f.BoolVar(&opts.NoThrottle, "no-throttle", false, "ignore stage and route throttling")
 	f.DurationVar(&opts.ShutdownTimeout, "shutdown-timeout", 10*time.Second, "how long to wait for $disconnect calls when stopping")
+	f.StringVar(&opts.Inspector, "inspector", "", "serve the inspector at `HOST:PORT` (default: 127.0.0.1 and the --addr port + 1000, else a free port)")
+	f.BoolVar(&opts.NoInspector, "no-inspector", false, "do not serve the inspector")
+	f.IntVar(&opts.InspectorEvents, "inspector-events", inspect.DefaultEventsPerConn, "events the inspector keeps per connection (the latest)")
+	f.IntVar(&opts.InspectorClosed, "inspector-closed", inspect.DefaultClosedConns, "closed connections the inspector keeps (the latest; 0: none)")
+	f.StringVar(&opts.Record, "record", "", "write every event to `FILE` as JSON Lines, for 'wsgw replay'")
+	f.StringVar(&opts.LogLevel, "log-level", "info", "least level logged: debug (adds bodies), info, warn or error")
+	f.BoolVar(&opts.LogBody, "log-body", false, "add message bodies and integration requests and responses to the log lines (cut to 1 KB)")
 	return cmd
 }
 
@@ -151,6 +189,18 @@ func runServe(ctx context.Context, o *serveOptions) error {
 	}
 	if err := checkAddr(o.Addr, o.AllowRemote); err != nil {
 		return err
+	}
+	level, err := parseLogLevel(o.LogLevel)
+	if err != nil {
+		return err
+	}
+	if o.InspectorEvents < 1 || o.InspectorClosed < 0 {
+		return usageErrorf("--inspector-events must be at least 1 and --inspector-closed at least 0")
+	}
+	if o.Inspector != "" && !o.NoInspector {
+		if err := checkInspectorAddr(o.Inspector, o.AllowRemote); err != nil {
+			return err
+		}
 	}
 	params, err := parseParams(o.Params)
 	if err != nil {
@@ -207,6 +257,37 @@ func runServe(ctx context.Context, o *serveOptions) error {
 	if err := o.lambdaOptions(&ro, plan); err != nil {
 		return err
 	}
+	ro.LogLevel = level
+	if o.LogBody || level <= slog.LevelDebug {
+		ro.LogBodies = logBodyBytes
+	}
+	var observers runtime.Observers
+	var insp *inspect.Inspector
+	if !o.NoInspector {
+		insp = inspect.New(inspect.Options{EventsPerConn: o.InspectorEvents, ClosedConns: closedOpt(o.InspectorClosed), AllowRemote: o.AllowRemote})
+		observers = append(observers, insp)
+	}
+	if o.Record != "" {
+		f, err := os.Create(o.Record)
+		if err != nil {
+			return &exitError{code: exitUsage, err: fmt.Errorf("--record: %w", err)}
+		}
+		defer f.Close()
+		rec := inspect.NewRecorder(f)
+		defer func() {
+			if err := rec.Close(); err != nil {
+				fmt.Fprintf(o.IO.Err, "wsgw: --record %s: %v\n", o.Record, err)
+			}
+		}()
+		observers = append(observers, rec)
+	}
+	switch len(observers) {
+	case 0:
+	case 1:
+		ro.Observer = observers[0]
+	default:
+		ro.Observer = observers
+	}
 
 	g, err := runtime.New(plan, ro)
 	if err != nil {
@@ -219,6 +300,24 @@ func runServe(ctx context.Context, o *serveOptions) error {
 		fmt.Fprintf(o.IO.Err, "wsgw: listening on %s, which is not a loopback address: other machines can connect\n", o.Addr)
 	}
 	g.WriteSummary(o.IO.Out)
+	if insp != nil {
+		insp.Attach(g)
+		stopInspector, addr, err := serveInspector(insp, o.Inspector, o.Addr)
+		if err != nil {
+			sctx, cancel := context.WithTimeout(context.Background(), o.ShutdownTimeout)
+			_ = g.Shutdown(sctx)
+			cancel()
+			return &exitError{code: exitFailure, err: err}
+		}
+		defer stopInspector()
+		fmt.Fprintf(o.IO.Out, "Inspector  http://%s/\n", addr)
+		if o.onInspector != nil {
+			o.onInspector(addr)
+		}
+	}
+	if o.Record != "" {
+		fmt.Fprintf(o.IO.Err, "wsgw: recording every event to %s; replay it with: wsgw replay %s --to ws://HOST:PORT/STAGE\n", o.Record, o.Record)
+	}
 
 	rl, err := runtime.NewReloader(g, runtime.ReloadOptions{
 		File: o.File, Initial: src, Watch: !o.NoWatch,

@@ -1,0 +1,252 @@
+package inspect
+
+import (
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/wsgw/wsgw/runtime"
+)
+
+// Defaults of Options (SPEC ).
+const (
+	DefaultEventsPerConn = 200
+	DefaultClosedConns   = 100
+	DefaultBodyBytes     = 4 << 10
+)
+
+// Options bounds what an Inspector keeps.
+type Options struct {
+	// EventsPerConn is how many events of each connection are kept, the
+	// latest ones (0: DefaultEventsPerConn).
+	EventsPerConn int
+	// ClosedConns is how many closed connections are kept with their
+	// timelines, the latest ones (0: DefaultClosedConns; -1: none).
+	ClosedConns int
+	// BodyBytes is how much of each body is kept (0: DefaultBodyBytes).
+	BodyBytes int
+	// AllowRemote lets the handler answer any Host (it answers loopback
+	// names only otherwise).
+	AllowRemote bool
+}
+
+func (o Options) withDefaults() Options {
+	if o.EventsPerConn <= 0 {
+		o.EventsPerConn = DefaultEventsPerConn
+	}
+	if o.ClosedConns == 0 {
+		o.ClosedConns = DefaultClosedConns
+	} else if o.ClosedConns < 0 {
+		o.ClosedConns = 0
+	}
+	if o.BodyBytes <= 0 {
+		o.BodyBytes = DefaultBodyBytes
+	}
+	return o
+}
+
+// item is an event as kept: its sequence number and the event, whose body is
+// cut to Options.BodyBytes (Size keeps its length).
+type item struct {
+	seq  uint64
+	ev   runtime.Event
+	size int
+}
+
+// record is one connection's timeline: a ring of its latest events.
+type record struct {
+	id, api, stage string
+	sourceIP       string
+	userAgent      string
+	connectedAt    time.Time
+
+	mu        sync.Mutex
+	ring      []item // grows to EventsPerConn, then wraps
+	next      int    // where the next event goes once the ring is full
+	total     int    // events seen
+	closed    bool
+	closedAt  time.Time
+	code      int
+	reason    string
+	by        string
+	refused   bool // the handshake was refused
+	lastEvent time.Time
+}
+
+// events returns the kept events, oldest first.
+func (r *record) events() []item {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	out := make([]item, 0, len(r.ring))
+	out = append(out, r.ring[r.next:]...)
+	out = append(out, r.ring[:r.next]...)
+	return out
+}
+
+// Inspector keeps the recent events of a gateway's connections and serves
+// them (SPEC R-11): it is the gateway's runtime.Observer (Options.Observer)
+// and, once Attach gave it the gateway, an http.Handler. Its memory is
+// bounded: EventsPerConn events of each open connection, bodies cut to
+// BodyBytes, and the ClosedConns connections closed last.
+type Inspector struct {
+	opts Options
+	g    atomic.Pointer[runtime.Gateway]
+	seq  atomic.Uint64
+
+	mu     sync.RWMutex
+	conns  map[string]*record
+	closed []*record // ring of the closed connections kept, ClosedConns long
+	cnext  int
+
+	// subs are the live streams; nsubs their count, read without the lock.
+	smu   sync.RWMutex
+	subs  map[*subscriber]struct{}
+	nsubs atomic.Int32
+}
+
+var _ runtime.Observer = (*Inspector)(nil)
+
+// New returns an inspector that keeps what opts says.
+func New(opts Options) *Inspector {
+	return &Inspector{opts: opts.withDefaults(), conns: map[string]*record{}, subs: map[*subscriber]struct{}{}}
+}
+
+// Attach gives the inspector the gateway its actions and listings use.
+func (in *Inspector) Attach(g *runtime.Gateway) { in.g.Store(g) }
+
+// Observe keeps ev in its connection's timeline and hands it to the live
+// streams. It never blocks: a stream that does not keep up loses events.
+func (in *Inspector) Observe(ev runtime.Event) {
+	it := item{seq: in.seq.Add(1), ev: ev, size: len(ev.Body)}
+	if len(ev.Body) > in.opts.BodyBytes {
+		// Keep a copy of the start, so the large body can be freed.
+		it.ev.Body = append([]byte(nil), ev.Body[:in.opts.BodyBytes]...)
+	}
+	in.keep(&it)
+	if in.nsubs.Load() > 0 {
+		in.publish(&it)
+	}
+}
+
+// keep adds it to its connection's timeline.
+func (in *Inspector) keep(it *item) {
+	ev := &it.ev
+	in.mu.RLock()
+	r := in.conns[ev.ConnectionID]
+	in.mu.RUnlock()
+	if r == nil {
+		if ev.Kind != runtime.KindConnect {
+			return // a connection the inspector never saw open (or forgot)
+		}
+		r = &record{id: ev.ConnectionID, api: ev.Api, stage: ev.Stage, sourceIP: ev.SourceIP, userAgent: ev.UserAgent, connectedAt: ev.Time}
+		in.mu.Lock()
+		in.conns[ev.ConnectionID] = r
+		in.mu.Unlock()
+	}
+	r.mu.Lock()
+	if len(r.ring) < in.opts.EventsPerConn {
+		r.ring = append(r.ring, *it)
+	} else {
+		r.ring[r.next] = *it
+		r.next = (r.next + 1) % len(r.ring)
+	}
+	r.total++
+	r.lastEvent = ev.Time
+	closing := false
+	switch {
+	case ev.Kind == runtime.KindConnected && ev.Status != 101:
+		r.refused, r.closed, r.closedAt, r.code, r.reason = true, true, ev.Time, ev.Status, ev.Error
+		closing = true
+	case ev.Kind == runtime.KindDisconnect && !r.closed:
+		r.closed, r.closedAt, r.code, r.reason, r.by = true, ev.Time, ev.Code, ev.Reason, ev.By
+		closing = true
+	}
+	r.mu.Unlock()
+	if closing {
+		in.retire(r)
+	}
+}
+
+// retire moves a closed connection to the closed ring, forgetting the one it
+// replaces.
+func (in *Inspector) retire(r *record) {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	if in.opts.ClosedConns == 0 {
+		delete(in.conns, r.id)
+		return
+	}
+	if len(in.closed) < in.opts.ClosedConns {
+		in.closed = append(in.closed, r)
+		return
+	}
+	old := in.closed[in.cnext]
+	if in.conns[old.id] == old {
+		delete(in.conns, old.id)
+	}
+	in.closed[in.cnext] = r
+	in.cnext = (in.cnext + 1) % len(in.closed)
+}
+
+// lookup returns the record of connection id, open or closed, or nil.
+func (in *Inspector) lookup(id string) *record {
+	in.mu.RLock()
+	defer in.mu.RUnlock()
+	return in.conns[id]
+}
+
+// closedRecords returns the closed connections kept, the latest first.
+func (in *Inspector) closedRecords() []*record {
+	in.mu.RLock()
+	defer in.mu.RUnlock()
+	out := make([]*record, 0, len(in.closed))
+	for i := range in.closed {
+		j := (in.cnext - 1 - i + 2*len(in.closed)) % len(in.closed)
+		out = append(out, in.closed[j])
+	}
+	return out
+}
+
+// subscriber is one live stream: a buffered channel the gateway never waits
+// for, and the connection it follows ("" for all).
+type subscriber struct {
+	conn    string
+	ch      chan item
+	dropped atomic.Int64
+}
+
+// subBuffer is how many events a live stream holds before it loses some.
+const subBuffer = 512
+
+func (in *Inspector) subscribe(conn string) *subscriber {
+	s := &subscriber{conn: conn, ch: make(chan item, subBuffer)}
+	in.smu.Lock()
+	in.subs[s] = struct{}{}
+	in.nsubs.Store(int32(len(in.subs)))
+	in.smu.Unlock()
+	return s
+}
+
+func (in *Inspector) unsubscribe(s *subscriber) {
+	in.smu.Lock()
+	delete(in.subs, s)
+	in.nsubs.Store(int32(len(in.subs)))
+	in.smu.Unlock()
+}
+
+// publish hands it to every live stream that follows its connection,
+// dropping it for those that are full.
+func (in *Inspector) publish(it *item) {
+	in.smu.RLock()
+	defer in.smu.RUnlock()
+	for s := range in.subs {
+		if s.conn != "" && s.conn != it.ev.ConnectionID {
+			continue
+		}
+		select {
+		case s.ch <- *it:
+		default:
+			s.dropped.Add(1)
+		}
+	}
+}
