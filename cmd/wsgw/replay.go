@@ -80,6 +80,9 @@ func runReplay(ctx context.Context, o *replayOptions) error {
 	if o.Verbose {
 		ro.Log = o.IO.Out
 	}
+	if !hasConnections(events) {
+		return &exitError{code: exitUsage, err: fmt.Errorf("%s holds no connection to replay (record one with wsgw serve --record)", o.File)}
+	}
 	res, err := inspect.Replay(ctx, events, ro)
 	if err != nil {
 		return &exitError{code: exitUsage, err: err}
@@ -96,4 +99,13 @@ func runReplay(ctx context.Context, o *replayOptions) error {
 	}
 	fmt.Fprintf(o.IO.Err, "%s: no differences\n", summary)
 	return nil
+}
+
+func hasConnections(events []inspect.EventJSON) bool {
+	for _, ev := range events {
+		if ev.Type == "connect" {
+			return true
+		}
+	}
+	return false
 }
