@@ -1,5 +1,5 @@
 // Package testtool is the one place wsgw's tests ask for a program they need
-// besides Go (node, python3, npm packages). Outside CI a missing tool skips
+// besides Go (node, python3, chromium, npm packages). Outside CI a missing tool skips
 // the test with a line that names it and says how to install it; in CI (CI=true,
 // or WSGW_REQUIRE_TOOLS / WSGW_REQUIRE_NODE set, as .ci/run does) it fails the
 // test, so that no test is skipped unseen there.
@@ -24,12 +24,13 @@ func Required() bool {
 
 // install says how to get each tool the tests use.
 var install = map[string]string{
-	"node":    "install Node.js 20 (apt-get install nodejs npm, or nodejs.org)",
-	"npm":     "install Node.js 20 with npm (apt-get install nodejs npm)",
-	"python3": "install Python 3 (apt-get install python3)",
-	"go":      "put the Go toolchain on PATH",
-	"git":     "install git (apt-get install git)",
-	"bash":    "install bash",
+	"node":     "install Node.js 20 (apt-get install nodejs npm, or nodejs.org)",
+	"npm":      "install Node.js 20 with npm (apt-get install nodejs npm)",
+	"python3":  "install Python 3 (apt-get install python3)",
+	"go":       "put the Go toolchain on PATH",
+	"git":      "install git (apt-get install git)",
+	"bash":     "install bash",
+	"chromium": "install Debian's Chromium (apt-get install chromium)",
 }
 
 // Missing skips tb (or, when Required, fails it) because what is missing;
