@@ -1,0 +1,124 @@
+package inspect
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
+
+	"github.com/wsgw/wsgw/compile"
+	"github.com/wsgw/wsgw/runtime"
+	"github.com/wsgw/wsgw/template"
+)
+
+// BenchmarkEcho measures a message through a two-way HTTP_PROXY route and
+// back over 16 connections, without an observer (the cost of the hook is a
+// nil check) and with the inspector keeping every event while nobody
+// watches (SPEC R-11.4). Compare the two with -count and benchstat.
+func BenchmarkEcho(b *testing.B) {
+	for _, mode := range []string{"off", "on"} {
+		b.Run("inspector="+mode, func(b *testing.B) {
+			backend := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				_, _ = io.Copy(w, r.Body)
+			}))
+			defer backend.Close()
+			p, ds := compile.Build("t.yaml", []byte(testTemplate), template.Options{Params: map[string]string{"Backend": backend.URL}, RequireParams: true}, compile.Options{})
+			if p == nil || ds.HasErrors() {
+				b.Fatal(ds)
+			}
+			o := runtime.DefaultOptions()
+			o.Addr, o.Throttling = "127.0.0.1:0", false
+			var in *Inspector
+			if mode == "on" {
+				in = New(Options{})
+				o.Observer = in
+			}
+			g, err := runtime.New(p, o)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if err := g.Start(); err != nil {
+				b.Fatal(err)
+			}
+			defer func() {
+				ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+				defer cancel()
+				_ = g.Shutdown(ctx)
+			}()
+			const conns = 16
+			clients := make([]*websocket.Conn, conns)
+			for i := range clients {
+				ws, _, err := websocket.DefaultDialer.Dial("ws://"+g.Addrs()[0]+"/dev", nil)
+				if err != nil {
+					b.Fatal(err)
+				}
+				defer ws.Close()
+				clients[i] = ws
+			}
+			msg := []byte(`{"action":"echo","n":12345,"text":"hello, world"}`)
+			b.ReportAllocs()
+			b.ResetTimer()
+			var wg sync.WaitGroup
+			for i, ws := range clients {
+				n := b.N / conns
+				if i == 0 {
+					n += b.N % conns
+				}
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					for range n {
+						if err := ws.WriteMessage(websocket.TextMessage, msg); err != nil {
+							b.Error(err)
+							return
+						}
+						if _, _, err := ws.ReadMessage(); err != nil {
+							b.Error(err)
+							return
+						}
+					}
+				}()
+			}
+			wg.Wait()
+		})
+	}
+}
+
+// BenchmarkObserve measures what the inspector does per message of a
+// two-way route (message, route, integration request and response, frame)
+// while nobody watches, on 16 connections at once.
+func BenchmarkObserve(b *testing.B) {
+	in := New(Options{})
+	body := []byte(`{"action":"echo","n":12345,"text":"hello, world"}`)
+	h := http.Header{"Content-Type": {"application/json"}}
+	now := time.Now()
+	ids := make([]string, 16)
+	for i := range ids {
+		ids[i] = fmt.Sprintf("conn%011d=", i)
+		in.Observe(runtime.Event{Kind: runtime.KindConnect, ConnectionID: ids[i], Time: now})
+	}
+	var next sync.Mutex
+	k := 0
+	b.ReportAllocs()
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		next.Lock()
+		id := ids[k%len(ids)]
+		k++
+		next.Unlock()
+		for pb.Next() {
+			in.Observe(runtime.Event{Kind: runtime.KindMessage, ConnectionID: id, Time: now, Body: body})
+			in.Observe(runtime.Event{Kind: runtime.KindRoute, ConnectionID: id, Time: now, Key: "echo", Route: "echo", Why: "$request.body.action gave \"echo\": route echo"})
+			in.Observe(runtime.Event{Kind: runtime.KindIntegrationRequest, ConnectionID: id, Time: now, Method: "POST", URL: "http://127.0.0.1:1/echo", Header: h, Body: body})
+			in.Observe(runtime.Event{Kind: runtime.KindIntegrationResponse, ConnectionID: id, Time: now, Status: 200, Header: h, Body: body, Latency: time.Millisecond})
+			in.Observe(runtime.Event{Kind: runtime.KindFrame, ConnectionID: id, Time: now, Body: body})
+		}
+	})
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N), "ns/message")
+}
