@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -169,4 +170,45 @@ func TestRecordReplay(t *testing.T) {
 	if code != 1 || !strings.Contains(out, `want {"action": "pong"`) || !strings.Contains(out, `got  {"action": "PONG"`) || !strings.Contains(out, "1 differences") {
 		t.Errorf("replay against the changed template: exit %d, want 1 with the pong frame's difference\n%s", code, out)
 	}
+}
+
+// TestInspectorFlags: the inspector stays on loopback unless asked, and the
+// flags that configure it are checked (SPEC R-11.1).
+func TestInspectorFlags(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"remote inspector", []string{"--inspector", "0.0.0.0:4001"}, "is not a loopback address"},
+		{"inspector without port", []string{"--inspector", "127.0.0.1"}, "want HOST:PORT"},
+		{"log level", []string{"--log-level", "chatty"}, `unknown --log-level "chatty"`},
+		{"events", []string{"--inspector-events", "0"}, "--inspector-events must be at least 1"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var out, errOut bytes.Buffer
+			args := append([]string{"serve", "--addr", "127.0.0.1:0", "--no-watch"}, tc.args...)
+			code := run(append(args, "../../examples/mock/template.yaml"), strings.NewReader(""), &out, &errOut)
+			if code != exitUsage || !strings.Contains(errOut.String(), tc.want) {
+				t.Errorf("exit %d, want 2 with %q:\n%s", code, tc.want, errOut.String())
+			}
+		})
+	}
+	t.Run("inspector at an address", func(t *testing.T) {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		addr := ln.Addr().String()
+		ln.Close()
+		_, insp, _, _, stop := startInspected(t, "--addr", "127.0.0.1:0", "--no-watch", "--no-tls", "--inspector", addr, "../../examples/mock/template.yaml")
+		defer stop()
+		if insp != addr {
+			t.Errorf("inspector at %s, want %s", insp, addr)
+		}
+		var conns []map[string]any
+		if st := getJSON(t, "http://"+insp+"/api/connections", &conns); st != http.StatusOK || len(conns) != 0 {
+			t.Errorf("GET /api/connections: %d %v", st, conns)
+		}
+	})
 }

@@ -63,6 +63,7 @@ func BenchmarkEcho(b *testing.B) {
 			}
 			msg := []byte(`{"action":"echo","n":12345,"text":"hello, world"}`)
 			b.ReportAllocs()
+			cpu0 := cpuTime()
 			b.ResetTimer()
 			var wg sync.WaitGroup
 			for i, ws := range clients {
@@ -86,6 +87,10 @@ func BenchmarkEcho(b *testing.B) {
 				}()
 			}
 			wg.Wait()
+			b.StopTimer()
+			// CPU time of the whole process (clients, gateway, backend) per
+			// message: steadier than wall time on a machine others share.
+			b.ReportMetric(float64((cpuTime()-cpu0).Nanoseconds())/float64(b.N), "cpu-ns/msg")
 		})
 	}
 }
