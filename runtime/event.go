@@ -56,10 +56,11 @@ type event struct {
 	integErr     string
 
 	// trace is the integration call as sent and answered, for a log line
-	// with bodies (nil unless Options.LogBodies); traceAt when it was sent
-	// (zero unless traced).
+	// with bodies (nil unless Options.LogBodies); traceAt when it was sent,
+	// in Unix nanoseconds (0 unless traced: an int64 keeps the event in the
+	// allocation size class it had before tracing).
 	trace   *trace
-	traceAt time.Time
+	traceAt int64
 	// noRoute: no route matched the message's key and there is no $default.
 	noRoute bool
 }

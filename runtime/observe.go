@@ -27,7 +27,8 @@ const (
 	// KindMessage is a message from the client.
 	KindMessage EventKind = "message"
 	// KindRoute is the route chosen for a message: Key is what the route
-	// selection expression produced, Route the route, Why how it was chosen.
+	// selection expression (Expr) produced, Route the route ("-": none), Why
+	// how it was chosen (one of the Why constants).
 	KindRoute EventKind = "route"
 	// KindIntegrationRequest is an integration request as sent, after
 	// mapping and templates: Method, URL, Header, Body.
@@ -61,8 +62,9 @@ type Event struct {
 	Route        string
 	Integration  string
 
-	Key string // route: what the route selection expression produced
-	Why string // route: how the route was chosen
+	Key  string // route: what the route selection expression produced
+	Expr string // route: the route selection expression, as written
+	Why  string // route: how the route was chosen, a Why constant
 
 	Method string
 	URL    string
@@ -82,6 +84,15 @@ type Event struct {
 	SourceIP  string
 	UserAgent string
 }
+
+// How a route event's route was chosen (Event.Why). They are constants so
+// that tracing a message allocates no text; the inspector words them.
+const (
+	WhyMatched = "matched"  // the key named the route
+	WhyNoSuch  = "no such"  // the key named no route
+	WhyNotJSON = "not JSON" // the message is not JSON: no key
+	WhyBinary  = "binary"   // the message is binary: no key
+)
 
 // Observer receives every event of a gateway (Options.Observer): the
 // inspector, a recorder. Observe runs on the gateway's goroutines, while a
@@ -164,7 +175,7 @@ func (e *event) traceRequest(method, url string, h http.Header, body []byte) {
 		}
 		*e.trace = trace{reqAt: now, method: method, url: url, reqBody: body}
 	}
-	e.traceAt = now
+	e.traceAt = now.UnixNano()
 	e.emit(Event{Kind: KindIntegrationRequest, Time: now, Integration: e.integration, Method: method, URL: url, Header: h, Body: body, Binary: !utf8.Valid(body)})
 }
 
@@ -180,8 +191,8 @@ func (e *event) traceResponse(status int, h http.Header, body []byte) {
 		t.respStatus, t.respBody, t.responded = status, body, true
 	}
 	var lat time.Duration
-	if !e.traceAt.IsZero() {
-		lat = now.Sub(e.traceAt)
+	if e.traceAt != 0 {
+		lat = time.Duration(now.UnixNano() - e.traceAt)
 	}
 	e.emit(Event{Kind: KindIntegrationResponse, Time: now, Integration: e.integration, Status: status, Header: h, Body: body, Binary: !utf8.Valid(body), Latency: lat})
 }
@@ -204,31 +215,19 @@ func (s *apiServer) traceRoute(e *event, key string, rs *routeState) {
 	if e.conn.tr == nil || e.conn.tr.obs == nil {
 		return
 	}
-	sel := e.stage.api.RouteSelectionExpression
-	var why, route string
+	why, route := WhyMatched, "-"
 	switch {
 	case e.binary:
-		why = "binary message: the selection expression is not evaluated"
+		why = WhyBinary
 	case !e.isJSON:
-		why = "not JSON: the selection expression is not evaluated"
-	default:
-		why = sel + " gave " + strconv.Quote(key)
+		why = WhyNotJSON
+	case rs == nil || rs.route.Key != key:
+		why = WhyNoSuch
 	}
-	switch {
-	case rs == nil:
-		why += "; no route matched and there is no $default route"
-		route = "-"
-	case rs.route.Key == "$default" && e.isJSON && key != "$default":
-		why += "; no route " + strconv.Quote(key) + ": $default"
-		route = "$default"
-	case rs.route.Key == "$default":
-		why += ": $default"
-		route = "$default"
-	default:
-		why += ": route " + rs.route.Key
+	if rs != nil {
 		route = rs.route.Key
 	}
-	e.emit(Event{Kind: KindRoute, Key: key, Route: route, Why: why})
+	e.emit(Event{Kind: KindRoute, Key: key, Expr: e.stage.api.RouteSelectionExpression, Route: route, Why: why})
 }
 
 // traceEnd reports how a handshake ended, or what went wrong with a

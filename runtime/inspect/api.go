@@ -78,6 +78,10 @@ func toJSON(seq uint64, ev *runtime.Event, size int) EventJSON {
 	if ev.Kind == runtime.KindRoute {
 		k := ev.Key
 		j.Key = &k
+		j.Why = explainRoute(ev)
+		if ev.Route == "-" {
+			j.Route = ""
+		}
 	}
 	if hasBody(ev.Kind) && (ev.Body != nil || ev.Kind == runtime.KindMessage || ev.Kind == runtime.KindFrame) {
 		if ev.Binary || !utf8.Valid(ev.Body) {
@@ -100,6 +104,30 @@ func toJSON(seq uint64, ev *runtime.Event, size int) EventJSON {
 		j.LatencyMs = &ms
 	}
 	return j
+}
+
+// explainRoute words how a route event's route was chosen.
+func explainRoute(ev *runtime.Event) string {
+	var why string
+	switch ev.Why {
+	case runtime.WhyBinary:
+		why = "binary message: the selection expression is not evaluated"
+	case runtime.WhyNotJSON:
+		why = "not JSON: the selection expression is not evaluated"
+	default:
+		why = ev.Expr + " gave " + strconv.Quote(ev.Key)
+	}
+	switch {
+	case ev.Route == "-" && ev.Why == runtime.WhyNoSuch:
+		return why + "; no route matched and there is no $default route"
+	case ev.Route == "-":
+		return why + "; there is no $default route"
+	case ev.Why == runtime.WhyNoSuch:
+		return why + "; no route " + strconv.Quote(ev.Key) + ": $default"
+	case ev.Route == "$default":
+		return why + ": $default"
+	}
+	return why + ": route " + ev.Route
 }
 
 // BodyBytes returns the event's body (decoded from base64 when binary).

@@ -119,7 +119,7 @@ func BenchmarkObserve(b *testing.B) {
 		next.Unlock()
 		for pb.Next() {
 			in.Observe(runtime.Event{Kind: runtime.KindMessage, ConnectionID: id, Time: now, Body: body})
-			in.Observe(runtime.Event{Kind: runtime.KindRoute, ConnectionID: id, Time: now, Key: "echo", Route: "echo", Why: "$request.body.action gave \"echo\": route echo"})
+			in.Observe(runtime.Event{Kind: runtime.KindRoute, ConnectionID: id, Time: now, Key: "echo", Expr: "$request.body.action", Route: "echo", Why: runtime.WhyMatched})
 			in.Observe(runtime.Event{Kind: runtime.KindIntegrationRequest, ConnectionID: id, Time: now, Method: "POST", URL: "http://127.0.0.1:1/echo", Header: h, Body: body})
 			in.Observe(runtime.Event{Kind: runtime.KindIntegrationResponse, ConnectionID: id, Time: now, Status: 200, Header: h, Body: body, Latency: time.Millisecond})
 			in.Observe(runtime.Event{Kind: runtime.KindFrame, ConnectionID: id, Time: now, Body: body})

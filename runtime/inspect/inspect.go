@@ -13,6 +13,10 @@ const (
 	DefaultEventsPerConn = 200
 	DefaultClosedConns   = 100
 	DefaultBodyBytes     = 4 << 10
+	DefaultTotalEvents   = 100_000
+	// minEventsPerConn is the fewest events a connection keeps however
+	// many are open.
+	minEventsPerConn = 10
 )
 
 // Options bounds what an Inspector keeps.
@@ -25,6 +29,10 @@ type Options struct {
 	ClosedConns int
 	// BodyBytes is how much of each body is kept (0: DefaultBodyBytes).
 	BodyBytes int
+	// TotalEvents bounds the events kept for the open connections in all
+	// (0: DefaultTotalEvents): with more than TotalEvents/EventsPerConn
+	// connections open, each keeps TotalEvents/open, but at least 10.
+	TotalEvents int
 	// AllowRemote lets the handler answer any Host (it answers loopback
 	// names only otherwise).
 	AllowRemote bool
@@ -41,6 +49,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.BodyBytes <= 0 {
 		o.BodyBytes = DefaultBodyBytes
+	}
+	if o.TotalEvents <= 0 {
+		o.TotalEvents = DefaultTotalEvents
 	}
 	return o
 }
@@ -93,6 +104,9 @@ type Inspector struct {
 	g    atomic.Pointer[runtime.Gateway]
 	seq  atomic.Uint64
 
+	// live counts the connections not yet closed.
+	live atomic.Int64
+
 	mu     sync.RWMutex
 	conns  map[string]*record
 	closed []*record // ring of the closed connections kept, ClosedConns long
@@ -142,9 +156,15 @@ func (in *Inspector) keep(it *item) {
 		in.mu.Lock()
 		in.conns[ev.ConnectionID] = r
 		in.mu.Unlock()
+		in.live.Add(1)
+	}
+	limit := in.opts.EventsPerConn
+	if n := in.live.Load(); n*int64(limit) > int64(in.opts.TotalEvents) {
+		limit = max(minEventsPerConn, in.opts.TotalEvents/int(n))
 	}
 	r.mu.Lock()
-	if len(r.ring) < in.opts.EventsPerConn {
+	// Grow only while the ring never wrapped, so that it stays in order.
+	if len(r.ring) < limit && r.next == 0 {
 		r.ring = append(r.ring, *it)
 	} else {
 		r.ring[r.next] = *it
@@ -163,6 +183,7 @@ func (in *Inspector) keep(it *item) {
 	}
 	r.mu.Unlock()
 	if closing {
+		in.live.Add(-1)
 		in.retire(r)
 	}
 }

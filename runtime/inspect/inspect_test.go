@@ -505,3 +505,41 @@ func TestPage(t *testing.T) {
 		t.Errorf("stages: %+v", stages)
 	}
 }
+
+// TestTotalBound: with many connections open each keeps fewer events, so
+// that the inspector holds about TotalEvents in all (SPEC R-11.4).
+func TestTotalBound(t *testing.T) {
+	f := newFixture(t, Options{EventsPerConn: 40, TotalEvents: 60})
+	var wss []*websocket.Conn
+	for range 4 {
+		wss = append(wss, dial(t, f.url))
+	}
+	for j := range 15 {
+		for _, ws := range wss {
+			send(t, ws, fmt.Sprintf(`{"action":"echo","j":%d}`, j))
+			readFrame(t, ws)
+		}
+	}
+	var live []ConnJSON
+	f.get(t, "/api/connections", &live)
+	if len(live) != 4 {
+		t.Fatalf("%d connections", len(live))
+	}
+	for _, c := range live {
+		// 4 open: 60/4 = 15 each; the last one is the frame of message 14.
+		evs := f.events(t, c.ConnectionID, func(evs []EventJSON) bool {
+			return len(evs) == 15 && evs[14].Type == "frame" && strings.Contains(*evs[14].Body, `"j":14`)
+		})
+		for i := 1; i < len(evs); i++ {
+			if evs[i].Seq <= evs[i-1].Seq {
+				t.Fatalf("timeline out of order: %d after %d", evs[i].Seq, evs[i-1].Seq)
+			}
+		}
+	}
+	f.get(t, "/api/connections", &live)
+	for _, c := range live {
+		if c.Events != 2+15*5 {
+			t.Errorf("events seen %d, want %d", c.Events, 2+15*5)
+		}
+	}
+}
