@@ -112,6 +112,13 @@
 // reads each connection's first byte (0x16, a TLS handshake record, or not)
 // and hands it to one of two listeners the same http.Server serves.
 //
+// Options.Observer (the inspector of runtime/inspect, a recorder) sees every
+// event of every connection (SPEC) through one hook, observe.go: each
+// connection carries a *tracer that is nil when there is no observer and no
+// body logging, so the per-message cost then is a nil check at each point
+// (handshake, message in, route, integration request and response, frame
+// out, @connections call, error, disconnect), and no allocation.
+//
 // # Choices the SPEC leaves open
 //
 //   - @connections posts, and two-way responses, are sent as text frames when

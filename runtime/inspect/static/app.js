@@ -34,8 +34,10 @@ async function loadStages() {
     for (const r of s.routes) {
       const tr = el("tr");
       tr.append(el("td", "key mono", r.key));
-      tr.append(el("td", null, r.integration ? r.integration + " " + r.type : "-"));
-      tr.append(el("td", "note", [r.target, r.notes].filter(Boolean).join("; ")));
+      const d2 = el("td");
+      d2.append(el("span", null, r.integration ? r.integration + " " + r.type + " " : "no integration "));
+      d2.append(el("span", "note", [r.target === "-" ? "" : r.target, r.notes].filter(Boolean).join("; ")));
+      tr.append(d2);
       t.append(tr);
     }
     d.append(t);
@@ -67,6 +69,10 @@ async function refreshConnections() {
     if (selected) {
       const isLive = live.some((c) => c.connectionId === selected);
       setState(!isLive);
+    } else if (live.length > 0) {
+      // Nothing chosen yet: follow the newest connection.
+      const c = live[live.length - 1];
+      select(c.connectionId, false, c);
     }
   } finally {
     refreshing = false;
