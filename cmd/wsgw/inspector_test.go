@@ -167,7 +167,8 @@ func TestRecordReplay(t *testing.T) {
 	url, _, _, _, stop = startInspected(t, "--addr", "127.0.0.1:0", "--no-watch", "--no-tls", tmpl)
 	code, out := replay(url)
 	_ = stop()
-	if code != 1 || !strings.Contains(out, `want {"action": "pong"`) || !strings.Contains(out, `got  {"action": "PONG"`) || !strings.Contains(out, "1 differences") {
+	t.Logf("replay against the changed template:\n%s", out)
+	if code != 1 || !strings.Contains(out, `want {"action": "pong"`) || !strings.Contains(out, `got  {"action": "PONG"`) || !strings.Contains(out, "frames: 1 difference\n") {
 		t.Errorf("replay against the changed template: exit %d, want 1 with the pong frame's difference\n%s", code, out)
 	}
 }

@@ -94,7 +94,7 @@ func runReplay(ctx context.Context, o *replayOptions) error {
 	}
 	summary := fmt.Sprintf("replayed %s: %d connections, %d messages, %d frames", o.File, res.Connections, res.Messages, res.Frames)
 	if len(res.Diffs) > 0 {
-		fmt.Fprintf(o.IO.Err, "%s: %d differences\n", summary, len(res.Diffs))
+		fmt.Fprintf(o.IO.Err, "%s: %s\n", summary, plural(len(res.Diffs), "difference"))
 		return exitWith(exitFailure)
 	}
 	fmt.Fprintf(o.IO.Err, "%s: no differences\n", summary)
