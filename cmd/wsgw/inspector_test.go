@@ -184,7 +184,7 @@ func TestInspectorFlags(t *testing.T) {
 		{"remote inspector", []string{"--inspector", "0.0.0.0:4001"}, "is not a loopback address"},
 		{"inspector without port", []string{"--inspector", "127.0.0.1"}, "want HOST:PORT"},
 		{"log level", []string{"--log-level", "chatty"}, `unknown --log-level "chatty"`},
-		{"events", []string{"--inspector-events", "0"}, "--inspector-events must be at least 1"},
+		{"events", []string{"--inspector-events", "-1"}, "must not be negative"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var out, errOut bytes.Buffer

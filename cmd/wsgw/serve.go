@@ -173,7 +173,7 @@ and responses to the log lines, cut to 1 KB with their sizes.`,
 	f.DurationVar(&opts.ShutdownTimeout, "shutdown-timeout", 10*time.Second, "how long to wait for $disconnect calls when stopping")
 	f.StringVar(&opts.Inspector, "inspector", "", "serve the inspector at `HOST:PORT` (default: 127.0.0.1 and the --addr port + 1000, else a free port)")
 	f.BoolVar(&opts.NoInspector, "no-inspector", false, "do not serve the inspector")
-	f.IntVar(&opts.InspectorEvents, "inspector-events", inspect.DefaultEventsPerConn, "events the inspector keeps per connection (the latest)")
+	f.IntVar(&opts.InspectorEvents, "inspector-events", inspect.DefaultEventsPerConn, "events the inspector keeps per connection (the latest; 0: the default)")
 	f.IntVar(&opts.InspectorClosed, "inspector-closed", inspect.DefaultClosedConns, "closed connections the inspector keeps (the latest; 0: none)")
 	f.StringVar(&opts.Record, "record", "", "write every event to `FILE` as JSON Lines, for 'wsgw replay'")
 	f.StringVar(&opts.LogLevel, "log-level", "info", "least level logged: debug (adds bodies), info, warn or error")
@@ -196,8 +196,8 @@ func runServe(ctx context.Context, o *serveOptions) error {
 	if err != nil {
 		return err
 	}
-	if o.InspectorEvents < 1 || o.InspectorClosed < 0 {
-		return usageErrorf("--inspector-events must be at least 1 and --inspector-closed at least 0")
+	if o.InspectorEvents < 0 || o.InspectorClosed < 0 {
+		return usageErrorf("--inspector-events and --inspector-closed must not be negative")
 	}
 	if o.Inspector != "" && !o.NoInspector {
 		if err := checkInspectorAddr(o.Inspector, o.AllowRemote); err != nil {

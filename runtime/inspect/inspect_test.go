@@ -413,7 +413,7 @@ func TestBounds(t *testing.T) {
 			send(t, ws, fmt.Sprintf(`{"action":"echo","i":%d,"j":%d,"pad":"%s"}`, i, j, strings.Repeat("x", 40)))
 			readFrame(t, ws)
 		}
-		evs := f.events(t, id, func(evs []EventJSON) bool { return len(evs) == 10 })
+		evs := f.events(t, id, func(evs []EventJSON) bool { return len(evs) == 10 && evs[9].Type == "frame" })
 		last := evs[len(evs)-1]
 		if last.Type != "frame" || !last.Truncated || *last.Size <= 16 || len(*last.Body) != 16 {
 			t.Errorf("last event: %+v", last)
