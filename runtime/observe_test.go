@@ -172,3 +172,41 @@ func TestObserverRefusedAndClosed(t *testing.T) {
 		}
 	}
 }
+
+// SPEC R-11.2: for a Lambda integration the observer sees the event the
+// function got and what it answered.
+func TestObserverLambda(t *testing.T) {
+	fake := newFakeLambda(func(_ *compile.Function, payload []byte) ([]byte, error) {
+		return []byte(`{"statusCode":200,"body":"from the function"}`), nil
+	})
+	rec := eventSink{make(chan Event, 100)}
+	g := startGateway(t, lambdaTestPlan(), func(o *Options) { o.Lambda = fake; o.Observer = rec })
+	ws := dial(t, g, "/dev")
+	if err := ws.WriteMessage(websocket.TextMessage, []byte(`{"action":"echo"}`)); err != nil {
+		t.Fatal(err)
+	}
+	if _, b, err := ws.ReadMessage(); err != nil || string(b) != "from the function" {
+		t.Fatalf("echo: %q %v", b, err)
+	}
+	var req, resp *Event
+	for ev := range rec.ch {
+		if ev.Route != "echo" {
+			continue
+		}
+		switch ev.Kind {
+		case KindIntegrationRequest:
+			req = &ev
+		case KindIntegrationResponse:
+			resp = &ev
+		}
+		if resp != nil {
+			break
+		}
+	}
+	if req == nil || req.Method != "Invoke" || req.URL != "function Fn" || !strings.Contains(string(req.Body), `"routeKey":"echo"`) || req.Integration != "EchoInteg" {
+		t.Errorf("request: %+v", req)
+	}
+	if resp.Status != 200 || string(resp.Body) != `{"statusCode":200,"body":"from the function"}` {
+		t.Errorf("response: %+v", resp)
+	}
+}
