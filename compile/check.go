@@ -62,6 +62,7 @@ func Check(st *template.Stack) template.Diagnostics {
 			c.checkLimits(a)
 		}
 	}
+	c.checkPlanSize()
 	c.ds.Sort()
 	return c.ds
 }

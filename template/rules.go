@@ -15,10 +15,11 @@ var (
 	RuleParamValue    = Rule{"WSGW1011", Error, "parameter values must satisfy Type, AllowedValues, AllowedPattern, MinLength/MaxLength and MinValue/MaxValue"}
 	RuleRequired      = Rule{"WSGW1012", Error, "properties the resource type requires must be present"}
 	RuleNotEvaluated  = Rule{"WSGW1013", Warning, "intrinsic functions wsgw cannot evaluate locally (Fn::ImportValue, Fn::Cidr, Fn::Transform) get a placeholder value"}
+	RuleBudget        = Rule{"WSGW1014", Error, "evaluating intrinsic functions must stay within wsgw's budget: no string over 1 MB, at most 32 MB produced in all"}
 )
 
 // Rules lists the rules of this package in ID order.
 func Rules() []Rule {
 	return []Rule{RuleSyntax, RuleStructure, RuleResourceType, RuleUnknownProp, RuleValueType, RuleUndefinedName,
-		RuleSubEscape, RuleCycle, RuleIntrinsic, RuleParamMissing, RuleParamValue, RuleRequired, RuleNotEvaluated}
+		RuleSubEscape, RuleCycle, RuleIntrinsic, RuleParamMissing, RuleParamValue, RuleRequired, RuleNotEvaluated, RuleBudget}
 }
