@@ -4,8 +4,10 @@ import (
 	"context"
 	"crypto/sha256"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"slices"
 	"time"
 
@@ -231,6 +233,15 @@ func (r *Reloader) Run(ctx context.Context) {
 func (r *Reloader) reload(requested bool) {
 	start := time.Now()
 	rep := Reload{File: r.o.File, Requested: requested}
+	// A panic in the build (the BuildFunc is another package's code) or the
+	// swap is a failed reload: the plan serving stays, and so does Run.
+	defer func() {
+		if p := recover(); p != nil {
+			r.failed, rep.Err = true, fmt.Errorf("reloading failed: %v (a bug in wsgw: please report it with the template)", p)
+			r.g.log.Error("reload panicked", "file", r.o.File, "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+			r.report(rep, start)
+		}
+	}()
 	src, err := os.ReadFile(r.o.File)
 	if err != nil {
 		// Whatever comes back next is built, even the bytes of the plan
