@@ -227,3 +227,27 @@ func TestBudgetAllowsRealTemplates(t *testing.T) {
 		t.Errorf("a 1 MB template of ordinary resources spends %d MB, over half the budget", r.spent>>20)
 	}
 }
+
+// Conditions that reference the condition before them 10 times, 1,000 deep,
+// would be evaluated 10^1000 times without memory: each condition is
+// evaluated once, and the chain costs next to nothing.
+func TestBudgetConditionChains(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("Conditions:\n  C0: !Equals [a, a]\n")
+	for i := 1; i < 1000; i++ {
+		fmt.Fprintf(&b, "  C%d: !And [%s]\n", i, strings.TrimSuffix(strings.Repeat(fmt.Sprintf("!Condition C%d, ", i-1), 10), ", "))
+	}
+	b.WriteString(apiHead + "      Description: !If [C999, yes, no]\n")
+	root, ds := Parse("c.yaml", []byte(b.String()))
+	if ds.HasErrors() {
+		t.Fatal(ds)
+	}
+	r := newResolver("c.yaml", root, Options{})
+	r.run()
+	if r.diags.HasErrors() || !r.st.Conditions["C999"] {
+		t.Fatalf("C999 %v, diagnostics %v", r.st.Conditions["C999"], r.diags)
+	}
+	if r.spent > 1<<20 {
+		t.Errorf("spent %d bytes", r.spent)
+	}
+}
