@@ -53,6 +53,8 @@ func Check(st *template.Stack) template.Diagnostics {
 			c.checkRouteResponse(rs)
 		case template.TypeAuthorizer:
 			c.checkAuthorizer(rs)
+		case template.TypeLambdaFunction, template.TypeSAMFunction:
+			c.checkHandler(rs)
 		}
 	}
 	for _, a := range c.apiList {

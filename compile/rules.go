@@ -111,4 +111,5 @@ var apiRules = []template.Rule{
 	RuleUndefinedStageVar, RuleStageVarURI,
 	RuleUnusedIntegration, RuleRouteNoTarget, RuleHalfTwoWay, RuleUnusedAuthorizer, RuleModelsUnused,
 	RuleTooManyRoutes, RuleTooManyIntegrations, RuleTooManyStages,
+	RuleHandlerOutside,
 }
