@@ -11,6 +11,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	goruntime "runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -908,4 +909,50 @@ func BenchmarkReload(b *testing.B) {
 	}
 	mu.Unlock()
 	b.ReportMetric(0, "ns/op")
+}
+
+// Issue 12: another program writing a file next to the template (a log)
+// costs the gateway nothing: on Linux the kernel delivers no event for it,
+// so no wakeup, read or build happens; a save of the template after it is
+// still one reload.
+func TestReloadIgnoresOtherFiles(t *testing.T) {
+	if goruntime.GOOS != "linux" {
+		t.Skip("the kernel filters events only with inotify (Linux); elsewhere fsnotify delivers every event of the directory and wsgw filters them")
+	}
+	a, b := taggedBackend(t, "a"), taggedBackend(t, "b")
+	h := startReloader(t, chatYAML(tmplRoute{"send", a.URL}), nil)
+	var dw dirWatch
+	for deadline := time.Now().Add(5 * time.Second); dw == nil; time.Sleep(time.Millisecond) {
+		if p := h.rl.watch.Load(); p != nil {
+			dw = *p
+		} else if time.Now().After(deadline) {
+			t.Fatal("no watch")
+		}
+	}
+	for !dw.Watching() {
+		time.Sleep(time.Millisecond)
+	}
+	log, err := os.Create(filepath.Join(h.dir, "app.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer log.Close()
+	const writes = 5000
+	for i := range writes {
+		if _, err := fmt.Fprintf(log, "line %d\n", i); err != nil {
+			t.Fatal(err)
+		}
+	}
+	before := dw.Delivered()
+	truncate(t, h.file, chatYAML(tmplRoute{"send", b.URL}))
+	if r := h.next(); r.Err != nil || len(r.Changes) != 1 {
+		t.Fatalf("reload %+v", r)
+	}
+	h.none(3 * DefaultDebounce)
+	// The log's creation is one event; its writes none; the template's save
+	// a few (its write and close).
+	t.Logf("events delivered: %d before the template's save, %d in all", before, dw.Delivered())
+	if n := dw.Delivered(); n > 10 {
+		t.Errorf("%d events delivered for %d writes to another file and one save", n, writes)
+	}
 }
