@@ -99,6 +99,28 @@ func weigh(n *Node, limit int) int {
 	return min(w, limit+1)
 }
 
+// textSize returns a lower bound of the length of n printed as JSON (its
+// scalars and keys, a separator each), or limit+1 once it is more than limit.
+func textSize(n *Node, limit int) int {
+	if n == nil {
+		return 0
+	}
+	size := len(n.Value) + 1
+	for _, it := range n.Items {
+		if size > limit {
+			return limit + 1
+		}
+		size += textSize(it, limit-size)
+	}
+	for _, f := range n.Fields {
+		if size > limit {
+			return limit + 1
+		}
+		size += len(f.Key) + textSize(f.Value, limit-size)
+	}
+	return min(size, limit+1)
+}
+
 // weight returns what inserting n costs, charging its whole tree; the
 // weights of parameter values, inserted at each Ref, are computed once.
 func (r *resolver) weight(n *Node) int {

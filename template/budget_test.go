@@ -251,3 +251,17 @@ func TestBudgetConditionChains(t *testing.T) {
 		t.Errorf("spent %d bytes", r.spent)
 	}
 }
+
+// Fn::ToJsonString of a list of many short strings is short text, however
+// many nodes it has: the 1 MB bound is on the text.
+func TestBudgetToJsonStringOfManyItems(t *testing.T) {
+	src := "Parameters:\n  L: {Type: CommaDelimitedList, Default: \"" + strings.Repeat("a,", 20_000) + "a\"}\n" + apiHead +
+		"      Description: !ToJsonString {Ref: L}\n"
+	st, ds := Load("j.yaml", []byte(src), Options{})
+	if ds.HasErrors() {
+		t.Fatal(ds)
+	}
+	if d := st.Resource("Api").Prop("Description").Str(); len(d) != 4*20_001+1 {
+		t.Errorf("Description is %d bytes", len(d))
+	}
+}

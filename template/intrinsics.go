@@ -196,8 +196,9 @@ func (r *resolver) call(name string, arg, at *Node) *Node {
 		return scalar(Number, strconv.Itoa(len(a.Items)), at.Range)
 	case "Fn::ToJsonString":
 		a := r.resolve(arg)
-		// The JSON text is at least as long as the strings it holds.
-		if r.tooLong("Fn::ToJsonString", weigh(a, MaxValueBytes), at.Range) {
+		// The JSON text is at least as long as the text it holds: refuse
+		// before printing a tree whose text alone is too long.
+		if r.tooLong("Fn::ToJsonString", textSize(a, MaxValueBytes), at.Range) {
 			return bad(at)
 		}
 		b, _ := json.Marshal(a.Interface())
