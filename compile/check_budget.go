@@ -13,7 +13,8 @@ import (
 // plan, like the template's evaluation (template.MaxEvalBytes), has a budget
 // (our choice, issue 12): at most maxPlanRoutes routes over all stages of all
 // Apis (API Gateway's own quotas, 300 routes and 10 stages per Api, make
-// 3,000), and at most maxPlanURLBytes of integration URLs over them. Check
+// 3,000), and at most maxPlanURLBytes of integration and authorizer URLs
+// over them. Check
 // reports a template over it (RulePlanBudget), so validate refuses what serve
 // could not compile.
 const (
@@ -22,7 +23,7 @@ const (
 )
 
 // RulePlanBudget reports a template whose plan would be over the budget.
-var RulePlanBudget = template.Rule{ID: "WSGW1015", Severity: template.Error, Summary: "the compiled plan must stay within wsgw's budget: at most 50,000 routes over all stages, at most 32 MB of integration URLs with stage variables substituted"}
+var RulePlanBudget = template.Rule{ID: "WSGW1015", Severity: template.Error, Summary: "the compiled plan must stay within wsgw's budget: at most 50,000 routes over all stages, at most 32 MB of integration and authorizer URLs with stage variables substituted"}
 
 // checkPlanSize reports the Api at which the plan goes over its budget. URL
 // sizes are bounded from above (each ${stageVariables.x} counts as the
@@ -30,6 +31,13 @@ var RulePlanBudget = template.Rule{ID: "WSGW1015", Severity: template.Error, Sum
 func (c *checker) checkPlanSize() {
 	pairs, bytes := 0, 0
 	refs := map[*integInfo]int{}
+	// Authorizers are compiled once per stage (for the $connect route).
+	authorizers := map[*apiInfo][]*template.Resource{}
+	for _, rs := range c.st.OfType(template.TypeAuthorizer) {
+		if api, ok := c.apiOf(rs, RuleOtherApiID); ok && api != nil {
+			authorizers[api] = append(authorizers[api], rs)
+		}
+	}
 	for _, a := range c.apiList {
 		if !a.websocket {
 			continue
@@ -48,11 +56,28 @@ func (c *checker) checkPlanSize() {
 				}
 			}
 		}
+		for _, rs := range authorizers[a] {
+			uri := rs.Prop("AuthorizerUri")
+			if uri == nil {
+				continue
+			}
+			n := strings.Count(uri.Str(), "${stageVariables.")
+			for _, l := range longest {
+				bytes += len(uri.Str()) + n*l
+			}
+			if bytes > maxPlanURLBytes {
+				c.report(RulePlanBudget, uri.Range, "", "AuthorizerUri of %s, with each stage's variables substituted, makes the plan's URLs over wsgw's budget of %d MB", rs.LogicalID, maxPlanURLBytes>>20)
+				return
+			}
+		}
 		for _, r := range a.routes {
 			if r.integ == nil {
 				continue
 			}
 			uri := r.integ.res.Prop("IntegrationUri")
+			if uri == nil {
+				continue
+			}
 			n, ok := refs[r.integ]
 			if !ok {
 				n = strings.Count(uri.Str(), "${stageVariables.")
