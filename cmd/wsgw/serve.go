@@ -219,6 +219,7 @@ func runServe(ctx context.Context, o *serveOptions) error {
 		fmt.Fprintf(o.IO.Err, "wsgw: listening on %s, which is not a loopback address: other machines can connect\n", o.Addr)
 	}
 	g.WriteSummary(o.IO.Out)
+	writeOutsideCode(o.IO.Err, o.File, plan)
 
 	rl, err := runtime.NewReloader(g, runtime.ReloadOptions{
 		File: o.File, Initial: src, Watch: !o.NoWatch,
