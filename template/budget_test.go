@@ -95,6 +95,13 @@ var amplifiers = map[string]func() string{
 			repeatf(5000, "        V%d: vvvvvvvvvvvvvvvv\n") + apiHead +
 			repeatf(3000, "  F%d:\n    Type: AWS::Serverless::Function\n")
 	},
+	// Globals.WebSocketApi of 15,000 tags merged into 4,000 WebSocketApis,
+	// which are expanded before anything is resolved.
+	"sam-websocketapi-globals": func() string {
+		return "Transform: AWS::Serverless-2016-10-31\nGlobals:\n  WebSocketApi:\n    Tags:\n" +
+			repeatf(15000, "      T%d: vvvvvvvv\n") + "Resources:\n" +
+			repeatf(4000, "  A%d:\n    Type: AWS::Serverless::WebSocketApi\n    Properties:\n      RouteSelectionExpression: $request.body.a\n      Routes:\n        $default:\n          FunctionArn: x\n")
+	},
 }
 
 func bigParam(name string, size int) string {
