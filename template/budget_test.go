@@ -95,6 +95,12 @@ var amplifiers = map[string]func() string{
 			repeatf(5000, "        V%d: vvvvvvvvvvvvvvvv\n") + apiHead +
 			repeatf(3000, "  F%d:\n    Type: AWS::Serverless::Function\n")
 	},
+	// A 200 KB parameter that SAM resolves in each of 8,000 routes' FunctionArn,
+	// placed by the expansion in three generated resources each.
+	"sam-websocketapi-routes": func() string {
+		return "Transform: AWS::Serverless-2016-10-31\n" + bigParam("Big", 200_000) + "Resources:\n  A:\n    Type: AWS::Serverless::WebSocketApi\n    Properties:\n      RouteSelectionExpression: $request.body.a\n      Routes:\n" +
+			repeatf(8000, "        r%d:\n          FunctionArn: !Ref Big\n")
+	},
 	// Globals.WebSocketApi of 15,000 tags merged into 4,000 WebSocketApis,
 	// which are expanded before anything is resolved.
 	"sam-websocketapi-globals": func() string {

@@ -298,7 +298,14 @@ func (e *wsExpander) expand(f Field) []Field {
 		if au := e.routeAuth(a, rf, route); au != nil {
 			authorizer = au
 		}
-		a.out = append(a.out, route, e.integration(a, rf, base, spec, fn), e.permission(a, rf, base, fn))
+		integ, perm := e.integration(a, rf, base, spec, fn), e.permission(a, rf, base, fn)
+		// What SAM generates is charged to the evaluation budget as it is
+		// made: a route of two lines becomes three resources, and a parameter
+		// SAM resolves in Routes is placed at each reference.
+		if !r.spend(r.weight(route.Value)+r.weight(integ.Value)+r.weight(perm.Value), rf.KeyRange) {
+			return nil
+		}
+		a.out = append(a.out, route, integ, perm)
 		routeIDs = append(routeIDs, base+"Route")
 	}
 	if d := a.prop("Domain"); literalMap(d) && e.domain(a, d) == nil {
