@@ -53,6 +53,8 @@ func Check(st *template.Stack) template.Diagnostics {
 			c.checkRouteResponse(rs)
 		case template.TypeAuthorizer:
 			c.checkAuthorizer(rs)
+		case template.TypeLambdaFunction, template.TypeSAMFunction:
+			c.checkHandler(rs)
 		}
 	}
 	c.checkFunctions()
@@ -63,6 +65,7 @@ func Check(st *template.Stack) template.Diagnostics {
 			c.checkLimits(a)
 		}
 	}
+	c.checkPlanSize()
 	c.ds.Sort()
 	return c.ds
 }

@@ -12,7 +12,7 @@ var (
 	RuleNeedsBuild      = template.Rule{ID: "WSGW9003", Severity: template.Warning, Summary: "a function whose source needs building (Metadata BuildMethod, TypeScript) runs only after `sam build`: serve .aws-sam/build/template.yaml"}
 )
 
-var functionRules = []template.Rule{RuleCodeUnreachable, RuleNeedsBuild}
+var functionRules = []template.Rule{RuleHandlerOutside, RuleCodeUnreachable, RuleNeedsBuild}
 
 // checkFunctions checks the code of every function an integration or an
 // authorizer of a WebSocket Api invokes through its Arn.

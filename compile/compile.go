@@ -64,7 +64,18 @@ const (
 // whole way from text to Plan that `wsgw plan` and `wsgw serve` take, and
 // that a reload takes again. The diagnostics of both stages come back sorted;
 // the plan is nil whenever one of them is an error.
-func Build(file string, src []byte, load template.Options, opts Options) (*Plan, template.Diagnostics) {
+//
+// A panic while loading or compiling (a bug in wsgw) is a diagnostic too
+// (RulePlan, at the top of the file), so that serve's reload keeps the last
+// good plan serving and prints it like any other diagnostic.
+func Build(file string, src []byte, load template.Options, opts Options) (plan *Plan, ds template.Diagnostics) {
+	defer func() {
+		if p := recover(); p != nil {
+			plan = nil
+			ds = append(ds, RulePlan.Diag(template.Range{File: file, Line: 1, Col: 1}, "wsgw failed on this template: %v (a bug in wsgw: please report it with the template)", p))
+			ds.Sort()
+		}
+	}()
 	st, ds := template.Load(file, src, load)
 	if st == nil || ds.HasErrors() {
 		return nil, ds

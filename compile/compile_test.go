@@ -505,3 +505,22 @@ func TestBuild(t *testing.T) {
 		})
 	}
 }
+
+// A panic while compiling (here CanRun, the runtime's callback) is a
+// diagnostic of Build, not a crash: serve's reload keeps the last good plan
+// (issue 12).
+func TestBuildRecoversPanic(t *testing.T) {
+	src, err := os.ReadFile("testdata/plans/lambda.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	canRun := func(*Function) (bool, string) { panic("injected panic") }
+	plan, ds := Build("lambda.yaml", src, template.Options{}, Options{CanRun: canRun})
+	if plan != nil || !ds.HasErrors() {
+		t.Fatalf("plan %v, diagnostics %v", plan, ds)
+	}
+	want := "lambda.yaml:1:1: error: wsgw failed on this template: injected panic (a bug in wsgw: please report it with the template) [WSGW8004]"
+	if !slices.ContainsFunc(ds, func(d template.Diagnostic) bool { return d.Text() == want }) {
+		t.Errorf("diagnostics %v, want %s", ds, want)
+	}
+}

@@ -30,6 +30,7 @@ const (
 	reasonSlowConsumer = "Slow consumer"
 	reasonFrameTooBig  = "Frame too big"
 	reasonMsgTooBig    = "Message too big"
+	reasonInvalidUTF8  = "Invalid UTF-8 in text frame"
 )
 
 // outFrame is a frame waiting in a connection's send queue.
@@ -379,6 +380,11 @@ func (c *conn) serve() {
 	for {
 		c.armRead()
 		typ, data, err := c.ws.ReadMessage()
+		if err == nil && typ == websocket.TextMessage && !utf8.Valid(data) {
+			// RFC 6455 §8.1: a text message must be UTF-8 (its fragments
+			// need not be, one by one); else fail the connection with 1007.
+			err = errInvalidUTF8
+		}
 		if err != nil {
 			c.readFailed(err)
 			return
@@ -567,6 +573,9 @@ func (c *conn) readFailed(err error) {
 	case errors.Is(err, errMessageTooLarge):
 		c.waitHandled()
 		c.closeAndLinger(websocket.CloseMessageTooBig, reasonMsgTooBig)
+	case errors.Is(err, errInvalidUTF8):
+		c.waitHandled()
+		c.closeAndLinger(websocket.CloseInvalidFramePayloadData, reasonInvalidUTF8)
 	case errors.As(err, &ne) && ne.Timeout():
 		// Idle, open too long, or the close grace ran out (then nothing changes).
 		c.closeAndLinger(websocket.CloseGoingAway, reasonGoingAway)

@@ -19,7 +19,8 @@
 // Retain), which functions the new plan has, so that the processes of those
 // it renamed or removed stop.
 //
-// A Reloader (SPEC §9) watches the template's directory with fsnotify,
+// A Reloader (SPEC §9) watches the template's directory (inotify on Linux,
+// asking only for the events about the template; fsnotify elsewhere),
 // debounces the events for the template's name, rebuilds the plan through a
 // BuildFunc the command passes in (so this package never reads templates),
 // and swaps a good plan in; a template with errors leaves the plan serving.

@@ -13,6 +13,10 @@ var (
 	errMessageTooLarge = errors.New("message exceeds the message size limit")
 )
 
+// errInvalidUTF8 is the reader's error for a text message that is not UTF-8
+// (RFC 6455 §8.1): the connection fails with 1007.
+var errInvalidUTF8 = errors.New("text message is not valid UTF-8")
+
 // frameLimiter is a net.Conn whose reads follow the client→gateway WebSocket
 // byte stream frame by frame (RFC 6455 §5.2): it decodes each frame header
 // and skips the payload by count, without copying it. When a data or

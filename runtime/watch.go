@@ -4,12 +4,13 @@ import (
 	"context"
 	"crypto/sha256"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"slices"
+	"sync/atomic"
 	"time"
-
-	"github.com/fsnotify/fsnotify"
 
 	"github.com/wsgw/wsgw/compile"
 )
@@ -107,6 +108,10 @@ type Reloader struct {
 	dir  string
 	req  chan struct{}
 
+	// watch is Run's directory watch, once it has one (tests read its
+	// Delivered count).
+	watch atomic.Pointer[dirWatch]
+
 	// Owned by Run's goroutine.
 	last   [sha256.Size]byte // of the bytes last built or refused; zero after a read error
 	failed bool              // the last reload did not swap
@@ -144,8 +149,9 @@ func (r *Reloader) Reload() {
 func (r *Reloader) Run(ctx context.Context) {
 	log := r.g.log
 	var (
-		fw       *fsnotify.Watcher
-		events   <-chan fsnotify.Event
+		dw       dirWatch
+		changes  <-chan struct{}
+		lost     <-chan struct{}
 		errs     <-chan error
 		rewatch  *time.Ticker
 		rewatchC <-chan time.Time
@@ -165,14 +171,15 @@ func (r *Reloader) Run(ctx context.Context) {
 		}
 	}()
 	if r.o.Watch {
-		w, err := fsnotify.NewWatcher()
+		w, err := newDirWatch(r.path)
 		if err != nil {
 			log.Warn("cannot watch the template; it reloads only when asked (serve: SIGHUP)", "file", r.o.File, "error", err)
 		} else {
-			fw = w
-			defer fw.Close()
-			events, errs = fw.Events, fw.Errors
-			if err := fw.Add(r.dir); err != nil {
+			dw = w
+			r.watch.Store(&dw)
+			defer dw.Close()
+			changes, lost, errs = dw.Changes(), dw.Lost(), dw.Errors()
+			if err := dw.Watch(); err != nil {
 				log.Warn("cannot watch the template's directory yet; retrying", "dir", r.dir, "error", err)
 				startRewatch()
 			} else {
@@ -185,34 +192,21 @@ func (r *Reloader) Run(ctx context.Context) {
 		select {
 		case <-ctx.Done():
 			return
-		case ev, ok := <-events:
-			if !ok {
-				events = nil
-				continue
-			}
-			switch name := filepath.Clean(ev.Name); {
-			case name == r.dir && ev.Has(fsnotify.Remove|fsnotify.Rename):
-				// The watch went with the directory (fsnotify dropped it);
-				// watch the path again once a directory is back there.
-				_ = fw.Remove(r.dir)
-				log.Warn("the template's directory was removed or renamed; watching for it to come back", "dir", r.dir)
-				startRewatch()
-			case name == r.path && ev.Op != fsnotify.Chmod:
-				debounce.Reset(r.o.Debounce)
-			}
-		case err, ok := <-errs:
-			if !ok {
-				errs = nil
-				continue
-			}
+		case <-changes:
+			debounce.Reset(r.o.Debounce)
+		case <-lost:
+			// Watch the path again once a directory is back there.
+			log.Warn("the template's directory was removed or renamed; watching for it to come back", "dir", r.dir)
+			startRewatch()
+		case err := <-errs:
 			// An overflow lost events, perhaps the template's: look anyway.
 			log.Warn("watching the template", "file", r.o.File, "error", err)
 			debounce.Reset(r.o.Debounce)
-			if !slices.Contains(fw.WatchList(), r.dir) {
+			if !dw.Watching() {
 				startRewatch()
 			}
 		case <-rewatchC:
-			if err := fw.Add(r.dir); err == nil {
+			if err := dw.Watch(); err == nil {
 				rewatch.Stop()
 				rewatch, rewatchC = nil, nil
 				log.Info("watching the template's directory again", "dir", r.dir)
@@ -231,6 +225,15 @@ func (r *Reloader) Run(ctx context.Context) {
 func (r *Reloader) reload(requested bool) {
 	start := time.Now()
 	rep := Reload{File: r.o.File, Requested: requested}
+	// A panic in the build (the BuildFunc is another package's code) or the
+	// swap is a failed reload: the plan serving stays, and so does Run.
+	defer func() {
+		if p := recover(); p != nil {
+			r.failed, rep.Err = true, fmt.Errorf("reloading failed: %v (a bug in wsgw: please report it with the template)", p)
+			r.g.log.Error("reload panicked", "file", r.o.File, "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+			r.report(rep, start)
+		}
+	}()
 	src, err := os.ReadFile(r.o.File)
 	if err != nil {
 		// Whatever comes back next is built, even the bytes of the plan

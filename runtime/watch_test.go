@@ -1,6 +1,7 @@
 package runtime
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -10,6 +11,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	goruntime "runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -89,6 +91,16 @@ func apiYAML(apiID, stage string, routes ...tmplRoute) string {
 	return b.String()
 }
 
+// nestedSub is a Fn::Sub nested levels deep, each level inserting the one
+// below fan times (JSON, which YAML reads too): 100*fan^levels bytes.
+func nestedSub(levels, fan int) string {
+	v := `"` + strings.Repeat("x", 100) + `"`
+	for range levels {
+		v = fmt.Sprintf(`{"Fn::Sub": ["%s", {"V": %s}]}`, strings.Repeat("${V}", fan), v)
+	}
+	return v
+}
+
 // chatYAML is a template with the Api "Chat", stage dev, and the routes.
 func chatYAML(routes ...tmplRoute) string {
 	return "Resources:\n" + apiYAML("Chat", "dev", routes...)
@@ -138,7 +150,13 @@ func startReloader(t *testing.T, src string, opt func(*ReloadOptions)) *reloadHa
 		t.Fatalf("initial template: %v", err)
 	}
 	h := &reloadHarness{t: t, g: startGateway(t, p, nil), dir: dir, file: file, reloads: make(chan Reload, 1000)}
-	o := ReloadOptions{File: file, Initial: []byte(src), Build: buildFunc(file), Watch: true,
+	build := func(src []byte) (*compile.Plan, error) {
+		if bytes.HasPrefix(src, []byte("# PANIC\n")) {
+			panic("injected panic")
+		}
+		return buildFunc(file)(src)
+	}
+	o := ReloadOptions{File: file, Initial: []byte(src), Build: build, Watch: true,
 		Report: func(r Reload) { h.reloads <- r }}
 	if opt != nil {
 		opt(&o)
@@ -338,6 +356,15 @@ func TestReloadBrokenTemplate(t *testing.T) {
 		{"no Api left", func(string) string {
 			return "Resources:\n  Topic:\n    Type: AWS::SNS::Topic\n"
 		}, ""},
+		// Issue 12: a few lines that ask evaluation for a gigabyte.
+		{"amplification", func(url string) string {
+			return strings.Replace(chatYAML(tmplRoute{"send", url}), "ProtocolType: WEBSOCKET", "ProtocolType: WEBSOCKET\n      Description: "+nestedSub(7, 10), 1)
+		}, "WSGW1014"},
+		// A panic while building (startReloader's Build panics on this
+		// marker: a bug anywhere in loading or compiling) is a failed reload.
+		{"panic while building", func(url string) string {
+			return "# PANIC\n" + chatYAML(tmplRoute{"send", url})
+		}, "panic"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -350,14 +377,21 @@ func TestReloadBrokenTemplate(t *testing.T) {
 				t.Fatalf("a broken template reloaded: %s", changes(r))
 			}
 			var de *diagError
-			if tc.rule != "" {
+			switch tc.rule {
+			case "panic":
+				if !strings.Contains(r.Err.Error(), "reloading failed: injected panic") {
+					t.Errorf("err %v", r.Err)
+				}
+			case "":
+				if !errors.Is(r.Err, errNoApi) {
+					t.Errorf("err %v", r.Err)
+				}
+			default:
 				if !errors.As(r.Err, &de) || !slices.ContainsFunc(de.ds, func(d template.Diagnostic) bool {
 					return d.Rule == tc.rule && d.Range.File == h.file && d.Range.Line > 0
 				}) {
 					t.Errorf("want a %s diagnostic in %s, got %v", tc.rule, h.file, r.Err)
 				}
-			} else if !errors.Is(r.Err, errNoApi) {
-				t.Errorf("err %v", r.Err)
 			}
 			send(t, ws, `{"action":"send"}`)
 			if got := recv(t, ws); got != `a {"action":"send"}` {
@@ -875,4 +909,50 @@ func BenchmarkReload(b *testing.B) {
 	}
 	mu.Unlock()
 	b.ReportMetric(0, "ns/op")
+}
+
+// Issue 12: another program writing a file next to the template (a log)
+// costs the gateway nothing: on Linux the kernel delivers no event for it,
+// so no wakeup, read or build happens; a save of the template after it is
+// still one reload.
+func TestReloadIgnoresOtherFiles(t *testing.T) {
+	if goruntime.GOOS != "linux" {
+		t.Skip("the kernel filters events only with inotify (Linux); elsewhere fsnotify delivers every event of the directory and wsgw filters them")
+	}
+	a, b := taggedBackend(t, "a"), taggedBackend(t, "b")
+	h := startReloader(t, chatYAML(tmplRoute{"send", a.URL}), nil)
+	var dw dirWatch
+	for deadline := time.Now().Add(5 * time.Second); dw == nil; time.Sleep(time.Millisecond) {
+		if p := h.rl.watch.Load(); p != nil {
+			dw = *p
+		} else if time.Now().After(deadline) {
+			t.Fatal("no watch")
+		}
+	}
+	for !dw.Watching() {
+		time.Sleep(time.Millisecond)
+	}
+	log, err := os.Create(filepath.Join(h.dir, "app.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer log.Close()
+	const writes = 5000
+	for i := range writes {
+		if _, err := fmt.Fprintf(log, "line %d\n", i); err != nil {
+			t.Fatal(err)
+		}
+	}
+	before := dw.Delivered()
+	truncate(t, h.file, chatYAML(tmplRoute{"send", b.URL}))
+	if r := h.next(); r.Err != nil || len(r.Changes) != 1 {
+		t.Fatalf("reload %+v", r)
+	}
+	h.none(3 * DefaultDebounce)
+	// The log's creation is one event; its writes none; the template's save
+	// a few (its write and close).
+	t.Logf("events delivered: %d before the template's save, %d in all", before, dw.Delivered())
+	if n := dw.Delivered(); n > 10 {
+		t.Errorf("%d events delivered for %d writes to another file and one save", n, writes)
+	}
 }

@@ -22,6 +22,9 @@ func (r *resolver) resolve(n *Node) *Node {
 	if n == nil {
 		return nil
 	}
+	if r.over() {
+		return bad(n)
+	}
 	switch n.Kind {
 	case Map:
 		if name, arg, ok := n.Intrinsic(); ok && name != "Condition" {
@@ -31,6 +34,9 @@ func (r *resolver) resolve(n *Node) *Node {
 			defer r.leave()
 			return r.call(name, arg, n)
 		}
+		if !r.spend(nodeCost+len(n.Fields)*fieldCost, n.Range) {
+			return bad(n)
+		}
 		out := &Node{Kind: Map, Range: n.Range, Fields: make([]Field, 0, len(n.Fields))}
 		for _, f := range n.Fields {
 			if v := r.resolve(f.Value); v != nil {
@@ -39,6 +45,9 @@ func (r *resolver) resolve(n *Node) *Node {
 		}
 		return out
 	case List:
+		if !r.spend(nodeCost+len(n.Items)*itemCost, n.Range) {
+			return bad(n)
+		}
 		out := &Node{Kind: List, Range: n.Range, Items: make([]*Node, 0, len(n.Items))}
 		for _, it := range n.Items {
 			if v := r.resolve(it); v != nil {
@@ -47,6 +56,8 @@ func (r *resolver) resolve(n *Node) *Node {
 		}
 		return out
 	}
+	// A scalar is shared, not copied, but later stages copy it.
+	r.spend(nodeCost+len(n.Value), n.Range)
 	return n
 }
 
@@ -79,13 +90,20 @@ func (r *resolver) call(name string, arg, at *Node) *Node {
 		}
 		parts := make([]string, 0, len(list.Items))
 		out := scalar(String, "", at.Range)
-		for _, it := range list.Items {
+		size := 0
+		for i, it := range list.Items {
 			if !it.IsScalar() {
 				r.errorf(RuleIntrinsic, it.Range, "Fn::Join can only join strings, not a %s", it.Kind)
 				return bad(at)
 			}
 			parts = append(parts, it.Value)
 			out.Links = append(out.Links, it.Links...)
+			if size += len(it.Value); i > 0 {
+				size += len(a.Items[0].Value)
+			}
+		}
+		if r.tooLong("Fn::Join", size, at.Range) || !r.spend(nodeCost+size, at.Range) {
+			return bad(at)
 		}
 		out.Value = strings.Join(parts, a.Items[0].Value)
 		return out
@@ -108,7 +126,12 @@ func (r *resolver) call(name string, arg, at *Node) *Node {
 			r.errorf(RuleIntrinsic, arg.Range, "Fn::Split needs [delimiter, string]")
 			return bad(at)
 		}
-		out := &Node{Kind: List, Range: at.Range}
+		// The parts share the string's bytes; each is a node.
+		n := strings.Count(a.Items[1].Value, a.Items[0].Value) + 1
+		if !r.spend(nodeCost+n*(itemCost+nodeCost), at.Range) {
+			return bad(at)
+		}
+		out := &Node{Kind: List, Range: at.Range, Items: make([]*Node, 0, n)}
 		for _, p := range strings.Split(a.Items[1].Value, a.Items[0].Value) {
 			it := scalar(String, p, at.Range)
 			it.Links = a.Items[1].Links
@@ -134,6 +157,10 @@ func (r *resolver) call(name string, arg, at *Node) *Node {
 			r.errorf(RuleIntrinsic, arg.Range, "Fn::Base64 needs a string")
 			return bad(at)
 		}
+		size := base64.StdEncoding.EncodedLen(len(a.Value))
+		if r.tooLong("Fn::Base64", size, at.Range) || !r.spend(nodeCost+size, at.Range) {
+			return bad(at)
+		}
 		out := scalar(String, base64.StdEncoding.EncodeToString([]byte(a.Value)), at.Range)
 		out.Links = a.Links
 		return out
@@ -142,6 +169,9 @@ func (r *resolver) call(name string, arg, at *Node) *Node {
 		region := r.st.Region
 		if a != nil && a.Value != "" {
 			region = a.Value
+		}
+		if !r.spend(4*nodeCost+3*(itemCost+len(region)+1), at.Range) {
+			return bad(at)
 		}
 		out := &Node{Kind: List, Range: at.Range}
 		for _, z := range []string{"a", "b", "c"} {
@@ -155,6 +185,7 @@ func (r *resolver) call(name string, arg, at *Node) *Node {
 			return bad(at)
 		}
 		r.errorf(RuleNotEvaluated, at.Range, "Fn::ImportValue %s is another stack's export, which wsgw cannot read; the value is the export name", a.Value)
+		r.spend(nodeCost+len(a.Value), at.Range)
 		return scalar(String, a.Value, at.Range)
 	case "Fn::Length":
 		a := r.resolve(arg)
@@ -165,7 +196,15 @@ func (r *resolver) call(name string, arg, at *Node) *Node {
 		return scalar(Number, strconv.Itoa(len(a.Items)), at.Range)
 	case "Fn::ToJsonString":
 		a := r.resolve(arg)
+		// The JSON text is at least as long as the text it holds: refuse
+		// before printing a tree whose text alone is too long.
+		if r.tooLong("Fn::ToJsonString", textSize(a, MaxValueBytes), at.Range) {
+			return bad(at)
+		}
 		b, _ := json.Marshal(a.Interface())
+		if r.tooLong("Fn::ToJsonString", len(b), at.Range) || !r.spend(nodeCost+len(b), at.Range) {
+			return bad(at)
+		}
 		return scalar(String, string(b), at.Range)
 	case "Fn::Cidr", "Fn::Transform":
 		r.resolve(arg)
@@ -182,6 +221,18 @@ func (r *resolver) call(name string, arg, at *Node) *Node {
 // ref resolves Ref name written at at: a parameter, a pseudo parameter or a resource.
 func (r *resolver) ref(name string, at Range) *Node {
 	if p, ok := r.params[name]; ok {
+		// The value is shared by every Ref, and weighed at each.
+		w, ok := r.paramWeight[name]
+		if !ok {
+			w = weigh(p.Value, MaxEvalBytes)
+			if r.paramWeight == nil {
+				r.paramWeight = map[string]int{}
+			}
+			r.paramWeight[name] = w
+		}
+		if !r.spend(w, at) {
+			return scalar(String, "", at)
+		}
 		v := *p.Value
 		v.Range = at
 		return &v
@@ -196,6 +247,7 @@ func (r *resolver) ref(name string, at Range) *Node {
 		return &Node{Kind: List, Range: at}
 	}
 	if rs := r.resourceRef(name, at); rs != nil {
+		r.spend(nodeCost+len(rs.PhysicalID), at)
 		n := scalar(String, rs.PhysicalID, at)
 		n.Links = []Link{{LogicalID: name, Range: at}}
 		return n
@@ -225,14 +277,19 @@ func (r *resolver) resourceRef(id string, at Range) *Resource {
 	return rs
 }
 
+// names lists what a Ref may name, for suggestions; resources are declared
+// before anything is resolved, so the list is built once.
 func (r *resolver) names() []string {
-	names := mapKeys(r.declared)
-	names = append(names, mapKeys(r.params)...)
-	return append(names, pseudoNames...)
+	if r.nameList == nil {
+		names := mapKeys(r.declared)
+		names = append(names, mapKeys(r.params)...)
+		r.nameList = append(names, pseudoNames...)
+	}
+	return r.nameList
 }
 
 func (r *resolver) undefined(name string, at Range) {
-	r.errorFix(RuleUndefinedName, at, DidYouMean(name, r.names()), "%s is not a parameter or resource of this template", name)
+	r.errorFix(RuleUndefinedName, at, r.didYouMean(name, r.names()), "%s is not a parameter or resource of this template", name)
 }
 
 func (r *resolver) getAttCall(arg, at *Node) *Node {
@@ -277,6 +334,7 @@ func (r *resolver) getAtt(id, attr string, at Range) *Node {
 	default:
 		v = rs.PhysicalID + "." + attr
 	}
+	r.spend(nodeCost+len(v), at)
 	n := scalar(String, v, at)
 	n.Links = []Link{{LogicalID: id, Attr: attr, Range: at}}
 	return n
@@ -292,18 +350,18 @@ func (r *resolver) findInMap(arg, at *Node) *Node {
 	if len(a.Items) == 4 {
 		def = a.Items[3].Get("DefaultValue")
 	}
-	m := r.mappings.Get(a.Items[0].Value)
+	m := r.lookup(r.mappings, a.Items[0].Value)
 	if m == nil {
-		r.errorFix(RuleUndefinedName, a.Items[0].Range, DidYouMean(a.Items[0].Value, r.mappings.Keys()), "mapping %s is not defined in Mappings", a.Items[0].Value)
+		r.errorFix(RuleUndefinedName, a.Items[0].Range, r.suggestKey(a.Items[0].Value, r.mappings), "mapping %s is not defined in Mappings", a.Items[0].Value)
 		return bad(at)
 	}
 	for _, key := range a.Items[1:3] {
-		next := m.Get(key.Value)
+		next := r.lookup(m, key.Value)
 		if next == nil {
 			if def != nil {
 				return def
 			}
-			r.errorFix(RuleUndefinedName, key.Range, DidYouMean(key.Value, m.Keys()), "mapping %s has no key %s", a.Items[0].Value, key.Value)
+			r.errorFix(RuleUndefinedName, key.Range, r.suggestKey(key.Value, m), "mapping %s has no key %s", a.Items[0].Value, key.Value)
 			return bad(at)
 		}
 		m = next
@@ -331,32 +389,56 @@ func (r *resolver) sub(arg, at *Node) *Node {
 		return bad(at)
 	}
 	s := tmpl.Value
+	firstNL := strings.IndexByte(s, '\n')
 	out := scalar(String, "", at.Range)
 	var b strings.Builder
+	// write appends to the result within the budget: false stops the Sub,
+	// which has reported why (the string grew over 1 MB, or the budget is gone).
+	write := func(p ...string) bool {
+		n := 0
+		for _, x := range p {
+			n += len(x)
+		}
+		if r.tooLong("Fn::Sub", b.Len()+n, at.Range) || !r.spend(n, at.Range) {
+			return false
+		}
+		for _, x := range p {
+			b.WriteString(x)
+		}
+		return true
+	}
 	for i := 0; i < len(s); {
 		j := strings.Index(s[i:], "${")
 		if j < 0 {
-			b.WriteString(s[i:])
+			if !write(s[i:]) {
+				return bad(at)
+			}
 			break
 		}
 		j += i
-		b.WriteString(s[i:j])
+		if !write(s[i:j]) {
+			return bad(at)
+		}
 		end := strings.IndexByte(s[j:], '}')
 		if end < 0 {
-			b.WriteString(s[j:])
+			if !write(s[j:]) {
+				return bad(at)
+			}
 			break
 		}
 		end += j
 		name := strings.TrimSpace(s[j+2 : end])
-		pos := tmpl.posIn(j)
+		pos := tmpl.posIn(j, firstNL)
 		i = end + 1
 		if strings.HasPrefix(name, "!") {
-			b.WriteString("${" + name[1:] + "}")
+			if !write("${", name[1:], "}") {
+				return bad(at)
+			}
 			continue
 		}
 		var v *Node
 		if vars != nil {
-			v = vars.Get(name)
+			v = r.lookup(vars, name)
 		}
 		if v == nil {
 			v = r.subName(name, pos)
@@ -368,8 +450,13 @@ func (r *resolver) sub(arg, at *Node) *Node {
 			r.errorf(RuleIntrinsic, pos, "${%s} is a %s; Fn::Sub can only insert strings", name, v.Kind)
 			continue
 		}
-		b.WriteString(v.Value)
+		if !write(v.Value) {
+			return bad(at)
+		}
 		out.Links = append(out.Links, v.Links...)
+	}
+	if !r.spend(nodeCost, at.Range) {
+		return bad(at)
 	}
 	out.Value = b.String()
 	return out

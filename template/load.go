@@ -62,6 +62,14 @@ type resolver struct {
 	deps     map[string][]dep
 	cur      string
 	depth    int
+
+	// The evaluation budget (budget.go): what evaluation has spent, mapping
+	// indexes, the weights of parameter values, suggestion work done.
+	spent       int
+	index       map[*Node]map[string]*Node
+	paramWeight map[string]int
+	suggestWork int
+	nameList    []string
 }
 
 func newResolver(file string, root *Node, opts Options) *resolver {
@@ -75,7 +83,14 @@ func newResolver(file string, root *Node, opts Options) *resolver {
 		implicit: map[string]string{}, deps: map[string][]dep{}}
 }
 
-func (r *resolver) add(d Diagnostic) { r.diags = append(r.diags, d) }
+// add records d; once the evaluation budget is gone (spend), only its own
+// diagnostic is, since what follows comes from placeholders.
+func (r *resolver) add(d Diagnostic) {
+	if r.over() && d.Rule != RuleBudget.ID {
+		return
+	}
+	r.diags = append(r.diags, d)
+}
 
 func (r *resolver) errorf(rule Rule, at Range, format string, args ...any) {
 	r.add(rule.Diag(at, format, args...))
@@ -386,7 +401,7 @@ func mapKeys[V any](m map[string]V) []string {
 
 // evalCond evaluates a condition function: Fn::Equals, Fn::And, Fn::Or, Fn::Not or a Condition reference.
 func (r *resolver) evalCond(n *Node) bool {
-	if !r.enter(n) {
+	if r.over() || !r.enter(n) {
 		return false
 	}
 	defer r.leave()
@@ -408,6 +423,12 @@ func (r *resolver) evalCond(n *Node) bool {
 			return false
 		}
 		a, b := r.resolve(arg.Items[0]), r.resolve(arg.Items[1])
+		if !a.IsScalar() || !b.IsScalar() {
+			// Comparing lists or mappings prints them.
+			if !r.spend(r.weight(a)+r.weight(b), arg.Range) {
+				return false
+			}
+		}
 		return equalValues(a, b)
 	case "Fn::And", "Fn::Or":
 		if arg.Kind != List || len(arg.Items) < 2 || len(arg.Items) > 10 {

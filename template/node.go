@@ -164,9 +164,11 @@ func (n *Node) Interface() any {
 
 // posIn returns the range of the character at byte offset off inside a
 // single-line scalar, or the scalar's own range when it cannot be placed.
-func (n *Node) posIn(off int) Range {
+// firstNL is the offset of the value's first newline (-1 for none), found
+// once by the caller rather than at each offset.
+func (n *Node) posIn(off, firstNL int) Range {
 	r := n.Range
-	if n.style == styleBlock || strings.Contains(n.Value[:min(off, len(n.Value))], "\n") {
+	if n.style == styleBlock || firstNL >= 0 && firstNL < off {
 		return r
 	}
 	r.Col += off

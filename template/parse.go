@@ -384,6 +384,10 @@ type jsonParser struct {
 	dec  *json.Decoder
 	// lineStarts caches the byte offset of each line start.
 	lineStarts []int
+	// The last position rangeAt computed: offsets come in increasing order,
+	// so a column is counted from there rather than from the line's start
+	// (a minified template is one line of up to 1 MB).
+	lastLine, lastOff, lastCol int
 }
 
 func (p *jsonParser) rangeAt(off int) Range {
@@ -404,8 +408,13 @@ func (p *jsonParser) rangeAt(off int) Range {
 			hi = mid - 1
 		}
 	}
-	start := p.lineStarts[lo]
-	col := utf8.RuneCount(p.src[start:min(off, len(p.src))]) + 1
+	off = min(off, len(p.src))
+	start, col := p.lineStarts[lo], 1
+	if p.lastLine == lo+1 && p.lastOff <= off {
+		start, col = p.lastOff, p.lastCol
+	}
+	col += utf8.RuneCount(p.src[start:off])
+	p.lastLine, p.lastOff, p.lastCol = lo+1, off, col
 	return Range{File: p.file, Line: lo + 1, Col: col}
 }
 

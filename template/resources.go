@@ -179,6 +179,11 @@ func (r *resolver) arn(rs *Resource) string {
 }
 
 func (r *resolver) resolveResource(rs *Resource, globals *Node) {
+	if r.over() {
+		// Evaluation stopped (RuleBudget): the rest is left unresolved.
+		rs.Properties = &Node{Kind: Map, Range: rs.Range}
+		return
+	}
 	r.cur = rs.LogicalID
 	defer func() { r.cur = "" }()
 	props := rs.Node.Get("Properties")
@@ -198,7 +203,9 @@ func (r *resolver) resolveResource(rs *Resource, globals *Node) {
 		resolved = &Node{Kind: Map, Range: rs.Range}
 	}
 	rs.Properties = resolved
-	r.decode(rs)
+	if !r.over() {
+		r.decode(rs)
+	}
 }
 
 // samGlobals returns the Globals.Function section of a SAM template.

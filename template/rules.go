@@ -15,6 +15,7 @@ var (
 	RuleParamValue    = Rule{"WSGW1011", Error, "parameter values must satisfy Type, AllowedValues, AllowedPattern, MinLength/MaxLength and MinValue/MaxValue"}
 	RuleRequired      = Rule{"WSGW1012", Error, "properties the resource type requires must be present"}
 	RuleNotEvaluated  = Rule{"WSGW1013", Warning, "intrinsic functions wsgw cannot evaluate locally (Fn::ImportValue, Fn::Cidr, Fn::Transform) get a placeholder value"}
+	RuleBudget        = Rule{"WSGW1014", Error, "evaluating intrinsic functions must stay within wsgw's budget: no string over 1 MB, at most 32 MB produced in all"}
 
 	// SAM's AWS::Serverless::WebSocketApi, as SAM's translator checks it.
 	RuleSAMUnknownProp   = Rule{"WSGW1101", Error, "a WebSocketApi, its Auth, Routes, Domain and Route53, Globals.WebSocketApi and IgnoreGlobals take only the properties SAM defines"}
@@ -39,7 +40,7 @@ var (
 // Rules lists the rules of this package in ID order.
 func Rules() []Rule {
 	return []Rule{RuleSyntax, RuleStructure, RuleResourceType, RuleUnknownProp, RuleValueType, RuleUndefinedName,
-		RuleSubEscape, RuleCycle, RuleIntrinsic, RuleParamMissing, RuleParamValue, RuleRequired, RuleNotEvaluated,
+		RuleSubEscape, RuleCycle, RuleIntrinsic, RuleParamMissing, RuleParamValue, RuleRequired, RuleNotEvaluated, RuleBudget,
 		RuleSAMUnknownProp, RuleSAMPropertyType, RuleSAMRequired, RuleSAMNoRoutes, RuleSAMRouteKey, RuleSAMRouteFunction,
 		RuleSAMRouteParams, RuleSAMAuthConnect, RuleSAMAuthType, RuleSAMAuthArn, RuleSAMAuthExtra, RuleSAMIpAddressType,
 		RuleSAMStageName, RuleSAMDomain, RuleSAMCollision, RuleSAMDropped, RuleSAMAuthCase}

@@ -88,9 +88,17 @@ func (r *resolver) expandSAM(root, res *Node) *Node {
 		e.template[f.Key] = true
 	}
 	out := &Node{Kind: Map, Range: res.Range}
+	at := map[string]int{} // index in out.Fields by logical ID
 	for _, f := range res.Fields {
 		if f.Value.Get("Type").Str() != TypeSAMWebSocketApi {
+			at[f.Key] = len(out.Fields)
 			out.Fields = append(out.Fields, f)
+			continue
+		}
+		// Expanding happens before resolution, which charges the budget as it
+		// goes; once withGlobals has spent it, nothing more is expanded.
+		if r.over() {
+			e.declareFailed(f)
 			continue
 		}
 		gen := e.expand(f)
@@ -100,10 +108,11 @@ func (r *resolver) expandSAM(root, res *Node) *Node {
 		for _, g := range gen {
 			// A later resource of the same logical ID replaces an earlier one, as in SAM's
 			// translator (Route53 record set groups of several APIs on one hosted zone).
-			if i := slices.IndexFunc(out.Fields, func(o Field) bool { return o.Key == g.Key }); i >= 0 {
+			if i, ok := at[g.Key]; ok {
 				out.Fields[i] = g
 				continue
 			}
+			at[g.Key] = len(out.Fields)
 			out.Fields = append(out.Fields, g)
 		}
 	}
@@ -289,7 +298,14 @@ func (e *wsExpander) expand(f Field) []Field {
 		if au := e.routeAuth(a, rf, route); au != nil {
 			authorizer = au
 		}
-		a.out = append(a.out, route, e.integration(a, rf, base, spec, fn), e.permission(a, rf, base, fn))
+		integ, perm := e.integration(a, rf, base, spec, fn), e.permission(a, rf, base, fn)
+		// What SAM generates is charged to the evaluation budget as it is
+		// made: a route of two lines becomes three resources, and a parameter
+		// SAM resolves in Routes is placed at each reference.
+		if !r.spend(r.weight(route.Value)+r.weight(integ.Value)+r.weight(perm.Value), rf.KeyRange) {
+			return nil
+		}
+		a.out = append(a.out, route, integ, perm)
 		routeIDs = append(routeIDs, base+"Route")
 	}
 	if d := a.prop("Domain"); literalMap(d) && e.domain(a, d) == nil {
@@ -336,6 +352,12 @@ func (e *wsExpander) expand(f Field) []Field {
 func (e *wsExpander) withGlobals(a *wsAPI, props *Node) *Node {
 	g := e.r.ignoreGlobals(a.id, a.node.Get("IgnoreGlobals"), e.globals, "WebSocketApi")
 	if g == nil {
+		return props
+	}
+	// Globals are copied into every WebSocketApi before anything is resolved:
+	// charge the copy to the evaluation budget, as a Ref to a big parameter
+	// is (a 500 KB Globals section merged into 4,000 Apis is gigabytes).
+	if !e.r.spend(e.r.weight(g), a.key) {
 		return props
 	}
 	return samMerge(g, props)

@@ -320,6 +320,7 @@ func runServe(ctx context.Context, o *serveOptions) error {
 	if o.Record != "" {
 		fmt.Fprintf(o.IO.Err, "wsgw: recording every event to %s; replay it with: wsgw replay %s --to ws://HOST:PORT/STAGE\n", o.Record, o.Record)
 	}
+	writeOutsideCode(o.IO.Err, o.File, plan)
 
 	rl, err := runtime.NewReloader(g, runtime.ReloadOptions{
 		File: o.File, Initial: src, Watch: !o.NoWatch,

@@ -2,8 +2,13 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"log/slog"
+	"maps"
 	"net/url"
+	"path/filepath"
+	"slices"
+	"strings"
 
 	"github.com/wsgw/wsgw/compile"
 	"github.com/wsgw/wsgw/runtime"
@@ -73,4 +78,27 @@ func needsAPIKey(p *compile.Plan) bool {
 		}
 	}
 	return false
+}
+
+// writeOutsideCode prints one line per function of the plan whose code lies
+// outside the template's directory (a CodeUri of ../shared, an absolute
+// path): SAM allows it, and serve runs it, but it is worth knowing what a
+// template makes the machine run (issue 12).
+func writeOutsideCode(w io.Writer, file string, plan *compile.Plan) {
+	dir, err := filepath.Abs(filepath.Dir(file))
+	if err != nil {
+		return
+	}
+	ids := slices.Sorted(maps.Keys(plan.Functions))
+	for _, id := range ids {
+		code := plan.Functions[id].CodeDir
+		if code == "" {
+			continue
+		}
+		rel, err := filepath.Rel(dir, code)
+		if err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+			continue
+		}
+		fmt.Fprintf(w, "wsgw: function %s runs code from %s, outside the template's directory\n", id, code)
+	}
 }

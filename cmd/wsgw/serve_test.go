@@ -402,6 +402,66 @@ func TestServeReload(t *testing.T) {
 	}
 }
 
+// Issue 12: a template that asks evaluation for gigabytes, saved over the
+// template of a running gateway, is refused like any template with errors
+// (WSGW1014, within the budget's memory): the open connection keeps working
+// and new ones connect, on the previous plan.
+func TestServeReloadAmplified(t *testing.T) {
+	backend := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		_, _ = w.Write([]byte(r.URL.Path + " " + string(body)))
+	}))
+	defer backend.Close()
+	s := startServeReload(t, backend.URL, false)
+	dial := func() *websocket.Conn {
+		t.Helper()
+		ws, _, err := websocket.DefaultDialer.Dial(s.url, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { ws.Close() })
+		return ws
+	}
+	echo := func(ws *websocket.Conn) {
+		t.Helper()
+		if err := ws.WriteMessage(websocket.TextMessage, []byte(`{"action":"echo"}`)); err != nil {
+			t.Fatal(err)
+		}
+		_ = ws.SetReadDeadline(time.Now().Add(5 * time.Second))
+		if _, data, err := ws.ReadMessage(); err != nil || string(data) != `/echo {"action":"echo"}` {
+			t.Fatalf("got %q %v", data, err)
+		}
+	}
+	open := dial()
+	echo(open)
+	nested := `{"Fn::Sub": ["` + strings.Repeat("${V}", 10) + `", {"V": "` + strings.Repeat("x", 100) + `"}]}`
+	for range 6 {
+		nested = `{"Fn::Sub": ["` + strings.Repeat("${V}", 10) + `", {"V": ` + nested + `}]}`
+	}
+	steps := []struct{ name, old, new string }{
+		// Fn::Sub nested 7 deep, each level inserting the one below 10 times.
+		{"nested Fn::Sub", "ProtocolType: WEBSOCKET", "ProtocolType: WEBSOCKET\n      Description: " + nested},
+		// A 100 KB parameter inserted 10,000 times.
+		{"parameter inserted 10,000 times", "Description: " + nested,
+			`Description: !Sub "` + strings.Repeat("${Big}", 10_000) + "\"\n      Tags: {Big: !Ref Big}"},
+	}
+	s.edit("Parameters:\n", "Parameters:\n  Big:\n    Type: String\n    Default: "+strings.Repeat("y", 100_000)+"\n")
+	if out := s.next(); !strings.Contains(out, "no change to the plan") {
+		t.Fatalf("adding a parameter printed:\n%s", out)
+	}
+	for _, st := range steps {
+		t.Run(st.name, func(t *testing.T) {
+			s.edit(st.old, st.new)
+			out := s.next()
+			if !regexpMatch(`(?s)error: \S+ produces a string over 1 MB[^\n]+\[WSGW1014\]\n.*has errors; the previous plan keeps serving\n$`, out) {
+				t.Errorf("printed:\n%s", out)
+			}
+			echo(open)
+			echo(dial())
+		})
+	}
+}
+
 // --no-watch: saving does nothing; SIGHUP reloads.
 func TestServeNoWatch(t *testing.T) {
 	backend := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
