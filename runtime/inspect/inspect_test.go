@@ -543,3 +543,56 @@ func TestTotalBound(t *testing.T) {
 		}
 	}
 }
+
+// TestStreamNeverBlocks: a live stream nobody reads loses events, counted,
+// and the gateway's Observe calls never wait for it (SPEC R-11.4).
+func TestStreamNeverBlocks(t *testing.T) {
+	in := New(Options{})
+	s := in.subscribe("")
+	defer in.unsubscribe(s)
+	const n = subBuffer + 100
+	in.Observe(runtime.Event{Kind: runtime.KindConnect, ConnectionID: "c"})
+	for range n - 1 {
+		in.Observe(runtime.Event{Kind: runtime.KindMessage, ConnectionID: "c", Body: []byte("x")})
+	}
+	if len(s.ch) != subBuffer || s.dropped.Load() != n-subBuffer {
+		t.Errorf("buffered %d, dropped %d; want %d and %d", len(s.ch), s.dropped.Load(), subBuffer, n-subBuffer)
+	}
+}
+
+// TestRecording: a recorded event reads back with its body, text or binary,
+// whole; Normalize masks ids and times only.
+func TestRecording(t *testing.T) {
+	var buf strings.Builder
+	r := NewRecorder(&buf)
+	big := strings.Repeat("y", 10<<10)
+	r.Observe(runtime.Event{Kind: runtime.KindConnect, ConnectionID: "c", URL: "/dev?a=1", Header: http.Header{"X-A": {"b"}}})
+	r.Observe(runtime.Event{Kind: runtime.KindMessage, ConnectionID: "c", Body: []byte(big)})
+	r.Observe(runtime.Event{Kind: runtime.KindFrame, ConnectionID: "c", Body: []byte{0xff, 0, 1}, Binary: true})
+	if err := r.Close(); err != nil {
+		t.Fatal(err)
+	}
+	evs, err := ReadRecording(strings.NewReader(buf.String()))
+	if err != nil || len(evs) != 3 {
+		t.Fatalf("%d events, %v", len(evs), err)
+	}
+	if evs[0].URL != "/dev?a=1" || evs[0].Headers["X-A"][0] != "b" {
+		t.Errorf("connect: %+v", evs[0])
+	}
+	if b, ok := evs[1].BodyBytes(); !ok || string(b) != big || evs[1].Truncated {
+		t.Errorf("message body: %d bytes, truncated %v", len(b), evs[1].Truncated)
+	}
+	if b, ok := evs[2].BodyBytes(); !ok || string(b) != "\xff\x00\x01" || evs[2].BodyBase64 == "" {
+		t.Errorf("binary frame: %q", b)
+	}
+
+	for in, want := range map[string]string{
+		`{"connectionId":"LbU2bTrW9tKxAaX=","n":12345}`:                      `{"connectionId":"<id>","n":12345}`,
+		`{"at":"2026-12-05T13:43:15.231Z","t":"05/Dec/2026:13:43:15 +0000"}`: `{"at":"<time>","t":"<time>"}`,
+		`{"ms":1796478195231,"s":1796478195,"count":42}`:                     `{"ms":<time>,"s":<time>,"count":42}`,
+	} {
+		if got := Normalize([]byte(in)); got != want {
+			t.Errorf("Normalize(%s) = %s, want %s", in, got, want)
+		}
+	}
+}
