@@ -173,6 +173,7 @@ func (in *Inspector) Handler() http.Handler {
 	mux := http.NewServeMux()
 	sub, _ := fs.Sub(static, "static")
 	mux.Handle("GET /", http.FileServerFS(sub))
+	mux.HandleFunc("GET /{$}", in.serveIndex)
 	mux.HandleFunc("GET /api/stages", in.serveStages)
 	mux.HandleFunc("GET /api/connections", in.serveConnections)
 	mux.HandleFunc("GET /api/closed", in.serveClosed)
@@ -255,6 +256,10 @@ func (in *Inspector) serveStages(w http.ResponseWriter, r *http.Request) {
 	if g == nil {
 		return
 	}
+	writeJSON(w, http.StatusOK, stagesOf(g))
+}
+
+func stagesOf(g *runtime.Gateway) []StageJSON {
 	out := []StageJSON{}
 	for _, st := range g.Stages() {
 		sj := StageJSON{Api: st.Api, Stage: st.Stage, WebSocketURL: st.WebSocketURL, ConnectionsURL: st.ConnectionsURL, Expression: st.RouteSelectionExpression, Routes: []RouteJSON{}}
@@ -263,7 +268,7 @@ func (in *Inspector) serveStages(w http.ResponseWriter, r *http.Request) {
 		}
 		out = append(out, sj)
 	}
-	writeJSON(w, http.StatusOK, out)
+	return out
 }
 
 // serveConnections lists the live connections, oldest first.
@@ -272,6 +277,11 @@ func (in *Inspector) serveConnections(w http.ResponseWriter, r *http.Request) {
 	if g == nil {
 		return
 	}
+	writeJSON(w, http.StatusOK, in.liveConns(g))
+}
+
+// liveConns describes the live connections, oldest first.
+func (in *Inspector) liveConns(g *runtime.Gateway) []ConnJSON {
 	out := []ConnJSON{}
 	for _, c := range g.Connections() {
 		cj := ConnJSON{ConnectionID: c.ID, Api: c.Api, ApiID: c.ApiID, Stage: c.Stage, ConnectedAt: c.ConnectedAt.UTC().Format(timeLayout),
@@ -283,11 +293,15 @@ func (in *Inspector) serveConnections(w http.ResponseWriter, r *http.Request) {
 		}
 		out = append(out, cj)
 	}
-	writeJSON(w, http.StatusOK, out)
+	return out
 }
 
 // serveClosed lists the closed connections kept, the latest first.
 func (in *Inspector) serveClosed(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, in.closedConns())
+}
+
+func (in *Inspector) closedConns() []ConnJSON {
 	out := []ConnJSON{}
 	for _, rec := range in.closedRecords() {
 		rec.mu.Lock()
@@ -296,7 +310,7 @@ func (in *Inspector) serveClosed(w http.ResponseWriter, r *http.Request) {
 			Code: rec.code, Reason: rec.reason, By: rec.by, Refused: rec.refused})
 		rec.mu.Unlock()
 	}
-	writeJSON(w, http.StatusOK, out)
+	return out
 }
 
 // serveEvents answers a connection's timeline, oldest first.

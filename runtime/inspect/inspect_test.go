@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -485,7 +486,8 @@ func TestConcurrent(t *testing.T) {
 // TestPage: the page and its assets are served from the binary.
 func TestPage(t *testing.T) {
 	f := newFixture(t, Options{})
-	for path, want := range map[string]string{"/": "<title>wsgw inspector</title>", "/app.js": "EventSource", "/style.css": ".timeline"} {
+	network := regexp.MustCompile(`(?i)(src|href)\s*=\s*["']?(https?:)?//|url\(\s*["']?(https?:)?//|@import|fetch\(\s*["'](https?:)?//`)
+	for path, want := range map[string]string{"/": "<title>wsgw inspector</title>", "/app.js": "api/connections", "/style.css": ".timeline"} {
 		resp, err := http.Get(f.srv.URL + path)
 		if err != nil {
 			t.Fatal(err)
@@ -495,10 +497,30 @@ func TestPage(t *testing.T) {
 		if resp.StatusCode != http.StatusOK || !strings.Contains(string(b), want) {
 			t.Errorf("GET %s: %d, want %q in it", path, resp.StatusCode, want)
 		}
-		if strings.Contains(string(b), "http://") || strings.Contains(string(b), "https://") {
-			t.Errorf("GET %s refers to the network", path)
+		if m := network.Find(b); m != nil {
+			t.Errorf("GET %s loads %q from the network", path, m)
 		}
 	}
+	// The page is whole before any script runs: the newest connection and
+	// its timeline are in the HTML.
+	ws := dial(t, f.url)
+	send(t, ws, `{"action":"echo","text":"rendered by the server"}`)
+	readFrame(t, ws)
+	id := f.connID(t)
+	f.events(t, id, func(evs []EventJSON) bool { return count(evs, "frame") == 1 })
+	resp, err := http.Get(f.srv.URL + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, want := range []string{`data-selected="` + id + `"`, `<li data-id="` + id + `" class="selected">`, `<li data-type="message">`,
+		`{&#34;action&#34;:&#34;echo&#34;,&#34;text&#34;:&#34;rendered by the server&#34;}`, `$request.body.action gave &#34;echo&#34;: route echo`} {
+		if !strings.Contains(string(page), want) {
+			t.Errorf("the page lacks %s:\n%s", want, page)
+		}
+	}
+
 	var stages []StageJSON
 	f.get(t, "/api/stages", &stages)
 	if len(stages) != 1 || stages[0].Stage != "dev" || len(stages[0].Routes) != 3 || stages[0].Expression != "$request.body.action" {

@@ -67,8 +67,9 @@ async function refreshConnections() {
     $("connections").replaceChildren(...live.map((c) => connItem(c, false)));
     $("closed").replaceChildren(...closed.map((c) => connItem(c, true)));
     if (selected) {
-      const isLive = live.some((c) => c.connectionId === selected);
-      setState(!isLive);
+      const c = live.find((c) => c.connectionId === selected) || closed.find((c) => c.connectionId === selected);
+      setState(!live.some((c) => c.connectionId === selected));
+      if (c && !$("conn-meta").textContent) $("conn-meta").textContent = meta(c);
     } else if (live.length > 0) {
       // Nothing chosen yet: follow the newest connection.
       const c = live[live.length - 1];
@@ -95,14 +96,20 @@ async function select(id, closed, c) {
   $("empty").hidden = true;
   $("detail").hidden = false;
   $("conn-id").textContent = id;
-  $("conn-meta").textContent = c ? (c.api + " stage " + c.stage + " · from " + c.sourceIp + (c.userAgent ? " · " + c.userAgent : "") + " · connected " + c.connectedAt) : "";
+  $("conn-meta").textContent = c ? meta(c) : "";
   $("send-result").textContent = "";
   setState(closed);
   for (const li of document.querySelectorAll(".conns li")) li.classList.toggle("selected", li.dataset.id === id);
-  $("timeline").replaceChildren();
+  // The old timeline (or the one the server rendered) stays until the new
+  // one is here.
   const events = await getJSON("api/connections/" + encodeURIComponent(id) + "/events");
   if (selected !== id) return;
-  for (const ev of events) addEvent(ev);
+  shown = new Set();
+  $("timeline").replaceChildren(...events.map(eventItem));
+}
+
+function meta(c) {
+  return c.api + " stage " + c.stage + " · from " + c.sourceIp + (c.userAgent ? " · " + c.userAgent : "") + " · connected " + c.connectedAt;
 }
 
 function bodyText(ev) {
@@ -132,6 +139,10 @@ function describe(ev) {
 
 function addEvent(ev) {
   if (shown.has(ev.seq)) return;
+  $("timeline").append(eventItem(ev));
+}
+
+function eventItem(ev) {
   shown.add(ev.seq);
   const li = el("li", "k-" + ev.type.replace(".", "-"));
   li.dataset.type = ev.type;
@@ -153,7 +164,7 @@ function addEvent(ev) {
     const lines = Object.entries(ev.headers).map(([k, v]) => k + ": " + v.join(", "));
     li.append(el("pre", "headers", lines.join("\n")));
   }
-  $("timeline").append(li);
+  return li;
 }
 
 async function act(path, body, done) {
@@ -162,6 +173,8 @@ async function act(path, body, done) {
   let text = r.ok ? done : r.status + "";
   if (!r.ok) { try { text += " " + (await r.json()).message; } catch (e) { /* keep the status */ } }
   $("send-result").textContent = text;
+  refreshConnections();
+  if (selected) refreshTimeline();
   return r.ok;
 }
 
@@ -171,17 +184,32 @@ $("send-form").addEventListener("submit", (e) => {
   act("send", $("send-body").value, "sent");
 });
 
-function connectStream() {
-  const es = new EventSource("api/stream");
-  es.onopen = () => { $("status").textContent = "live"; $("status").className = "status live"; refreshConnections(); };
-  es.onerror = () => { $("status").textContent = "reconnecting…"; $("status").className = "status"; };
-  es.onmessage = (m) => {
-    const ev = JSON.parse(m.data);
-    if (ev.connectionId === selected) addEvent(ev);
-    if (ev.type === "connect" || ev.type === "connected" || ev.type === "disconnect" || ev.type === "message") refreshConnections();
-  };
+// The page polls rather than holds a stream open: a page with a request
+// that never ends never settles for a browser that only renders it
+// (chromium --dump-dom --virtual-time-budget waits for the network to be
+// idle). Scripts that want every event use /api/stream.
+const POLL_MS = 1000;
+
+async function refreshTimeline() {
+  const id = selected;
+  const r = await fetch("api/connections/" + encodeURIComponent(id) + "/events", { cache: "no-store" });
+  if (!r.ok || selected !== id) return;
+  for (const ev of await r.json()) addEvent(ev);
+}
+
+async function poll() {
+  try {
+    await refreshConnections();
+    if (selected) await refreshTimeline();
+    $("status").textContent = "live";
+    $("status").className = "status live";
+  } catch (e) {
+    $("status").textContent = "reconnecting…";
+    $("status").className = "status";
+  }
+  setTimeout(poll, POLL_MS);
 }
 
 loadStages().catch((e) => { $("stages").textContent = String(e); });
-refreshConnections();
-connectStream();
+if (document.body.dataset.selected) select(document.body.dataset.selected, false, null);
+poll();
