@@ -106,9 +106,15 @@ func (au *authorizer) authorize(ctx context.Context, e *event) (*authResult, *au
 	}
 	ctx, cancel := context.WithTimeout(ctx, authorizerTimeout)
 	defer cancel()
+	if e.conn.tr != nil {
+		e.traceAs(au.a.LogicalID, func() { e.traceRequest("Invoke", "authorizer "+au.a.LogicalID, nil, payload) })
+	}
 	t0 := time.Now()
 	out, err := au.caller.invoke(ctx, payload)
 	latency := time.Since(t0)
+	if e.conn.tr != nil && err == nil {
+		e.traceAs(au.a.LogicalID, func() { e.traceResponse(http.StatusOK, nil, out) })
+	}
 	if err != nil {
 		if msg, ok := functionErrorMessage(err); ok && msg == "Unauthorized" {
 			return nil, &authDenied{http.StatusUnauthorized, "the authorizer answered Unauthorized"}

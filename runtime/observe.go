@@ -197,6 +197,15 @@ func (e *event) traceResponse(status int, h http.Header, body []byte) {
 	e.emit(Event{Kind: KindIntegrationResponse, Time: now, Integration: e.integration, Status: status, Header: h, Body: body, Binary: !utf8.Valid(body), Latency: lat})
 }
 
+// traceAs runs f with the event's integration named name (an
+// authorizer's call is traced under the authorizer's logical ID).
+func (e *event) traceAs(name string, f func()) {
+	old := e.integration
+	e.integration = name
+	f()
+	e.integration = old
+}
+
 // traceStart reports a handshake, a message or a $disconnect as it begins.
 func (s *apiServer) traceStart(e *event, r *http.Request, by string) {
 	switch e.typ {

@@ -210,3 +210,39 @@ func TestObserverLambda(t *testing.T) {
 		t.Errorf("response: %+v", resp)
 	}
 }
+
+// SPEC R-11.2: a $connect authorizer's call is in the timeline, and its
+// principal and context describe the connection.
+func TestObserverAuthorizer(t *testing.T) {
+	fake := newFakeLambda(func(fn *compile.Function, payload []byte) ([]byte, error) {
+		if fn.LogicalID == "Auth" {
+			return []byte(policy("Allow", testMethodArn, `,"context":{"tenant":"acme"}`)), nil
+		}
+		return []byte(`{"statusCode":200}`), nil
+	})
+	rec := eventSink{make(chan Event, 100)}
+	g := startGateway(t, authPlan("http://127.0.0.1:1"), func(o *Options) { o.Lambda = fake; o.Observer = rec })
+	ws, _, err := websocket.DefaultDialer.Dial("ws://"+g.Addrs()[0]+"/dev?token=t", http.Header{"Auth": {"a"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ws.Close()
+	var seen []string
+	for ev := range rec.ch {
+		seen = append(seen, string(ev.Kind)+":"+ev.Integration)
+		if ev.Kind == KindIntegrationRequest && ev.Integration == "Authorizer" && !strings.Contains(string(ev.Body), `"methodArn"`) {
+			t.Errorf("authorizer request body: %s", ev.Body)
+		}
+		if ev.Kind == KindConnected {
+			break
+		}
+	}
+	want := "connect: integration.request:Authorizer integration.response:Authorizer integration.request:ConnectInteg integration.response:ConnectInteg connected:ConnectInteg"
+	if got := strings.Join(seen, " "); got != want {
+		t.Errorf("handshake events:\n got %s\nwant %s", got, want)
+	}
+	conns := g.Connections()
+	if len(conns) != 1 || conns[0].Authorizer["principalId"] != "user-7" || conns[0].Authorizer["tenant"] != "acme" || conns[0].Api != "ChatApi" {
+		t.Errorf("connections: %+v", conns)
+	}
+}
