@@ -75,6 +75,8 @@ type clusterRegistry struct {
 	stopped  chan struct{}
 	handlers sync.WaitGroup
 
+	closeOnce sync.Once
+
 	mu   sync.Mutex
 	subs map[string]*nats.Subscription
 }
@@ -184,10 +186,12 @@ func (r *clusterRegistry) info() ClusterInfo {
 // once, so every other node answers 410 for its ids; requests being
 // answered finish first.
 func (r *clusterRegistry) close() {
-	r.nc.Close()
-	close(r.stop)
-	<-r.stopped
-	r.handlers.Wait()
+	r.closeOnce.Do(func() {
+		r.nc.Close()
+		close(r.stop)
+		<-r.stopped
+		r.handlers.Wait()
+	})
 }
 
 func (r *clusterRegistry) Register(p Peer) error {
