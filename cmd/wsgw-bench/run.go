@@ -106,7 +106,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.Int64Var(&o.maxMessages, "max-messages", 10_000_000, "most messages measured in each phase")
 	fs.DurationVar(&o.timeout, "timeout", 5*time.Second, "longest wait for a connection or a reply")
 	fs.StringVar(&o.action, "action", "", "value of the messages' \"action\" field, for route selection (none: the field is left out and messages go to $default)")
-	fs.StringVar(&o.gateway, "gateway", "", "drive the running gateway stage at `ws://HOST:PORT/STAGE` instead of starting one")
+	fs.StringVar(&o.gateway, "gateway", "", "drive the running gateway stage at `ws://HOST:PORT/STAGE` instead of starting one (-mode load: several, comma-separated, are nodes of one --cluster: connections spread over them and the backend posts through any)")
 	fs.StringVar(&o.backend, "backend", "", "echo backend `URL` called in the direct phase (and by the gateway started, if any) instead of starting one")
 	fs.BoolVar(&o.throttle, "throttle", false, "keep API Gateway's stage and route throttling in the gateway started (off by default: it caps at 10,000 messages/s)")
 	fs.BoolVar(&o.allowRemote, "allow-remote", false, "allow -gateway and -backend hosts other than loopback addresses")
@@ -209,8 +209,10 @@ func checkLoadFlags(o *options, fs *flag.FlagSet) error {
 		return errors.New("-memprofile profiles this process: it needs the gateway in process (no -gateway)")
 	}
 	if o.gateway != "" {
-		if err := checkURL("-gateway", o.gateway, []string{"ws"}, o.allowRemote); err != nil {
-			return err
+		for _, gw := range strings.Split(o.gateway, ",") {
+			if err := checkURL("-gateway", gw, []string{"ws"}, o.allowRemote); err != nil {
+				return err
+			}
 		}
 	}
 	if o.backendListen != "" {
