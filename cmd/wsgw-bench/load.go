@@ -177,6 +177,13 @@ func load(ctx context.Context, o *options, stderr io.Writer, hooks loadHooks) (*
 		}
 		connURLs = append(connURLs, connURL)
 	}
+	if o.postVia != "" {
+		connURLs = nil
+		for _, u := range strings.Split(o.postVia, ",") {
+			connURLs = append(connURLs, stripSlash(u)+"/")
+		}
+		cfg.PostVia = o.postVia
+	}
 	lb.connectionsURL.Store(&connURLs)
 	memSrc := ""
 	if o.gatewayPID != 0 || cfg.InProcess {

@@ -60,6 +60,7 @@ type options struct {
 	backendListen   string
 	dialConcurrency int
 	memProfile      string
+	postVia         string
 }
 
 const usageText = `usage: wsgw-bench [-mode echo] [flags]
@@ -118,6 +119,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.IntVar(&o.gatewayPID, "gateway-pid", 0, "-mode load: `PID` of the -gateway process, whose memory is reported")
 	fs.StringVar(&o.backendListen, "backend-listen", "", "-mode load: `HOST:PORT` the load backend listens on (default 127.0.0.1:9300 with -gateway, else a free port)")
 	fs.IntVar(&o.dialConcurrency, "dial-concurrency", 100, "-mode load: handshakes under way at once while opening the connections")
+	fs.StringVar(&o.postVia, "post-via", "", "-mode load: the backend's posts go through the @connections API at `http://HOST:PORT/STAGE/@connections` (comma-separated: one at random each time) instead of the -gateway's (a cluster's other node: the cross-node path)")
 	fs.StringVar(&o.memProfile, "memprofile", "", "-mode load: write a heap profile to `FILE` once the connections are open (in process: gateway and clients)")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
@@ -133,7 +135,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 		return nil, fmt.Errorf("-mode %q: want echo or load", o.mode)
 	}
 	loadOnly := map[string]bool{"rate": true, "conn-rate": true, "route": true, "gateway-pid": true,
-		"backend-listen": true, "dial-concurrency": true, "memprofile": true}
+		"backend-listen": true, "dial-concurrency": true, "memprofile": true, "post-via": true}
 	var bad error
 	fs.Visit(func(f *flag.Flag) {
 		if loadOnly[f.Name] && bad == nil {
@@ -211,6 +213,13 @@ func checkLoadFlags(o *options, fs *flag.FlagSet) error {
 	if o.gateway != "" {
 		for _, gw := range strings.Split(o.gateway, ",") {
 			if err := checkURL("-gateway", gw, []string{"ws"}, o.allowRemote); err != nil {
+				return err
+			}
+		}
+	}
+	if o.postVia != "" {
+		for _, u := range strings.Split(o.postVia, ",") {
+			if err := checkURL("-post-via", u, []string{"http"}, o.allowRemote); err != nil {
 				return err
 			}
 		}
