@@ -165,6 +165,9 @@ func runServe(ctx context.Context, o *serveOptions) error {
 	if err := checkAddr(o.Addr, o.AllowRemote); err != nil {
 		return err
 	}
+	if err := checkCluster(o.Cluster, o.Node); err != nil {
+		return err
+	}
 	params, err := parseParams(o.Params)
 	if err != nil {
 		return err
@@ -205,9 +208,6 @@ func runServe(ctx context.Context, o *serveOptions) error {
 	ro.IdleTimeout, ro.MaxConnDuration = o.IdleTimeout, o.MaxDuration
 	ro.Throttling = !o.NoThrottle
 	ro.Cluster, ro.NodeName = o.Cluster, o.Node
-	if o.Node != "" && o.Cluster == "" {
-		return usageErrorf("--node names a node of a --cluster; give --cluster too")
-	}
 	// The gateway writes both logs from goroutines of its own, so a stderr or
 	// stdout nobody reads drops lines instead of stalling connections.
 	ro.LogOutput, ro.LogFormat = o.IO.Err, o.LogFormat
@@ -309,6 +309,27 @@ func checkAddr(addr string, allowRemote bool) error {
 }
 
 // isLoopback reports whether host names only the local machine.
+// checkCluster checks --cluster (nats://HOST:PORT URLs, comma-separated)
+// and --node (only with --cluster).
+func checkCluster(urls, node string) error {
+	if urls == "" {
+		if node != "" {
+			return usageErrorf("--node names a node of a --cluster; give --cluster too")
+		}
+		return nil
+	}
+	for _, u := range strings.Split(urls, ",") {
+		rest, ok := strings.CutPrefix(strings.TrimSpace(u), "nats://")
+		if !ok {
+			rest, ok = strings.CutPrefix(strings.TrimSpace(u), "tls://")
+		}
+		if _, port, err := net.SplitHostPort(rest); !ok || err != nil || port == "" {
+			return usageErrorf("--cluster %q: want nats://HOST:PORT[,nats://HOST:PORT...]", urls)
+		}
+	}
+	return nil
+}
+
 func isLoopback(host string) bool {
 	if strings.EqualFold(host, "localhost") {
 		return true
