@@ -11,6 +11,7 @@
 #   load     connections spread over the three nodes, posts and echoes, the
 #            backend posting through a node picked at random, 30 s
 #   soak     the same for 5 minutes
+#   single   the soak's load on one node without clustering, for comparison
 #   memory   idle connections on one node, clustering on and off
 set -euo pipefail
 WSGW=${WSGW:-wsgw}
@@ -41,7 +42,7 @@ start_nats() {
 start_node() {
 	local port=$1; shift
 	"$WSGW" serve --addr 127.0.0.1:"$port" --no-watch --no-tls --no-throttle \
-		--param BackendUrl=http://"$BACKEND" "$@" "$TEMPLATE" >/tmp/wsgw-node-"$port".out 2>/dev/null &
+		--param BackendUrl=http://"$BACKEND" "$@" "$TEMPLATE" >/tmp/wsgw-node-"$port".out 2>/tmp/wsgw-node-"$port".err &
 	pids+=($!)
 	wait_port "$port"
 	last_pid=$!
@@ -77,8 +78,12 @@ latency)
 load | soak)
 	three_nodes
 	d=30s
-	[ "$1" = soak ] && d=5m
+	[ "$1" = soak ] && d=${SOAK:-5m}
 	bench -gateway "$A,$B,$C" -route mix -conns ${CONNS:-1500} -rate ${RATE:-1000} -duration "$d" -warmup 2s
+	;;
+single) # the soak's load on one node without --cluster, for comparison
+	start_node "$BASE"
+	bench -gateway "$A" -route mix -conns "${CONNS:-1500}" -rate "${RATE:-1000}" -duration "${SOAK:-5m}" -warmup 2s
 	;;
 memory)
 	start_nats

@@ -38,7 +38,11 @@ func newLoadBackend() *loadBackend {
 		DialContext:         (&net.Dialer{Timeout: 5 * time.Second}).DialContext,
 		MaxIdleConns:        1024,
 		MaxIdleConnsPerHost: 1024,
-		IdleConnTimeout:     90 * time.Second,
+		// Shorter than the gateway's ReadHeaderTimeout (10 s), which also
+		// bounds a pooled connection that never carried a request: a post
+		// picking one the gateway is closing would fail (a POST is not
+		// retried), a failure of this tool, not of the gateway.
+		IdleConnTimeout: 5 * time.Second,
 	}
 	return &loadBackend{client: &http.Client{Transport: tr, Timeout: 30 * time.Second}}
 }
