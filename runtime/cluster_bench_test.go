@@ -2,6 +2,7 @@ package runtime
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"io"
 	"net/http"
@@ -115,5 +116,42 @@ func BenchmarkClusterPost(b *testing.B) {
 			wg.Wait()
 			b.ReportMetric(float64(per*senders)/time.Since(start).Seconds(), "posts/s")
 		})
+	}
+}
+
+// BenchmarkIdleConnMemoryCluster is BenchmarkIdleConnMemory for a cluster
+// node: heap-B/conn with clustering off and on (the NATS server runs in this
+// process too, so "on" includes the server's share of each subscription).
+// Run it with -benchtime=1x.
+func BenchmarkIdleConnMemoryCluster(b *testing.B) {
+	const idleConns = 2000
+	ns, err := natsserver.NewServer(&natsserver.Options{Host: "127.0.0.1", Port: -1, NoLog: true, NoSigs: true})
+	if err != nil {
+		b.Fatal(err)
+	}
+	go ns.Start()
+	if !ns.ReadyForConnections(10 * time.Second) {
+		b.Fatal("nats-server did not start")
+	}
+	defer ns.Shutdown()
+	gateway := func(cluster string) func() (string, func()) {
+		return func() (string, func()) {
+			o := testOptions()
+			o.Cluster = cluster
+			g, err := New(testPlan(actionSel), o)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if err := g.Start(); err != nil {
+				b.Fatal(err)
+			}
+			return g.Addrs()[0], func() { _ = g.Shutdown(context.Background()) }
+		}
+	}
+	for b.Loop() {
+		off, _ := measureIdle(b, idleConns, gateway(""), true)
+		on, _ := measureIdle(b, idleConns, gateway(ns.ClientURL()), true)
+		b.ReportMetric(off, "off-heap-B/conn")
+		b.ReportMetric(on, "on-heap-B/conn")
 	}
 }
