@@ -121,6 +121,10 @@ func joinCluster(urls, name string, opts *Options, log *slog.Logger) (*clusterRe
 		nats.PingInterval(2*time.Second),
 		nats.MaxPingsOutstanding(2),
 		nats.FlusherTimeout(2*time.Second),
+		// While reconnecting the client holds its lock for each attempt, up
+		// to this timeout when a server accepts but does not answer (a
+		// stalled process): handshakes subscribing their id wait that long.
+		nats.Timeout(time.Second),
 		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
 			log.Warn("cluster: lost NATS; connections of other nodes answer 410 until it is back", "node", name, "error", err)
 		}),
