@@ -60,6 +60,7 @@ type options struct {
 	backendListen   string
 	dialConcurrency int
 	memProfile      string
+	postVia         string
 }
 
 const usageText = `usage: wsgw-bench [-mode echo] [flags]
@@ -106,7 +107,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.Int64Var(&o.maxMessages, "max-messages", 10_000_000, "most messages measured in each phase")
 	fs.DurationVar(&o.timeout, "timeout", 5*time.Second, "longest wait for a connection or a reply")
 	fs.StringVar(&o.action, "action", "", "value of the messages' \"action\" field, for route selection (none: the field is left out and messages go to $default)")
-	fs.StringVar(&o.gateway, "gateway", "", "drive the running gateway stage at `ws://HOST:PORT/STAGE` instead of starting one")
+	fs.StringVar(&o.gateway, "gateway", "", "drive the running gateway stage at `ws://HOST:PORT/STAGE` instead of starting one (-mode load: several, comma-separated, are nodes of one --cluster: connections spread over them and the backend posts through any)")
 	fs.StringVar(&o.backend, "backend", "", "echo backend `URL` called in the direct phase (and by the gateway started, if any) instead of starting one")
 	fs.BoolVar(&o.throttle, "throttle", false, "keep API Gateway's stage and route throttling in the gateway started (off by default: it caps at 10,000 messages/s)")
 	fs.BoolVar(&o.allowRemote, "allow-remote", false, "allow -gateway and -backend hosts other than loopback addresses")
@@ -118,6 +119,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.IntVar(&o.gatewayPID, "gateway-pid", 0, "-mode load: `PID` of the -gateway process, whose memory is reported")
 	fs.StringVar(&o.backendListen, "backend-listen", "", "-mode load: `HOST:PORT` the load backend listens on (default 127.0.0.1:9300 with -gateway, else a free port)")
 	fs.IntVar(&o.dialConcurrency, "dial-concurrency", 100, "-mode load: handshakes under way at once while opening the connections")
+	fs.StringVar(&o.postVia, "post-via", "", "-mode load: the backend's posts go through the @connections API at `http://HOST:PORT/STAGE/@connections` (comma-separated: one at random each time) instead of the -gateway's (a cluster's other node: the cross-node path)")
 	fs.StringVar(&o.memProfile, "memprofile", "", "-mode load: write a heap profile to `FILE` once the connections are open (in process: gateway and clients)")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
@@ -133,7 +135,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 		return nil, fmt.Errorf("-mode %q: want echo or load", o.mode)
 	}
 	loadOnly := map[string]bool{"rate": true, "conn-rate": true, "route": true, "gateway-pid": true,
-		"backend-listen": true, "dial-concurrency": true, "memprofile": true}
+		"backend-listen": true, "dial-concurrency": true, "memprofile": true, "post-via": true}
 	var bad error
 	fs.Visit(func(f *flag.Flag) {
 		if loadOnly[f.Name] && bad == nil {
@@ -209,8 +211,17 @@ func checkLoadFlags(o *options, fs *flag.FlagSet) error {
 		return errors.New("-memprofile profiles this process: it needs the gateway in process (no -gateway)")
 	}
 	if o.gateway != "" {
-		if err := checkURL("-gateway", o.gateway, []string{"ws"}, o.allowRemote); err != nil {
-			return err
+		for _, gw := range strings.Split(o.gateway, ",") {
+			if err := checkURL("-gateway", gw, []string{"ws"}, o.allowRemote); err != nil {
+				return err
+			}
+		}
+	}
+	if o.postVia != "" {
+		for _, u := range strings.Split(o.postVia, ",") {
+			if err := checkURL("-post-via", u, []string{"http"}, o.allowRemote); err != nil {
+				return err
+			}
 		}
 	}
 	if o.backendListen != "" {

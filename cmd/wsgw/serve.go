@@ -46,6 +46,9 @@ type serveOptions struct {
 	NoThrottle      bool
 	ShutdownTimeout time.Duration
 
+	Cluster string
+	Node    string
+
 	// reload delivers the requests to reload (SIGHUP); nil: none.
 	reload <-chan os.Signal
 	// ready, when set, is called once the gateway listens (tests).
@@ -95,13 +98,21 @@ their next message uses it. Connections whose stage or Api is gone are closed
 with 1001; an Api the template adds is served on the next free port. One line
 on stderr says what changed. A template with errors keeps the previous plan
 serving and its diagnostics are printed as by 'wsgw validate'. --no-watch stops
-watching the file; SIGHUP still reloads.`,
+watching the file; SIGHUP still reloads.
+
+Several nodes: with --cluster, wsgw joins the NATS servers given, and every
+node serving the same template behind a load balancer answers @connections
+calls for the connections of every other node (POST, GET and DELETE, as if
+local). A connection whose node stopped, or that no node can reach while NATS
+is away, answers 410 GoneException; local connections never wait for NATS, and
+the node reconnects by itself.`,
 		Example: `  wsgw serve template.yaml
   wsgw serve --stage dev --param BackendUrl=http://127.0.0.1:8080 template.yaml
   wsgw serve --integration ChatIntegration=http://127.0.0.1:9000/chat template.yaml
   wsgw serve --lambda-endpoint http://127.0.0.1:3010 template.yaml
   wsgw serve --api-key devkey template.yaml
-  wsgw serve --addr 0.0.0.0:3001 --log-format json template.yaml`,
+  wsgw serve --addr 0.0.0.0:3001 --log-format json template.yaml
+  wsgw serve --addr 127.0.0.1:3002 --cluster nats://127.0.0.1:4222 template.yaml`,
 		Args: func(_ *cobra.Command, args []string) error {
 			if len(args) != 1 {
 				return usageErrorf("serve needs exactly one TEMPLATE, got %d", len(args))
@@ -137,6 +148,8 @@ watching the file; SIGHUP still reloads.`,
 	f.DurationVar(&opts.IdleTimeout, "idle-timeout", def.IdleTimeout, "close connections idle this long (0: never)")
 	f.DurationVar(&opts.MaxDuration, "max-connection-duration", def.MaxConnDuration, "close connections open this long (0: never)")
 	f.BoolVar(&opts.NoThrottle, "no-throttle", false, "ignore stage and route throttling")
+	f.StringVar(&opts.Cluster, "cluster", "", "join the nodes sharing connections through NATS at `nats://HOST:PORT[,nats://...]`: @connections calls on any node reach the node holding the connection")
+	f.StringVar(&opts.Node, "node", "", "this node's `NAME` in the --cluster (default: host name and port)")
 	f.DurationVar(&opts.ShutdownTimeout, "shutdown-timeout", 10*time.Second, "how long to wait for $disconnect calls when stopping")
 	return cmd
 }
@@ -150,6 +163,9 @@ func runServe(ctx context.Context, o *serveOptions) error {
 		return usageErrorf("limits must not be negative (0 turns a limit off)")
 	}
 	if err := checkAddr(o.Addr, o.AllowRemote); err != nil {
+		return err
+	}
+	if err := checkCluster(o.Cluster, o.Node); err != nil {
 		return err
 	}
 	params, err := parseParams(o.Params)
@@ -191,6 +207,7 @@ func runServe(ctx context.Context, o *serveOptions) error {
 	ro.MaxMessageBytes, ro.MaxFrameBytes = o.MaxMessage, o.MaxFrame
 	ro.IdleTimeout, ro.MaxConnDuration = o.IdleTimeout, o.MaxDuration
 	ro.Throttling = !o.NoThrottle
+	ro.Cluster, ro.NodeName = o.Cluster, o.Node
 	// The gateway writes both logs from goroutines of its own, so a stderr or
 	// stdout nobody reads drops lines instead of stalling connections.
 	ro.LogOutput, ro.LogFormat = o.IO.Err, o.LogFormat
@@ -293,6 +310,27 @@ func checkAddr(addr string, allowRemote bool) error {
 }
 
 // isLoopback reports whether host names only the local machine.
+// checkCluster checks --cluster (nats://HOST:PORT URLs, comma-separated)
+// and --node (only with --cluster).
+func checkCluster(urls, node string) error {
+	if urls == "" {
+		if node != "" {
+			return usageErrorf("--node names a node of a --cluster; give --cluster too")
+		}
+		return nil
+	}
+	for _, u := range strings.Split(urls, ",") {
+		rest, ok := strings.CutPrefix(strings.TrimSpace(u), "nats://")
+		if !ok {
+			rest, ok = strings.CutPrefix(strings.TrimSpace(u), "tls://")
+		}
+		if _, port, err := net.SplitHostPort(rest); !ok || err != nil || port == "" {
+			return usageErrorf("--cluster %q: want nats://HOST:PORT[,nats://HOST:PORT...]", urls)
+		}
+	}
+	return nil
+}
+
 func isLoopback(host string) bool {
 	if strings.EqualFold(host, "localhost") {
 		return true
