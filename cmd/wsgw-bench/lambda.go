@@ -601,4 +601,3 @@ func slicesMinMax(fs []float64) (float64, float64) {
 	}
 	return slices.Min(fs), slices.Max(fs)
 }
-

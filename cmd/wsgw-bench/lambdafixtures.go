@@ -12,7 +12,7 @@ import (
 const (
 	nodeEchoHandler = "exports.handler = async (event) => ({ statusCode: 200, body: event.body });\n"
 	// slsConnect accepts every connection on serverless-offline.
-	slsConnect = "exports.connect = async () => ({ statusCode: 200 });\n"
+	slsConnect        = "exports.connect = async () => ({ statusCode: 200 });\n"
 	pythonEchoHandler = `def handler(event, context):
     return {"statusCode": 200, "body": event["body"]}
 `
