@@ -50,6 +50,10 @@ type Options struct {
 	// LoopDir is where the Node.js and Python runtime loops are written; ""
 	// means the user cache directory (else the temporary directory).
 	LoopDir string
+
+	// httpLoops makes the Node.js and Python loops talk to the Runtime API
+	// over HTTP, as on Windows, instead of the frame channel (tests).
+	httpLoops bool
 }
 
 // Runner runs functions as local processes behind a Lambda Runtime API it
@@ -138,12 +142,8 @@ func (r *Runner) record(id string, f func(*Stats)) {
 // default 3 s) bounds the invocation from the moment the process takes the
 // event; ctx bounds the whole call, waiting for a free process included.
 func (r *Runner) Invoke(ctx context.Context, fn *compile.Function, payload []byte) ([]byte, error) {
-	if ok, why := CanRun(fn); !ok {
-		id := "?"
-		if fn != nil {
-			id = fn.LogicalID
-		}
-		return nil, fmt.Errorf("function %s: %w: %s", id, ErrNotRunnable, why)
+	if fn == nil {
+		return nil, fmt.Errorf("function ?: %w: no function", ErrNotRunnable)
 	}
 	if len(payload) > maxPayload {
 		return nil, fmt.Errorf("function %s: request payload of %d bytes is over Lambda's limit of %d", fn.LogicalID, len(payload), maxPayload)
@@ -313,7 +313,8 @@ func (r *Runner) poolFor(fn *compile.Function) (*pool, error) {
 
 func newPool(r *Runner, fn *compile.Function, key string) *pool {
 	cp := *fn
-	return &pool{r: r, fn: fn, cfg: &cp, key: key, sem: make(chan struct{}, r.opts.MaxProcesses), all: map[*process]bool{}}
+	return &pool{r: r, fn: fn, cfg: &cp, key: key, sem: make(chan struct{}, r.opts.MaxProcesses), all: map[*process]bool{},
+		watch: newCodeWatch(fn.CodeDir)}
 }
 
 // configKey identifies what a process was started with, but for the code on
@@ -369,32 +370,15 @@ type pool struct {
 	// after their invocation.
 	oneShot bool
 
+	// watch notices changes of the code directory (SPEC: watched,
+	// not walked per invocation).
+	watch codeWatch
+
 	mu     sync.Mutex
 	idle   []*process // most recently used last
 	all    map[*process]bool
-	code   uint64 // latest code fingerprint seen
+	code   uint64 // latest code generation seen
 	closed bool
-
-	walkMu   sync.Mutex
-	walkCode uint64        // last fingerprint computed
-	walkAt   time.Time     // when
-	walkCost time.Duration // how long it took
-}
-
-// fingerprint returns the code directory's fingerprint. A walk that takes
-// over 2 ms (a very large directory) is reused for 50 times its cost, so that
-// walking takes at most 2% of the time.
-func (pl *pool) fingerprint() uint64 {
-	pl.walkMu.Lock()
-	defer pl.walkMu.Unlock()
-	if pl.walkCost > 2*time.Millisecond && time.Since(pl.walkAt) < 50*pl.walkCost {
-		return pl.walkCode
-	}
-	start := time.Now()
-	pl.walkCode = fingerprint(pl.cfg.CodeDir)
-	pl.walkAt = time.Now()
-	pl.walkCost = pl.walkAt.Sub(start)
-	return pl.walkCode
 }
 
 // acquire returns a process for one invocation: an idle one whose code is
@@ -405,7 +389,7 @@ func (pl *pool) acquire(ctx context.Context) (*process, error) {
 	case <-ctx.Done():
 		return nil, fmt.Errorf("function %s: waiting for a free process: %w", pl.cfg.LogicalID, ctx.Err())
 	}
-	code := pl.fingerprint()
+	code := pl.watch.generation()
 	pl.mu.Lock()
 	if pl.closed {
 		pl.mu.Unlock()
@@ -452,6 +436,11 @@ func (pl *pool) acquire(ctx context.Context) (*process, error) {
 }
 
 func (pl *pool) spawn(code uint64) (*process, error) {
+	// Checked when a process starts, not per invocation (SPEC ): a
+	// bootstrap built later lets a later cold start succeed.
+	if ok, why := CanRun(pl.cfg); !ok {
+		return nil, fmt.Errorf("function %s: %w: %s", pl.cfg.LogicalID, ErrNotRunnable, why)
+	}
 	loopDir := ""
 	if k := kindOf(pl.cfg.Runtime); k == kindNode || k == kindPython {
 		d, err := pl.r.loops()
@@ -462,12 +451,13 @@ func (pl *pool) spawn(code uint64) (*process, error) {
 	}
 	id := pl.cfg.LogicalID
 	p, err := start(spawnSpec{
-		fn:      pl.cfg,
-		code:    code,
-		env:     pl.r.opts.Env,
-		loopDir: loopDir,
-		log:     pl.r.log,
-		emit:    pl.r.emit,
+		fn:        pl.cfg,
+		code:      code,
+		env:       pl.r.opts.Env,
+		loopDir:   loopDir,
+		httpLoops: pl.r.opts.httpLoops,
+		log:       pl.r.log,
+		emit:      pl.r.emit,
 		ready: func(p *process) {
 			pl.r.log.Info("lambda process ready", "function", id, "pid", p.cmd.Process.Pid,
 				"cold_start_ms", float64(p.coldStart.Microseconds())/1000)
@@ -498,6 +488,7 @@ func (pl *pool) release(p *process, o outcome) {
 	}
 	if pl.oneShot {
 		pl.closed = true // it served its one invocation
+		pl.watch.close()
 	}
 	pl.mu.Unlock()
 	<-pl.sem
@@ -529,6 +520,7 @@ func (pl *pool) retire() {
 	pl.mu.Lock()
 	defer pl.mu.Unlock()
 	pl.closed = true
+	pl.watch.close()
 	for _, p := range pl.idle {
 		delete(pl.all, p)
 		p.kill()
@@ -540,6 +532,7 @@ func (pl *pool) retire() {
 func (pl *pool) shutdown() {
 	pl.mu.Lock()
 	pl.closed = true
+	pl.watch.close()
 	procs := make([]*process, 0, len(pl.all))
 	for p := range pl.all {
 		procs = append(procs, p)
