@@ -84,6 +84,8 @@ type outcome struct {
 	// since exited (a panicking Go handler exits after answering); it can be
 	// given to a new process.
 	retry bool
+	// abandoned: the caller gave up waiting; the invocation goes on.
+	abandoned bool
 }
 
 // spawnSpec is everything start needs.
@@ -255,8 +257,10 @@ func (p *process) isReady() bool {
 }
 
 // invoke hands inv to the process and waits for its answer. The process is
-// used by one invocation at a time (the pool sees to it).
-func (p *process) invoke(ctx context.Context, inv *invocation, initTimeout time.Duration) outcome {
+// used by one invocation at a time (the pool sees to it). When ctx ends after
+// the process took the event, it returns abandoned: the caller waits for the
+// answer elsewhere (await) before the process is reused.
+func (p *process) invoke(ctx context.Context, inv *invocation, initTimeout time.Duration) (o outcome, abandoned bool) {
 	var initTimer <-chan time.Time
 	if !p.isReady() {
 		t := time.NewTimer(initTimeout)
@@ -280,45 +284,55 @@ func (p *process) invoke(ctx context.Context, inv *invocation, initTimeout time.
 			if ne, ok := err.(net.Error); ok && ne.Timeout() {
 				p.kill()
 				p.served++
-				return outcome{delivered: true, err: fmt.Errorf("function %s: %w after %.2f seconds", p.fn.LogicalID, ErrTimeout, inv.timeout.Seconds())}
+				return outcome{delivered: true, err: fmt.Errorf("function %s: %w after %.2f seconds", p.fn.LogicalID, ErrTimeout, inv.timeout.Seconds())}, false
 			}
 			p.kill()
 			<-p.done
 			if p.served > 0 {
-				return outcome{retry: true, err: p.exitError("exited before taking the event")}
+				return outcome{retry: true, err: p.exitError("exited before taking the event")}, false
 			}
-			return outcome{err: p.exitError("exited before taking the event")}
+			return outcome{err: p.exitError("exited before taking the event")}, false
 		}
 	case <-p.initFailed:
 		p.kill()
-		return outcome{err: p.initErr}
+		return outcome{err: p.initErr}, false
 	case <-p.done:
 		if p.served > 0 {
-			return outcome{retry: true, err: p.exitError("exited before taking the event")}
+			return outcome{retry: true, err: p.exitError("exited before taking the event")}, false
 		}
 		if fe := p.initError(); fe != nil {
-			return outcome{err: fe}
+			return outcome{err: fe}, false
 		}
-		return outcome{err: p.exitError("exited before polling the runtime API")}
+		return outcome{err: p.exitError("exited before polling the runtime API")}, false
 	case <-initTimer:
 		p.kill()
 		return outcome{err: fmt.Errorf("function %s: %w: it did not poll the runtime API within %s%s",
-			p.fn.LogicalID, ErrStart, initTimeout, p.lastOutput())}
+			p.fn.LogicalID, ErrStart, initTimeout, p.lastOutput())}, false
 	case <-ctx.Done():
-		return outcome{healthy: true, err: ctx.Err()}
+		return outcome{healthy: true, err: ctx.Err()}, false
 	}
 	p.served++
 
-	o := p.await(inv)
+	o = p.await(ctx, inv)
+	if o.abandoned {
+		return o, true
+	}
 	o.delivered = true
-	return o
+	return o, false
 }
 
-// await waits for the answer to the invocation the process took.
-func (p *process) await(inv *invocation) outcome {
+// await waits for the answer to the invocation the process took; when ctx
+// (nil: none) ends first, it returns an outcome marked abandoned.
+func (p *process) await(ctx context.Context, inv *invocation) outcome {
 	timer := time.NewTimer(inv.timeout)
 	defer timer.Stop()
+	var gaveUp <-chan struct{}
+	if ctx != nil {
+		gaveUp = ctx.Done()
+	}
 	select {
+	case <-gaveUp:
+		return outcome{abandoned: true}
 	case o := <-inv.result:
 		return o
 	case <-p.done:

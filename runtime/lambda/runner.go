@@ -173,9 +173,7 @@ func (r *Runner) Invoke(ctx context.Context, fn *compile.Function, payload []byt
 			timeout: timeout,
 			result:  make(chan outcome, 1),
 		}
-		done := make(chan outcome, 1)
-		go func() {
-			o := p.invoke(ctx, inv, r.opts.InitTimeout)
+		finish := func(o outcome) {
 			pl.release(p, o)
 			if !o.retry {
 				r.record(fn.LogicalID, func(s *Stats) {
@@ -187,22 +185,27 @@ func (r *Runner) Invoke(ctx context.Context, fn *compile.Function, payload []byt
 					}
 				})
 			}
-			done <- o
-		}()
-		select {
-		case o := <-done:
-			if o.retry && attempt == 0 {
-				continue
-			}
-			if o.err != nil && !o.delivered && ctx.Err() != nil {
-				return nil, fmt.Errorf("function %s: %w", fn.LogicalID, o.err)
-			}
-			return o.payload, o.err
-		case <-ctx.Done():
-			// The invocation, if the process took it, runs on to its end
+		}
+		// Run in the caller's goroutine: no hand-over per invocation.
+		o, abandoned := p.invoke(ctx, inv, r.opts.InitTimeout)
+		if abandoned {
+			// The invocation, which the process took, runs on to its end
 			// (or its Timeout), as on Lambda; the process is then reused.
+			go func() {
+				o := p.await(nil, inv)
+				o.delivered = true
+				finish(o)
+			}()
 			return nil, fmt.Errorf("function %s: %w", fn.LogicalID, ctx.Err())
 		}
+		finish(o)
+		if o.retry && attempt == 0 {
+			continue
+		}
+		if o.err != nil && !o.delivered && ctx.Err() != nil {
+			return nil, fmt.Errorf("function %s: %w", fn.LogicalID, o.err)
+		}
+		return o.payload, o.err
 	}
 }
 
