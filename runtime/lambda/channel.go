@@ -105,20 +105,21 @@ func (p *process) readFrames() {
 func (p *process) tooLarge(r *bufio.Reader, n int64) bool {
 	head, _ := r.Peek(min(int(n), 128))
 	kind, rest := head[0], head[1:]
-	id, _, found := bytes.Cut(rest, []byte{'\n'})
+	idBytes, _, found := bytes.Cut(rest, []byte{'\n'})
 	if (kind != frameResponse && kind != frameError && kind != frameFatal) || !found {
 		p.protocolError(fmt.Sprintf("frame of %d bytes", n))
 		return false
 	}
+	id := string(idBytes) // before Discard reuses the buffer
 	if _, err := r.Discard(int(n)); err != nil {
 		return false
 	}
-	inv, cur := p.take(string(id))
+	inv, cur := p.take(id)
 	if inv == nil {
-		p.unknownID(string(id), cur)
+		p.unknownID(id, cur)
 		return false
 	}
-	inv.result <- outcome{healthy: true, err: responseTooLarge()}
+	inv.result <- outcome{healthy: kind != frameFatal, err: responseTooLarge()}
 	return true
 }
 
