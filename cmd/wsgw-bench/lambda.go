@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
@@ -31,7 +32,9 @@ const (
 )
 
 // lambdaTargetNames are the targets of -mode lambda, in report order.
-var lambdaTargetNames = []string{"node", "python", "go", "sls", "http"}
+// chat, not measured by default, is the chat example's sendmessage round
+// trip (one connection only: it broadcasts to every connection).
+var lambdaTargetNames = []string{"node", "python", "go", "sls", "http", "chat"}
 
 // checkLambdaFlags checks the flags of -mode lambda.
 func checkLambdaFlags(o *options, fs *flag.FlagSet) error {
@@ -110,6 +113,9 @@ type lambdaServer struct {
 	// functionsInside: the functions run in the server's process
 	// (serverless-offline in process), not in processes of their own.
 	functionsInside bool
+	// chat: messages go as {"action":"sendmessage","data":MESSAGE} and come
+	// back as the broadcast.
+	chat bool
 }
 
 func (s *lambdaServer) pid() int { return s.cmd.Process.Pid }
@@ -242,6 +248,21 @@ func setUpTarget(ctx context.Context, o *options, name, dir, backendURL string, 
 		return startWsgw(ctx, o, name, dir, "--param", "BackendUrl="+backendURL)
 	case "sls":
 		return startSls(ctx, o, stderr)
+	case "chat":
+		tmpl, err := filepath.Abs(o.chat)
+		if err != nil {
+			return nil, err
+		}
+		if _, err := os.Stat(filepath.Join(filepath.Dir(tmpl), "src", "node_modules")); err != nil {
+			return nil, fmt.Errorf("%s: run npm ci in its src directory first", tmpl)
+		}
+		cmd := exec.CommandContext(ctx, o.wsgw, "serve", "--addr", "127.0.0.1:0", "--no-watch", "--no-throttle",
+			"--param", fmt.Sprintf("ConnectionsFileName=wsgw-bench-chat-%d.json", os.Getpid()), tmpl)
+		s, err := startServer(ctx, name, cmd, regexp.MustCompile(`WebSocket +(ws://127\.0\.0\.1:\d+/\w+)`), 60*time.Second)
+		if err == nil {
+			s.chat = true
+		}
+		return s, err
 	}
 	return nil, fmt.Errorf("unknown target %q", name)
 }
@@ -359,7 +380,11 @@ func (m lambdaMeasure) totalCPU() float64 { return m.GwCPU + m.FnCPU }
 // and reads the CPU time its processes used meanwhile.
 func measureTarget(ctx context.Context, o *options, s *lambdaServer, conns int, warmup, duration time.Duration, msgs *messages) lambdaMeasure {
 	before := allProcs()
-	res := runPhase(ctx, &wsTarget{url: s.url, timeout: o.timeout},
+	var tg target = &wsTarget{url: s.url, timeout: o.timeout}
+	if s.chat {
+		tg = chatTarget{tg}
+	}
+	res := runPhase(ctx, tg,
 		phaseConfig{name: s.name, workers: conns, warmup: warmup, duration: duration, maxMessages: o.maxMessages, msgs: msgs})
 	after := allProcs()
 	gw0, fn0, _ := treeCPU(before, s.pid())
@@ -438,6 +463,9 @@ func runLambda(ctx context.Context, o *options, stdout, stderr io.Writer) int {
 			for _, t := range order {
 				if ctx.Err() != nil {
 					break
+				}
+				if t == "chat" && c != 1 {
+					continue // a broadcast reaches every connection
 				}
 				m := measureTarget(ctx, o, servers[t], c, o.warmup, o.duration, msgs)
 				m.Round = r
@@ -600,4 +628,23 @@ func slicesMinMax(fs []float64) (float64, float64) {
 		return 0, 0
 	}
 	return slices.Min(fs), slices.Max(fs)
+}
+
+// chatTarget sends each message as the data of a chat sendmessage action;
+// with one connection, the broadcast that comes back is the message.
+type chatTarget struct{ target }
+
+func (t chatTarget) open(ctx context.Context, worker int) (session, error) {
+	s, err := t.target.open(ctx, worker)
+	if err != nil {
+		return nil, err
+	}
+	return chatSession{s}, nil
+}
+
+type chatSession struct{ session }
+
+func (s chatSession) roundTrip(ctx context.Context, msg []byte) ([]byte, error) {
+	data, _ := json.Marshal(string(msg))
+	return s.session.roundTrip(ctx, append(append([]byte(`{"action":"sendmessage","data":`), data...), '}'))
 }

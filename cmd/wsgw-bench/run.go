@@ -68,6 +68,7 @@ type options struct {
 	rounds    int
 	soak      time.Duration
 	slsDir    string
+	chat      string
 }
 
 const usageText = `usage: wsgw-bench [-mode echo] [flags]
@@ -141,10 +142,11 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.IntVar(&o.dialConcurrency, "dial-concurrency", 100, "-mode load: handshakes under way at once while opening the connections")
 	fs.StringVar(&o.memProfile, "memprofile", "", "-mode load: write a heap profile to `FILE` once the connections are open (in process: gateway and clients)")
 	fs.StringVar(&o.wsgw, "wsgw", "wsgw", "-mode lambda: the wsgw `binary` to serve the Lambda templates with")
-	fs.StringVar(&o.targets, "targets", "node,python,go,sls,http", "-mode lambda: what to measure: node, python, go (wsgw serving a Lambda echo), sls (serverless-offline 13.9 --useInProcess), http (wsgw's HTTP_PROXY, the gateway's reference cost)")
+	fs.StringVar(&o.targets, "targets", "node,python,go,sls,http", "-mode lambda: what to measure: node, python, go (wsgw serving a Lambda echo), sls (serverless-offline 13.9 --useInProcess), http (wsgw's HTTP_PROXY, the gateway's reference cost), chat (the chat example's sendmessage, at 1 connection)")
 	fs.StringVar(&o.connsList, "conns-list", "1,32", "-mode lambda: connection counts measured in each round")
 	fs.IntVar(&o.rounds, "rounds", 3, "-mode lambda: interleaved rounds (each measures every target at every connection count)")
 	fs.DurationVar(&o.soak, "soak", 0, "-mode lambda: after the rounds, run node (and sls) at the largest connection count this long, in 6 slices, and report each slice's rate")
+	fs.StringVar(&o.chat, "chat", "examples/chat/template.yaml", "-mode lambda: the chat example's template, for -targets chat (needs npm ci in its src directory)")
 	fs.StringVar(&o.slsDir, "sls-dir", "", "-mode lambda: where serverless@3 and serverless-offline@13.9.0 are installed with npm (default: wsgw-bench/serverless-offline-13.9.0 in the user cache directory)")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
@@ -210,7 +212,7 @@ var (
 	loadOnly = map[string]bool{"rate": true, "conn-rate": true, "route": true, "gateway-pid": true,
 		"backend-listen": true, "dial-concurrency": true, "memprofile": true}
 	lambdaOnly = map[string]bool{"wsgw": true, "targets": true, "conns-list": true, "rounds": true,
-		"soak": true, "sls-dir": true}
+		"soak": true, "sls-dir": true, "chat": true}
 )
 
 // onlyFor refuses a flag of set given outside -mode mode.

@@ -58,6 +58,11 @@ type process struct {
 	killed atomic.Bool
 	served int // invocations handed over; owned by the invoking goroutine
 
+	// idleSince and idleTimer stop a process idle for IdleTimeout; the
+	// pool's mutex guards them.
+	idleSince time.Time
+	idleTimer *time.Timer
+
 	mu  sync.Mutex
 	cur *invocation // handed over, not answered
 }

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -20,6 +21,7 @@ import (
 const (
 	DefaultMaxProcesses = 4
 	DefaultInitTimeout  = 10 * time.Second // Lambda's limit for the init phase
+	DefaultIdleTimeout  = 10 * time.Minute // Lambda reclaims idle environments after minutes too
 	defaultTimeout      = 3 * time.Second  // a function without Timeout
 	keptColdStarts      = 32
 )
@@ -40,10 +42,15 @@ type Options struct {
 	// Output receives the functions' stdout and stderr, one line at a time,
 	// each prefixed with "[FunctionName] ". Nil: lines go to Logger.
 	Output io.Writer
-	// MaxProcesses bounds the processes of one function: concurrent
-	// invocations start extra processes up to it, then wait for a free one.
-	// 0 means DefaultMaxProcesses.
+	// MaxProcesses bounds the processes (instances) of one function whose
+	// template sets no ReservedConcurrentExecutions: concurrent invocations
+	// start extra processes up to it, then wait for a free one. 0 means
+	// DefaultMaxProcesses.
 	MaxProcesses int
+	// IdleTimeout stops a warm process that has not been invoked for this
+	// long; the next invocation is a cold start. 0 means
+	// DefaultIdleTimeout; negative: never.
+	IdleTimeout time.Duration
 	// InitTimeout bounds the time from spawn to the first /next poll.
 	// 0 means DefaultInitTimeout.
 	InitTimeout time.Duration
@@ -86,6 +93,9 @@ func NewRunner(opts Options) *Runner {
 	}
 	if opts.InitTimeout <= 0 {
 		opts.InitTimeout = DefaultInitTimeout
+	}
+	if opts.IdleTimeout == 0 {
+		opts.IdleTimeout = DefaultIdleTimeout
 	}
 	log := opts.Logger
 	if log == nil {
@@ -156,6 +166,10 @@ func (r *Runner) Invoke(ctx context.Context, fn *compile.Function, payload []byt
 		pl, err := r.poolFor(fn)
 		if err != nil {
 			return nil, err
+		}
+		if cap(pl.sem) == 0 {
+			r.record(fn.LogicalID, func(s *Stats) { s.Errors++ })
+			return nil, fmt.Errorf("function %s: %w: its ReservedConcurrentExecutions is 0", fn.LogicalID, ErrThrottled)
 		}
 		p, err := pl.acquire(ctx)
 		if errors.Is(err, errPoolClosed) && attempt < 3 {
@@ -316,15 +330,32 @@ func (r *Runner) poolFor(fn *compile.Function) (*pool, error) {
 
 func newPool(r *Runner, fn *compile.Function, key string) *pool {
 	cp := *fn
-	return &pool{r: r, fn: fn, cfg: &cp, key: key, sem: make(chan struct{}, r.opts.MaxProcesses), all: map[*process]bool{},
+	return &pool{r: r, fn: fn, cfg: &cp, key: key, sem: make(chan struct{}, r.Instances(fn)), all: map[*process]bool{},
 		watch: newCodeWatch(fn.CodeDir)}
 }
+
+// Instances is the most processes fn runs at once (SPEC ): its
+// ReservedConcurrentExecutions when the template sets it, else
+// Options.MaxProcesses.
+func (r *Runner) Instances(fn *compile.Function) int {
+	if fn.ReservedConcurrency != nil {
+		return *fn.ReservedConcurrency
+	}
+	return r.opts.MaxProcesses
+}
+
+// IdleTimeout is how long a warm process waits for an invocation before it
+// is stopped; 0: never.
+func (r *Runner) IdleTimeout() time.Duration { return max(r.opts.IdleTimeout, 0) }
 
 // configKey identifies what a process was started with, but for the code on
 // disk (fingerprinted separately) and the timeout (applied per invocation).
 func configKey(fn *compile.Function) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%q %q %q %q %q %d\n", fn.Runtime, fn.Handler, fn.CodeDir, fn.Name, fn.Arn, fn.MemoryMB)
+	if fn.ReservedConcurrency != nil {
+		fmt.Fprintf(&b, "reserved %d\n", *fn.ReservedConcurrency)
+	}
 	keys := make([]string, 0, len(fn.Environment))
 	for k := range fn.Environment {
 		keys = append(keys, k)
@@ -406,6 +437,9 @@ func (pl *pool) acquire(ctx context.Context) (*process, error) {
 	for len(pl.idle) > 0 {
 		p := pl.idle[len(pl.idle)-1]
 		pl.idle = pl.idle[:len(pl.idle)-1]
+		if p.idleTimer != nil {
+			p.idleTimer.Stop()
+		}
 		if p.code != code || p.exited() {
 			delete(pl.all, p)
 			p.kill()
@@ -485,6 +519,14 @@ func (pl *pool) release(p *process, o outcome) {
 	pl.mu.Lock()
 	if o.healthy && !pl.closed && !pl.oneShot && p.code == pl.code && !p.exited() && !p.killed.Load() {
 		pl.idle = append(pl.idle, p)
+		if d := pl.r.IdleTimeout(); d > 0 {
+			p.idleSince = time.Now()
+			if p.idleTimer == nil {
+				p.idleTimer = time.AfterFunc(d, func() { pl.reap(p) })
+			} else {
+				p.idleTimer.Reset(d)
+			}
+		}
 	} else {
 		delete(pl.all, p)
 		p.kill()
@@ -495,6 +537,23 @@ func (pl *pool) release(p *process, o outcome) {
 	}
 	pl.mu.Unlock()
 	<-pl.sem
+}
+
+// reap stops p when it is still idle and has been for IdleTimeout (a timer
+// that fired as the process was taken finds it busy, or idle anew).
+func (pl *pool) reap(p *process) {
+	d := pl.r.IdleTimeout()
+	pl.mu.Lock()
+	i := slices.Index(pl.idle, p)
+	if i < 0 || time.Since(p.idleSince) < d {
+		pl.mu.Unlock()
+		return
+	}
+	pl.idle = slices.Delete(pl.idle, i, i+1)
+	delete(pl.all, p)
+	pl.mu.Unlock()
+	pl.r.log.Info("lambda process idle: stopping", "function", pl.cfg.LogicalID, "pid", p.cmd.Process.Pid, "idle", d.String())
+	p.kill()
 }
 
 // alive counts the processes that have not exited.
