@@ -195,7 +195,7 @@ func start(s spawnSpec) (*process, error) {
 	} else {
 		// Served from now on: the process's first connection waits in the
 		// listener's backlog until then.
-		go p.srv.Serve(ln)
+		go p.srv.Serve(&peerListener{Listener: ln, pgid: cmd.Process.Pid, function: fn.LogicalID, log: p.log})
 	}
 	p.log.Info("lambda process started", "function", fn.LogicalID, "runtime", fn.Runtime, "pid", cmd.Process.Pid)
 	go p.wait()
