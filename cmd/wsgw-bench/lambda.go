@@ -34,7 +34,9 @@ const (
 // lambdaTargetNames are the targets of -mode lambda, in report order.
 // chat, not measured by default, is the chat example's sendmessage round
 // trip (one connection only: it broadcasts to every connection).
-var lambdaTargetNames = []string{"node", "python", "go", "sls", "http", "chat"}
+// node-cmp is the Node.js echo served by the binary -wsgw-compare names (an
+// earlier build), for before/after measures in one run.
+var lambdaTargetNames = []string{"node", "node-cmp", "python", "go", "sls", "http", "chat"}
 
 // checkLambdaFlags checks the flags of -mode lambda.
 func checkLambdaFlags(o *options, fs *flag.FlagSet) error {
@@ -203,11 +205,16 @@ func startServer(ctx context.Context, name string, cmd *exec.Cmd, ready *regexp.
 
 var wsgwReady = regexp.MustCompile(`WebSocket +(ws://127\.0\.0\.1:\d+/bench)`)
 
-// startWsgw serves the template in dir with the wsgw binary.
+// startWsgw serves the template in dir with the wsgw binary (-wsgw, or
+// -wsgw-compare for node-cmp).
 func startWsgw(ctx context.Context, o *options, name, dir string, extra ...string) (*lambdaServer, error) {
 	args := append([]string{"serve", "--addr", "127.0.0.1:0", "--no-watch", "--no-throttle"}, extra...)
 	args = append(args, filepath.Join(dir, "template.yaml"))
-	cmd := exec.CommandContext(ctx, o.wsgw, args...)
+	bin := o.wsgw
+	if name == "node-cmp" {
+		bin = o.wsgwCompare
+	}
+	cmd := exec.CommandContext(ctx, bin, args...)
 	cmd.Dir = dir
 	return startServer(ctx, name, cmd, wsgwReady, 60*time.Second)
 }
@@ -216,7 +223,7 @@ func startWsgw(ctx context.Context, o *options, name, dir string, extra ...strin
 func setUpTarget(ctx context.Context, o *options, name, dir, backendURL string, stderr io.Writer) (*lambdaServer, error) {
 	dir = filepath.Join(dir, name)
 	switch name {
-	case "node":
+	case "node", "node-cmp":
 		if err := writeFiles(dir, map[string]string{"template.yaml": lambdaTemplate("nodejs20.x", "index.handler"),
 			"fn/index.js": nodeEchoHandler}); err != nil {
 			return nil, err
@@ -415,6 +422,14 @@ func runLambda(ctx context.Context, o *options, stdout, stderr io.Writer) int {
 		return exitFailure
 	}
 	defer os.RemoveAll(dir)
+	if slices.Contains(targets, "node-cmp") {
+		p, err := exec.LookPath(o.wsgwCompare)
+		if o.wsgwCompare == "" || err != nil {
+			fmt.Fprintln(stderr, "wsgw-bench: -targets node-cmp needs -wsgw-compare, the wsgw binary to compare with")
+			return exitUsage
+		}
+		o.wsgwCompare, _ = filepath.Abs(p)
+	}
 	if p, err := exec.LookPath(o.wsgw); err != nil {
 		fmt.Fprintf(stderr, "wsgw-bench: -wsgw %s: %v (build it: go build -o /tmp/wsgw ./cmd/wsgw)\n", o.wsgw, err)
 		return exitUsage
@@ -453,7 +468,7 @@ func runLambda(ctx context.Context, o *options, stdout, stderr io.Writer) int {
 	var all []lambdaMeasure
 	fmt.Fprintf(stdout, "wsgw-bench -mode lambda: %d-byte messages, %s per phase after %s warm-up, %d rounds, %d CPUs, %s\n",
 		o.size, o.duration, o.warmup, o.rounds, thisMachine().CPUs, time.Now().UTC().Format(time.RFC3339))
-	const row = "%5s  %-6s  %5s  %7s  %8s  %8s  %9s  %9s  %9s  %6s\n"
+	const row = "%5s  %-8s  %5s  %7s  %8s  %8s  %9s  %9s  %9s  %6s\n"
 	fmt.Fprintf(stdout, row, "round", "target", "conns", "msg/s", "p50 ms", "p99 ms", "gw µs/msg", "fn µs/msg", "µs/msg", "errors")
 	code := exitOK
 	for r := 1; r <= o.rounds && ctx.Err() == nil; r++ {
@@ -544,7 +559,7 @@ func writeLambdaSummary(w io.Writer, all []lambdaMeasure, targets []string, conn
 		return
 	}
 	for _, t := range targets {
-		if t == "sls" || t == "http" {
+		if t == "sls" || t == "http" || t == "chat" {
 			continue
 		}
 		for _, c := range conns {

@@ -62,13 +62,14 @@ type options struct {
 	memProfile      string
 
 	// -mode lambda
-	wsgw      string
-	targets   string
-	connsList string
-	rounds    int
-	soak      time.Duration
-	slsDir    string
-	chat      string
+	wsgw        string
+	targets     string
+	connsList   string
+	rounds      int
+	soak        time.Duration
+	slsDir      string
+	chat        string
+	wsgwCompare string
 }
 
 const usageText = `usage: wsgw-bench [-mode echo] [flags]
@@ -146,6 +147,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.StringVar(&o.connsList, "conns-list", "1,32", "-mode lambda: connection counts measured in each round")
 	fs.IntVar(&o.rounds, "rounds", 3, "-mode lambda: interleaved rounds (each measures every target at every connection count)")
 	fs.DurationVar(&o.soak, "soak", 0, "-mode lambda: after the rounds, run node (and sls) at the largest connection count this long, in 6 slices, and report each slice's rate")
+	fs.StringVar(&o.wsgwCompare, "wsgw-compare", "", "-mode lambda: another wsgw `binary` (an earlier build) serving the node echo as target node-cmp")
 	fs.StringVar(&o.chat, "chat", "examples/chat/template.yaml", "-mode lambda: the chat example's template, for -targets chat (needs npm ci in its src directory)")
 	fs.StringVar(&o.slsDir, "sls-dir", "", "-mode lambda: where serverless@3 and serverless-offline@13.9.0 are installed with npm (default: wsgw-bench/serverless-offline-13.9.0 in the user cache directory)")
 	if err := fs.Parse(args); err != nil {
@@ -212,7 +214,7 @@ var (
 	loadOnly = map[string]bool{"rate": true, "conn-rate": true, "route": true, "gateway-pid": true,
 		"backend-listen": true, "dial-concurrency": true, "memprofile": true}
 	lambdaOnly = map[string]bool{"wsgw": true, "targets": true, "conns-list": true, "rounds": true,
-		"soak": true, "sls-dir": true, "chat": true}
+		"soak": true, "sls-dir": true, "chat": true, "wsgw-compare": true}
 )
 
 // onlyFor refuses a flag of set given outside -mode mode.
