@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"flag"
@@ -17,7 +16,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"text/tabwriter"
 	"time"
@@ -111,7 +109,7 @@ type lambdaServer struct {
 	name string
 	url  string
 	cmd  *exec.Cmd
-	tail *tailBuffer
+	log  string // the file its stdout and stderr go to
 	// functionsInside: the functions run in the server's process
 	// (serverless-offline in process), not in processes of their own.
 	functionsInside bool
@@ -135,72 +133,44 @@ func (s *lambdaServer) stop() {
 	}
 }
 
-// tailBuffer keeps the last lines a server wrote and finds a pattern in them.
-type tailBuffer struct {
-	mu    sync.Mutex
-	lines []string
-	match *regexp.Regexp
-	found chan string // receives the first match
-	once  sync.Once
+// tail returns the last lines of the server's output.
+func (s *lambdaServer) tail() string {
+	b, _ := os.ReadFile(s.log)
+	lines := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
+	return strings.Join(lines[max(0, len(lines)-20):], "\n")
 }
 
-func newTailBuffer(match *regexp.Regexp) *tailBuffer {
-	return &tailBuffer{match: match, found: make(chan string, 1)}
-}
-
-func (t *tailBuffer) read(r io.Reader) {
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 64<<10), 1<<20)
-	for sc.Scan() {
-		line := sc.Text()
-		if t.match != nil {
-			if m := t.match.FindStringSubmatch(line); m != nil {
-				t.once.Do(func() { t.found <- m[len(m)-1] })
-			}
-		}
-		t.mu.Lock()
-		if len(t.lines) == 20 {
-			t.lines = t.lines[1:]
-		}
-		t.lines = append(t.lines, line)
-		t.mu.Unlock()
-	}
-}
-
-func (t *tailBuffer) String() string {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return strings.Join(t.lines, "\n")
-}
-
-// startServer runs cmd in a process group of its own and waits until its
-// output matches ready; the match's last group is the server's URL.
+// startServer runs cmd in a process group of its own, its output (log
+// lines included) going to a file, as for a developer who keeps the logs:
+// no reader is woken per line, for wsgw and serverless-offline alike. It
+// waits until the output matches ready; the match's last group is the
+// server's URL.
 func startServer(ctx context.Context, name string, cmd *exec.Cmd, ready *regexp.Regexp, wait time.Duration) (*lambdaServer, error) {
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	tail := newTailBuffer(ready)
-	stdout, err := cmd.StdoutPipe()
+	f, err := os.CreateTemp("", "wsgw-bench-"+name+"-*.log")
 	if err != nil {
 		return nil, err
 	}
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		return nil, err
-	}
+	defer f.Close()
+	cmd.Stdout, cmd.Stderr = f, f
 	if err := cmd.Start(); err != nil {
+		os.Remove(f.Name())
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
-	go tail.read(stdout)
-	go tail.read(stderr)
-	s := &lambdaServer{name: name, cmd: cmd, tail: tail}
-	select {
-	case u := <-tail.found:
-		s.url = u
-		return s, nil
-	case <-time.After(wait):
-	case <-ctx.Done():
+	s := &lambdaServer{name: name, cmd: cmd, log: f.Name()}
+	deadline := time.Now().Add(wait)
+	for time.Now().Before(deadline) && ctx.Err() == nil {
+		b, _ := os.ReadFile(s.log)
+		if m := ready.FindSubmatch(b); m != nil {
+			s.url = string(m[len(m)-1])
+			return s, nil
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
+	out := s.tail()
 	s.stop()
-	return nil, fmt.Errorf("%s did not start within %s; its last output:\n%s", name, wait, tail.String())
+	os.Remove(s.log)
+	return nil, fmt.Errorf("%s did not start within %s; its last output:\n%s", name, wait, out)
 }
 
 var wsgwReady = regexp.MustCompile(`WebSocket +(ws://127\.0\.0\.1:\d+/bench)`)
@@ -452,6 +422,7 @@ func runLambda(ctx context.Context, o *options, stdout, stderr io.Writer) int {
 	defer func() {
 		for _, s := range servers {
 			s.stop()
+			os.Remove(s.log)
 		}
 	}()
 	for _, t := range targets {
@@ -489,7 +460,7 @@ func runLambda(ctx context.Context, o *options, stdout, stderr io.Writer) int {
 					fmt.Sprintf("%.3f", m.P99), fmt.Sprintf("%.1f", m.GwCPU), fmt.Sprintf("%.1f", m.FnCPU), fmt.Sprintf("%.1f", m.totalCPU()), strconv.FormatInt(m.Errors, 10))
 				if m.Errors > 0 {
 					code = exitFailure
-					fmt.Fprintf(stderr, "wsgw-bench: %s at %d connections: %d errors, first: %s\n", t, c, m.Errors, m.FirstErr)
+					fmt.Fprintf(stderr, "wsgw-bench: %s at %d connections: %d errors, first: %s\nits last output:\n%s\n", t, c, m.Errors, m.FirstErr, servers[t].tail())
 				}
 			}
 		}

@@ -13,7 +13,6 @@
 // the time per invocation on Node 20, and no 5-minute headers timeout on the
 // long poll of an idle function.
 import http from "node:http";
-import net from "node:net";
 import { createRequire } from "node:module";
 import { pathToFileURL } from "node:url";
 import fs from "node:fs";
@@ -219,36 +218,36 @@ function httpTransport() {
 // frameTransport is wsgw's frame channel on file descriptor fd: a 4-byte
 // little-endian length, then the frame. An invocation is "id\ndeadline\narn\n
 // trace\nevent"; answers are a kind byte (N ready, R response, E error, F
-// error then exit, I init error) and their lines. The socket is unreferenced while the handler
-// runs, so that a handler that neither returns a promise nor calls back
-// still ends when the event loop empties.
+// error then exit, I init error) and their lines.
+//
+// The channel is read and written with blocking system calls: between two
+// invocations the process waits in read(2), with no timers or callbacks
+// running, as Lambda freezes an environment between invocations; and since
+// the channel is not a handle of the event loop, a handler that neither
+// returns a promise nor calls back still ends when the loop empties.
 function frameTransport(fd) {
-  const sock = new net.Socket({ fd, readable: true, writable: true });
-  let pending = null; // bytes of a frame not read whole yet
-  let waiter = null;
-  const queue = [];
-  sock.on("data", (chunk) => {
-    let buf = pending ? Buffer.concat([pending, chunk]) : chunk;
-    while (buf.length >= 4) {
-      const n = buf.readUInt32LE(0);
-      if (buf.length < 4 + n) break;
-      const inv = parseInvocation(buf.subarray(4, 4 + n));
-      buf = buf.subarray(4 + n);
-      if (waiter) {
-        const w = waiter;
-        waiter = null;
-        w(inv);
-      } else {
-        queue.push(inv);
-      }
+  let buf = Buffer.allocUnsafe(64 << 10);
+  let have = 0; // bytes of buf read and not consumed
+  // fill reads until buf holds at least n bytes; end of file ends the process.
+  function fill(n) {
+    if (buf.length < n) {
+      const bigger = Buffer.allocUnsafe(n);
+      buf.copy(bigger, 0, 0, have);
+      buf = bigger;
     }
-    pending = buf.length ? buf : null;
-  });
-  sock.on("end", () => process.exit(0));
-  sock.on("error", (e) => {
-    console.error(`wsgw runtime: channel: ${e.message}`);
-    process.exit(1);
-  });
+    while (have < n) {
+      let got;
+      try {
+        got = fs.readSync(fd, buf, have, buf.length - have, null);
+      } catch (e) {
+        if (e.code === "EINTR" || e.code === "EAGAIN") continue;
+        console.error(`wsgw runtime: channel: ${e.message}`);
+        process.exit(1);
+      }
+      if (got === 0) process.exit(0); // wsgw closed the channel
+      have += got;
+    }
+  }
   function parseInvocation(f) {
     const a = f.indexOf(10);
     const b = f.indexOf(10, a + 1);
@@ -273,31 +272,40 @@ function frameTransport(fd) {
     b[4] = kind.charCodeAt(0);
     b.utf8Write(head, 5, hl);
     if (pl) b.utf8Write(payload, 5 + hl, pl);
-    return new Promise((resolve) => sock.write(b, () => resolve()));
+    for (let off = 0; off < b.length; ) {
+      try {
+        off += fs.writeSync(fd, b, off, b.length - off);
+      } catch (e) {
+        if (e.code === "EINTR" || e.code === "EAGAIN") continue;
+        console.error(`wsgw runtime: channel: ${e.message}`);
+        process.exit(1);
+      }
+    }
   }
-  sock.unref();
   return {
     ready() {
       send("N", "");
     },
     next() {
-      sock.ref();
-      if (queue.length) return Promise.resolve(queue.shift());
-      return new Promise((resolve) => {
-        waiter = resolve;
-      });
+      fill(4);
+      const n = buf.readUInt32LE(0);
+      fill(4 + n);
+      const inv = parseInvocation(buf.subarray(4, 4 + n));
+      buf.copy(buf, 0, 4 + n, have); // nothing, normally: one frame at a time
+      have -= 4 + n;
+      return inv;
     },
-    busy() {
-      sock.unref();
-    },
-    // The response is written at once; waiting for the write's callback
-    // would cost a turn of the event loop.
+    busy() {},
     respond(id, payload) {
       send("R", id + "\n", payload);
     },
     // fatal: the loop exits after this error (F rather than E).
-    error: (id, doc, fatal) => send(fatal ? "F" : "E", `${id}\n${doc.errorType}\n`, JSON.stringify(doc)),
-    initError: (doc) => send("I", `${doc.errorType}\n`, JSON.stringify(doc)),
+    error(id, doc, fatal) {
+      send(fatal ? "F" : "E", `${id}\n${doc.errorType}\n`, JSON.stringify(doc));
+    },
+    initError(doc) {
+      send("I", `${doc.errorType}\n`, JSON.stringify(doc));
+    },
   };
 }
 
