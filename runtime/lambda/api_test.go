@@ -350,3 +350,18 @@ func TestCodeWatch(t *testing.T) {
 		})
 	}
 }
+
+// Request IDs have the form of Lambda's (UUID version 4) and trace IDs
+// X-Ray's, and neither repeats.
+func TestInvocationIDs(t *testing.T) {
+	uuid := regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`)
+	trace := regexp.MustCompile(`^Root=1-[0-9a-f]{8}-[0-9a-f]{24};Parent=[0-9a-f]{16};Sampled=0$`)
+	seen := map[string]bool{}
+	for range 1000 {
+		id, tr := newRequestID(), newTraceID()
+		if !uuid.MatchString(id) || !trace.MatchString(tr) || seen[id] || seen[tr] {
+			t.Fatalf("request id %q, trace %q (seen before: %v %v)", id, tr, seen[id], seen[tr])
+		}
+		seen[id], seen[tr] = true, true
+	}
+}
