@@ -516,6 +516,9 @@ func writeLambdaSummary(w io.Writer, all []lambdaMeasure, targets []string, conn
 	for _, t := range targets {
 		for _, c := range conns {
 			ms := pick(t, c)
+			if len(ms) == 0 {
+				continue // chat beyond one connection
+			}
 			fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\t%s\t%s\t%s\n", t, c,
 				span(ms, func(m lambdaMeasure) float64 { return m.Rate }, "%.0f"),
 				span(ms, func(m lambdaMeasure) float64 { return m.P50 }, "%.3f"),
