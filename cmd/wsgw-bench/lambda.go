@@ -599,7 +599,7 @@ func soakTarget(ctx context.Context, o *options, s *lambdaServer, conns int, msg
 		m := measureTarget(ctx, o, s, conns, warm, slice, msgs)
 		rates = append(rates, m.Rate)
 		bad = bad || m.Errors > 0
-		fmt.Fprintf(w, " %.0f (p99 %.3f ms)", m.Rate, m.P99)
+		fmt.Fprintf(w, " %.0f (p99 %.3f ms, server %.1f MiB)", m.Rate, m.P99, float64(rssKB(s.pid()))/1024)
 	}
 	if len(rates) > 0 {
 		lo, hi := slicesMinMax(rates)
