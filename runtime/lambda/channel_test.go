@@ -6,6 +6,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -15,6 +16,7 @@ import (
 // Runtime API address nor the channel's descriptor variable, in Node.js and
 // in Python.
 func TestFrameChannelEnvironment(t *testing.T) {
+	needFrames(t)
 	cases := []struct {
 		runtime, handler string
 		files            map[string]string
@@ -50,6 +52,7 @@ def handler(event, context):
 // over the limit and one past the largest frame read whole.
 func TestFrameChannelResponseTooLarge(t *testing.T) {
 	needNode(t)
+	needFrames(t)
 	fn := scriptFunction(t, "nodejs20.x", "index.handler", map[string]string{"index.js": `
 exports.handler = async (event) => event.size ? "x".repeat(event.size) : process.pid;`})
 	r, _ := newRunner(t, Options{MaxProcesses: 1})
@@ -75,6 +78,7 @@ func itoa(n int) string { b, _ := json.Marshal(n); return string(b) }
 // protocol: the invocation fails with ErrProtocol and the process is killed.
 func TestFrameChannelProtocolError(t *testing.T) {
 	needNode(t)
+	needFrames(t)
 	loops := t.TempDir()
 	// A fake loop: ready, then answers every event with a wrong request ID.
 	fake := `import net from "node:net";
@@ -116,6 +120,7 @@ sock.on("data", () => send("R", "not-the-request\n{}"));
 // process warm, and the next invocation works.
 func TestFrameChannelTimeouts(t *testing.T) {
 	needNode(t)
+	needFrames(t)
 	fn := scriptFunction(t, "nodejs20.x", "index.handler", map[string]string{"index.js": `
 exports.handler = async (event) => {
   if (event.ms) await new Promise((resolve) => setTimeout(resolve, event.ms));
@@ -145,5 +150,13 @@ exports.handler = async (event) => {
 	next, err := invoke(t, r, fn, `{}`)
 	if err != nil || string(next) == string(first) {
 		t.Errorf("after the timeout: pid %s, %v; want a new process", next, err)
+	}
+}
+
+// needFrames skips where the loops use the Runtime API instead (Windows).
+func needFrames(t *testing.T) {
+	t.Helper()
+	if runtime.GOOS == "windows" {
+		t.Skip("no frame channel on Windows: the loops use the Runtime API")
 	}
 }
