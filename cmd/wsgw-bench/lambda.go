@@ -436,6 +436,18 @@ func runLambda(ctx context.Context, o *options, stdout, stderr io.Writer) int {
 	}
 
 	msgs := newMessages("", o.size)
+	// Every target first runs unmeasured at the largest connection count,
+	// so that round 1 does not measure instances starting or a JIT warming
+	// up (Node.js, serverless-offline).
+	if o.warmup > 0 {
+		for _, t := range targets {
+			c := slices.Max(conns)
+			if t == "chat" {
+				c = 1
+			}
+			measureTarget(ctx, o, servers[t], c, 0, 4*o.warmup, msgs)
+		}
+	}
 	var all []lambdaMeasure
 	fmt.Fprintf(stdout, "wsgw-bench -mode lambda: %d-byte messages, %s per phase after %s warm-up, %d rounds, %d CPUs, %s\n",
 		o.size, o.duration, o.warmup, o.rounds, thisMachine().CPUs, time.Now().UTC().Format(time.RFC3339))

@@ -103,8 +103,8 @@ a process of its own: the wsgw binary -wsgw names serves a two-way $default
 route whose AWS_PROXY integration runs an echo function (Node.js, Python,
 Go), and, in the same run, serverless-offline 13.9 --useInProcess serves the
 same Node.js handler (installed with npm into -sls-dir on first use). The
-same closed-loop client drives each, -rounds times, interleaved, at every
-count of -conns-list, and the report gives messages/s, p50 and p99, the CPU
+same closed-loop client drives each, first unmeasured for 4 times -warmup,
+then -rounds times, interleaved, at every count of -conns-list, and the report gives messages/s, p50 and p99, the CPU
 per message of the gateway and of the function processes (from /proc), the
 memory per warm instance and the ratio wsgw node / serverless-offline:
 
