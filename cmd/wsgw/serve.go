@@ -160,8 +160,11 @@ func runServe(ctx context.Context, o *serveOptions) error {
 	if o.MaxMessage < 0 || o.MaxFrame < 0 || o.IdleTimeout < 0 || o.MaxDuration < 0 || o.InstanceIdleTimeout < 0 {
 		return usageErrorf("limits must not be negative (0 turns a limit off)")
 	}
-	if o.MaxInstances < 1 {
+	if o.MaxInstances < 0 {
 		return usageErrorf("--max-instances %d: want at least 1", o.MaxInstances)
+	}
+	if o.MaxInstances == 0 {
+		o.MaxInstances = lambda.DefaultMaxProcesses
 	}
 	if err := checkAddr(o.Addr, o.AllowRemote); err != nil {
 		return err
