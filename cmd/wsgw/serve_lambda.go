@@ -8,8 +8,8 @@ import (
 	"net/url"
 	"path/filepath"
 	"slices"
-	"strings"
 	"sort"
+	"strings"
 
 	"github.com/wsgw/wsgw/compile"
 	"github.com/wsgw/wsgw/runtime"
