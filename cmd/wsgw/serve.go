@@ -38,6 +38,9 @@ type serveOptions struct {
 	APIKeys        []string
 	CADir          string
 	NoTLS          bool
+	// Local Lambda instances (SPEC R-7.6).
+	MaxInstances        int
+	InstanceIdleTimeout time.Duration
 
 	MaxMessage      int
 	MaxFrame        int
@@ -82,6 +85,12 @@ bootstrap, go1.x, nodejs*.x with the machine's node, python3.* with python3).
 Every port also answers TLS (wss://, https://) with a certificate signed by a
 local CA kept in --ca-dir, which the functions wsgw starts trust, so that SDKs
 reach @connections at https:// + requestContext.domainName.
+
+A local function runs one invocation per instance (process) at a time, as on
+Lambda; concurrent invocations start more instances, up to the function's
+ReservedConcurrentExecutions, else --max-instances (4), then wait. Instances
+stay warm between invocations; one idle for --instance-idle-timeout (10m) is
+stopped. The start lists each local function with its limit.
 
 API Gateway's limits apply unless turned off (0 turns a limit off): messages of
 128 KB and frames of 32 KB (close 1009), 10 minutes idle and 2 hours open
@@ -142,6 +151,8 @@ the node reconnects by itself.`,
 	f.StringVar(&opts.LambdaEndpoint, "lambda-endpoint", "", "invoke Lambda functions through the Lambda Invoke API at `URL` (sam local start-lambda, LocalStack, AWS) instead of running them locally")
 	f.StringArrayVar(&opts.APIKeys, "api-key", nil, "accept `KEY` in the x-api-key header of routes with ApiKeyRequired (repeatable)")
 	f.StringVar(&opts.CADir, "ca-dir", "", "keep the local CA that signs the gateway's TLS certificate in `DIR` (default $WSGW_CA_DIR, else wsgw/ca in the user cache directory)")
+	f.IntVar(&opts.MaxInstances, "max-instances", lambda.DefaultMaxProcesses, "most instances (processes) of a local Lambda function at once, for functions without ReservedConcurrentExecutions")
+	f.DurationVar(&opts.InstanceIdleTimeout, "instance-idle-timeout", lambda.DefaultIdleTimeout, "stop a local Lambda instance idle this long (0: never)")
 	f.BoolVar(&opts.NoTLS, "no-tls", false, "answer plain HTTP and WebSocket only (no https:// and wss:// on the same port)")
 	f.IntVar(&opts.MaxMessage, "max-message-size", def.MaxMessageBytes, "largest message and @connections post, in `bytes` (0: no limit)")
 	f.IntVar(&opts.MaxFrame, "max-frame-size", def.MaxFrameBytes, "largest frame, in `bytes` (0: no limit)")
@@ -159,8 +170,14 @@ func runServe(ctx context.Context, o *serveOptions) error {
 	if o.LogFormat != "text" && o.LogFormat != "json" {
 		return usageErrorf("unknown --log-format %q (want text or json)", o.LogFormat)
 	}
-	if o.MaxMessage < 0 || o.MaxFrame < 0 || o.IdleTimeout < 0 || o.MaxDuration < 0 {
+	if o.MaxMessage < 0 || o.MaxFrame < 0 || o.IdleTimeout < 0 || o.MaxDuration < 0 || o.InstanceIdleTimeout < 0 {
 		return usageErrorf("limits must not be negative (0 turns a limit off)")
+	}
+	if o.MaxInstances < 0 {
+		return usageErrorf("--max-instances %d: want at least 1", o.MaxInstances)
+	}
+	if o.MaxInstances == 0 {
+		o.MaxInstances = lambda.DefaultMaxProcesses
 	}
 	if err := checkAddr(o.Addr, o.AllowRemote); err != nil {
 		return err
@@ -237,6 +254,7 @@ func runServe(ctx context.Context, o *serveOptions) error {
 	}
 	g.WriteSummary(o.IO.Out)
 	writeOutsideCode(o.IO.Err, o.File, plan)
+	o.writeInstances(plan)
 
 	rl, err := runtime.NewReloader(g, runtime.ReloadOptions{
 		File: o.File, Initial: src, Watch: !o.NoWatch,
