@@ -162,6 +162,14 @@ func (c *compiler) function(rs *template.Resource) *Function {
 			f.MemoryMB = mb
 		}
 	}
+	if n := rs.Prop("ReservedConcurrentExecutions"); n != nil {
+		r, err := strconv.Atoi(n.Str())
+		if err != nil || r < 0 {
+			c.errorf(RulePlan, n.Range, "ReservedConcurrentExecutions of %s must be a whole number, not %q", rs.LogicalID, n.Str())
+		} else {
+			f.ReservedConcurrency = &r
+		}
+	}
 	if n := rs.Prop("Architectures"); n != nil && n.Kind == template.List && len(n.Items) > 0 {
 		f.Architecture = n.Items[0].Str()
 	}

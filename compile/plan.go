@@ -51,6 +51,10 @@ type Function struct {
 	TimeoutMillis int               `json:"timeoutMillis"`
 	MemoryMB      int               `json:"memoryMB"`
 	Architecture  string            `json:"architecture,omitempty"`
+	// ReservedConcurrency is ReservedConcurrentExecutions: the most
+	// instances the function runs at once (0: it is throttled); nil when
+	// the template does not set it.
+	ReservedConcurrency *int `json:"reservedConcurrency,omitempty"`
 }
 
 // WriteJSON writes the plan as indented JSON, the stable form `wsgw plan

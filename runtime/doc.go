@@ -120,6 +120,18 @@
 // (handshake, message in, route, integration request and response, frame
 // out, @connections call, error, disconnect), and no allocation.
 //
+// # Clusters
+//
+// With Options.Cluster the gateway is one node of several sharing their
+// connections through NATS (SPEC §12, cluster.go): its Registry keeps the
+// node's own connections in memory and subscribes each connection's id as
+// the NATS subject wsgw.conn.<id>; @connections calls for an id held
+// elsewhere are NATS requests to that subject, answered by the holder, and
+// "no responders" (no holder, a dead node, NATS away) is 410. Connection
+// ids end with the node's tag. Nothing on the message path touches NATS,
+// so an outage stops no local traffic; Gateway.Cluster and Gateway.Node
+// describe the node (for the inspector).
+//
 // # Choices the SPEC leaves open
 //
 //   - @connections posts, and two-way responses, are sent as text frames when

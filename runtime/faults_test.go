@@ -266,7 +266,7 @@ func TestFaultClientNeverReads(t *testing.T) {
 	if !strings.Contains(logs.String(), "send queue full") {
 		t.Errorf("no 'send queue full' warning in the log:\n%s", logs.String())
 	}
-	if _, err := g.reg.Lookup(id); !errors.Is(err, ErrGone) {
+	if _, err := g.reg.Lookup(context.Background(), "", id); !errors.Is(err, ErrGone) {
 		t.Errorf("connection still registered: %v", err)
 	}
 }

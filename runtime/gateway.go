@@ -27,6 +27,8 @@ type Gateway struct {
 	reg    Registry
 	// tracer is every connection's (nil: no observer, no body logging).
 	tracer *tracer
+	// cluster, when the gateway is a cluster node (Options.Cluster), is reg.
+	cluster *clusterRegistry
 	// logsClosed makes Shutdown flush and report the logs once.
 	logsClosed sync.Once
 
@@ -105,7 +107,17 @@ func New(p *compile.Plan, opts Options) (*Gateway, error) {
 	if g.log == nil {
 		g.log = slog.New(slog.DiscardHandler)
 	}
+	if opts.Cluster != "" {
+		cr, err := joinCluster(opts.Cluster, opts.NodeName, &g.opts, g.log)
+		if err != nil {
+			return nil, err
+		}
+		g.reg, g.cluster = cr, cr
+	}
 	if err := g.setupLambda(); err != nil {
+		if g.cluster != nil {
+			g.cluster.close()
+		}
 		return nil, err
 	}
 	g.ctx, g.cancel = context.WithCancel(context.Background())
@@ -115,6 +127,33 @@ func New(p *compile.Plan, opts Options) (*Gateway, error) {
 }
 
 func (g *Gateway) now() time.Time { return time.Now() }
+
+// newConnID returns an id for a new connection: in a cluster, one of the
+// node's own id space (SPEC ).
+func (g *Gateway) newConnID() string {
+	if g.cluster != nil {
+		return newNodeID(g.cluster.tag)
+	}
+	return newID()
+}
+
+// Cluster describes the cluster the gateway joined (Options.Cluster); false
+// when it is not a cluster node.
+func (g *Gateway) Cluster() (ClusterInfo, bool) {
+	if g.cluster == nil {
+		return ClusterInfo{}, false
+	}
+	return g.cluster.info(), true
+}
+
+// Node returns the gateway's node name in its cluster, "" when it is not a
+// cluster node.
+func (g *Gateway) Node() string {
+	if g.cluster == nil {
+		return ""
+	}
+	return g.cluster.name
+}
 
 // Plan returns the plan being served.
 func (g *Gateway) Plan() *compile.Plan { return g.snap.Load().plan }
@@ -432,6 +471,10 @@ func (g *Gateway) Shutdown(ctx context.Context) error {
 		s.http.Close()
 	}
 	swg.Wait()
+	if g.cluster != nil {
+		// Other nodes answer 410 for this node's ids from now on.
+		g.cluster.close()
+	}
 	g.closeLambda()
 	g.client.CloseIdleConnections()
 	g.closeLogs()

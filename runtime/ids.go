@@ -52,3 +52,35 @@ func encode62(dst []byte, x uint64) {
 		x /= 62
 	}
 }
+
+// newNodeID returns an id of the shape of newID whose last 4 characters are
+// tag, a cluster node's own (SPEC ): the first 11 are unique within the
+// process, so ids of nodes with different tags never meet.
+func newNodeID(tag string) string {
+	id := []byte(newID())
+	copy(id[11:15], tag)
+	return string(id)
+}
+
+// nodeTagLen is the length of a node tag, the end of its connection ids.
+const nodeTagLen = 4
+
+// idTag returns the node tag an id ends with ("" when it has not the shape
+// of a connection id).
+func idTag(id string) string {
+	if len(id) != 16 || id[15] != '=' {
+		return ""
+	}
+	return id[11:15]
+}
+
+// newNodeTag returns nodeTagLen random letters and digits.
+func newNodeTag() string {
+	var b [nodeTagLen]byte
+	var r [8]byte
+	if _, err := rand.Read(r[:]); err != nil {
+		panic("wsgw: crypto/rand failed: " + err.Error())
+	}
+	encode62(b[:], binary.LittleEndian.Uint64(r[:]))
+	return string(b[:])
+}

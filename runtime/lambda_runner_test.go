@@ -17,21 +17,15 @@ import (
 	"github.com/gorilla/websocket"
 
 	"github.com/wsgw/wsgw/compile"
+	"github.com/wsgw/wsgw/internal/testtool"
 	"github.com/wsgw/wsgw/runtime/lambda"
 )
 
-// requireNode skips the test when node is not installed, or fails it when
-// WSGW_REQUIRE_NODE is set (CI installs Node.js).
+// requireNode returns node's path, or skips the test naming it (fails it in
+// CI: internal/testtool).
 func requireNode(t *testing.T) string {
 	t.Helper()
-	node, err := exec.LookPath("node")
-	if err != nil {
-		if os.Getenv("WSGW_REQUIRE_NODE") != "" {
-			t.Fatalf("node is not on PATH and WSGW_REQUIRE_NODE is set")
-		}
-		t.Skip("node is not on PATH")
-	}
-	return node
+	return testtool.Need(t, "node")
 }
 
 var goWS struct {

@@ -29,11 +29,9 @@ func (s *apiServer) serveConnections(w http.ResponseWriter, r *http.Request, sta
 		w = sr
 		defer func() { s.traceManagement(st, r, id, sr.status, posted) }()
 	}
-	// lookup finds an open connection of this Api.
-	lookup := func() (ConnInfo, bool) {
-		info, err := g.reg.Lookup(id)
-		return info, err == nil && info.ApiID == st.api.ID
-	}
+	// The registry finds an open connection of this Api, on this node or,
+	// in a cluster, on the node that holds it (SPEC ).
+	api := st.api.ID
 	switch r.Method {
 	case http.MethodPost:
 		limit := int64(g.opts.MaxMessageBytes)
@@ -47,18 +45,14 @@ func (s *apiServer) serveConnections(w http.ResponseWriter, r *http.Request, sta
 			return
 		}
 		posted = body
-		if _, ok := lookup(); !ok {
-			writeGone(w)
-			return
-		}
-		if err := g.reg.Send(r.Context(), id, body); err != nil {
+		if err := g.reg.Send(r.Context(), api, id, body); err != nil {
 			writeGone(w)
 			return
 		}
 		w.WriteHeader(http.StatusOK)
 	case http.MethodGet:
-		info, ok := lookup()
-		if !ok {
+		info, err := g.reg.Lookup(r.Context(), api, id)
+		if err != nil {
 			writeGone(w)
 			return
 		}
@@ -78,14 +72,10 @@ func (s *apiServer) serveConnections(w http.ResponseWriter, r *http.Request, sta
 		w.Header().Set("Content-Length", strconv.Itoa(len(b)))
 		_, _ = w.Write(b)
 	case http.MethodDelete:
-		if _, ok := lookup(); !ok {
-			writeGone(w)
-			return
-		}
 		ctx, cancel := context.WithTimeout(r.Context(), g.opts.WriteTimeout+time.Second)
 		defer cancel()
 		// 204 once the close frame is written; $disconnect runs afterwards.
-		if err := g.reg.Close(ctx, id, websocket.CloseNormalClosure, reasonDeleted); errors.Is(err, ErrGone) {
+		if err := g.reg.Close(ctx, api, id, websocket.CloseNormalClosure, reasonDeleted); errors.Is(err, ErrGone) {
 			writeGone(w)
 			return
 		}

@@ -364,35 +364,49 @@ func (g *Gateway) Connections() []ConnDetail {
 	return out
 }
 
-// SendTo sends data to connection id as an @connections POST does.
-func (g *Gateway) SendTo(ctx context.Context, id string, data []byte) error {
-	return g.reg.Send(ctx, id, data)
+// localConn returns the open connection id of this gateway, or nil.
+func (g *Gateway) localConn(id string) *conn {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	for c := range g.conns {
+		if c.meta.id == id {
+			return c
+		}
+	}
+	return nil
 }
 
-// Disconnect closes connection id as an @connections DELETE does.
+// SendTo sends data to connection id of this gateway as an @connections
+// POST does.
+func (g *Gateway) SendTo(ctx context.Context, id string, data []byte) error {
+	c := g.localConn(id)
+	if c == nil {
+		return ErrGone
+	}
+	return c.Send(ctx, data)
+}
+
+// Disconnect closes connection id of this gateway as an @connections
+// DELETE does.
 func (g *Gateway) Disconnect(ctx context.Context, id string) error {
-	return g.reg.Close(ctx, id, websocket.CloseNormalClosure, reasonDeleted)
+	c := g.localConn(id)
+	if c == nil {
+		return ErrGone
+	}
+	return c.Close(ctx, websocket.CloseNormalClosure, reasonDeleted)
 }
 
 // Inject hands data to connection id as if its client had sent it (the
 // inspector's replay): it is routed and its integration runs as for any
 // message, behind the messages already waiting.
 func (g *Gateway) Inject(id string, data []byte, binary bool) error {
-	g.mu.Lock()
-	var found *conn
-	for c := range g.conns {
-		if c.meta.id == id {
-			found = c
-			break
-		}
-	}
-	g.mu.Unlock()
-	if found == nil {
+	c := g.localConn(id)
+	if c == nil {
 		return ErrGone
 	}
-	found.mu.Lock()
-	open := found.state == stateOpen
-	found.mu.Unlock()
+	c.mu.Lock()
+	open := c.state == stateOpen
+	c.mu.Unlock()
 	if !open {
 		return ErrGone
 	}
@@ -401,8 +415,8 @@ func (g *Gateway) Inject(id string, data []byte, binary bool) error {
 		typ = websocket.BinaryMessage
 	}
 	now := g.now()
-	found.touch(now)
-	found.deliver(inMsg{typ: typ, data: data, at: now})
+	c.touch(now)
+	c.deliver(inMsg{typ: typ, data: data, at: now})
 	return nil
 }
 

@@ -81,6 +81,13 @@ type Options struct {
 	// 127.0.0.1, ::1, localhost and the Addr host that CA signs.
 	CA *CA
 
+	// Cluster, when set, makes the gateway a node of a cluster sharing its
+	// connections through the NATS servers it lists (comma-separated
+	// nats://HOST:PORT URLs, SPEC §12). NodeName names the node (default:
+	// the host name and the port of Addr).
+	Cluster  string
+	NodeName string
+
 	// Logger, when set, receives the event log instead of LogOutput. It is
 	// called on the connections' goroutines: a handler that blocks holds them
 	// up. Nil and no LogOutput discard the event log.

@@ -183,7 +183,7 @@ func (s *apiServer) handshake(w http.ResponseWriter, r *http.Request, st *stageS
 	c.stage.Store(st)
 	// Reserve a unique id; the connection answers 410 until it is open.
 	for {
-		c.meta.id = newID()
+		c.meta.id = g.newConnID()
 		if g.reg.Register(c) == nil {
 			break
 		}

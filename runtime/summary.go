@@ -52,6 +52,13 @@ func (g *Gateway) Endpoints() []Endpoint {
 // and why the gateway cannot run it when it cannot (SPEC ).
 func (g *Gateway) WriteSummary(w io.Writer) {
 	snap := g.snap.Load()
+	if ci, ok := g.Cluster(); ok {
+		state := "connected to " + ci.ConnectedURL
+		if !ci.Connected {
+			state = "not connected yet: serving its own connections, retrying"
+		}
+		fmt.Fprintf(w, "Cluster  %s as node %s (connection ids end with %s; %s)\n", ci.URLs, ci.Node, ci.Tag, state)
+	}
 	for _, ep := range g.Endpoints() {
 		as := snap.apis[ep.Api]
 		var st *stageState

@@ -43,8 +43,11 @@ func startBackend(h http.Handler) (*backend, error) {
 // serveBackend serves h on ln in the background.
 func serveBackend(ln net.Listener, h http.Handler) *backend {
 	srv := &http.Server{
-		Handler:           h,
-		ReadHeaderTimeout: 10 * time.Second,
+		Handler: h,
+		// Longer than the gateway's idle pool keeps a connection (90 s):
+		// a header timeout also closes a connection the gateway dialed but
+		// has not used yet, and a call picking it as it closes would fail.
+		ReadHeaderTimeout: 2 * time.Minute,
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          log.New(io.Discard, "", 0),
 	}

@@ -10,6 +10,7 @@ import (
 	"os"
 	goruntime "runtime"
 	"runtime/pprof"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -165,11 +166,25 @@ func load(ctx context.Context, o *options, stderr io.Writer, hooks loadHooks) (*
 		cfg.Gateway, cfg.InProcess = wsURL, true
 		probe.inProcess = true
 	}
-	connURL, err := connectionsURLOf(cfg.Gateway)
-	if err != nil {
-		return nil, err
+	// Several stage URLs are nodes of one cluster: connections spread over
+	// them, and the backend posts through any.
+	gateways := strings.Split(cfg.Gateway, ",")
+	var connURLs []string
+	for _, gw := range gateways {
+		connURL, err := connectionsURLOf(gw)
+		if err != nil {
+			return nil, err
+		}
+		connURLs = append(connURLs, connURL)
 	}
-	lb.connectionsURL.Store(&connURL)
+	if o.postVia != "" {
+		connURLs = nil
+		for _, u := range strings.Split(o.postVia, ",") {
+			connURLs = append(connURLs, stripSlash(u)+"/")
+		}
+		cfg.PostVia = o.postVia
+	}
+	lb.connectionsURL.Store(&connURLs)
 	memSrc := ""
 	if o.gatewayPID != 0 || cfg.InProcess {
 		memSrc = probe.source()
@@ -199,7 +214,7 @@ func load(ctx context.Context, o *options, stderr io.Writer, hooks loadHooks) (*
 		go probe.watch(250*time.Millisecond, stopWatch)
 	}
 
-	opened := r.open(ctx, cfg.Gateway)
+	opened := r.open(ctx, gateways)
 	if memSrc != "" {
 		time.Sleep(200 * time.Millisecond) // let the last handshakes' goroutines end
 		s, err := probe.sample(true)
@@ -281,9 +296,9 @@ func load(ctx context.Context, o *options, stderr io.Writer, hooks loadHooks) (*
 	return rep, nil
 }
 
-// open dials every connection, at most -dial-concurrency at a time, and
-// returns how many opened.
-func (r *loadRun) open(ctx context.Context, url string) int {
+// open dials every connection, at most -dial-concurrency at a time,
+// connection i to urls[i mod len(urls)], and returns how many opened.
+func (r *loadRun) open(ctx context.Context, urls []string) int {
 	r.conns = make([]*loadConn, r.o.conns)
 	d := websocket.Dialer{HandshakeTimeout: r.o.timeout, Proxy: nil, WriteBufferPool: &sync.Pool{}}
 	sem := make(chan struct{}, max(1, r.o.dialConcurrency))
@@ -298,7 +313,7 @@ func (r *loadRun) open(ctx context.Context, url string) int {
 		go func() {
 			defer wg.Done()
 			defer func() { <-sem }()
-			ws, resp, err := d.DialContext(ctx, url, nil)
+			ws, resp, err := d.DialContext(ctx, urls[i%len(urls)], nil)
 			if err != nil {
 				if ctx.Err() == nil {
 					if resp != nil {

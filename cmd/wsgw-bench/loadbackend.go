@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"net/url"
@@ -20,9 +21,10 @@ import (
 // comes in the X-Connection-Id header the template maps from
 // context.connectionId.
 type loadBackend struct {
-	// connectionsURL is http://HOST:PORT/STAGE/@connections/, set once the
-	// gateway is known (it may start after the backend).
-	connectionsURL atomic.Pointer[string]
+	// connectionsURL is http://HOST:PORT/STAGE/@connections/ of each node,
+	// set once the gateway is known (it may start after the backend); each
+	// post goes through one picked at random (several nodes of a cluster).
+	connectionsURL atomic.Pointer[[]string]
 	client         *http.Client
 
 	connects    atomic.Int64
@@ -36,7 +38,11 @@ func newLoadBackend() *loadBackend {
 		DialContext:         (&net.Dialer{Timeout: 5 * time.Second}).DialContext,
 		MaxIdleConns:        1024,
 		MaxIdleConnsPerHost: 1024,
-		IdleConnTimeout:     90 * time.Second,
+		// Shorter than the gateway's ReadHeaderTimeout (10 s), which also
+		// bounds a pooled connection that never carried a request: a post
+		// picking one the gateway is closing would fail (a POST is not
+		// retried), a failure of this tool, not of the gateway.
+		IdleConnTimeout: 5 * time.Second,
 	}
 	return &loadBackend{client: &http.Client{Transport: tr, Timeout: 30 * time.Second}}
 }
@@ -82,11 +88,12 @@ func (b *loadBackend) post(ctx context.Context, id string, data []byte) error {
 	if id == "" {
 		return fmt.Errorf("no X-Connection-Id header: the template does not map context.connectionId")
 	}
-	base := b.connectionsURL.Load()
-	if base == nil {
+	bases := b.connectionsURL.Load()
+	if bases == nil || len(*bases) == 0 {
 		return fmt.Errorf("the gateway's @connections URL is not known yet")
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, *base+url.PathEscape(id), bytes.NewReader(data))
+	base := (*bases)[rand.IntN(len(*bases))]
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, base+url.PathEscape(id), bytes.NewReader(data))
 	if err != nil {
 		return err
 	}

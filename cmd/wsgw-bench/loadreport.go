@@ -39,6 +39,7 @@ type loadConfig struct {
 	MaxMessages int64   `json:"max_messages"`
 	Gateway     string  `json:"gateway"`
 	GatewayPID  int     `json:"gateway_pid,omitempty"`
+	PostVia     string  `json:"post_via,omitempty"`
 	Backend     string  `json:"backend"`
 	InProcess   bool    `json:"in_process"`
 	Throttle    bool    `json:"throttle"`
@@ -106,6 +107,9 @@ func writeLoadTable(w io.Writer, rep *loadReport) error {
 	if c.Rate > 0 {
 		load = fmt.Sprintf("open loop %.0f messages/s in all (%.3g/s per connection), %d-byte messages, route %s",
 			c.Rate, c.Rate/float64(max(c.Conns, 1)), c.Size, c.Route)
+	}
+	if c.PostVia != "" {
+		where += ", posts via " + c.PostVia
 	}
 	fmt.Fprintf(w, "%s, backend %s\n%d connections, %s, %s after %s warm-up\n\n", where, c.Backend, c.Conns, load,
 		secs(c.Duration), secs(c.Warmup))

@@ -60,10 +60,22 @@ type options struct {
 	backendListen   string
 	dialConcurrency int
 	memProfile      string
+	postVia         string
+
+	// -mode lambda
+	wsgw        string
+	targets     string
+	connsList   string
+	rounds      int
+	soak        time.Duration
+	slsDir      string
+	chat        string
+	wsgwCompare string
 }
 
 const usageText = `usage: wsgw-bench [-mode echo] [flags]
        wsgw-bench -mode load [flags]
+       wsgw-bench -mode lambda -wsgw PATH [flags]
 
 -mode echo (the default) runs the same closed-loop echo load (each connection sends a message and waits
 for its echo before the next) twice: through a wsgw gateway over WebSocket, then
@@ -87,6 +99,18 @@ holds idle connections. To load a running gateway:
   wsgw serve --no-throttle --param BackendUrl=http://127.0.0.1:9300 cmd/wsgw-bench/load.yaml
   wsgw-bench -mode load -gateway ws://127.0.0.1:3001/load -gateway-pid PID
 
+-mode lambda (lambda.go) measures Lambda integrations end to end, each side in
+a process of its own: the wsgw binary -wsgw names serves a two-way $default
+route whose AWS_PROXY integration runs an echo function (Node.js, Python,
+Go), and, in the same run, serverless-offline 13.9 --useInProcess serves the
+same Node.js handler (installed with npm into -sls-dir on first use). The
+same closed-loop client drives each, first unmeasured for 4 times -warmup,
+then -rounds times, interleaved, at every count of -conns-list, and the report gives messages/s, p50 and p99, the CPU
+per message of the gateway and of the function processes (from /proc), the
+memory per warm instance and the ratio wsgw node / serverless-offline:
+
+  go build -o /tmp/wsgw ./cmd/wsgw && go run ./cmd/wsgw-bench -mode lambda -wsgw /tmp/wsgw
+
 Flags:
 `
 
@@ -106,7 +130,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.Int64Var(&o.maxMessages, "max-messages", 10_000_000, "most messages measured in each phase")
 	fs.DurationVar(&o.timeout, "timeout", 5*time.Second, "longest wait for a connection or a reply")
 	fs.StringVar(&o.action, "action", "", "value of the messages' \"action\" field, for route selection (none: the field is left out and messages go to $default)")
-	fs.StringVar(&o.gateway, "gateway", "", "drive the running gateway stage at `ws://HOST:PORT/STAGE` instead of starting one")
+	fs.StringVar(&o.gateway, "gateway", "", "drive the running gateway stage at `ws://HOST:PORT/STAGE` instead of starting one (-mode load: several, comma-separated, are nodes of one --cluster: connections spread over them and the backend posts through any)")
 	fs.StringVar(&o.backend, "backend", "", "echo backend `URL` called in the direct phase (and by the gateway started, if any) instead of starting one")
 	fs.BoolVar(&o.throttle, "throttle", false, "keep API Gateway's stage and route throttling in the gateway started (off by default: it caps at 10,000 messages/s)")
 	fs.BoolVar(&o.allowRemote, "allow-remote", false, "allow -gateway and -backend hosts other than loopback addresses")
@@ -118,7 +142,16 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.IntVar(&o.gatewayPID, "gateway-pid", 0, "-mode load: `PID` of the -gateway process, whose memory is reported")
 	fs.StringVar(&o.backendListen, "backend-listen", "", "-mode load: `HOST:PORT` the load backend listens on (default 127.0.0.1:9300 with -gateway, else a free port)")
 	fs.IntVar(&o.dialConcurrency, "dial-concurrency", 100, "-mode load: handshakes under way at once while opening the connections")
+	fs.StringVar(&o.postVia, "post-via", "", "-mode load: the backend's posts go through the @connections API at `http://HOST:PORT/STAGE/@connections` (comma-separated: one at random each time) instead of the -gateway's (a cluster's other node: the cross-node path)")
 	fs.StringVar(&o.memProfile, "memprofile", "", "-mode load: write a heap profile to `FILE` once the connections are open (in process: gateway and clients)")
+	fs.StringVar(&o.wsgw, "wsgw", "wsgw", "-mode lambda: the wsgw `binary` to serve the Lambda templates with")
+	fs.StringVar(&o.targets, "targets", "node,python,go,sls,http", "-mode lambda: what to measure: node, python, go (wsgw serving a Lambda echo), sls (serverless-offline 13.9 --useInProcess), http (wsgw's HTTP_PROXY, the gateway's reference cost), chat (the chat example's sendmessage, at 1 connection)")
+	fs.StringVar(&o.connsList, "conns-list", "1,32", "-mode lambda: connection counts measured in each round")
+	fs.IntVar(&o.rounds, "rounds", 3, "-mode lambda: interleaved rounds (each measures every target at every connection count)")
+	fs.DurationVar(&o.soak, "soak", 0, "-mode lambda: after the rounds, run node (and sls) at the largest connection count this long, in 6 slices, and report each slice's rate")
+	fs.StringVar(&o.wsgwCompare, "wsgw-compare", "", "-mode lambda: another wsgw `binary` (an earlier build) serving the node echo as target node-cmp")
+	fs.StringVar(&o.chat, "chat", "examples/chat/template.yaml", "-mode lambda: the chat example's template, for -targets chat (needs npm ci in its src directory)")
+	fs.StringVar(&o.slsDir, "sls-dir", "", "-mode lambda: where serverless@3 and serverless-offline@13.9.0 are installed with npm (default: wsgw-bench/serverless-offline-13.9.0 in the user cache directory)")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
@@ -128,18 +161,22 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	switch o.mode {
 	case "echo":
 	case "load":
-		return o, checkLoadFlags(o, fs)
-	default:
-		return nil, fmt.Errorf("-mode %q: want echo or load", o.mode)
-	}
-	loadOnly := map[string]bool{"rate": true, "conn-rate": true, "route": true, "gateway-pid": true,
-		"backend-listen": true, "dial-concurrency": true, "memprofile": true}
-	var bad error
-	fs.Visit(func(f *flag.Flag) {
-		if loadOnly[f.Name] && bad == nil {
-			bad = fmt.Errorf("-%s applies to -mode load", f.Name)
+		if err := onlyFor(fs, "lambda", lambdaOnly); err != nil {
+			return nil, err
 		}
-	})
+		return o, checkLoadFlags(o, fs)
+	case "lambda":
+		if err := onlyFor(fs, "load", loadOnly); err != nil {
+			return nil, err
+		}
+		return o, checkLambdaFlags(o, fs)
+	default:
+		return nil, fmt.Errorf("-mode %q: want echo, load or lambda", o.mode)
+	}
+	bad := onlyFor(fs, "load", loadOnly)
+	if bad == nil {
+		bad = onlyFor(fs, "lambda", lambdaOnly)
+	}
 	if bad != nil {
 		return nil, bad
 	}
@@ -172,6 +209,25 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 		}
 	}
 	return o, nil
+}
+
+// Flags of one mode only.
+var (
+	loadOnly = map[string]bool{"rate": true, "conn-rate": true, "route": true, "gateway-pid": true,
+		"backend-listen": true, "dial-concurrency": true, "memprofile": true, "post-via": true}
+	lambdaOnly = map[string]bool{"wsgw": true, "targets": true, "conns-list": true, "rounds": true,
+		"soak": true, "sls-dir": true, "chat": true, "wsgw-compare": true}
+)
+
+// onlyFor refuses a flag of set given outside -mode mode.
+func onlyFor(fs *flag.FlagSet, mode string, set map[string]bool) error {
+	var bad error
+	fs.Visit(func(f *flag.Flag) {
+		if set[f.Name] && bad == nil {
+			bad = fmt.Errorf("-%s applies to -mode %s", f.Name, mode)
+		}
+	})
+	return bad
 }
 
 // checkLoadFlags checks the flags of -mode load.
@@ -209,8 +265,17 @@ func checkLoadFlags(o *options, fs *flag.FlagSet) error {
 		return errors.New("-memprofile profiles this process: it needs the gateway in process (no -gateway)")
 	}
 	if o.gateway != "" {
-		if err := checkURL("-gateway", o.gateway, []string{"ws"}, o.allowRemote); err != nil {
-			return err
+		for _, gw := range strings.Split(o.gateway, ",") {
+			if err := checkURL("-gateway", gw, []string{"ws"}, o.allowRemote); err != nil {
+				return err
+			}
+		}
+	}
+	if o.postVia != "" {
+		for _, u := range strings.Split(o.postVia, ",") {
+			if err := checkURL("-post-via", u, []string{"http"}, o.allowRemote); err != nil {
+				return err
+			}
 		}
 	}
 	if o.backendListen != "" {
@@ -268,8 +333,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, backendHa
 		fmt.Fprintf(stderr, "wsgw-bench: %v\n", err)
 		return exitUsage
 	}
-	if o.mode == "load" {
+	switch o.mode {
+	case "load":
 		return runLoad(ctx, o, stdout, stderr, loadHooks{})
+	case "lambda":
+		return runLambda(ctx, o, stdout, stderr)
 	}
 	rep, err := bench(ctx, o, stderr, backendHandler)
 	if err != nil {

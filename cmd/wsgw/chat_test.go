@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -16,33 +15,22 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+
+	"github.com/wsgw/wsgw/internal/testtool"
 )
 
 const chatTemplate = "../../examples/chat/template.yaml"
 
-// requireChat skips (or, with WSGW_REQUIRE_NODE set, fails) a test of the
-// chat example when node or the example's dependencies are missing
-// (`npm ci` in examples/chat/src).
+// requireChat skips (fails in CI) a test of the chat example when node or
+// the example's dependencies are missing (`npm ci` in examples/chat/src).
 func requireChat(tb testing.TB) { requireExample(tb, "chat") }
 
-// requireExample skips (or, with WSGW_REQUIRE_NODE set, fails) a test of
+// requireExample skips (fails in CI: internal/testtool) a test of
 // examples/NAME when node or the example's dependencies are missing (`npm ci`
 // in examples/NAME/src).
 func requireExample(tb testing.TB, name string) {
 	tb.Helper()
-	missing := ""
-	if _, err := exec.LookPath("node"); err != nil {
-		missing = "node is not on PATH"
-	} else if _, err := os.Stat("../../examples/" + name + "/src/node_modules/@aws-sdk/client-apigatewaymanagementapi"); err != nil {
-		missing = "examples/" + name + "/src has no node_modules (run npm ci there)"
-	}
-	if missing == "" {
-		return
-	}
-	if os.Getenv("WSGW_REQUIRE_NODE") != "" {
-		tb.Fatalf("%s, and WSGW_REQUIRE_NODE is set", missing)
-	}
-	tb.Skip(missing)
+	testtool.NeedNodeModules(tb, "../../examples/"+name+"/src", "@aws-sdk/client-apigatewaymanagementapi")
 }
 
 var chatURL = regexp.MustCompile(`ws://127\.0\.0\.1:\d+/Prod`)

@@ -40,6 +40,9 @@ type serveOptions struct {
 	APIKeys        []string
 	CADir          string
 	NoTLS          bool
+	// Local Lambda instances (SPEC R-7.6).
+	MaxInstances        int
+	InstanceIdleTimeout time.Duration
 
 	MaxMessage      int
 	MaxFrame        int
@@ -56,6 +59,9 @@ type serveOptions struct {
 	Record          string
 	LogLevel        string
 	LogBody         bool
+
+	Cluster string
+	Node    string
 
 	// reload delivers the requests to reload (SIGHUP); nil: none.
 	reload <-chan os.Signal
@@ -93,6 +99,12 @@ Every port also answers TLS (wss://, https://) with a certificate signed by a
 local CA kept in --ca-dir, which the functions wsgw starts trust, so that SDKs
 reach @connections at https:// + requestContext.domainName.
 
+A local function runs one invocation per instance (process) at a time, as on
+Lambda; concurrent invocations start more instances, up to the function's
+ReservedConcurrentExecutions, else --max-instances (4), then wait. Instances
+stay warm between invocations; one idle for --instance-idle-timeout (10m) is
+stopped. The start lists each local function with its limit.
+
 API Gateway's limits apply unless turned off (0 turns a limit off): messages of
 128 KB and frames of 32 KB (close 1009), 10 minutes idle and 2 hours open
 (close 1001), stage and route throttling (--no-throttle).
@@ -127,14 +139,22 @@ connection: serve load tests with --no-inspector.
 --record FILE writes every event as JSON Lines; 'wsgw replay FILE --to
 ws://HOST:PORT/STAGE' replays it and reports every frame that differs.
 --log-level debug (or --log-body) adds message bodies and integration requests
-and responses to the log lines, cut to 1 KB with their sizes.`,
+and responses to the log lines, cut to 1 KB with their sizes.
+
+Several nodes: with --cluster, wsgw joins the NATS servers given, and every
+node serving the same template behind a load balancer answers @connections
+calls for the connections of every other node (POST, GET and DELETE, as if
+local). A connection whose node stopped, or that no node can reach while NATS
+is away, answers 410 GoneException; local connections never wait for NATS, and
+the node reconnects by itself.`,
 		Example: `  wsgw serve template.yaml
   wsgw serve --stage dev --param BackendUrl=http://127.0.0.1:8080 template.yaml
   wsgw serve --integration ChatIntegration=http://127.0.0.1:9000/chat template.yaml
   wsgw serve --lambda-endpoint http://127.0.0.1:3010 template.yaml
   wsgw serve --api-key devkey template.yaml
   wsgw serve --addr 0.0.0.0:3001 --log-format json template.yaml
-  wsgw serve --record session.jsonl --log-level debug template.yaml`,
+  wsgw serve --record session.jsonl --log-level debug template.yaml
+  wsgw serve --addr 127.0.0.1:3002 --cluster nats://127.0.0.1:4222 template.yaml`,
 		Args: func(_ *cobra.Command, args []string) error {
 			if len(args) != 1 {
 				return usageErrorf("serve needs exactly one TEMPLATE, got %d", len(args))
@@ -164,12 +184,16 @@ and responses to the log lines, cut to 1 KB with their sizes.`,
 	f.StringVar(&opts.LambdaEndpoint, "lambda-endpoint", "", "invoke Lambda functions through the Lambda Invoke API at `URL` (sam local start-lambda, LocalStack, AWS) instead of running them locally")
 	f.StringArrayVar(&opts.APIKeys, "api-key", nil, "accept `KEY` in the x-api-key header of routes with ApiKeyRequired (repeatable)")
 	f.StringVar(&opts.CADir, "ca-dir", "", "keep the local CA that signs the gateway's TLS certificate in `DIR` (default $WSGW_CA_DIR, else wsgw/ca in the user cache directory)")
+	f.IntVar(&opts.MaxInstances, "max-instances", lambda.DefaultMaxProcesses, "most instances (processes) of a local Lambda function at once, for functions without ReservedConcurrentExecutions")
+	f.DurationVar(&opts.InstanceIdleTimeout, "instance-idle-timeout", lambda.DefaultIdleTimeout, "stop a local Lambda instance idle this long (0: never)")
 	f.BoolVar(&opts.NoTLS, "no-tls", false, "answer plain HTTP and WebSocket only (no https:// and wss:// on the same port)")
 	f.IntVar(&opts.MaxMessage, "max-message-size", def.MaxMessageBytes, "largest message and @connections post, in `bytes` (0: no limit)")
 	f.IntVar(&opts.MaxFrame, "max-frame-size", def.MaxFrameBytes, "largest frame, in `bytes` (0: no limit)")
 	f.DurationVar(&opts.IdleTimeout, "idle-timeout", def.IdleTimeout, "close connections idle this long (0: never)")
 	f.DurationVar(&opts.MaxDuration, "max-connection-duration", def.MaxConnDuration, "close connections open this long (0: never)")
 	f.BoolVar(&opts.NoThrottle, "no-throttle", false, "ignore stage and route throttling")
+	f.StringVar(&opts.Cluster, "cluster", "", "join the nodes sharing connections through NATS at `nats://HOST:PORT[,nats://...]`: @connections calls on any node reach the node holding the connection")
+	f.StringVar(&opts.Node, "node", "", "this node's `NAME` in the --cluster (default: host name and port)")
 	f.DurationVar(&opts.ShutdownTimeout, "shutdown-timeout", 10*time.Second, "how long to wait for $disconnect calls when stopping")
 	f.StringVar(&opts.Inspector, "inspector", "", "serve the inspector at `HOST:PORT` (default: 127.0.0.1 and the --addr port + 1000, else a free port)")
 	f.BoolVar(&opts.NoInspector, "no-inspector", false, "do not serve the inspector")
@@ -186,8 +210,14 @@ func runServe(ctx context.Context, o *serveOptions) error {
 	if o.LogFormat != "text" && o.LogFormat != "json" {
 		return usageErrorf("unknown --log-format %q (want text or json)", o.LogFormat)
 	}
-	if o.MaxMessage < 0 || o.MaxFrame < 0 || o.IdleTimeout < 0 || o.MaxDuration < 0 {
+	if o.MaxMessage < 0 || o.MaxFrame < 0 || o.IdleTimeout < 0 || o.MaxDuration < 0 || o.InstanceIdleTimeout < 0 {
 		return usageErrorf("limits must not be negative (0 turns a limit off)")
+	}
+	if o.MaxInstances < 0 {
+		return usageErrorf("--max-instances %d: want at least 1", o.MaxInstances)
+	}
+	if o.MaxInstances == 0 {
+		o.MaxInstances = lambda.DefaultMaxProcesses
 	}
 	if err := checkAddr(o.Addr, o.AllowRemote); err != nil {
 		return err
@@ -203,6 +233,9 @@ func runServe(ctx context.Context, o *serveOptions) error {
 		if err := checkInspectorAddr(o.Inspector, o.AllowRemote); err != nil {
 			return err
 		}
+	}
+	if err := checkCluster(o.Cluster, o.Node); err != nil {
+		return err
 	}
 	params, err := parseParams(o.Params)
 	if err != nil {
@@ -243,6 +276,7 @@ func runServe(ctx context.Context, o *serveOptions) error {
 	ro.MaxMessageBytes, ro.MaxFrameBytes = o.MaxMessage, o.MaxFrame
 	ro.IdleTimeout, ro.MaxConnDuration = o.IdleTimeout, o.MaxDuration
 	ro.Throttling = !o.NoThrottle
+	ro.Cluster, ro.NodeName = o.Cluster, o.Node
 	// The gateway writes both logs from goroutines of its own, so a stderr or
 	// stdout nobody reads drops lines instead of stalling connections.
 	ro.LogOutput, ro.LogFormat = o.IO.Err, o.LogFormat
@@ -321,6 +355,7 @@ func runServe(ctx context.Context, o *serveOptions) error {
 		fmt.Fprintf(o.IO.Err, "wsgw: recording every event to %s; replay it with: wsgw replay %s --to ws://HOST:PORT/STAGE\n", o.Record, o.Record)
 	}
 	writeOutsideCode(o.IO.Err, o.File, plan)
+	o.writeInstances(plan)
 
 	rl, err := runtime.NewReloader(g, runtime.ReloadOptions{
 		File: o.File, Initial: src, Watch: !o.NoWatch,
@@ -394,6 +429,27 @@ func checkAddr(addr string, allowRemote bool) error {
 }
 
 // isLoopback reports whether host names only the local machine.
+// checkCluster checks --cluster (nats://HOST:PORT URLs, comma-separated)
+// and --node (only with --cluster).
+func checkCluster(urls, node string) error {
+	if urls == "" {
+		if node != "" {
+			return usageErrorf("--node names a node of a --cluster; give --cluster too")
+		}
+		return nil
+	}
+	for _, u := range strings.Split(urls, ",") {
+		rest, ok := strings.CutPrefix(strings.TrimSpace(u), "nats://")
+		if !ok {
+			rest, ok = strings.CutPrefix(strings.TrimSpace(u), "tls://")
+		}
+		if _, port, err := net.SplitHostPort(rest); !ok || err != nil || port == "" {
+			return usageErrorf("--cluster %q: want nats://HOST:PORT[,nats://HOST:PORT...]", urls)
+		}
+	}
+	return nil
+}
+
 func isLoopback(host string) bool {
 	if strings.EqualFold(host, "localhost") {
 		return true

@@ -5,7 +5,6 @@ import (
 	"io"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -14,18 +13,15 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	"github.com/gorilla/websocket"
+
+	"github.com/wsgw/wsgw/internal/testtool"
 )
 
 // requireNode skips a test that runs Node.js functions when node is not on
-// PATH, or fails it when WSGW_REQUIRE_NODE is set (as .ci/run does).
+// PATH (fails it in CI: internal/testtool).
 func requireNode(tb testing.TB) {
 	tb.Helper()
-	if _, err := exec.LookPath("node"); err != nil {
-		if os.Getenv("WSGW_REQUIRE_NODE") != "" {
-			tb.Fatal("node is not on PATH, and WSGW_REQUIRE_NODE is set")
-		}
-		tb.Skip("node is not on PATH")
-	}
+	testtool.Need(tb, "node")
 }
 
 // SPEC: serve runs InlineCode and Code.ZipFile functions from a
@@ -197,9 +193,7 @@ func TestServeSamIAM(t *testing.T) {
 
 // Python in Code.ZipFile runs from index.py (SPEC ).
 func TestServePythonInline(t *testing.T) {
-	if _, err := exec.LookPath("python3"); err != nil {
-		t.Skip("python3 is not on PATH")
-	}
+	testtool.Need(t, "python3")
 	url, _, stderr, stop := startServe(t, "--addr", "127.0.0.1:0", "--no-watch", "--no-tls", "testdata/serve/inline-python.yaml")
 	defer func() { _ = stop() }()
 	ws, _, err := websocket.DefaultDialer.Dial(url, nil)

@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"path/filepath"
 	"slices"
+	"sort"
 	"strings"
 
 	"github.com/wsgw/wsgw/compile"
@@ -61,9 +62,47 @@ func (o *serveOptions) lambdaOptions(ro *runtime.Options, plan *compile.Plan) er
 		h = slog.NewJSONHandler(errOut, nil)
 	}
 	ro.NewLambda = func(env map[string]string) (runtime.Invoker, error) {
-		return lambda.NewRunner(lambda.Options{Env: env, Logger: slog.New(h), Output: errOut}), nil
+		return lambda.NewRunner(o.runnerOptions(env, slog.New(h), errOut)), nil
 	}
 	return nil
+}
+
+// runnerOptions are the local runner's options from the serve flags.
+func (o *serveOptions) runnerOptions(env map[string]string, log *slog.Logger, out io.Writer) lambda.Options {
+	idle := o.InstanceIdleTimeout
+	if idle == 0 {
+		idle = -1 // never
+	}
+	return lambda.Options{Env: env, Logger: log, Output: out, MaxProcesses: o.MaxInstances, IdleTimeout: idle}
+}
+
+// writeInstances prints, after the stages, the functions the gateway runs
+// as local processes and how many instances each may have (SPEC ).
+func (o *serveOptions) writeInstances(plan *compile.Plan) {
+	if o.LambdaEndpoint != "" || len(plan.Functions) == 0 {
+		return
+	}
+	r := lambda.NewRunner(o.runnerOptions(nil, nil, nil)) // starts nothing
+	ids := make([]string, 0, len(plan.Functions))
+	for id := range plan.Functions {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	idle := "idle instances stop after " + o.InstanceIdleTimeout.String()
+	if o.InstanceIdleTimeout == 0 {
+		idle = "idle instances keep running"
+	}
+	for _, id := range ids {
+		fn := plan.Functions[id]
+		if ok, _ := lambda.CanRun(fn); !ok {
+			continue
+		}
+		from := "--max-instances"
+		if fn.ReservedConcurrency != nil {
+			from = "ReservedConcurrentExecutions"
+		}
+		fmt.Fprintf(o.IO.Out, "  Lambda %s (%s): up to %d instances (%s), %s\n", id, fn.Runtime, r.Instances(fn), from, idle)
+	}
 }
 
 // needsAPIKey reports whether a route of the plan has ApiKeyRequired.

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // The Lambda flags of serve are checked before anything starts.
@@ -17,6 +18,8 @@ func TestServeLambdaFlags(t *testing.T) {
 	}{
 		{"lambda endpoint not a URL", []string{"--lambda-endpoint", "localhost:3010"}, "--lambda-endpoint \"localhost:3010\": want an absolute http(s) URL"},
 		{"empty api key", []string{"--api-key", ""}, "--api-key must not be empty"},
+		{"negative max instances", []string{"--max-instances", "-1"}, "--max-instances -1: want at least 1"},
+		{"negative idle timeout", []string{"--instance-idle-timeout", "-1s"}, "limits must not be negative"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			args := append(append([]string{"serve", "--addr", "127.0.0.1:0"}, tc.args...), chatTemplate)
@@ -73,5 +76,20 @@ Resources:
 	want := "wsgw: function Outside runs code from " + filepath.Join(root, "shared", "fn") + ", outside the template's directory\n"
 	if got := stderr.String(); strings.Count(got, want) != 1 || strings.Contains(got, "function Inside") {
 		t.Errorf("stderr:\n%s\nwant once: %s", got, want)
+	}
+}
+
+// SPEC: the instance flags reach the local runner: --max-instances for
+// functions without ReservedConcurrentExecutions, and an idle timeout of 0
+// keeps instances running.
+func TestServeInstanceOptions(t *testing.T) {
+	o := &serveOptions{MaxInstances: 7, InstanceIdleTimeout: 0}
+	ro := o.runnerOptions(nil, nil, nil)
+	if ro.MaxProcesses != 7 || ro.IdleTimeout >= 0 {
+		t.Errorf("runner options %+v, want MaxProcesses 7 and a negative IdleTimeout (never)", ro)
+	}
+	o.InstanceIdleTimeout = 90 * time.Second
+	if ro := o.runnerOptions(nil, nil, nil); ro.IdleTimeout != 90*time.Second {
+		t.Errorf("IdleTimeout %s, want 1m30s", ro.IdleTimeout)
 	}
 }

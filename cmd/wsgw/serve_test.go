@@ -195,6 +195,9 @@ func TestServeFailures(t *testing.T) {
 		{"bad log format", []string{"serve", "--log-format", "xml", "testdata/serve/echo.yaml"}, 2, "--log-format"},
 		{"bad integration flag", []string{"serve", "--integration", "EchoInteg", "testdata/serve/echo.yaml"}, 2, "want ID=URL"},
 		{"empty address", []string{"serve", "--addr", "", "testdata/serve/echo.yaml"}, 2, "HOST:PORT"},
+		{"cluster URL without scheme", []string{"serve", "--cluster", "127.0.0.1:4222", "testdata/serve/echo.yaml"}, 2, "want nats://HOST:PORT"},
+		{"cluster URL without port", []string{"serve", "--cluster", "nats://127.0.0.1:4222,nats://box", "testdata/serve/echo.yaml"}, 2, "want nats://HOST:PORT"},
+		{"node without cluster", []string{"serve", "--node", "a", "testdata/serve/echo.yaml"}, 2, "give --cluster too"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

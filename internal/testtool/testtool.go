@@ -24,13 +24,14 @@ func Required() bool {
 
 // install says how to get each tool the tests use.
 var install = map[string]string{
-	"node":     "install Node.js 20 (apt-get install nodejs npm, or nodejs.org)",
-	"npm":      "install Node.js 20 with npm (apt-get install nodejs npm)",
-	"python3":  "install Python 3 (apt-get install python3)",
-	"go":       "put the Go toolchain on PATH",
-	"git":      "install git (apt-get install git)",
-	"bash":     "install bash",
-	"chromium": "install Debian's Chromium (apt-get install chromium)",
+	"node":        "install Node.js 20 (apt-get install nodejs npm, or nodejs.org)",
+	"npm":         "install Node.js 20 with npm (apt-get install nodejs npm)",
+	"python3":     "install Python 3 (apt-get install python3)",
+	"go":          "put the Go toolchain on PATH",
+	"git":         "install git (apt-get install git)",
+	"bash":        "install bash",
+	"nats-server": "install the NATS server (apt-get install nats-server)",
+	"chromium":    "install Debian's Chromium (apt-get install chromium)",
 }
 
 // Missing skips tb (or, when Required, fails it) because what is missing;

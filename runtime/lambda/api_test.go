@@ -281,39 +281,87 @@ func TestLineWriter(t *testing.T) {
 	}
 }
 
-func TestFingerprint(t *testing.T) {
-	dir := t.TempDir()
-	writeFiles(t, dir, map[string]string{
-		"app.js":                          "1",
-		"node_modules/dep/index.js":       "1",
-		"__pycache__/app.cpython-311.pyc": "1",
-	})
-	base := fingerprint(dir)
-	if fingerprint(dir) != base {
-		t.Fatal("fingerprint is not stable")
+// SPEC R-7.6: code changes are noticed by watching the code directory
+// (inotify on Linux; elsewhere, or out of watches, by a walk), dependencies
+// and caches but for packages added or removed are not.
+func TestCodeWatch(t *testing.T) {
+	watchers := map[string]func(dir string) (codeWatch, error){
+		"walk": func(dir string) (codeWatch, error) { return &walkWatch{dir: dir}, nil },
+		"inotify": func(dir string) (codeWatch, error) {
+			w, err := newInotifyWatch(dir)
+			if err != nil {
+				return nil, err
+			}
+			return w, nil
+		},
 	}
-	cases := []struct {
-		name    string
-		change  func()
-		changes bool
-	}{
-		{"inside node_modules", func() { writeFiles(t, dir, map[string]string{"node_modules/dep/index.js": "22"}) }, false},
-		{"inside __pycache__", func() { writeFiles(t, dir, map[string]string{"__pycache__/app.cpython-311.pyc": "22"}) }, false},
-		{"a source file", func() { writeFiles(t, dir, map[string]string{"app.js": "22"}) }, true},
-		{"a new file", func() { writeFiles(t, dir, map[string]string{"lib/util.js": "1"}) }, true},
-		{"a package added to node_modules", func() { os.Mkdir(filepath.Join(dir, "node_modules", "newdep"), 0o755) }, true},
-		{"the same size, a new time", func() {
-			later := time.Now().Add(time.Hour)
-			os.Chtimes(filepath.Join(dir, "app.js"), later, later)
-		}, true},
-	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			before := fingerprint(dir)
-			c.change()
-			if changed := fingerprint(dir) != before; changed != c.changes {
-				t.Errorf("fingerprint changed = %v, want %v", changed, c.changes)
+	for name, newWatch := range watchers {
+		t.Run(name, func(t *testing.T) {
+			dir := t.TempDir()
+			writeFiles(t, dir, map[string]string{
+				"app.js":                          "1",
+				"node_modules/dep/index.js":       "1",
+				"__pycache__/app.cpython-311.pyc": "1",
+				".git/index":                      "1",
+			})
+			w, err := newWatch(dir)
+			if errors.Is(err, errors.ErrUnsupported) {
+				t.Skip("no inotify on this system")
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer w.close()
+			base := w.generation()
+			if w.generation() != base {
+				t.Fatal("generation is not stable")
+			}
+			cases := []struct {
+				name    string
+				change  func()
+				changes bool
+			}{
+				{"inside node_modules", func() { writeFiles(t, dir, map[string]string{"node_modules/dep/index.js": "22"}) }, false},
+				{"inside __pycache__", func() { writeFiles(t, dir, map[string]string{"__pycache__/app.cpython-311.pyc": "22"}) }, false},
+				{"inside .git", func() { writeFiles(t, dir, map[string]string{".git/index": "22"}) }, false},
+				{"a source file", func() { writeFiles(t, dir, map[string]string{"app.js": "22"}) }, true},
+				{"a new file in a new directory", func() { writeFiles(t, dir, map[string]string{"lib/util.js": "1"}) }, true},
+				{"a file in that directory", func() { writeFiles(t, dir, map[string]string{"lib/util.js": "22"}) }, true},
+				{"a package added to node_modules", func() { os.Mkdir(filepath.Join(dir, "node_modules", "newdep"), 0o755) }, true},
+				{"the same size, a new time", func() {
+					later := time.Now().Add(time.Hour)
+					os.Chtimes(filepath.Join(dir, "app.js"), later, later)
+				}, true},
+				{"saved by rename", func() {
+					writeFiles(t, dir, map[string]string{".app.js.swp": "333"})
+					os.Rename(filepath.Join(dir, ".app.js.swp"), filepath.Join(dir, "app.js"))
+				}, true},
+				{"nothing", func() {}, false},
+			}
+			for _, c := range cases {
+				t.Run(c.name, func(t *testing.T) {
+					before := w.generation()
+					c.change()
+					if changed := w.generation() != before; changed != c.changes {
+						t.Errorf("generation changed = %v, want %v", changed, c.changes)
+					}
+				})
 			}
 		})
+	}
+}
+
+// Request IDs have the form of Lambda's (UUID version 4) and trace IDs
+// X-Ray's, and neither repeats.
+func TestInvocationIDs(t *testing.T) {
+	uuid := regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`)
+	trace := regexp.MustCompile(`^Root=1-[0-9a-f]{8}-[0-9a-f]{24};Parent=[0-9a-f]{16};Sampled=0$`)
+	seen := map[string]bool{}
+	for range 1000 {
+		id, tr := newRequestID(), newTraceID()
+		if !uuid.MatchString(id) || !trace.MatchString(tr) || seen[id] || seen[tr] {
+			t.Fatalf("request id %q, trace %q (seen before: %v %v)", id, tr, seen[id], seen[tr])
+		}
+		seen[id], seen[tr] = true, true
 	}
 }

@@ -1,8 +1,10 @@
 // Package lambda runs the Lambda functions of a template as local processes,
 // the third way of SPEC R-7.4, without Docker.
 //
-// Each function process gets its own Lambda Runtime API, served by wsgw on
-// 127.0.0.1 with a random port and passed as AWS_LAMBDA_RUNTIME_API:
+// Custom runtimes (provided.*, go1.x) get their own Lambda Runtime API per
+// process, served by wsgw on 127.0.0.1 with a random port and passed as
+// AWS_LAMBDA_RUNTIME_API; on Linux it answers only connections from that
+// process and those it started (peer.go), other local programs are refused:
 // GET /2018-06-01/runtime/invocation/next (blocks until an event; headers
 // Lambda-Runtime-Aws-Request-Id, -Deadline-Ms, -Invoked-Function-Arn,
 // -Trace-Id), POST .../invocation/{id}/response, POST .../invocation/{id}/error
@@ -17,15 +19,19 @@
 //   - go1.x: the executable named by Handler in CodeDir (aws-lambda-go speaks
 //     the Runtime API when AWS_LAMBDA_RUNTIME_API is set);
 //   - nodejsN.x: node (from PATH) runs a small runtime loop embedded in wsgw,
-//     written to Options.LoopDir (default: the user cache directory); it talks
-//     to the Runtime API with node:http (half fetch's time per call). Handler is "dir/file.export": a
+//     written to Options.LoopDir (default: the user cache directory). It
+//     talks to wsgw over the frame channel (channel.go): a Unix socket pair
+//     whose end is its descriptor 3, one write and one read per invocation,
+//     no port any other process could reach; on Windows it uses the Runtime
+//     API with node:http. Handler is "dir/file.export": a
 //     .js, .mjs or .cjs file, or a package; CommonJS is required, ES modules
 //     (.mjs, or .js under "type": "module") are imported. Async handlers,
 //     handlers returning a promise and callback handlers
 //     (handler(event, context, callback), context.succeed/fail/done) work;
 //     a handler that neither returns a promise nor calls back answers null
 //     when the event loop empties, as on Lambda;
-//   - python3.N: python3 from PATH runs the embedded Python loop (urllib).
+//   - python3.N: python3 from PATH runs the embedded Python loop, on the
+//     frame channel too (urllib and the Runtime API on Windows).
 //     Handler is "module.function" ("dir/module.function" too).
 //
 // The environment is Lambda's: AWS_LAMBDA_FUNCTION_NAME, _MEMORY_SIZE,
@@ -40,14 +46,18 @@
 // variables) are passed on: the developer's AWS credentials never reach a
 // function.
 //
-// Processes are kept warm. A function runs one invocation per process at a
-// time; concurrent invocations start more processes up to
-// Options.MaxProcesses (default 4), then queue. Before each invocation the
-// function's code directory is fingerprinted (names, sizes, modes and
-// modification times; node_modules, .git, __pycache__ and .aws-sam are not
-// descended into; a directory whose walk takes over 2 ms is walked at most
-// once per 50 times that), and processes started from other code are
-// replaced. A
+// Processes are kept warm, and stopped after Options.IdleTimeout (default
+// 10 minutes) without an invocation. A function runs one invocation per
+// process at a time; concurrent invocations start more processes up to the
+// function's ReservedConcurrentExecutions (0 throttles every invocation),
+// else Options.MaxProcesses (default 4), then queue. Nothing knowable before
+// the first invocation is looked up per invocation: the runtime command and
+// the handler file are checked when a process starts, and the code
+// directory is watched (inotify on Linux, one non-blocking read per
+// invocation; elsewhere a fingerprint of names, sizes, modes and
+// modification times). node_modules' own entries are watched, not its
+// contents; .git, __pycache__ and .aws-sam are not. Processes started from
+// older code are replaced at the next invocation. A
 // process that crashes, times out (Timeout, default 3 s, from the moment it
 // takes the event; its process group is killed), misuses the Runtime API, or
 // does not poll within Options.InitTimeout (default 10 s) is gone, and the
@@ -57,7 +67,8 @@
 //
 // Output: every line a process writes on stdout or stderr goes to
 // Options.Output as "[FunctionName] line" (else to Options.Logger). Cold
-// starts (spawn to first /next poll) are kept in Stats.
+// starts (spawn to first /next poll, or the loop's ready frame) are kept in
+// Stats.
 //
 // Limitations: no layers (/opt is not populated), no container images, no
 // extensions or Extensions/Telemetry API, no response streaming, no memory

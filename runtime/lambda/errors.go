@@ -49,6 +49,9 @@ var (
 	ErrProtocol = errors.New("runtime API protocol error")
 	// ErrNotRunnable: CanRun says no.
 	ErrNotRunnable = errors.New("function cannot run locally")
+	// ErrThrottled: the function's ReservedConcurrentExecutions is 0, so
+	// Lambda throttles every invocation (TooManyRequestsException).
+	ErrThrottled = errors.New("function throttled")
 	// ErrClosed: the Runner was closed.
 	ErrClosed = errors.New("lambda runner closed")
 )

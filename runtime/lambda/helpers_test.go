@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/wsgw/wsgw/compile"
+	"github.com/wsgw/wsgw/internal/testtool"
 )
 
 // testDir holds the Go handlers built once per test run, and the runtime loops.
@@ -45,10 +46,7 @@ func goHandlerBinary(t testing.TB, version string) string {
 	if bin, ok := goBuilds.bins[version]; ok {
 		return bin
 	}
-	gobin, err := exec.LookPath("go")
-	if err != nil {
-		t.Skip("go is not on PATH: cannot build the test handler")
-	}
+	gobin := testtool.Need(t, "go")
 	out := filepath.Join(testDir, "go-"+version, "bootstrap")
 	cmd := exec.Command(gobin, "build", "-trimpath", "-ldflags", "-s -w -X main.version="+version, "-o", out, ".")
 	cmd.Dir = filepath.Join("testdata", "gohandler")
@@ -231,16 +229,12 @@ func jsonEqual(t testing.TB, got []byte, want string) {
 
 func needPython(t testing.TB) {
 	t.Helper()
-	if _, err := exec.LookPath("python3"); err != nil {
-		t.Skip("python3 is not on PATH")
-	}
+	testtool.Need(t, "python3")
 }
 
 func needNode(t testing.TB) {
 	t.Helper()
-	if _, err := exec.LookPath("node"); err != nil {
-		t.Skip("node is not on PATH")
-	}
+	testtool.Need(t, "node")
 }
 
 var _ io.Writer = (*syncBuffer)(nil)

@@ -19,13 +19,28 @@ type loopCase struct {
 	trace   string // a substring of some stack entry
 }
 
+// loopChannels are the two ways the loops talk to wsgw: the frame channel
+// (Unix, the default) and the Runtime API over HTTP (Windows); every loop
+// case runs on both.
+var loopChannels = []struct {
+	name string
+	http bool
+}{{"frames", false}, {"http", true}}
+
 func runLoopCases(t *testing.T, runtime string, cases []loopCase) {
+	t.Helper()
+	for _, ch := range loopChannels {
+		t.Run(ch.name, func(t *testing.T) { runLoopCasesOn(t, runtime, cases, ch.http) })
+	}
+}
+
+func runLoopCasesOn(t *testing.T, runtime string, cases []loopCase, httpLoops bool) {
 	t.Helper()
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			fn := scriptFunction(t, runtime, c.handler, c.files)
 			fn.Environment = map[string]string{"GREETING": "hello"}
-			r, _ := newRunner(t, Options{Env: map[string]string{"FROM_OPTIONS": "options"}})
+			r, _ := newRunner(t, Options{Env: map[string]string{"FROM_OPTIONS": "options"}, httpLoops: httpLoops})
 			event := c.event
 			if event == "" {
 				event = `{"n":1}`
@@ -288,16 +303,23 @@ func TestPythonStaysWarm(t *testing.T) {
 	}
 }
 
-// A Node.js process is restarted after an uncaught exception.
+// A Node.js process is restarted after an uncaught exception, on either
+// channel.
 func TestNodeCrashRestarts(t *testing.T) {
 	needNode(t)
+	for _, ch := range loopChannels {
+		t.Run(ch.name, func(t *testing.T) { nodeCrashRestarts(t, ch.http) })
+	}
+}
+
+func nodeCrashRestarts(t *testing.T, httpLoops bool) {
 	fn := scriptFunction(t, "nodejs22.x", "index.handler", map[string]string{"index.js": `
 exports.handler = async (event) => {
   if (event.crash) setTimeout(() => { throw new RangeError("late failure"); }, 1);
   if (event.crash) await new Promise((resolve) => setTimeout(resolve, 1000));
   return process.pid;
 };`})
-	r, _ := newRunner(t, Options{})
+	r, _ := newRunner(t, Options{httpLoops: httpLoops})
 	a, err := invoke(t, r, fn, `{}`)
 	if err != nil {
 		t.Fatal(err)

@@ -27,3 +27,21 @@ func killGroup(p *os.Process) {
 }
 
 func isExecutable(st fs.FileInfo) bool { return st.Mode()&0o111 != 0 }
+
+// socketPair returns the two ends of a connected Unix stream socket, both
+// close-on-exec: the frame channel of the runtime loops wsgw writes itself
+// (the child's end is passed to it with exec.Cmd.ExtraFiles, which clears
+// the flag on the child's copy).
+func socketPair() (parent, child *os.File, err error) {
+	syscall.ForkLock.RLock()
+	fds, err := syscall.Socketpair(syscall.AF_UNIX, syscall.SOCK_STREAM, 0)
+	if err == nil {
+		syscall.CloseOnExec(fds[0])
+		syscall.CloseOnExec(fds[1])
+	}
+	syscall.ForkLock.RUnlock()
+	if err != nil {
+		return nil, nil, err
+	}
+	return os.NewFile(uintptr(fds[0]), "wsgw-runtime-channel"), os.NewFile(uintptr(fds[1]), "function-runtime-channel"), nil
+}

@@ -1,6 +1,7 @@
 package lambda
 
 import (
+	"errors"
 	"io/fs"
 	"os"
 	"os/exec"
@@ -13,3 +14,6 @@ func setProcAttrs(*exec.Cmd) {}
 func killGroup(p *os.Process) { _ = p.Kill() }
 
 func isExecutable(fs.FileInfo) bool { return true }
+
+// socketPair: on Windows the runtime loops use the Runtime API over HTTP.
+func socketPair() (parent, child *os.File, err error) { return nil, nil, errors.ErrUnsupported }

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"os/exec"
 	"strconv"
 	"strings"
@@ -28,14 +29,17 @@ const apiPrefix = "/2018-06-01/runtime/"
 // process is one running function process with its own Runtime API listener.
 // It serves one invocation at a time.
 type process struct {
-	fn      *compile.Function
-	name    string
-	code    uint64 // code fingerprint at spawn
-	log     *slog.Logger
-	cmd     *exec.Cmd
-	srv     *http.Server
-	out     *lineWriter
-	spawned time.Time
+	fn     *compile.Function
+	name   string
+	code   uint64 // code fingerprint at spawn
+	log    *slog.Logger
+	cmd    *exec.Cmd
+	srv    *http.Server // the Runtime API; nil with frames
+	frames net.Conn     // the frame channel (channel.go); nil with the Runtime API
+	// framesRead is closed once readFrames has read the channel to its end.
+	framesRead chan struct{}
+	out        *lineWriter
+	spawned    time.Time
 
 	next chan *invocation // /next receives the invocation handed over
 
@@ -53,6 +57,11 @@ type process struct {
 
 	killed atomic.Bool
 	served int // invocations handed over; owned by the invoking goroutine
+
+	// idleSince and idleTimer stop a process idle for IdleTimeout; the
+	// pool's mutex guards them.
+	idleSince time.Time
+	idleTimer *time.Timer
 
 	mu  sync.Mutex
 	cur *invocation // handed over, not answered
@@ -80,6 +89,8 @@ type outcome struct {
 	// since exited (a panicking Go handler exits after answering); it can be
 	// given to a new process.
 	retry bool
+	// abandoned: the caller gave up waiting; the invocation goes on.
+	abandoned bool
 }
 
 // spawnSpec is everything start needs.
@@ -92,13 +103,40 @@ type spawnSpec struct {
 	emit    func(fn *compile.Function, line string)
 	// ready is called once, at the first /next poll.
 	ready func(*process)
+	// httpLoops makes the Node.js and Python loops use the Runtime API
+	// rather than the frame channel (tests; Windows always does).
+	httpLoops bool
 }
 
 func start(s spawnSpec) (*process, error) {
 	fn := s.fn
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return nil, fmt.Errorf("function %s: runtime API listener: %w", fn.LogicalID, err)
+	var (
+		ln          net.Listener
+		parent, kid *os.File
+		apiAddr     string
+		err         error
+	)
+	if k := kindOf(fn.Runtime); (k == kindNode || k == kindPython) && !s.httpLoops {
+		parent, kid, err = socketPair()
+		if err != nil {
+			parent, kid = nil, nil // the Runtime API then
+		}
+	}
+	if parent == nil {
+		ln, err = net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return nil, fmt.Errorf("function %s: runtime API listener: %w", fn.LogicalID, err)
+		}
+		apiAddr = ln.Addr().String()
+	}
+	closeAll := func() {
+		if ln != nil {
+			ln.Close()
+		}
+		if parent != nil {
+			parent.Close()
+			kid.Close()
+		}
 	}
 	p := &process{
 		fn:         fn,
@@ -112,21 +150,26 @@ func start(s spawnSpec) (*process, error) {
 		onReady:    s.ready,
 	}
 	p.out = &lineWriter{emit: func(line string) { s.emit(fn, line) }}
-	p.srv = &http.Server{
-		Handler:           p,
-		ReadHeaderTimeout: 10 * time.Second,
-		ErrorLog:          log.New(io.Discard, "", 0),
+	if ln != nil {
+		p.srv = &http.Server{
+			Handler:           p,
+			ReadHeaderTimeout: 10 * time.Second,
+			ErrorLog:          log.New(io.Discard, "", 0),
+		}
 	}
 
 	path, args, err := command(fn, s.loopDir)
 	if err != nil {
-		ln.Close()
+		closeAll()
 		return nil, fmt.Errorf("function %s: %w: %s", fn.LogicalID, ErrStart, err)
 	}
 	stream := time.Now().UTC().Format("2006/01/02") + "/[$LATEST]" + strings.ReplaceAll(newRequestID(), "-", "")
 	cmd := exec.Command(path, args...)
 	cmd.Dir = fn.CodeDir
-	cmd.Env = environ(fn, s.env, ln.Addr().String(), s.loopDir, stream)
+	cmd.Env = environ(fn, s.env, apiAddr, s.loopDir, stream)
+	if kid != nil {
+		cmd.ExtraFiles = []*os.File{kid} // descriptor 3: channelFD
+	}
 	cmd.Stdout = p.out
 	cmd.Stderr = p.out // the same writer: one pipe, lines in the order written
 	cmd.WaitDelay = time.Second
@@ -134,12 +177,26 @@ func start(s spawnSpec) (*process, error) {
 	p.cmd = cmd
 	p.spawned = time.Now()
 	if err := cmd.Start(); err != nil {
-		ln.Close()
+		closeAll()
 		return nil, fmt.Errorf("function %s: %w: %v", fn.LogicalID, ErrStart, err)
 	}
-	// Served from now on: the process's first connection waits in the
-	// listener's backlog until then.
-	go p.srv.Serve(ln)
+	if parent != nil {
+		kid.Close() // the child has its copy
+		c, err := net.FileConn(parent)
+		parent.Close()
+		if err != nil {
+			killGroup(cmd.Process)
+			go cmd.Wait()
+			return nil, fmt.Errorf("function %s: %w: runtime channel: %v", fn.LogicalID, ErrStart, err)
+		}
+		p.frames = c
+		p.framesRead = make(chan struct{})
+		go p.readFrames()
+	} else {
+		// Served from now on: the process's first connection waits in the
+		// listener's backlog until then.
+		go p.srv.Serve(&peerListener{Listener: ln, pgid: cmd.Process.Pid, function: fn.LogicalID, log: p.log})
+	}
 	p.log.Info("lambda process started", "function", fn.LogicalID, "runtime", fn.Runtime, "pid", cmd.Process.Pid)
 	go p.wait()
 	return p, nil
@@ -148,10 +205,18 @@ func start(s spawnSpec) (*process, error) {
 func (p *process) wait() {
 	err := p.cmd.Wait()
 	killGroup(p.cmd.Process) // whatever it started
+	if p.frames != nil {
+		// The frames it wrote before exiting (an error, then exit 129)
+		// are read before done says it is gone.
+		select {
+		case <-p.framesRead:
+		case <-time.After(time.Second):
+		}
+	}
 	p.out.flush()
 	p.exitErr = err
 	close(p.done)
-	p.srv.Close()
+	p.closeChannel()
 	if !p.killed.Load() {
 		p.log.Warn("lambda process exited", "function", p.fn.LogicalID, "pid", p.cmd.Process.Pid, "status", exitStatus(err))
 	}
@@ -165,8 +230,16 @@ func (p *process) kill() {
 	if p.cmd != nil && p.cmd.Process != nil {
 		killGroup(p.cmd.Process)
 	}
+	p.closeChannel()
+}
+
+// closeChannel closes the Runtime API server or the frame channel.
+func (p *process) closeChannel() {
 	if p.srv != nil {
 		p.srv.Close()
+	}
+	if p.frames != nil {
+		p.frames.Close()
 	}
 }
 
@@ -189,46 +262,82 @@ func (p *process) isReady() bool {
 }
 
 // invoke hands inv to the process and waits for its answer. The process is
-// used by one invocation at a time (the pool sees to it).
-func (p *process) invoke(ctx context.Context, inv *invocation, initTimeout time.Duration) outcome {
+// used by one invocation at a time (the pool sees to it). When ctx ends after
+// the process took the event, it returns abandoned: the caller waits for the
+// answer elsewhere (await) before the process is reused.
+func (p *process) invoke(ctx context.Context, inv *invocation, initTimeout time.Duration) (o outcome, abandoned bool) {
 	var initTimer <-chan time.Time
 	if !p.isReady() {
 		t := time.NewTimer(initTimeout)
 		defer t.Stop()
 		initTimer = t.C
 	}
+	// The Runtime API hands the event over at a /next poll; the frame
+	// channel takes it once the loop said it is ready.
+	take, ready := p.next, (<-chan struct{})(nil)
+	if p.frames != nil {
+		take, ready = nil, p.ready
+	}
 	select {
-	case p.next <- inv:
+	case take <- inv:
+	case <-ready:
+		p.mu.Lock()
+		p.cur = inv
+		p.mu.Unlock()
+		if err := p.sendFrame(inv, time.Now().Add(inv.timeout)); err != nil {
+			p.take(inv.id)
+			if ne, ok := err.(net.Error); ok && ne.Timeout() {
+				p.kill()
+				p.served++
+				return outcome{delivered: true, err: fmt.Errorf("function %s: %w after %.2f seconds", p.fn.LogicalID, ErrTimeout, inv.timeout.Seconds())}, false
+			}
+			p.kill()
+			<-p.done
+			if p.served > 0 {
+				return outcome{retry: true, err: p.exitError("exited before taking the event")}, false
+			}
+			return outcome{err: p.exitError("exited before taking the event")}, false
+		}
 	case <-p.initFailed:
 		p.kill()
-		return outcome{err: p.initErr}
+		return outcome{err: p.initErr}, false
 	case <-p.done:
 		if p.served > 0 {
-			return outcome{retry: true, err: p.exitError("exited before taking the event")}
+			return outcome{retry: true, err: p.exitError("exited before taking the event")}, false
 		}
 		if fe := p.initError(); fe != nil {
-			return outcome{err: fe}
+			return outcome{err: fe}, false
 		}
-		return outcome{err: p.exitError("exited before polling the runtime API")}
+		return outcome{err: p.exitError("exited before polling the runtime API")}, false
 	case <-initTimer:
 		p.kill()
 		return outcome{err: fmt.Errorf("function %s: %w: it did not poll the runtime API within %s%s",
-			p.fn.LogicalID, ErrStart, initTimeout, p.lastOutput())}
+			p.fn.LogicalID, ErrStart, initTimeout, p.lastOutput())}, false
 	case <-ctx.Done():
-		return outcome{healthy: true, err: ctx.Err()}
+		return outcome{healthy: true, err: ctx.Err()}, false
 	}
 	p.served++
 
-	o := p.await(inv)
+	o = p.await(ctx, inv)
+	if o.abandoned {
+		return o, true
+	}
 	o.delivered = true
-	return o
+	return o, false
 }
 
-// await waits for the answer to the invocation the process took.
-func (p *process) await(inv *invocation) outcome {
+// await waits for the answer to the invocation the process took; when ctx
+// (nil: none) ends first, it returns an outcome marked abandoned.
+func (p *process) await(ctx context.Context, inv *invocation) outcome {
 	timer := time.NewTimer(inv.timeout)
 	defer timer.Stop()
+	var gaveUp <-chan struct{}
+	if ctx != nil {
+		gaveUp = ctx.Done()
+	}
 	select {
+	case <-gaveUp:
+		return outcome{abandoned: true}
 	case o := <-inv.result:
 		return o
 	case <-p.done:
@@ -301,7 +410,8 @@ func (p *process) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-func (p *process) serveNext(w http.ResponseWriter, r *http.Request) {
+// markReady records the cold start at the first /next poll (or ready frame).
+func (p *process) markReady() {
 	p.readyOnce.Do(func() {
 		p.coldStart = time.Since(p.spawned)
 		if p.onReady != nil {
@@ -309,6 +419,10 @@ func (p *process) serveNext(w http.ResponseWriter, r *http.Request) {
 		}
 		close(p.ready)
 	})
+}
+
+func (p *process) serveNext(w http.ResponseWriter, r *http.Request) {
+	p.markReady()
 	p.mu.Lock()
 	cur := p.cur
 	p.mu.Unlock()
@@ -373,10 +487,7 @@ func (p *process) serveResult(w http.ResponseWriter, r *http.Request, id, verb s
 	case len(body) > maxPayload:
 		writeAPIError(w, http.StatusRequestEntityTooLarge, "RequestEntityTooLarge",
 			fmt.Sprintf("Exceeded maximum allowed payload size (%d bytes).", maxPayload))
-		inv.result <- outcome{healthy: true, err: &FunctionError{
-			Type:    "Function.ResponseSizeTooLarge",
-			Message: fmt.Sprintf("Response payload size exceeded maximum allowed payload size (%d bytes).", maxPayload),
-		}}
+		inv.result <- outcome{healthy: true, err: responseTooLarge()}
 		return
 	case verb == "error":
 		o = outcome{healthy: true, err: parseFunctionError(body, r.Header.Get("Lambda-Runtime-Function-Error-Type"))}
@@ -394,14 +505,18 @@ func (p *process) serveResult(w http.ResponseWriter, r *http.Request, id, verb s
 
 func (p *process) serveInitError(w http.ResponseWriter, r *http.Request) {
 	body, _ := io.ReadAll(io.LimitReader(r.Body, maxPayload))
-	fe := parseFunctionError(body, r.Header.Get("Lambda-Runtime-Function-Error-Type"))
+	p.initFailure(parseFunctionError(body, r.Header.Get("Lambda-Runtime-Function-Error-Type")))
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(http.StatusAccepted)
+	io.WriteString(w, `{"status":"OK"}`)
+}
+
+// initFailure records the init error the runtime reported.
+func (p *process) initFailure(fe *FunctionError) {
 	p.initOnce.Do(func() {
 		p.initErr = fe
 		close(p.initFailed)
 	})
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(http.StatusAccepted)
-	io.WriteString(w, `{"status":"OK"}`)
 }
 
 // violation answers a request the Runtime API does not allow. The invocation
@@ -421,7 +536,13 @@ func (p *process) violation(w http.ResponseWriter, r *http.Request, status int, 
 		}
 	}
 	writeAPIError(w, status, errType, what)
-	err := fmt.Errorf("function %s: %w: %s %s: %s", p.fn.LogicalID, ErrProtocol, r.Method, r.URL.Path, what)
+	p.protocolError(r.Method + " " + r.URL.Path + ": " + what)
+}
+
+// protocolError fails the invocation in flight, if any, with ErrProtocol and
+// kills the process.
+func (p *process) protocolError(what string) {
+	err := fmt.Errorf("function %s: %w: %s", p.fn.LogicalID, ErrProtocol, what)
 	p.mu.Lock()
 	inv := p.cur
 	p.cur = nil

@@ -2,12 +2,14 @@ package lambda
 
 import (
 	"context"
-	"crypto/rand"
+	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	mrand "math/rand/v2"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -20,6 +22,7 @@ import (
 const (
 	DefaultMaxProcesses = 4
 	DefaultInitTimeout  = 10 * time.Second // Lambda's limit for the init phase
+	DefaultIdleTimeout  = 10 * time.Minute // Lambda reclaims idle environments after minutes too
 	defaultTimeout      = 3 * time.Second  // a function without Timeout
 	keptColdStarts      = 32
 )
@@ -40,16 +43,25 @@ type Options struct {
 	// Output receives the functions' stdout and stderr, one line at a time,
 	// each prefixed with "[FunctionName] ". Nil: lines go to Logger.
 	Output io.Writer
-	// MaxProcesses bounds the processes of one function: concurrent
-	// invocations start extra processes up to it, then wait for a free one.
-	// 0 means DefaultMaxProcesses.
+	// MaxProcesses bounds the processes (instances) of one function whose
+	// template sets no ReservedConcurrentExecutions: concurrent invocations
+	// start extra processes up to it, then wait for a free one. 0 means
+	// DefaultMaxProcesses.
 	MaxProcesses int
+	// IdleTimeout stops a warm process that has not been invoked for this
+	// long; the next invocation is a cold start. 0 means
+	// DefaultIdleTimeout; negative: never.
+	IdleTimeout time.Duration
 	// InitTimeout bounds the time from spawn to the first /next poll.
 	// 0 means DefaultInitTimeout.
 	InitTimeout time.Duration
 	// LoopDir is where the Node.js and Python runtime loops are written; ""
 	// means the user cache directory (else the temporary directory).
 	LoopDir string
+
+	// httpLoops makes the Node.js and Python loops talk to the Runtime API
+	// over HTTP, as on Windows, instead of the frame channel (tests).
+	httpLoops bool
 }
 
 // Runner runs functions as local processes behind a Lambda Runtime API it
@@ -82,6 +94,9 @@ func NewRunner(opts Options) *Runner {
 	}
 	if opts.InitTimeout <= 0 {
 		opts.InitTimeout = DefaultInitTimeout
+	}
+	if opts.IdleTimeout == 0 {
+		opts.IdleTimeout = DefaultIdleTimeout
 	}
 	log := opts.Logger
 	if log == nil {
@@ -138,12 +153,8 @@ func (r *Runner) record(id string, f func(*Stats)) {
 // default 3 s) bounds the invocation from the moment the process takes the
 // event; ctx bounds the whole call, waiting for a free process included.
 func (r *Runner) Invoke(ctx context.Context, fn *compile.Function, payload []byte) ([]byte, error) {
-	if ok, why := CanRun(fn); !ok {
-		id := "?"
-		if fn != nil {
-			id = fn.LogicalID
-		}
-		return nil, fmt.Errorf("function %s: %w: %s", id, ErrNotRunnable, why)
+	if fn == nil {
+		return nil, fmt.Errorf("function ?: %w: no function", ErrNotRunnable)
 	}
 	if len(payload) > maxPayload {
 		return nil, fmt.Errorf("function %s: request payload of %d bytes is over Lambda's limit of %d", fn.LogicalID, len(payload), maxPayload)
@@ -156,6 +167,10 @@ func (r *Runner) Invoke(ctx context.Context, fn *compile.Function, payload []byt
 		pl, err := r.poolFor(fn)
 		if err != nil {
 			return nil, err
+		}
+		if cap(pl.sem) == 0 {
+			r.record(fn.LogicalID, func(s *Stats) { s.Errors++ })
+			return nil, fmt.Errorf("function %s: %w: its ReservedConcurrentExecutions is 0", fn.LogicalID, ErrThrottled)
 		}
 		p, err := pl.acquire(ctx)
 		if errors.Is(err, errPoolClosed) && attempt < 3 {
@@ -173,9 +188,7 @@ func (r *Runner) Invoke(ctx context.Context, fn *compile.Function, payload []byt
 			timeout: timeout,
 			result:  make(chan outcome, 1),
 		}
-		done := make(chan outcome, 1)
-		go func() {
-			o := p.invoke(ctx, inv, r.opts.InitTimeout)
+		finish := func(o outcome) {
 			pl.release(p, o)
 			if !o.retry {
 				r.record(fn.LogicalID, func(s *Stats) {
@@ -187,22 +200,27 @@ func (r *Runner) Invoke(ctx context.Context, fn *compile.Function, payload []byt
 					}
 				})
 			}
-			done <- o
-		}()
-		select {
-		case o := <-done:
-			if o.retry && attempt == 0 {
-				continue
-			}
-			if o.err != nil && !o.delivered && ctx.Err() != nil {
-				return nil, fmt.Errorf("function %s: %w", fn.LogicalID, o.err)
-			}
-			return o.payload, o.err
-		case <-ctx.Done():
-			// The invocation, if the process took it, runs on to its end
+		}
+		// Run in the caller's goroutine: no hand-over per invocation.
+		o, abandoned := p.invoke(ctx, inv, r.opts.InitTimeout)
+		if abandoned {
+			// The invocation, which the process took, runs on to its end
 			// (or its Timeout), as on Lambda; the process is then reused.
+			go func() {
+				o := p.await(nil, inv)
+				o.delivered = true
+				finish(o)
+			}()
 			return nil, fmt.Errorf("function %s: %w", fn.LogicalID, ctx.Err())
 		}
+		finish(o)
+		if o.retry && attempt == 0 {
+			continue
+		}
+		if o.err != nil && !o.delivered && ctx.Err() != nil {
+			return nil, fmt.Errorf("function %s: %w", fn.LogicalID, o.err)
+		}
+		return o.payload, o.err
 	}
 }
 
@@ -313,14 +331,32 @@ func (r *Runner) poolFor(fn *compile.Function) (*pool, error) {
 
 func newPool(r *Runner, fn *compile.Function, key string) *pool {
 	cp := *fn
-	return &pool{r: r, fn: fn, cfg: &cp, key: key, sem: make(chan struct{}, r.opts.MaxProcesses), all: map[*process]bool{}}
+	return &pool{r: r, fn: fn, cfg: &cp, key: key, sem: make(chan struct{}, r.Instances(fn)), all: map[*process]bool{},
+		watch: newCodeWatch(fn.CodeDir)}
 }
+
+// Instances is the most processes fn runs at once (SPEC ): its
+// ReservedConcurrentExecutions when the template sets it, else
+// Options.MaxProcesses.
+func (r *Runner) Instances(fn *compile.Function) int {
+	if fn.ReservedConcurrency != nil {
+		return *fn.ReservedConcurrency
+	}
+	return r.opts.MaxProcesses
+}
+
+// IdleTimeout is how long a warm process waits for an invocation before it
+// is stopped; 0: never.
+func (r *Runner) IdleTimeout() time.Duration { return max(r.opts.IdleTimeout, 0) }
 
 // configKey identifies what a process was started with, but for the code on
 // disk (fingerprinted separately) and the timeout (applied per invocation).
 func configKey(fn *compile.Function) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%q %q %q %q %q %d\n", fn.Runtime, fn.Handler, fn.CodeDir, fn.Name, fn.Arn, fn.MemoryMB)
+	if fn.ReservedConcurrency != nil {
+		fmt.Fprintf(&b, "reserved %d\n", *fn.ReservedConcurrency)
+	}
 	keys := make([]string, 0, len(fn.Environment))
 	for k := range fn.Environment {
 		keys = append(keys, k)
@@ -369,32 +405,15 @@ type pool struct {
 	// after their invocation.
 	oneShot bool
 
+	// watch notices changes of the code directory (SPEC: watched,
+	// not walked per invocation).
+	watch codeWatch
+
 	mu     sync.Mutex
 	idle   []*process // most recently used last
 	all    map[*process]bool
-	code   uint64 // latest code fingerprint seen
+	code   uint64 // latest code generation seen
 	closed bool
-
-	walkMu   sync.Mutex
-	walkCode uint64        // last fingerprint computed
-	walkAt   time.Time     // when
-	walkCost time.Duration // how long it took
-}
-
-// fingerprint returns the code directory's fingerprint. A walk that takes
-// over 2 ms (a very large directory) is reused for 50 times its cost, so that
-// walking takes at most 2% of the time.
-func (pl *pool) fingerprint() uint64 {
-	pl.walkMu.Lock()
-	defer pl.walkMu.Unlock()
-	if pl.walkCost > 2*time.Millisecond && time.Since(pl.walkAt) < 50*pl.walkCost {
-		return pl.walkCode
-	}
-	start := time.Now()
-	pl.walkCode = fingerprint(pl.cfg.CodeDir)
-	pl.walkAt = time.Now()
-	pl.walkCost = pl.walkAt.Sub(start)
-	return pl.walkCode
 }
 
 // acquire returns a process for one invocation: an idle one whose code is
@@ -405,7 +424,7 @@ func (pl *pool) acquire(ctx context.Context) (*process, error) {
 	case <-ctx.Done():
 		return nil, fmt.Errorf("function %s: waiting for a free process: %w", pl.cfg.LogicalID, ctx.Err())
 	}
-	code := pl.fingerprint()
+	code := pl.watch.generation()
 	pl.mu.Lock()
 	if pl.closed {
 		pl.mu.Unlock()
@@ -419,6 +438,9 @@ func (pl *pool) acquire(ctx context.Context) (*process, error) {
 	for len(pl.idle) > 0 {
 		p := pl.idle[len(pl.idle)-1]
 		pl.idle = pl.idle[:len(pl.idle)-1]
+		if p.idleTimer != nil {
+			p.idleTimer.Stop()
+		}
 		if p.code != code || p.exited() {
 			delete(pl.all, p)
 			p.kill()
@@ -452,6 +474,11 @@ func (pl *pool) acquire(ctx context.Context) (*process, error) {
 }
 
 func (pl *pool) spawn(code uint64) (*process, error) {
+	// Checked when a process starts, not per invocation (SPEC ): a
+	// bootstrap built later lets a later cold start succeed.
+	if ok, why := CanRun(pl.cfg); !ok {
+		return nil, fmt.Errorf("function %s: %w: %s", pl.cfg.LogicalID, ErrNotRunnable, why)
+	}
 	loopDir := ""
 	if k := kindOf(pl.cfg.Runtime); k == kindNode || k == kindPython {
 		d, err := pl.r.loops()
@@ -462,12 +489,13 @@ func (pl *pool) spawn(code uint64) (*process, error) {
 	}
 	id := pl.cfg.LogicalID
 	p, err := start(spawnSpec{
-		fn:      pl.cfg,
-		code:    code,
-		env:     pl.r.opts.Env,
-		loopDir: loopDir,
-		log:     pl.r.log,
-		emit:    pl.r.emit,
+		fn:        pl.cfg,
+		code:      code,
+		env:       pl.r.opts.Env,
+		loopDir:   loopDir,
+		httpLoops: pl.r.opts.httpLoops,
+		log:       pl.r.log,
+		emit:      pl.r.emit,
 		ready: func(p *process) {
 			pl.r.log.Info("lambda process ready", "function", id, "pid", p.cmd.Process.Pid,
 				"cold_start_ms", float64(p.coldStart.Microseconds())/1000)
@@ -492,15 +520,41 @@ func (pl *pool) release(p *process, o outcome) {
 	pl.mu.Lock()
 	if o.healthy && !pl.closed && !pl.oneShot && p.code == pl.code && !p.exited() && !p.killed.Load() {
 		pl.idle = append(pl.idle, p)
+		if d := pl.r.IdleTimeout(); d > 0 {
+			p.idleSince = time.Now()
+			if p.idleTimer == nil {
+				p.idleTimer = time.AfterFunc(d, func() { pl.reap(p) })
+			} else {
+				p.idleTimer.Reset(d)
+			}
+		}
 	} else {
 		delete(pl.all, p)
 		p.kill()
 	}
 	if pl.oneShot {
 		pl.closed = true // it served its one invocation
+		pl.watch.close()
 	}
 	pl.mu.Unlock()
 	<-pl.sem
+}
+
+// reap stops p when it is still idle and has been for IdleTimeout (a timer
+// that fired as the process was taken finds it busy, or idle anew).
+func (pl *pool) reap(p *process) {
+	d := pl.r.IdleTimeout()
+	pl.mu.Lock()
+	i := slices.Index(pl.idle, p)
+	if i < 0 || time.Since(p.idleSince) < d {
+		pl.mu.Unlock()
+		return
+	}
+	pl.idle = slices.Delete(pl.idle, i, i+1)
+	delete(pl.all, p)
+	pl.mu.Unlock()
+	pl.r.log.Info("lambda process idle: stopping", "function", pl.cfg.LogicalID, "pid", p.cmd.Process.Pid, "idle", d.String())
+	p.kill()
 }
 
 // alive counts the processes that have not exited.
@@ -529,6 +583,7 @@ func (pl *pool) retire() {
 	pl.mu.Lock()
 	defer pl.mu.Unlock()
 	pl.closed = true
+	pl.watch.close()
 	for _, p := range pl.idle {
 		delete(pl.all, p)
 		p.kill()
@@ -540,6 +595,7 @@ func (pl *pool) retire() {
 func (pl *pool) shutdown() {
 	pl.mu.Lock()
 	pl.closed = true
+	pl.watch.close()
 	procs := make([]*process, 0, len(pl.all))
 	for p := range pl.all {
 		procs = append(procs, p)
@@ -559,20 +615,44 @@ func (pl *pool) shutdown() {
 	}
 }
 
-// newRequestID returns a random UUID, the form of Lambda's request IDs.
+// newRequestID returns a random UUID (version 4), the form of Lambda's
+// request IDs. They need to be unique, not secret: math/rand/v2's generator
+// costs no system call per invocation.
 func newRequestID() string {
 	var b [16]byte
-	rand.Read(b[:])
+	binary.LittleEndian.PutUint64(b[:8], mrand.Uint64())
+	binary.LittleEndian.PutUint64(b[8:], mrand.Uint64())
 	b[6] = b[6]&0x0f | 0x40
 	b[8] = b[8]&0x3f | 0x80
-	h := hex.EncodeToString(b[:])
-	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
+	var out [36]byte
+	hex.Encode(out[0:8], b[0:4])
+	out[8] = '-'
+	hex.Encode(out[9:13], b[4:6])
+	out[13] = '-'
+	hex.Encode(out[14:18], b[6:8])
+	out[18] = '-'
+	hex.Encode(out[19:23], b[8:10])
+	out[23] = '-'
+	hex.Encode(out[24:], b[10:])
+	return string(out[:])
 }
 
-// newTraceID returns an X-Ray trace header, unsampled.
+// newTraceID returns an X-Ray trace header, unsampled:
+// Root=1-<epoch seconds, 8 hex>-<24 hex>;Parent=<16 hex>;Sampled=0.
 func newTraceID() string {
-	var b [20]byte
-	rand.Read(b[:])
-	h := hex.EncodeToString(b[:])
-	return fmt.Sprintf("Root=1-%08x-%s;Parent=%s;Sampled=0", time.Now().Unix(), h[:24], h[24:40])
+	var r [20]byte
+	binary.LittleEndian.PutUint64(r[0:], mrand.Uint64())
+	binary.LittleEndian.PutUint64(r[8:], mrand.Uint64())
+	binary.LittleEndian.PutUint32(r[16:], mrand.Uint32())
+	b := make([]byte, 0, 80)
+	b = append(b, "Root=1-"...)
+	var t [4]byte
+	binary.BigEndian.PutUint32(t[:], uint32(time.Now().Unix()))
+	b = hex.AppendEncode(b, t[:])
+	b = append(b, '-')
+	b = hex.AppendEncode(b, r[:12])
+	b = append(b, ";Parent="...)
+	b = hex.AppendEncode(b, r[12:])
+	b = append(b, ";Sampled=0"...)
+	return string(b)
 }

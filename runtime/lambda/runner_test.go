@@ -372,6 +372,60 @@ func TestConcurrentInvocations(t *testing.T) {
 	})
 }
 
+// SPEC R-7.6: ReservedConcurrentExecutions bounds a function's instances
+// in place of MaxProcesses; 0 throttles every invocation, as on Lambda.
+func TestReservedConcurrency(t *testing.T) {
+	t.Run("one instance", func(t *testing.T) {
+		fn := goFunction(t)
+		one := 1
+		fn.ReservedConcurrency = &one
+		r, _ := newRunner(t, Options{MaxProcesses: 4})
+		if got := r.Instances(fn); got != 1 {
+			t.Errorf("Instances = %d, want 1", got)
+		}
+		reps := invokeConcurrently(t, r, fn, 3, `{"op":"sleep","ms":50}`)
+		if pids := distinctPids(reps); pids != 1 {
+			t.Errorf("%d processes with ReservedConcurrentExecutions 1", pids)
+		}
+	})
+	t.Run("throttled", func(t *testing.T) {
+		fn := goFunction(t)
+		zero := 0
+		fn.ReservedConcurrency = &zero
+		r, _ := newRunner(t, Options{})
+		if _, err := invoke(t, r, fn, `{}`); !errors.Is(err, ErrThrottled) {
+			t.Errorf("error = %v, want ErrThrottled", err)
+		}
+		if s := r.Stats(); len(s) != 1 || s[0].Starts != 0 {
+			t.Errorf("stats %+v, want no process started", s)
+		}
+	})
+}
+
+// A warm process idle for IdleTimeout is stopped; the next invocation is a
+// cold start.
+func TestIdleTimeout(t *testing.T) {
+	fn := goFunction(t)
+	r, _ := newRunner(t, Options{IdleTimeout: 200 * time.Millisecond})
+	first := invokeGo(t, r, fn, `{}`)
+	waitGone(t, first.Pid)
+	second := invokeGo(t, r, fn, `{}`)
+	if second.Pid == first.Pid {
+		t.Fatalf("the same process %d after its idle timeout", first.Pid)
+	}
+	if s := r.Stats(); len(s) != 1 || s[0].Starts != 2 {
+		t.Errorf("stats %+v, want 2 starts", s)
+	}
+	// Busy processes are not stopped: invocations closer together than the
+	// timeout keep one process.
+	r2, _ := newRunner(t, Options{IdleTimeout: time.Minute})
+	a := invokeGo(t, r2, fn, `{}`)
+	b := invokeGo(t, r2, fn, `{}`)
+	if a.Pid != b.Pid {
+		t.Errorf("pid %d then %d within the idle timeout", a.Pid, b.Pid)
+	}
+}
+
 func invokeConcurrently(t *testing.T, r *Runner, fn *compile.Function, n int, event string) []goReply {
 	t.Helper()
 	reps := make([]goReply, n)

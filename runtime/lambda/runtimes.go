@@ -135,6 +135,7 @@ var reserved = map[string]bool{
 	"AWS_LAMBDA_RUNTIME_API":          true,
 	"LAMBDA_TASK_ROOT":                true,
 	"LAMBDA_RUNTIME_DIR":              true,
+	"_WSGW_RUNTIME_FD":                true,
 }
 
 // hostVars are taken from wsgw's own environment; nothing else is, so that the
@@ -152,6 +153,8 @@ const (
 
 // environ builds the process environment of fn: host basics, Lambda defaults,
 // Options.Env, the function's Environment, then the reserved variables.
+// apiAddr is the Runtime API's address, or "" for a loop on the frame
+// channel.
 func environ(fn *compile.Function, extra map[string]string, apiAddr, loopDir, logStream string) []string {
 	env := map[string]string{}
 	for _, k := range hostVars {
@@ -195,7 +198,11 @@ func environ(fn *compile.Function, extra map[string]string, apiAddr, loopDir, lo
 	env["AWS_LAMBDA_INITIALIZATION_TYPE"] = "on-demand"
 	env["AWS_LAMBDA_LOG_GROUP_NAME"] = "/aws/lambda/" + name
 	env["AWS_LAMBDA_LOG_STREAM_NAME"] = logStream
-	env["AWS_LAMBDA_RUNTIME_API"] = apiAddr
+	if apiAddr != "" {
+		env["AWS_LAMBDA_RUNTIME_API"] = apiAddr
+	} else {
+		env["_WSGW_RUNTIME_FD"] = channelFD // the frame channel (channel.go)
+	}
 	env["LAMBDA_TASK_ROOT"] = fn.CodeDir
 	env["_HANDLER"] = fn.Handler
 	if k == kindNode || k == kindPython {

@@ -6,9 +6,12 @@
 // /response, or its error to /error. Async handlers and callback handlers
 // (handler(event, context, callback)) are supported.
 //
-// It talks to the Runtime API with node:http and a keep-alive agent rather
-// than fetch: half the time per invocation on Node 20, and no 5-minute
-// headers timeout on the long poll of an idle function.
+// wsgw passes it the frame channel (runtime/lambda/channel.go) as the file
+// descriptor _WSGW_RUNTIME_FD: a Unix socket with length-prefixed frames, one
+// write and one read per invocation. Without it (Windows) it talks to the
+// Runtime API with node:http and a keep-alive agent rather than fetch: half
+// the time per invocation on Node 20, and no 5-minute headers timeout on the
+// long poll of an idle function.
 import http from "node:http";
 import { createRequire } from "node:module";
 import { pathToFileURL } from "node:url";
@@ -16,6 +19,8 @@ import fs from "node:fs";
 import path from "node:path";
 
 const env = process.env;
+const channelFd = env._WSGW_RUNTIME_FD;
+delete env._WSGW_RUNTIME_FD;
 const base = `http://${env.AWS_LAMBDA_RUNTIME_API}/2018-06-01/runtime`;
 const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
 const taskRoot = env.LAMBDA_TASK_ROOT || process.cwd();
@@ -67,24 +72,6 @@ function request(method, url, body, headers = {}) {
     req.on("error", reject);
     req.end(body);
   });
-}
-
-async function post(url, body, headers = {}) {
-  const res = await request("POST", url, body, headers);
-  if (res.status !== 202) {
-    throw new Error(`POST ${url}: unexpected status ${res.status}: ${res.body}`);
-  }
-}
-
-async function postInitError(err) {
-  const doc = errorDoc(err);
-  console.error(JSON.stringify(doc));
-  try {
-    await post("/init/error", JSON.stringify(doc), { "Lambda-Runtime-Function-Error-Type": doc.errorType });
-  } catch (e) {
-    console.error(`wsgw runtime: ${e.message}`);
-  }
-  process.exit(1);
 }
 
 // load returns the module that holds the handler.
@@ -188,6 +175,153 @@ function call(handler, event, context) {
   });
 }
 
+// httpTransport is the Runtime API over HTTP.
+function httpTransport() {
+  async function post(url, body, headers = {}) {
+    const res = await request("POST", url, body, headers);
+    if (res.status !== 202) {
+      throw new Error(`POST ${url}: unexpected status ${res.status}: ${res.body}`);
+    }
+  }
+  return {
+    ready() {}, // the first /next poll says it
+    async next() {
+      let res;
+      try {
+        res = await request("GET", "/invocation/next");
+      } catch (e) {
+        console.error(`wsgw runtime: GET /invocation/next: ${e.message}`);
+        process.exit(1);
+      }
+      if (res.status !== 200) {
+        console.error(`wsgw runtime: GET /invocation/next: unexpected status ${res.status}: ${res.body}`);
+        process.exit(1);
+      }
+      const h = res.headers;
+      return {
+        id: h["lambda-runtime-aws-request-id"],
+        deadline: Number(h["lambda-runtime-deadline-ms"]),
+        arn: h["lambda-runtime-invoked-function-arn"],
+        trace: h["lambda-runtime-trace-id"] || "",
+        identity: parseHeader(h["lambda-runtime-cognito-identity"]),
+        clientContext: parseHeader(h["lambda-runtime-client-context"]),
+        body: res.body,
+      };
+    },
+    respond: (id, payload) => post(`/invocation/${id}/response`, payload),
+    error: (id, doc) => post(`/invocation/${id}/error`, JSON.stringify(doc), { "Lambda-Runtime-Function-Error-Type": doc.errorType }),
+    initError: (doc) => post("/init/error", JSON.stringify(doc), { "Lambda-Runtime-Function-Error-Type": doc.errorType }),
+    busy() {},
+  };
+}
+
+// frameTransport is wsgw's frame channel on file descriptor fd: a 4-byte
+// little-endian length, then the frame. An invocation is "id\ndeadline\narn\n
+// trace\nevent"; answers are a kind byte (N ready, R response, E error, F
+// error then exit, I init error) and their lines.
+//
+// The channel is read and written with blocking system calls: between two
+// invocations the process waits in read(2), with no timers or callbacks
+// running, as Lambda freezes an environment between invocations; and since
+// the channel is not a handle of the event loop, a handler that neither
+// returns a promise nor calls back still ends when the loop empties.
+function frameTransport(fd) {
+  let buf = Buffer.allocUnsafe(64 << 10);
+  let have = 0; // bytes of buf read and not consumed
+  // fill reads until buf holds at least n bytes; end of file ends the process.
+  function fill(n) {
+    if (buf.length < n) {
+      const bigger = Buffer.allocUnsafe(n);
+      buf.copy(bigger, 0, 0, have);
+      buf = bigger;
+    }
+    while (have < n) {
+      let got;
+      try {
+        got = fs.readSync(fd, buf, have, buf.length - have, null);
+      } catch (e) {
+        if (e.code === "EINTR" || e.code === "EAGAIN") continue;
+        console.error(`wsgw runtime: channel: ${e.message}`);
+        process.exit(1);
+      }
+      if (got === 0) process.exit(0); // wsgw closed the channel
+      have += got;
+    }
+  }
+  function parseInvocation(f) {
+    const a = f.indexOf(10);
+    const b = f.indexOf(10, a + 1);
+    const c = f.indexOf(10, b + 1);
+    const d = f.indexOf(10, c + 1);
+    return {
+      id: f.latin1Slice(0, a),
+      deadline: Number(f.latin1Slice(a + 1, b)),
+      arn: f.utf8Slice(b + 1, c),
+      trace: f.latin1Slice(c + 1, d),
+      identity: undefined,
+      clientContext: undefined,
+      body: f.utf8Slice(d + 1, f.length),
+    };
+  }
+  // send writes one frame: the kind, then head and payload (strings).
+  function send(kind, head, payload = "") {
+    const hl = Buffer.byteLength(head);
+    const pl = Buffer.byteLength(payload);
+    const b = Buffer.allocUnsafe(5 + hl + pl);
+    b.writeUInt32LE(1 + hl + pl, 0);
+    b[4] = kind.charCodeAt(0);
+    b.utf8Write(head, 5, hl);
+    if (pl) b.utf8Write(payload, 5 + hl, pl);
+    for (let off = 0; off < b.length; ) {
+      try {
+        off += fs.writeSync(fd, b, off, b.length - off);
+      } catch (e) {
+        if (e.code === "EINTR" || e.code === "EAGAIN") continue;
+        console.error(`wsgw runtime: channel: ${e.message}`);
+        process.exit(1);
+      }
+    }
+  }
+  return {
+    ready() {
+      send("N", "");
+    },
+    next() {
+      fill(4);
+      const n = buf.readUInt32LE(0);
+      fill(4 + n);
+      const inv = parseInvocation(buf.subarray(4, 4 + n));
+      buf.copy(buf, 0, 4 + n, have); // nothing, normally: one frame at a time
+      have -= 4 + n;
+      return inv;
+    },
+    busy() {},
+    respond(id, payload) {
+      send("R", id + "\n", payload);
+    },
+    // fatal: the loop exits after this error (F rather than E).
+    error(id, doc, fatal) {
+      send(fatal ? "F" : "E", `${id}\n${doc.errorType}\n`, JSON.stringify(doc));
+    },
+    initError(doc) {
+      send("I", `${doc.errorType}\n`, JSON.stringify(doc));
+    },
+  };
+}
+
+const transport = channelFd ? frameTransport(Number(channelFd)) : httpTransport();
+
+async function postInitError(err) {
+  const doc = errorDoc(err);
+  console.error(JSON.stringify(doc));
+  try {
+    await transport.initError(doc);
+  } catch (e) {
+    console.error(`wsgw runtime: ${e.message}`);
+  }
+  process.exit(1);
+}
+
 let current = null; // request ID of the invocation in flight
 
 async function fail(err, type) {
@@ -196,9 +330,9 @@ async function fail(err, type) {
   console.error(JSON.stringify(doc));
   try {
     if (current) {
-      await post(`/invocation/${current}/error`, JSON.stringify(doc), { "Lambda-Runtime-Function-Error-Type": doc.errorType });
+      await transport.error(current, doc, true);
     } else {
-      await post("/init/error", JSON.stringify(doc), { "Lambda-Runtime-Function-Error-Type": doc.errorType });
+      await transport.initError(doc);
     }
   } catch {}
   process.exit(129);
@@ -207,21 +341,6 @@ async function fail(err, type) {
 process.on("uncaughtException", (err) => fail(err));
 process.on("unhandledRejection", (reason) => fail(reason, "Runtime.UnhandledPromiseRejection"));
 
-async function next() {
-  let res;
-  try {
-    res = await request("GET", "/invocation/next");
-  } catch (e) {
-    console.error(`wsgw runtime: GET /invocation/next: ${e.message}`);
-    process.exit(1);
-  }
-  if (res.status !== 200) {
-    console.error(`wsgw runtime: GET /invocation/next: unexpected status ${res.status}: ${res.body}`);
-    process.exit(1);
-  }
-  return res;
-}
-
 async function main() {
   let handler;
   try {
@@ -229,16 +348,18 @@ async function main() {
   } catch (e) {
     await postInitError(e);
   }
+  transport.ready();
   for (;;) {
-    const { headers, body } = await next();
-    const id = headers["lambda-runtime-aws-request-id"];
-    const deadline = Number(headers["lambda-runtime-deadline-ms"]);
-    env._X_AMZN_TRACE_ID = headers["lambda-runtime-trace-id"] || "";
+    const inv = await transport.next();
+    transport.busy();
+    const id = inv.id;
+    const deadline = inv.deadline;
+    env._X_AMZN_TRACE_ID = inv.trace;
     current = id;
     let outcome;
     let event;
     try {
-      event = JSON.parse(body);
+      event = JSON.parse(inv.body);
     } catch (e) {
       outcome = { ok: false, value: new RuntimeError("Runtime.UnmarshalError", `Unable to parse event: ${e.message}`) };
     }
@@ -247,13 +368,13 @@ async function main() {
         callbackWaitsForEmptyEventLoop: true,
         functionName: env.AWS_LAMBDA_FUNCTION_NAME,
         functionVersion: env.AWS_LAMBDA_FUNCTION_VERSION,
-        invokedFunctionArn: headers["lambda-runtime-invoked-function-arn"],
+        invokedFunctionArn: inv.arn,
         memoryLimitInMB: env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE,
         awsRequestId: id,
         logGroupName: env.AWS_LAMBDA_LOG_GROUP_NAME,
         logStreamName: env.AWS_LAMBDA_LOG_STREAM_NAME,
-        identity: parseHeader(headers["lambda-runtime-cognito-identity"]),
-        clientContext: parseHeader(headers["lambda-runtime-client-context"]),
+        identity: inv.identity,
+        clientContext: inv.clientContext,
         getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
       };
       outcome = await call(handler, event, context);
@@ -269,11 +390,11 @@ async function main() {
     }
     try {
       if (outcome.ok) {
-        await post(`/invocation/${id}/response`, payload);
+        await transport.respond(id, payload);
       } else {
         const doc = errorDoc(outcome.value);
         console.error(`${id}\tERROR\tInvoke Error\t${JSON.stringify(doc)}`);
-        await post(`/invocation/${id}/error`, JSON.stringify(doc), { "Lambda-Runtime-Function-Error-Type": doc.errorType });
+        await transport.error(id, doc);
       }
     } catch (e) {
       console.error(`wsgw runtime: ${e.message}`);

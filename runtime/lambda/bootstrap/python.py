@@ -4,18 +4,26 @@ It imports the function's _HANDLER ("package/module.function", or
 "package.module.function") from LAMBDA_TASK_ROOT, then for every event from
 /runtime/invocation/next calls function(event, context) and posts the result
 (as JSON) to /response, or the exception to /error.
+
+wsgw passes it the frame channel (runtime/lambda/channel.go) as the file
+descriptor _WSGW_RUNTIME_FD: a Unix socket with length-prefixed frames, one
+write and one read per invocation, in place of the two HTTP requests. Without
+it (Windows) it uses the Runtime API over HTTP (urllib).
 """
 
 import importlib
 import json
 import os
+import socket
+import struct
 import sys
 import time
 import traceback
 import urllib.error
 import urllib.request
 
-BASE = "http://%s/2018-06-01/runtime" % os.environ["AWS_LAMBDA_RUNTIME_API"]
+CHANNEL_FD = os.environ.pop("_WSGW_RUNTIME_FD", None)
+BASE = "http://%s/2018-06-01/runtime" % os.environ.get("AWS_LAMBDA_RUNTIME_API", "")
 TASK_ROOT = os.environ.get("LAMBDA_TASK_ROOT") or os.getcwd()
 HANDLER = os.environ.get("_HANDLER", "")
 THIS_FILE = os.path.abspath(__file__)
@@ -29,13 +37,91 @@ class FaultError(Exception):
         self.error_type = error_type
 
 
-def post(path, body, error_type=None):
-    headers = {"Content-Type": "application/json"}
-    if error_type:
-        headers["Lambda-Runtime-Function-Error-Type"] = error_type
-    req = urllib.request.Request(BASE + path, data=body, headers=headers, method="POST")
-    with urllib.request.urlopen(req) as res:
-        res.read()
+class HttpTransport:
+    """The Runtime API over HTTP."""
+
+    def ready(self):
+        pass  # the first /next poll says it
+
+    def post(self, path, body, error_type=None):
+        headers = {"Content-Type": "application/json"}
+        if error_type:
+            headers["Lambda-Runtime-Function-Error-Type"] = error_type
+        req = urllib.request.Request(BASE + path, data=body, headers=headers, method="POST")
+        with urllib.request.urlopen(req) as res:
+            res.read()
+
+    def next(self):
+        """Returns (request_id, headers, body)."""
+        try:
+            with urllib.request.urlopen(BASE + "/invocation/next") as res:
+                headers = res.headers
+                body = res.read()
+        except (urllib.error.URLError, OSError) as e:
+            print("wsgw runtime: GET /invocation/next: %s" % e, file=sys.stderr, flush=True)
+            sys.exit(1)
+        return headers.get("Lambda-Runtime-Aws-Request-Id"), headers, body
+
+    def respond(self, request_id, payload):
+        self.post("/invocation/%s/response" % request_id, payload)
+
+    def error(self, request_id, doc):
+        self.post("/invocation/%s/error" % request_id, json.dumps(doc).encode(), doc["errorType"])
+
+    def init_error(self, doc):
+        self.post("/init/error", json.dumps(doc).encode(), doc["errorType"])
+
+
+class FrameTransport:
+    """wsgw's frame channel: a 4-byte little-endian length, then the frame.
+    An invocation is b"id\\ndeadline\\narn\\ntrace\\nevent"; answers are a kind
+    byte (N ready, R response, E error, I init error) and their lines."""
+
+    def __init__(self, fd):
+        self.sock = socket.socket(fileno=fd)
+        self.buf = bytearray()
+
+    def _read(self, n):
+        while len(self.buf) < n:
+            chunk = self.sock.recv(max(65536, n - len(self.buf)))
+            if not chunk:
+                sys.exit(0)  # wsgw closed the channel
+            self.buf += chunk
+        out = bytes(self.buf[:n])
+        del self.buf[:n]
+        return out
+
+    def _send(self, kind, head, payload=b""):
+        self.sock.sendall(struct.pack("<I", 1 + len(head) + len(payload)) + kind + head + payload)
+
+    def ready(self):
+        self._send(b"N", b"")
+
+    def next(self):
+        (n,) = struct.unpack("<I", self._read(4))
+        frame = self._read(n)
+        request_id, deadline, arn, trace, body = frame.split(b"\n", 4)
+        request_id = request_id.decode()
+        headers = {
+            "Lambda-Runtime-Aws-Request-Id": request_id,
+            "Lambda-Runtime-Deadline-Ms": deadline.decode(),
+            "Lambda-Runtime-Invoked-Function-Arn": arn.decode(),
+            "Lambda-Runtime-Trace-Id": trace.decode(),
+        }
+        return request_id, headers, body
+
+    def respond(self, request_id, payload):
+        self._send(b"R", request_id.encode() + b"\n", payload)
+
+    def error(self, request_id, doc):
+        head = ("%s\n%s\n" % (request_id, doc["errorType"])).encode()
+        self._send(b"E", head, json.dumps(doc).encode())
+
+    def init_error(self, doc):
+        self._send(b"I", (doc["errorType"] + "\n").encode(), json.dumps(doc).encode())
+
+
+TRANSPORT = FrameTransport(int(CHANNEL_FD)) if CHANNEL_FD else HttpTransport()
 
 
 def error_doc(exc, request_id=None):
@@ -53,10 +139,14 @@ def error_doc(exc, request_id=None):
     return doc
 
 
-def report(path, exc, request_id=None):
+def report(exc, request_id=None):
+    """Reports exc as the error of request_id, else as an init error."""
     doc = error_doc(exc, request_id)
     print("[ERROR] %s: %s" % (doc["errorType"], doc["errorMessage"]), file=sys.stderr, flush=True)
-    post(path, json.dumps(doc).encode(), doc["errorType"])
+    if request_id:
+        TRANSPORT.error(request_id, doc)
+    else:
+        TRANSPORT.init_error(doc)
 
 
 def load_handler():
@@ -100,36 +190,30 @@ def main():
         handler = load_handler()
     except Exception as e:  # noqa: BLE001 - every init failure is reported
         try:
-            report("/init/error", e)
+            report(e)
         finally:
             sys.exit(1)
 
+    TRANSPORT.ready()
     while True:
-        try:
-            with urllib.request.urlopen(BASE + "/invocation/next") as res:
-                headers = res.headers
-                body = res.read()
-        except (urllib.error.URLError, OSError) as e:
-            print("wsgw runtime: GET /invocation/next: %s" % e, file=sys.stderr, flush=True)
-            sys.exit(1)
-        request_id = headers.get("Lambda-Runtime-Aws-Request-Id")
+        request_id, headers, body = TRANSPORT.next()
         os.environ["_X_AMZN_TRACE_ID"] = headers.get("Lambda-Runtime-Trace-Id") or ""
         try:
             event = json.loads(body)
         except ValueError as e:
-            report("/invocation/%s/error" % request_id, FaultError("Runtime.UnmarshalError", "Unable to unmarshal input: %s" % e), request_id)
+            report(FaultError("Runtime.UnmarshalError", "Unable to unmarshal input: %s" % e), request_id)
             continue
         try:
             result = handler(event, LambdaContext(request_id, headers))
         except Exception as e:  # noqa: BLE001 - the handler's error is the answer
-            report("/invocation/%s/error" % request_id, e, request_id)
+            report(e, request_id)
             continue
         try:
             payload = json.dumps(result).encode()
         except (TypeError, ValueError) as e:
-            report("/invocation/%s/error" % request_id, FaultError("Runtime.MarshalError", "Unable to marshal response: %s" % e), request_id)
+            report(FaultError("Runtime.MarshalError", "Unable to marshal response: %s" % e), request_id)
             continue
-        post("/invocation/%s/response" % request_id, payload)
+        TRANSPORT.respond(request_id, payload)
 
 
 if __name__ == "__main__":
