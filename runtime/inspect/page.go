@@ -33,7 +33,8 @@ func (in *Inspector) serveIndex(w http.ResponseWriter, r *http.Request) {
 		Live, Closed []ConnJSON
 		Selected     string
 		Events       []pageEvent
-	}{Stages: stagesOf(g), Live: in.liveConns(g), Closed: in.closedConns(), Selected: r.URL.Query().Get("connection")}
+		Node         string
+	}{Stages: stagesOf(g), Live: in.liveConns(g), Closed: in.closedConns(), Selected: r.URL.Query().Get("connection"), Node: g.Node()}
 	if data.Selected == "" && len(data.Live) > 0 {
 		data.Selected = data.Live[len(data.Live)-1].ConnectionID
 	}
