@@ -163,3 +163,14 @@ func TestVersionFromBuildInfo(t *testing.T) {
 		t.Fatalf("wsgw version = %q, want match of %s", out, want)
 	}
 }
+
+// TestVersionWithoutCommit: a build that recorded no commit (go test and go
+// run record none) says so instead of printing placeholders.
+func TestVersionWithoutCommit(t *testing.T) {
+	defer func(v, c, d string) { version, commit, date = v, c, d }(version, commit, date)
+	version, commit, date = "dev", "none", "unknown"
+	got := versionString()
+	if !strings.HasPrefix(got, "wsgw dev (no commit recorded: ") || strings.Contains(got, "none") {
+		t.Errorf("versionString() = %q", got)
+	}
+}

@@ -34,6 +34,12 @@ version and platform it was built with.`,
 func versionString() string {
 	bi, ok := debug.ReadBuildInfo()
 	v, c, d := buildVersion(bi, ok)
+	if c == "none" && d == "unknown" {
+		// Neither -ldflags nor the Go toolchain recorded a commit: say why
+		// rather than print placeholders.
+		return fmt.Sprintf("wsgw %s (no commit recorded: built outside a git checkout, with go run, or with -buildvcs=false; %s %s/%s)",
+			v, runtime.Version(), runtime.GOOS, runtime.GOARCH)
+	}
 	return fmt.Sprintf("wsgw %s (%s, %s, %s %s/%s)", v, c, d, runtime.Version(), runtime.GOOS, runtime.GOARCH)
 }
 
