@@ -31,6 +31,7 @@ const (
 	reasonFrameTooBig  = "Frame too big"
 	reasonMsgTooBig    = "Message too big"
 	reasonInvalidUTF8  = "Invalid UTF-8 in text frame"
+	reasonBinary       = "Binary frames are not supported"
 )
 
 // outFrame is a frame waiting in a connection's send queue.
@@ -385,6 +386,11 @@ func (c *conn) serve() {
 			// need not be, one by one); else fail the connection with 1007.
 			err = errInvalidUTF8
 		}
+		if err == nil && typ == websocket.BinaryMessage && !c.g.opts.AllowBinary {
+			// API Gateway takes no binary frames from clients: it rejects
+			// the frame and closes with 1003 (SPEC ).
+			err = errBinaryFrame
+		}
 		if err != nil {
 			c.readFailed(err)
 			return
@@ -576,6 +582,9 @@ func (c *conn) readFailed(err error) {
 	case errors.Is(err, errInvalidUTF8):
 		c.waitHandled()
 		c.closeAndLinger(websocket.CloseInvalidFramePayloadData, reasonInvalidUTF8)
+	case errors.Is(err, errBinaryFrame):
+		c.waitHandled()
+		c.closeAndLinger(websocket.CloseUnsupportedData, reasonBinary)
 	case errors.As(err, &ne) && ne.Timeout():
 		// Idle, open too long, or the close grace ran out (then nothing changes).
 		c.closeAndLinger(websocket.CloseGoingAway, reasonGoingAway)

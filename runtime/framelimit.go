@@ -17,6 +17,10 @@ var (
 // (RFC 6455 §8.1): the connection fails with 1007.
 var errInvalidUTF8 = errors.New("text message is not valid UTF-8")
 
+// errBinaryFrame is the reader's error for a binary message when
+// Options.AllowBinary is off: the connection fails with 1003 (SPEC ).
+var errBinaryFrame = errors.New("binary frames are not supported")
+
 // frameLimiter is a net.Conn whose reads follow the client→gateway WebSocket
 // byte stream frame by frame (RFC 6455 §5.2): it decodes each frame header
 // and skips the payload by count, without copying it. When a data or

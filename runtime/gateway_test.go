@@ -233,7 +233,7 @@ func TestDefaultRoute(t *testing.T) {
 		twoWay(route("[a, 1]", httpInteg("Array", other.URL))),
 		route("$disconnect", httpInteg("Disconnect", other.URL)),
 	)
-	g := startGateway(t, p, nil)
+	g := startGateway(t, p, func(o *Options) { o.AllowBinary = true }) // --allow-binary
 	ws := dial(t, g, "/dev")
 	tests := []struct{ name, msg, want string }{
 		{"matching key", `{"action":"send"}`, `{"action":"send"}`},
@@ -254,7 +254,7 @@ func TestDefaultRoute(t *testing.T) {
 			}
 		})
 	}
-	t.Run("binary frame", func(t *testing.T) { // SPEC R-5.10
+	t.Run("binary frame with AllowBinary", func(t *testing.T) { // SPEC R-5.10
 		bin := []byte{0, 1, 2, 0xff, '{'}
 		if err := ws.WriteMessage(websocket.BinaryMessage, bin); err != nil {
 			t.Fatal(err)

@@ -161,7 +161,7 @@ func TestLambdaRunnerFunctions(t *testing.T) {
 			}
 			runner := lambda.NewRunner(lambda.Options{Output: out, Logger: slog.New(slog.NewTextHandler(out, nil)), MaxProcesses: 1})
 			t.Cleanup(func() { runner.Close() })
-			g := startGateway(t, p, func(o *Options) { o.Lambda = runner })
+			g := startGateway(t, p, func(o *Options) { o.Lambda = runner; o.AllowBinary = true })
 			domain := g.Addrs()[0]
 
 			// $connect: the event, the answer's Sec-WebSocket-Protocol, a refusal.

@@ -327,7 +327,7 @@ func echoEvent(_ *compile.Function, payload []byte) ([]byte, error) {
 // connection's life, field by field.
 func TestLambdaProxyEvents(t *testing.T) {
 	fake := newFakeLambda(echoEvent)
-	g := startGateway(t, lambdaTestPlan(), func(o *Options) { o.Lambda = fake })
+	g := startGateway(t, lambdaTestPlan(), func(o *Options) { o.Lambda = fake; o.AllowBinary = true })
 	domain := g.Addrs()[0]
 
 	h := http.Header{"User-Agent": {"wsgw-test/1"}, "X-Multi": {"a", "b"}, "Auth": {"secret"}}

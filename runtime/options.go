@@ -23,6 +23,10 @@ type Options struct {
 	IdleTimeout time.Duration
 	// MaxConnDuration closes a connection open for that long with 1001.
 	MaxConnDuration time.Duration
+	// AllowBinary routes binary frames from clients to $default, base64-encoded
+	// (our choice, for development). Off, as on API Gateway, a binary frame
+	// closes the connection with 1003 (SPEC ).
+	AllowBinary bool
 	// Throttling applies the stage and route token buckets (SPEC ).
 	Throttling bool
 

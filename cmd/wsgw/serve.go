@@ -49,6 +49,7 @@ type serveOptions struct {
 	IdleTimeout     time.Duration
 	MaxDuration     time.Duration
 	NoThrottle      bool
+	AllowBinary     bool
 	ShutdownTimeout time.Duration
 
 	// The inspector and the logs of SPEC §11.
@@ -107,7 +108,9 @@ stopped. The start lists each local function with its limit.
 
 API Gateway's limits apply unless turned off (0 turns a limit off): messages of
 128 KB and frames of 32 KB (close 1009), 10 minutes idle and 2 hours open
-(close 1001), stage and route throttling (--no-throttle).
+(close 1001), stage and route throttling (--no-throttle). A binary frame from a
+client closes its connection with 1003, as on API Gateway; --allow-binary
+routes it to $default instead, base64-encoded.
 
 A template with errors does not start: its diagnostics are printed as by
 'wsgw validate' and the exit status is 1. On SIGINT or SIGTERM every connection
@@ -192,6 +195,7 @@ the node reconnects by itself.`,
 	f.DurationVar(&opts.IdleTimeout, "idle-timeout", def.IdleTimeout, "close connections idle this long (0: never)")
 	f.DurationVar(&opts.MaxDuration, "max-connection-duration", def.MaxConnDuration, "close connections open this long (0: never)")
 	f.BoolVar(&opts.NoThrottle, "no-throttle", false, "ignore stage and route throttling")
+	f.BoolVar(&opts.AllowBinary, "allow-binary", false, "route binary frames to $default, base64-encoded (API Gateway closes the connection with 1003)")
 	f.StringVar(&opts.Cluster, "cluster", "", "join the nodes sharing connections through NATS at `nats://HOST:PORT[,nats://...]`: @connections calls on any node reach the node holding the connection")
 	f.StringVar(&opts.Node, "node", "", "this node's `NAME` in the --cluster (default: host name and port)")
 	f.DurationVar(&opts.ShutdownTimeout, "shutdown-timeout", 10*time.Second, "how long to wait for $disconnect calls when stopping")
@@ -276,6 +280,7 @@ func runServe(ctx context.Context, o *serveOptions) error {
 	ro.MaxMessageBytes, ro.MaxFrameBytes = o.MaxMessage, o.MaxFrame
 	ro.IdleTimeout, ro.MaxConnDuration = o.IdleTimeout, o.MaxDuration
 	ro.Throttling = !o.NoThrottle
+	ro.AllowBinary = o.AllowBinary
 	ro.Cluster, ro.NodeName = o.Cluster, o.Node
 	// The gateway writes both logs from goroutines of its own, so a stderr or
 	// stdout nobody reads drops lines instead of stalling connections.

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -490,3 +492,41 @@ func TestServeNoWatch(t *testing.T) {
 
 // regexpMatch reports whether s matches pattern.
 func regexpMatch(pattern, s string) bool { return regexp.MustCompile(pattern).MatchString(s) }
+
+// SPEC R-5.10: serve refuses a binary frame with close 1003 as API Gateway
+// does; --allow-binary routes it (to $default, which echo.yaml lacks, so the
+// client gets the Forbidden frame and stays connected).
+func TestServeBinaryFrames(t *testing.T) {
+	backend := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	defer backend.Close()
+	for _, allow := range []bool{false, true} {
+		t.Run(fmt.Sprintf("allow-binary=%v", allow), func(t *testing.T) {
+			args := []string{"--addr", "127.0.0.1:0", "--param", "BackendUrl=" + backend.URL, "--no-watch", "--no-inspector"}
+			if allow {
+				args = append(args, "--allow-binary")
+			}
+			url, _, _, stop := startServe(t, append(args, "testdata/serve/echo.yaml")...)
+			defer stop()
+			ws, _, err := websocket.DefaultDialer.Dial(url, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer ws.Close()
+			if err := ws.WriteMessage(websocket.BinaryMessage, []byte{0, 0xff}); err != nil {
+				t.Fatal(err)
+			}
+			_ = ws.SetReadDeadline(time.Now().Add(5 * time.Second))
+			_, data, err := ws.ReadMessage()
+			if allow {
+				if err != nil || !strings.Contains(string(data), `"message": "Forbidden"`) {
+					t.Errorf("got %q %v, want the Forbidden frame", data, err)
+				}
+				return
+			}
+			var ce *websocket.CloseError
+			if !errors.As(err, &ce) || ce.Code != websocket.CloseUnsupportedData {
+				t.Errorf("got %q %v, want close 1003", data, err)
+			}
+		})
+	}
+}
