@@ -301,7 +301,8 @@ func TestForbidden(t *testing.T) {
 }
 
 // SPEC R-5.6, R-7.5: integration errors answer the Internal server error
-// frame and the connection stays open.
+// frame (a timeout: Endpoint request timed out, TestIntegrationTimeout) and
+// the connection stays open.
 func TestInternalServerError(t *testing.T) {
 	slow := newBackend(t, func(w http.ResponseWriter, r *http.Request, _ []byte) {
 		select {
@@ -332,11 +333,15 @@ func TestInternalServerError(t *testing.T) {
 		t.Run(action, func(t *testing.T) {
 			send(t, ws, `{"action":"`+action+`"}`)
 			got := recv(t, ws)
-			m := errorFrameRE("Internal server error").FindStringSubmatch(got)
-			if m == nil || m[1] != connID {
-				t.Fatalf("got %q, want the Internal server error frame for %s", got, connID)
+			msg := "Internal server error"
+			if action == "timeout" {
+				msg = "Endpoint request timed out"
 			}
-			if want := `{"message": "Internal server error", "connectionId":"` + connID + `", "requestId":"` + m[2] + `"}`; got != want {
+			m := errorFrameRE(msg).FindStringSubmatch(got)
+			if m == nil || m[1] != connID {
+				t.Fatalf("got %q, want the %s frame for %s", got, msg, connID)
+			}
+			if want := `{"message": "` + msg + `", "connectionId":"` + connID + `", "requestId":"` + m[2] + `"}`; got != want {
 				t.Fatalf("got %q, want %q", got, want)
 			}
 			send(t, ws, `{"action":"ok"}`)

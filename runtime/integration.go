@@ -17,6 +17,20 @@ import (
 // defaultTimeout is TimeoutInMillis when the plan leaves it out (SPEC ).
 const defaultTimeout = 29 * time.Second
 
+// errTimedOut is the error of every integration call abandoned at its
+// TimeoutInMillis (SPEC ), whatever the integration type: HTTP_PROXY,
+// HTTP, AWS_PROXY through --integration, --lambda-endpoint or the local
+// runner. A message route answers it with the "Endpoint request timed out"
+// frame instead of Internal server error (SPEC ). Wrapped with the
+// timeout by timedOut.
+var errTimedOut = errors.New("integration timed out")
+
+// timedOut is errTimedOut for a call that ran for d.
+func timedOut(d time.Duration) error { return fmt.Errorf("%w after %s", errTimedOut, d) }
+
+// timeoutMessage is API Gateway's message for a call past its timeout.
+const timeoutMessage = "Endpoint request timed out"
+
 // integration is a prepared backend call.
 type integration interface {
 	// call runs the integration for e. The body of the answer is read only
@@ -190,7 +204,7 @@ func (h *httpProxy) call(ctx context.Context, e *event, wantBody bool) (result, 
 // explain words a failed call for the log.
 func (h *httpProxy) explain(ctx context.Context, err error) error {
 	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-		return fmt.Errorf("integration timed out after %s", h.timeout)
+		return timedOut(h.timeout)
 	}
 	var ue *url.Error
 	if errors.As(err, &ue) {

@@ -321,7 +321,7 @@ func (l *lambdaProxy) call(ctx context.Context, e *event, wantBody bool) (result
 	out, err := l.caller.invoke(ctx, payload)
 	if err != nil {
 		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-			return result{}, fmt.Errorf("integration timed out after %s", l.timeout)
+			return result{}, timedOut(l.timeout)
 		}
 		return result{}, err
 	}

@@ -375,3 +375,32 @@ func TestLambdaRunnerAuthorizer(t *testing.T) {
 		})
 	}
 }
+
+// SPEC R-5.6, R-7.5: a function run by the local runner that is still
+// running when the integration's TimeoutInMillis (shorter than the
+// function's Timeout) passes gets the Endpoint request timed out frame; the
+// connection stays open and the next call is answered.
+func TestLambdaRunnerIntegrationTimeout(t *testing.T) {
+	fn := nodeWSFunction(t)
+	fn.Environment = map[string]string{"EVENTS_FILE": filepath.Join(t.TempDir(), "events.jsonl")}
+	fn.TimeoutMillis = 20000
+	in := lambdaInteg("HangInteg", "Fn")
+	in.TimeoutMillis = 300
+	p := testPlan(actionSel, twoWay(route("hang", in)), twoWay(route("echo", lambdaInteg("EchoInteg", "Fn"))))
+	p.Functions = map[string]*compile.Function{"Fn": fn}
+	var out io.Writer = io.Discard
+	if testing.Verbose() {
+		out = testWriter{t}
+	}
+	runner := lambda.NewRunner(lambda.Options{Output: out, Logger: slog.New(slog.NewTextHandler(out, nil)), MaxProcesses: 2})
+	t.Cleanup(func() { runner.Close() })
+	g := startGateway(t, p, func(o *Options) { o.Lambda = runner })
+	ws := dial(t, g, "/dev")
+	send(t, ws, `{"action":"hang"}`)
+	_ = ws.SetReadDeadline(time.Now().Add(10 * time.Second))
+	if m := recv(t, ws); !errorFrameRE("Endpoint request timed out").MatchString(m) {
+		t.Fatalf("got %q, want the Endpoint request timed out frame", m)
+	}
+	send(t, ws, `{"action":"echo"}`)
+	readEcho(t, ws)
+}

@@ -404,7 +404,7 @@ func (n *nonProxy) send(ctx context.Context, e *event, body []byte, contentType 
 
 func (n *nonProxy) explain(ctx context.Context, err error) error {
 	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-		return fmt.Errorf("integration timed out after %s", n.timeout)
+		return timedOut(n.timeout)
 	}
 	var ue *url.Error
 	if errors.As(err, &ue) {

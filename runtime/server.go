@@ -415,6 +415,13 @@ func (s *apiServer) handleMessage(ctx context.Context, c *conn, typ int, data []
 		if s.gatewayFrame(c, e, err) {
 			return
 		}
+		if errors.Is(err, errTimedOut) {
+			// SPEC: past TimeoutInMillis clients get API Gateway's
+			// timeout frame; the status is that of its INTEGRATION_TIMEOUT.
+			e.status, e.errMessage, e.integErr = http.StatusGatewayTimeout, timeoutMessage, err.Error()
+			_ = c.enqueue(outFrame{typ: websocket.TextMessage, data: errorFrame(timeoutMessage, c.meta.id, e.requestID)})
+			return
+		}
 		internalError(err.Error())
 		return
 	}
