@@ -75,6 +75,12 @@ func (c *checker) checkRoute(r *routeInfo) {
 	}
 	rs := r.res
 	keyNode := rs.Prop("RouteKey")
+	if keyNode.IsScalar() && keyNode.Kind != template.Null && r.key == "" {
+		// API Gateway refuses an empty route key; a message whose selection
+		// expression gives nothing goes to $default, not to such a route.
+		c.report(RuleRouteKeyDollar, keyNode.Range, "name the route's action, or use $default",
+			"route key of %s is empty", rs.LogicalID)
+	}
 	if strings.HasPrefix(r.key, "$") && !slices.Contains(reservedRouteKeys, r.key) {
 		c.report(RuleRouteKeyDollar, keyNode.Range, template.DidYouMean(r.key, reservedRouteKeys),
 			"route key %s starts with $, which only $connect, $disconnect and $default may", r.key)

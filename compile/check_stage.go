@@ -14,8 +14,9 @@ var (
 	// stageVarValueChar is one character AWS allows in a stage variable value
 	// (the CreateStage API reference: [A-Za-z0-9-._~:/?#&=,]+).
 	stageVarValueChar = regexp.MustCompile(`^[A-Za-z0-9\-._~:/?#&=,]$`)
-	// requestIDVar is $context.requestId, not followed by more of a name.
-	requestIDVar = regexp.MustCompile(`\$context\.requestId\b`)
+	// requestIDVar is $context.requestId or $context.extendedRequestId (either
+	// satisfies API Gateway), not followed by more of a name.
+	requestIDVar = regexp.MustCompile(`\$context\.(requestId|extendedRequestId)\b`)
 )
 
 func (c *checker) checkStage(s *stageInfo) {
@@ -86,7 +87,7 @@ func (c *checker) checkStage(s *stageInfo) {
 		}
 	}
 	if n := rs.Prop("AccessLogSettings").Get("Format"); n != nil && !requestIDVar.MatchString(str(n)) {
-		c.report(RuleAccessLogFormat, n.Range, "add $context.requestId to the format", "AccessLogSettings Format of %s must contain $context.requestId", rs.LogicalID)
+		c.report(RuleAccessLogFormat, n.Range, "add $context.requestId to the format", "AccessLogSettings Format of %s must contain $context.requestId or $context.extendedRequestId", rs.LogicalID)
 	}
 }
 

@@ -21,7 +21,7 @@ var (
 	// Route
 	RuleRouteApiID         = template.Rule{ID: "WSGW3001", Severity: template.Error, Summary: "ApiId of a Route must reference an Api of the template"}
 	RuleRouteKeyUnique     = template.Rule{ID: "WSGW3002", Severity: template.Error, Summary: "RouteKey must be unique within an Api"}
-	RuleRouteKeyDollar     = template.Rule{ID: "WSGW3003", Severity: template.Error, Summary: "custom route keys must not start with $; only $connect, $disconnect and $default do"}
+	RuleRouteKeyDollar     = template.Rule{ID: "WSGW3003", Severity: template.Error, Summary: "route keys must not be empty, and custom route keys must not start with $; only $connect, $disconnect and $default do"}
 	RuleTargetForm         = template.Rule{ID: "WSGW3004", Severity: template.Error, Summary: "Target must have the form integrations/<IntegrationId>"}
 	RuleTargetIntegration  = template.Rule{ID: "WSGW3005", Severity: template.Error, Summary: "Target must name an Integration of the template"}
 	RuleTargetSameApi      = template.Rule{ID: "WSGW3006", Severity: template.Error, Summary: "a Route's Target must be an Integration of the same Api"}
@@ -72,7 +72,7 @@ var (
 	RuleStageVarName      = template.Rule{ID: "WSGW5004", Severity: template.Error, Summary: "stage variable names may contain only letters, digits and underscores"}
 	RuleStageVarValue     = template.Rule{ID: "WSGW5005", Severity: template.Error, Summary: "stage variable values must match [A-Za-z0-9-._~:/?#&=,]+"}
 	RuleRouteSettingsKey  = template.Rule{ID: "WSGW5006", Severity: template.Error, Summary: "RouteSettings keys must be route keys of the Stage's Api"}
-	RuleAccessLogFormat   = template.Rule{ID: "WSGW5007", Severity: template.Error, Summary: "AccessLogSettings Format must contain $context.requestId"}
+	RuleAccessLogFormat   = template.Rule{ID: "WSGW5007", Severity: template.Error, Summary: "AccessLogSettings Format must contain $context.requestId or $context.extendedRequestId"}
 	RuleStageName         = template.Rule{ID: "WSGW5008", Severity: template.Error, Summary: "StageName must be $default or up to 128 letters, digits, hyphens and underscores"}
 	RuleStageNameUnique   = template.Rule{ID: "WSGW5009", Severity: template.Error, Summary: "StageName must be unique within an Api"}
 	RuleDeploymentApiID   = template.Rule{ID: "WSGW5010", Severity: template.Error, Summary: "ApiId of a Deployment must reference an Api of the template"}

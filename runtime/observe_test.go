@@ -91,7 +91,7 @@ func TestLogBodies(t *testing.T) {
 }
 
 // SPEC: a message no route takes logs that no route matched and the
-// key the selection expression produced.
+// key the selection expression produced, and names no route (issue 13).
 func TestNoRouteLog(t *testing.T) {
 	p := testPlan(actionSel, route("echo", httpInteg("Echo", "http://127.0.0.1:1/")))
 	p.Apis[0].RouteSelectionExpression = "$request.body.action"
@@ -106,6 +106,9 @@ func TestNoRouteLog(t *testing.T) {
 		_ = ws.WriteMessage(websocket.TextMessage, []byte(tc.msg))
 		_, _, _ = ws.ReadMessage()
 		a := nextRecord(t, logs.ch, "message")
+		if _, ok := a["route"]; ok {
+			t.Errorf("%s: log line %v names a route", tc.msg, a)
+		}
 		if a["msg"] != "message: no route matched" || a["key"] != tc.key || a["expression"] != "$request.body.action" || a["error"] != tc.why || a["status"] != "403" {
 			t.Errorf("%s: log line %v", tc.msg, a)
 		}

@@ -474,9 +474,11 @@ func (s *apiServer) logEvent(e *event, start time.Time) {
 	if !s.g.log.Enabled(context.Background(), level) {
 		return
 	}
-	attrs := []slog.Attr{
-		slog.String("connection", e.conn.id),
-		slog.String("route", e.routeKey),
+	attrs := []slog.Attr{slog.String("connection", e.conn.id)}
+	if !e.noRoute {
+		// Without a matching route, the key goes in "key" below: a
+		// route=KEY would name a route that does not exist.
+		attrs = append(attrs, slog.String("route", e.routeKey))
 	}
 	if e.integration != "" {
 		attrs = append(attrs, slog.String("integration", e.integration))
