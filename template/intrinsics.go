@@ -143,12 +143,16 @@ func (r *resolver) call(name string, arg, at *Node) *Node {
 			r.errorf(RuleIntrinsic, arg.Range, "Fn::If needs [condition name, value if true, value if false]")
 			return bad(at)
 		}
-		c := r.condition(arg.Items[0].Value, arg.Items[0].Range)
-		yes, no := r.resolve(arg.Items[1]), r.resolve(arg.Items[2])
-		if c {
-			return yes
+		// Only the branch the condition picks is evaluated, as in
+		// CloudFormation: the other may name resources that do not exist
+		// under the current conditions (SPEC ). Its names must still
+		// be names of the template.
+		if r.condition(arg.Items[0].Value, arg.Items[0].Range) {
+			r.checkNames(arg.Items[2])
+			return r.resolve(arg.Items[1])
 		}
-		return no
+		r.checkNames(arg.Items[1])
+		return r.resolve(arg.Items[2])
 	case "Fn::FindInMap":
 		return r.findInMap(arg, at)
 	case "Fn::Base64":
@@ -491,4 +495,120 @@ func (r *resolver) subName(name string, at Range) *Node {
 	}
 	r.undefined(name, at)
 	return scalar(String, "", at)
+}
+
+// checkNames checks, without evaluating n (a branch Fn::If does not pick),
+// that the names its Ref, Fn::GetAtt and Fn::Sub use are parameters,
+// pseudo parameters or resources of the template, whatever their
+// conditions (SPEC ). Nothing else is reported, and no dependency is
+// recorded.
+func (r *resolver) checkNames(n *Node) {
+	if n == nil || !r.spend(nodeCost, n.Range) {
+		return
+	}
+	switch n.Kind {
+	case List:
+		for _, it := range n.Items {
+			r.checkNames(it)
+		}
+		return
+	case Map:
+	default:
+		return
+	}
+	name, arg, ok := n.Intrinsic()
+	if !ok {
+		for _, f := range n.Fields {
+			r.checkNames(f.Value)
+		}
+		return
+	}
+	switch {
+	case name == "Ref" && arg.Kind == String:
+		if !r.knownName(arg.Value) {
+			r.undefined(arg.Value, n.Range)
+		}
+		return
+	case name == "Fn::GetAtt" && arg.Kind == String:
+		id, _, _ := strings.Cut(arg.Value, ".")
+		r.checkGetAttName(id, n.Range)
+		return
+	case name == "Fn::GetAtt" && arg.Kind == List && len(arg.Items) == 2 && arg.Items[0].Kind == String:
+		r.checkGetAttName(arg.Items[0].Value, n.Range)
+		r.checkNames(arg.Items[1])
+		return
+	case name == "Fn::Sub":
+		tmpl, vars := arg, (*Node)(nil)
+		if arg.Kind == List && len(arg.Items) == 2 {
+			tmpl, vars = arg.Items[0], arg.Items[1]
+			r.checkNames(vars)
+		}
+		if tmpl.Kind != String {
+			r.checkNames(tmpl)
+			return
+		}
+		s := tmpl.Value
+		firstNL := strings.IndexByte(s, '\n')
+		for i := 0; i < len(s); {
+			j := strings.Index(s[i:], "${")
+			if j < 0 {
+				break
+			}
+			j += i
+			end := strings.IndexByte(s[j:], '}')
+			if end < 0 {
+				break
+			}
+			end += j
+			v := strings.TrimSpace(s[j+2 : end])
+			i = end + 1
+			if strings.HasPrefix(v, "!") || vars != nil && vars.Kind == Map && vars.Get(v) != nil {
+				continue
+			}
+			if r.knownName(v) {
+				continue
+			}
+			if id, _, ok := strings.Cut(v, "."); ok {
+				if _, known := r.declared[id]; known {
+					continue
+				}
+				if _, known := r.implicit[id]; known || slices.Contains(apiGatewayVars, id) {
+					continue
+				}
+			}
+			r.undefined(v, tmpl.posIn(j, firstNL))
+		}
+		return
+	}
+	r.checkNames(arg)
+}
+
+// knownName reports whether a Ref may name name in this template, whatever
+// the conditions.
+func (r *resolver) knownName(name string) bool {
+	if _, ok := r.params[name]; ok {
+		return true
+	}
+	if _, ok := r.pseudo[name]; ok {
+		return true
+	}
+	if _, ok := r.declared[name]; ok {
+		return true
+	}
+	if _, ok := r.implicit[name]; ok {
+		return true
+	}
+	return name == "AWS::NoValue" || name == "AWS::NotificationARNs"
+}
+
+// checkGetAttName reports a GetAtt in an untaken Fn::If branch naming no
+// resource of the template.
+func (r *resolver) checkGetAttName(id string, at Range) {
+	if _, ok := r.declared[id]; ok {
+		return
+	}
+	if _, ok := r.implicit[id]; ok {
+		return
+	}
+	r.errorFix(RuleUndefinedName, at, DidYouMean(id, mapKeys(r.declared)), "GetAtt names %s, which is not a resource of this template", id)
 }
