@@ -45,6 +45,8 @@ Resources:
 			[]string{"Nope is not a parameter or resource of this template"}},
 		{"nested if in untaken branch", "!If [UseLocal, a, !If [UseLb, !Ref Lb, !Ref Nope]]", "a",
 			[]string{"Nope is not a parameter or resource of this template"}},
+		{"unknown condition in untaken branch", "!If [UseLocal, a, !If [UseLbb, !Ref Lb, b]]", "a",
+			[]string{"condition UseLbb is not defined in Conditions (did you mean UseLb?)"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -500,7 +500,7 @@ func (r *resolver) subName(name string, at Range) *Node {
 // checkNames checks, without evaluating n (a branch Fn::If does not pick),
 // that the names its Ref, Fn::GetAtt and Fn::Sub use are parameters,
 // pseudo parameters or resources of the template, whatever their
-// conditions (SPEC ). Nothing else is reported, and no dependency is
+// conditions, and that its Fn::If conditions are defined (SPEC ). Nothing else is reported, and no dependency is
 // recorded.
 func (r *resolver) checkNames(n *Node) {
 	if n == nil || !r.spend(nodeCost, n.Range) {
@@ -536,6 +536,13 @@ func (r *resolver) checkNames(n *Node) {
 	case name == "Fn::GetAtt" && arg.Kind == List && len(arg.Items) == 2 && arg.Items[0].Kind == String:
 		r.checkGetAttName(arg.Items[0].Value, n.Range)
 		r.checkNames(arg.Items[1])
+		return
+	case name == "Fn::If" && arg.Kind == List && len(arg.Items) == 3 && arg.Items[0].Kind == String:
+		if c := arg.Items[0]; r.condNodes[c.Value] == nil {
+			r.errorFix(RuleUndefinedName, c.Range, DidYouMean(c.Value, mapKeys(r.condNodes)), "condition %s is not defined in Conditions", c.Value)
+		}
+		r.checkNames(arg.Items[1])
+		r.checkNames(arg.Items[2])
 		return
 	case name == "Fn::Sub":
 		tmpl, vars := arg, (*Node)(nil)
