@@ -343,7 +343,8 @@ func (h *hijacker) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 }
 
 // errorFrame is the frame API Gateway sends for Forbidden, Internal server
-// error and throttling (SPEC R-5.5, R-5.6, R-10.3), spacing included.
+// error, Endpoint request timed out and throttling (SPEC R-5.5, R-5.6,
+// R-10.3), spacing included.
 func errorFrame(message, connID, requestID string) []byte {
 	return []byte(`{"message": "` + message + `", "connectionId":"` + connID + `", "requestId":"` + requestID + `"}`)
 }
