@@ -472,9 +472,21 @@ type integSrc struct {
 }
 
 // notRunnable says why the runtime cannot run integrations of a type yet.
-// AWS_PROXY integrations run when a way to run their function exists (runnable).
+// AWS_PROXY integrations, and AWS integrations that invoke a Lambda function,
+// run when a way to run their function exists (runnable).
 var notRunnable = map[string]string{
-	"AWS": "AWS service integrations (AWS) are not supported yet",
+	"AWS": "AWS service integrations other than Lambda functions are not supported",
+}
+
+// invokesLambda reports whether an AWS (non-proxy) integration invokes a
+// Lambda function: its URI is a Lambda invocation ARN, or --integration
+// sends it to a URL that stands for the function (SPEC ).
+func invokesLambda(in Integration) bool {
+	if in.Overridden {
+		return true
+	}
+	_, _, ok := invokedFunction(in.URL)
+	return ok
 }
 
 func (c *compiler) integSrc(rs *template.Resource) *integSrc {
@@ -590,7 +602,7 @@ func (c *compiler) integration(rs *template.Resource, s *stageSrc) *Integration 
 		}
 		in.URL = u
 	}
-	if in.Type == "AWS_PROXY" {
+	if in.Type == "AWS_PROXY" || in.Type == "AWS" && invokesLambda(in) {
 		t := c.lambdaTarget(is.uri, in.URL)
 		if t.fn != nil {
 			in.Function = t.fn.LogicalID
@@ -600,7 +612,8 @@ func (c *compiler) integration(rs *template.Resource, s *stageSrc) *Integration 
 		}
 		in.NotRunnable = c.runnable(t, in.Overridden, "--integration "+rs.LogicalID+"=URL")
 	} else if in.Function != "" {
-		// An AWS integration invoking a function of the template: listed, not run (yet).
+		// An AWS service integration whose URI names a function's Arn without
+		// invoking it: the function is listed, the integration not run.
 		c.function(c.st.Resource(in.Function))
 	}
 	for _, st := range is.steps {

@@ -291,6 +291,12 @@ func (r *IntegrationResponse) Matches(status int) bool {
 	return r.pattern != nil && r.pattern.MatchString(strconv.Itoa(status))
 }
 
+// MatchesText reports whether a non-default response's pattern matches s, a
+// Lambda function's error message (AWS integrations invoking a function).
+func (r *IntegrationResponse) MatchesText(s string) bool {
+	return r.pattern != nil && r.pattern.MatchString(s)
+}
+
 // Template returns the parsed response template of key, or nil.
 func (r *IntegrationResponse) Template(key string) *vtl.Template { return r.templates[key] }
 
@@ -312,6 +318,21 @@ func (in *Integration) SelectResponse(status int) *IntegrationResponse {
 		if r.IsDefault() {
 			def = r
 		} else if r.Matches(status) {
+			return r
+		}
+	}
+	return def
+}
+
+// SelectErrorResponse picks the response of a Lambda function error (an AWS
+// integration): the first whose pattern matches the error message, else the
+// $default one (our choice, as REST APIs select Lambda errors).
+func (in *Integration) SelectErrorResponse(message string) *IntegrationResponse {
+	var def *IntegrationResponse
+	for _, r := range in.Responses {
+		if r.IsDefault() {
+			def = r
+		} else if r.MatchesText(message) {
 			return r
 		}
 	}

@@ -61,8 +61,8 @@ func prepare(in *compile.Integration, p *compile.Plan, client *http.Client, opts
 		return newHTTPProxy(in, client, opts)
 	case "AWS_PROXY":
 		return newLambdaProxy(in, p, client, opts)
-	case "HTTP", "MOCK":
-		return newNonProxy(in, client, opts)
+	case "HTTP", "MOCK", "AWS":
+		return newNonProxy(in, p, client, opts)
 	}
 	return &notRunnable{in: in, reason: fmt.Sprintf("%s integrations are not supported by this gateway yet", in.Type)}
 }

@@ -58,6 +58,19 @@ func functionErrorMessage(err error) (string, bool) {
 	return "", false
 }
 
+// functionErrorType returns the errorType of a function error, or "".
+func functionErrorType(err error) string {
+	var fe *FunctionError
+	if errors.As(err, &fe) {
+		return fe.Type
+	}
+	var le *lambda.FunctionError
+	if errors.As(err, &le) {
+		return le.Type
+	}
+	return ""
+}
+
 // maxLambdaResponse is Lambda's limit on a synchronous response.
 const maxLambdaResponse = 6 << 20
 

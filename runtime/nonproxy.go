@@ -56,14 +56,35 @@ type nonProxy struct {
 	url     *url.URL
 	timeout time.Duration
 	maxBody int
+	// caller invokes the function of an AWS (Lambda) integration.
+	caller lambdaCaller
 }
 
 var _ integration = (*nonProxy)(nil)
 
-func newNonProxy(in *compile.Integration, client *http.Client, opts *Options) integration {
+func newNonProxy(in *compile.Integration, p *compile.Plan, client *http.Client, opts *Options) integration {
 	n := &nonProxy{in: in, mock: in.Type == "MOCK", client: client, method: in.Method, timeout: defaultTimeout, maxBody: opts.MaxResponseBytes}
 	if in.TimeoutMillis > 0 {
 		n.timeout = time.Duration(in.TimeoutMillis) * time.Millisecond
+	}
+	if in.Type == "AWS" {
+		// An AWS integration that invokes a Lambda function (compile runs
+		// only those): the rendered request template is the function's
+		// payload, its result the integration response (SPEC ).
+		override := ""
+		if in.Overridden {
+			override = in.URL
+		}
+		var fn *compile.Function
+		if p != nil && in.Function != "" {
+			fn = p.Functions[in.Function]
+		}
+		caller, why := newLambdaCaller(fn, in.FunctionName, in.FunctionQualifier, override, client, opts)
+		if caller == nil {
+			return &notRunnable{in: in, reason: why}
+		}
+		n.caller = caller
+		return n
 	}
 	if !n.mock {
 		u, ok := parseHTTPURL(in.URL)
@@ -140,6 +161,7 @@ func (n *nonProxy) call(ctx context.Context, e *event, wantBody bool) (result, e
 	var status int
 	var respBody []byte
 	var respHeader http.Header
+	var funcErr *string // a Lambda function's error message (AWS integrations)
 	if n.mock {
 		if e.conn.tr != nil {
 			e.traceRequest("MOCK", "", nil, out)
@@ -161,6 +183,12 @@ func (n *nonProxy) call(ctx context.Context, e *event, wantBody bool) (result, e
 		if e.conn.tr != nil {
 			e.traceResponse(status, nil, nil)
 		}
+	} else if n.caller != nil {
+		var err error
+		status, respBody, funcErr, err = n.invoke(ctx, e, out)
+		if err != nil {
+			return result{}, err
+		}
 	} else {
 		var err error
 		status, respHeader, respBody, err = n.send(ctx, e, out, contentType, wantBody)
@@ -172,7 +200,7 @@ func (n *nonProxy) call(ctx context.Context, e *event, wantBody bool) (result, e
 	if !wantBody {
 		return res, nil
 	}
-	b, err := n.respond(e, status, respHeader, respBody, params)
+	b, err := n.respond(e, status, respHeader, respBody, funcErr, params)
 	if err != nil {
 		return result{}, err
 	}
@@ -181,13 +209,20 @@ func (n *nonProxy) call(ctx context.Context, e *event, wantBody bool) (result, e
 }
 
 // respond renders what a two-way route sends back for an integration answer.
-func (n *nonProxy) respond(e *event, status int, h http.Header, body []byte, params vtl.Params) ([]byte, error) {
+// A Lambda function's error (funcErr, its message) selects the response whose
+// pattern matches the message instead of the status.
+func (n *nonProxy) respond(e *event, status int, h http.Header, body []byte, funcErr *string, params vtl.Params) ([]byte, error) {
 	in := n.in
 	if len(in.Responses) == 0 {
 		return body, nil
 	}
-	ir := in.SelectResponse(status)
-	if ir == nil {
+	var ir *compile.IntegrationResponse
+	if funcErr != nil {
+		ir = in.SelectErrorResponse(*funcErr)
+		if ir == nil {
+			return nil, fmt.Errorf("no IntegrationResponse of %s matches the function error %q, and it has no $default one", in.LogicalID, *funcErr)
+		}
+	} else if ir = in.SelectResponse(status); ir == nil {
 		return nil, fmt.Errorf("no IntegrationResponse of %s matches status %d, and it has no $default one", in.LogicalID, status)
 	}
 	if ir.ContentHandlingStrategy == "CONVERT_TO_TEXT" {
@@ -400,6 +435,41 @@ func (n *nonProxy) send(ctx context.Context, e *event, body []byte, contentType 
 		e.traceResponse(resp.StatusCode, resp.Header, b)
 	}
 	return resp.StatusCode, resp.Header, b, nil
+}
+
+// invoke runs the function of an AWS integration with the rendered payload.
+// Its result is the response body with status 200; a function error gives
+// status 200 too, the error's JSON (errorMessage, errorType) as the body and
+// its message for response selection (our choice, as REST APIs do for Lambda
+// custom integrations); any other failure is an integration error.
+func (n *nonProxy) invoke(ctx context.Context, e *event, payload []byte) (int, []byte, *string, error) {
+	ctx, cancel := context.WithTimeout(ctx, n.timeout)
+	defer cancel()
+	if e.conn.tr != nil {
+		e.traceRequest("Invoke", target(n.in), nil, payload)
+	}
+	out, err := n.caller.invoke(ctx, payload)
+	if err != nil {
+		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+			return 0, nil, nil, timedOut(n.timeout)
+		}
+		msg, ok := functionErrorMessage(err)
+		if !ok {
+			return 0, nil, nil, err
+		}
+		body, _ := json.Marshal(map[string]string{"errorMessage": msg, "errorType": functionErrorType(err)})
+		if e.conn.tr != nil {
+			e.traceResponse(http.StatusOK, nil, body)
+		}
+		return http.StatusOK, body, &msg, nil
+	}
+	if n.maxBody > 0 && len(out) > n.maxBody {
+		return 0, nil, nil, fmt.Errorf("integration response exceeds %d bytes", n.maxBody)
+	}
+	if e.conn.tr != nil {
+		e.traceResponse(http.StatusOK, nil, out)
+	}
+	return http.StatusOK, out, nil, nil
 }
 
 func (n *nonProxy) explain(ctx context.Context, err error) error {
