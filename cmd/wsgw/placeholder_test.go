@@ -110,6 +110,11 @@ func TestPlaceholderValidatePlan(t *testing.T) {
 			t.Errorf("plan with --param lacks %s:\n%s", want, out)
 		}
 	}
+	// --integration replaces the URI: its made-up value is never used, and only the other warns.
+	out, errs, code = runWSGW("plan", "--integration", "OrdersInteg=http://127.0.0.1:9002/o", file)
+	if code != 0 || strings.Contains(errs, wantWarn[0]) || !strings.Contains(errs, wantWarn[1]) || !strings.Contains(out, "http://127.0.0.1:9002/o") {
+		t.Errorf("plan with --integration: exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errs)
+	}
 	// A misspelled resource is an error that names the right one.
 	_, errs, code = runWSGW("plan", "--param", "Nbl.DNSName=127.0.0.1:9000", file)
 	if code == 0 || !strings.Contains(errs, "--param Nbl.DNSName: the template has no resource Nbl") {
