@@ -61,6 +61,7 @@ func Check(st *template.Stack) template.Diagnostics {
 	for _, a := range c.apiList {
 		if a.websocket {
 			c.checkStageVarUse(a)
+			c.checkPlaceholders(a)
 			c.checkUnused(a)
 			c.checkLimits(a)
 		}

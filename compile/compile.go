@@ -96,7 +96,7 @@ func Compile(st *template.Stack, opts Options) (*Plan, template.Diagnostics) {
 	if st == nil {
 		return nil, nil
 	}
-	ds := Check(st)
+	ds := withoutOverridden(Check(st), st, opts.Integrations)
 	if ds.HasErrors() {
 		return nil, ds
 	}
@@ -651,4 +651,25 @@ func mapKeys(m map[string]string) []string {
 	}
 	slices.Sort(out)
 	return out
+}
+
+// withoutOverridden drops the warnings about made-up values (WSGW1016) in
+// the URIs that --integration replaces: the gateway never uses them.
+func withoutOverridden(ds template.Diagnostics, st *template.Stack, overrides map[string]string) template.Diagnostics {
+	if len(overrides) == 0 {
+		return ds
+	}
+	unused := map[template.Range]bool{}
+	for id := range overrides {
+		if rs := st.Resource(id); rs != nil {
+			for _, prop := range []string{"IntegrationUri", "AuthorizerUri"} {
+				if n := rs.Prop(prop); n != nil {
+					for _, l := range n.Links {
+						unused[l.Range] = true
+					}
+				}
+			}
+		}
+	}
+	return slices.DeleteFunc(ds, func(d template.Diagnostic) bool { return d.Rule == RulePlaceholder.ID && unused[d.Range] })
 }

@@ -94,7 +94,7 @@ var (
 
 // apiRules are the rules of SPEC §3 that this package checks, in ID order.
 var apiRules = []template.Rule{
-	RulePlanBudget,
+	RulePlanBudget, RulePlaceholder,
 	RuleSelectionRequired, RuleSelectionSyntax, RuleProtocolType, RuleHTTPOnlyApiProp, RuleApiKeySelection,
 	RuleApiWithoutRoutes, RuleOtherApiID, RuleModelSchema, RuleModelDraft,
 	RuleRouteApiID, RuleRouteKeyUnique, RuleRouteKeyDollar, RuleTargetForm, RuleTargetIntegration, RuleTargetSameApi,

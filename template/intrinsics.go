@@ -251,14 +251,16 @@ func (r *resolver) ref(name string, at Range) *Node {
 		return &Node{Kind: List, Range: at}
 	}
 	if rs := r.resourceRef(name, at); rs != nil {
-		r.spend(nodeCost+len(rs.PhysicalID), at)
-		n := scalar(String, rs.PhysicalID, at)
-		n.Links = []Link{{LogicalID: name, Range: at}}
+		v, placeholder := r.placeholder(rs.Type, name, rs.PhysicalID)
+		r.spend(nodeCost+len(v), at)
+		n := scalar(String, v, at)
+		n.Links = []Link{{LogicalID: name, Range: at, Placeholder: placeholder}}
 		return n
 	}
 	if t, ok := r.implicit[name]; ok {
-		n := scalar(String, name, at)
-		n.Links = []Link{{LogicalID: name, Attr: t, Range: at}}
+		v, placeholder := r.placeholder(t, name, name)
+		n := scalar(String, v, at)
+		n.Links = []Link{{LogicalID: name, Range: at, Placeholder: placeholder}}
 		return n
 	}
 	r.undefined(name, at)
@@ -314,9 +316,10 @@ func (r *resolver) getAttCall(arg, at *Node) *Node {
 func (r *resolver) getAtt(id, attr string, at Range) *Node {
 	rs := r.resourceRef(id, at)
 	if rs == nil {
-		if _, ok := r.implicit[id]; ok {
-			n := scalar(String, "arn:aws:iam::"+r.st.AccountID+":role/"+id, at)
-			n.Links = []Link{{LogicalID: id, Attr: attr, Range: at}}
+		if t, ok := r.implicit[id]; ok {
+			v, placeholder := r.placeholder(t, id+"."+attr, "arn:aws:iam::"+r.st.AccountID+":role/"+id)
+			n := scalar(String, v, at)
+			n.Links = []Link{{LogicalID: id, Attr: attr, Range: at, Placeholder: placeholder}}
 			return n
 		}
 		r.errorFix(RuleUndefinedName, at, DidYouMean(id, mapKeys(r.declared)), "GetAtt names %s, which is not a resource of this template", id)
@@ -338,10 +341,25 @@ func (r *resolver) getAtt(id, attr string, at Range) *Node {
 	default:
 		v = rs.PhysicalID + "." + attr
 	}
+	v, placeholder := r.placeholder(rs.Type, id+"."+attr, v)
 	r.spend(nodeCost+len(v), at)
 	n := scalar(String, v, at)
-	n.Links = []Link{{LogicalID: id, Attr: attr, Range: at}}
+	n.Links = []Link{{LogicalID: id, Attr: attr, Range: at, Placeholder: placeholder}}
 	return n
+}
+
+// placeholder returns the value of a Ref or GetAtt (name spelled as in
+// Fn::Sub) of a resource of type t whose value wsgw makes up as made: the
+// --param of that name when given, else made itself, returned a second time
+// as the placeholder when wsgw does not run resources of type t (SPEC ).
+func (r *resolver) placeholder(t, name, made string) (value, placeholder string) {
+	if Runs(t) {
+		return made, ""
+	}
+	if v, ok := r.opts.Params[name]; ok {
+		return v, ""
+	}
+	return made, made
 }
 
 func (r *resolver) findInMap(arg, at *Node) *Node {

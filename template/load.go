@@ -54,6 +54,8 @@ type resolver struct {
 	condNodes map[string]*Node
 	condState map[string]int
 	mappings  *Node
+	// paramsNode is the Parameters section, nil when absent.
+	paramsNode *Node
 	// declared holds every resource of the template, existing or not.
 	declared map[string]*Resource
 	exists   map[string]bool
@@ -149,6 +151,7 @@ func (r *resolver) run() {
 	res.Value = r.expandSAM(root, res.Value)
 	r.st.Expanded = res.Value
 	r.declareResources(res.Value)
+	r.checkParamNames()
 	globals := r.samGlobals(root.Get("Globals"))
 	for _, rs := range r.st.Resources {
 		r.resolveResource(rs, globals)
@@ -204,7 +207,6 @@ func cmpOr(a, b string) string {
 // ---- parameters ----
 
 func (r *resolver) readParams(ps *Node) {
-	var names []string
 	if ps != nil {
 		if ps.Kind != Map {
 			r.errorf(RuleStructure, ps.Range, "Parameters must be a mapping")
@@ -213,19 +215,49 @@ func (r *resolver) readParams(ps *Node) {
 	}
 	if ps != nil {
 		for _, f := range ps.Fields {
-			names = append(names, f.Key)
 			r.readParam(f)
 		}
 	}
-	for name := range r.opts.Params {
+	r.paramsNode = ps
+}
+
+// checkParamNames reports --param names that are neither parameters nor
+// resources whose values wsgw makes up (Name or Name.Attribute, SPEC );
+// it runs once resources are declared.
+func (r *resolver) checkParamNames() {
+	ps := r.paramsNode
+	at := Range{File: r.st.File, Line: 1, Col: 1}
+	if ps != nil {
+		at = ps.Range
+	}
+	var candidates []string
+	for _, name := range mapKeys(r.opts.Params) {
 		if _, ok := r.params[name]; ok || r.pseudo[name] != "" || slices.Contains(pseudoNames, name) {
 			continue
 		}
-		at := Range{File: r.st.File, Line: 1, Col: 1}
-		if ps != nil {
-			at = ps.Range
+		id, _, _ := strings.Cut(name, ".")
+		if rs, ok := r.declared[id]; ok {
+			if Runs(rs.Type) {
+				r.errorf(RuleParamValue, at, "--param %s: wsgw runs %s (%s), so its values are not made up and cannot be set", name, id, rs.Type)
+			}
+			continue
 		}
-		r.errorFix(RuleParamValue, at, DidYouMean(name, names), "--param %s: the template has no parameter %s", name, name)
+		if t, ok := r.implicit[id]; ok && !Runs(t) {
+			continue
+		}
+		if candidates == nil {
+			candidates = mapKeys(r.params)
+			for _, rid := range mapKeys(r.declared) {
+				if !Runs(r.declared[rid].Type) {
+					candidates = append(candidates, rid)
+				}
+			}
+		}
+		if id != name {
+			r.errorFix(RuleParamValue, at, r.didYouMean(id, candidates), "--param %s: the template has no resource %s", name, id)
+			continue
+		}
+		r.errorFix(RuleParamValue, at, r.didYouMean(name, candidates), "--param %s: the template has no parameter %s", name, name)
 	}
 }
 

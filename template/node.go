@@ -66,6 +66,19 @@ type Link struct {
 	LogicalID string `json:"logicalId"`
 	Attr      string `json:"attr,omitempty"`
 	Range     Range  `json:"-"`
+	// Placeholder is the value wsgw made up for the Ref or GetAtt because it
+	// does not run the resource (a load balancer, a queue, a role), empty when
+	// the value is real or set with --param (SPEC R-2.7).
+	Placeholder string `json:"placeholder,omitempty"`
+}
+
+// Name spells the link as --param and Fn::Sub do: LogicalID for a Ref,
+// LogicalID.Attr for a GetAtt.
+func (l Link) Name() string {
+	if l.Attr == "" {
+		return l.LogicalID
+	}
+	return l.LogicalID + "." + l.Attr
 }
 
 // Get returns the value of key in a Map node, or nil.

@@ -125,6 +125,20 @@ func (r *resolver) declareResources(res *Node) {
 	}
 }
 
+// Runs reports whether wsgw runs (serves, or runs the code of) resources of
+// type t, so that their Ref and GetAtt values are the ones it uses; the
+// values of other resources (load balancers, queues, tables, roles, VPC
+// links) are made up and can be set with --param (SPEC ).
+func Runs(t string) bool {
+	switch t {
+	case TypeVpcLinkV1, TypeVpcLinkV2:
+		return false
+	case TypeLambdaFunction, TypeSAMFunction:
+		return true
+	}
+	return strings.HasPrefix(t, "AWS::ApiGatewayV2::")
+}
+
 // checkedNamespace reports whether wsgw knows every resource type of t's namespace (SPEC ).
 func checkedNamespace(t string) bool {
 	for _, ns := range []string{"AWS::ApiGatewayV2::", "AWS::Lambda::", "AWS::Serverless::"} {

@@ -77,7 +77,7 @@ Exit status:
 	}
 	f := cmd.Flags()
 	f.StringVar(&opts.Format, "format", "text", "output format: "+strings.Join(planFormats, ", "))
-	f.StringArrayVar(&opts.Params, "param", nil, "override a template parameter, as `Name=Value` (repeatable)")
+	f.StringArrayVar(&opts.Params, "param", nil, "override a template parameter, as `Name=Value`, or set what wsgw makes up for a resource it does not run (Resource=Value for its Ref, Resource.Attribute=Value) (repeatable)")
 	f.StringArrayVar(&opts.Integrations, "integration", nil, "send the integration or authorizer with logical ID `ID=URL` to URL instead of its IntegrationUri or AuthorizerUri (repeatable)")
 	f.StringVar(&opts.Stage, "stage", "", "compile only the stage `NAME`")
 	return cmd

@@ -179,7 +179,7 @@ the node reconnects by itself.`,
 	f.StringVar(&opts.Addr, "addr", def.Addr, "`HOST:PORT` of the first Api; each next Api listens on the next port")
 	f.BoolVar(&opts.AllowRemote, "allow-remote", false, "allow an --addr without a host (listening on every interface)")
 	f.StringVar(&opts.Stage, "stage", "", "serve only the stage `NAME`")
-	f.StringArrayVar(&opts.Params, "param", nil, "override a template parameter, as `Name=Value` (repeatable)")
+	f.StringArrayVar(&opts.Params, "param", nil, "override a template parameter, as `Name=Value`, or set what wsgw makes up for a resource it does not run (Resource=Value for its Ref, Resource.Attribute=Value) (repeatable)")
 	f.StringArrayVar(&opts.Integrations, "integration", nil, "send integration or authorizer `ID=URL` (logical ID) to URL instead of its IntegrationUri or AuthorizerUri (repeatable)")
 	f.StringVar(&opts.LogFormat, "log-format", "text", "log format: text or json")
 	f.StringVar(&opts.AccessLog, "access-log", "", "write the stages' access logs to `PATH` instead of stdout")

@@ -78,7 +78,7 @@ Exit status:
 	}
 	f := cmd.Flags()
 	f.StringVar(&opts.Format, "format", "text", "output format: "+strings.Join(formats, ", "))
-	f.StringArrayVar(&opts.Params, "param", nil, "override a template parameter, as `Name=Value` (repeatable)")
+	f.StringArrayVar(&opts.Params, "param", nil, "override a template parameter, as `Name=Value`, or set what wsgw makes up for a resource it does not run (Resource=Value for its Ref, Resource.Attribute=Value) (repeatable)")
 	f.BoolVar(&opts.Strict, "strict", false, "fail (exit 1) on warnings too")
 	f.BoolVar(&opts.ListRules, "list-rules", false, "list every rule (ID, severity, summary) and exit")
 	f.BoolVar(&opts.SkipNonTemplates, "skip-non-templates", false, "skip files that are not CloudFormation templates (no Resources, AWSTemplateFormatVersion or Transform) instead of reporting them")
