@@ -148,11 +148,9 @@ func (e *event) proxyEventJSON() ([]byte, error) {
 var hopHeaders = map[string]bool{"Keep-Alive": true, "Transfer-Encoding": true, "Te": true, "Trailer": true}
 
 // headerNames writes the WebSocket handshake headers as RFC 6455 does, where
-// Go's canonical form differs. Other names keep the canonical form: Go's HTTP
-// server canonicalises header names as it reads them (ConnectionId arrives as
-// Connectionid) and does not keep the client's spelling, so wsgw cannot give
-// the names as the client sent them; it gives the same names in the $connect
-// event and the authorizer event.
+// Go's canonical form differs, for a request whose names as sent are not
+// known (rawNames: a request after the first on its connection, or a head
+// past maxRawHead); other names then keep the canonical form.
 var headerNames = map[string]string{
 	"Sec-Websocket-Key":        "Sec-WebSocket-Key",
 	"Sec-Websocket-Version":    "Sec-WebSocket-Version",
@@ -163,7 +161,8 @@ var headerNames = map[string]string{
 // connectHeaders returns the $connect request's headers, last value and all
 // values, with Host, and X-Forwarded-For, X-Forwarded-Port and
 // X-Forwarded-Proto as API Gateway's front end adds them (unless the client
-// sent them). The $connect proxy event and the authorizer event carry the
+// sent them), under the names as the client sent them (rawNames). The
+// $connect proxy event and the authorizer event carry the
 // same set: the headers the client sent, Connection and Upgrade included, as
 // in the authorizer input of the developer guide, without the other
 // hop-by-hop headers (Keep-Alive, TE, Trailer, Transfer-Encoding, Proxy-*,
@@ -186,7 +185,9 @@ func (e *event) connectHeaders() (map[string]string, map[string][]string) {
 		if len(vs) == 0 {
 			return
 		}
-		if alt, ok := headerNames[name]; ok {
+		if raw, ok := e.rawNames[name]; ok {
+			name = raw
+		} else if alt, ok := headerNames[name]; ok {
 			name = alt
 		}
 		single[name] = vs[len(vs)-1]
