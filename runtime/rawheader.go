@@ -85,6 +85,14 @@ func (c *headConn) takeHead() []byte {
 	return h
 }
 
+// dropHead lets go of the head of r's connection unread (r is not a
+// handshake, so nothing will ask for it).
+func dropHead(r *http.Request) {
+	if hc, _ := r.Context().Value(headConnKey{}).(*headConn); hc != nil {
+		hc.takeHead()
+	}
+}
+
 type headConnKey struct{}
 
 // withHeadConn is http.Server.ConnContext: it puts the headConn in the

@@ -75,6 +75,7 @@ func (s *apiServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if i := indexConnections(segs); i >= 0 {
+		dropHead(r) // only a handshake reads it
 		s.serveConnections(w, r, strings.Join(segs[:i], "/"), segs[i+1])
 		return
 	}
