@@ -40,9 +40,12 @@ type event struct {
 	// header, query and host are the $connect request's, tls whether it came
 	// over TLS (CONNECT only).
 	header http.Header
-	query  url.Values
-	host   string
-	tls    bool
+	// rawNames maps a canonical header name to the client's spelling, where
+	// they differ (nil: not known).
+	rawNames map[string]string
+	query    url.Values
+	host     string
+	tls      bool
 
 	disconnectCode   int
 	disconnectReason string

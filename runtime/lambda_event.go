@@ -28,23 +28,40 @@ type proxyEvent struct {
 
 // proxyContext is requestContext (SPEC R-6.4, plus messageDirection).
 type proxyContext struct {
-	RouteKey             string         `json:"routeKey"`
-	MessageID            string         `json:"messageId,omitempty"`
-	DisconnectStatusCode *int           `json:"disconnectStatusCode,omitempty"`
-	Authorizer           map[string]any `json:"authorizer,omitempty"`
-	EventType            string         `json:"eventType"`
-	ExtendedRequestID    string         `json:"extendedRequestId"`
-	RequestTime          string         `json:"requestTime"`
-	MessageDirection     string         `json:"messageDirection"`
-	DisconnectReason     *string        `json:"disconnectReason,omitempty"`
-	Stage                string         `json:"stage"`
-	ConnectedAt          int64          `json:"connectedAt"`
-	RequestTimeEpoch     int64          `json:"requestTimeEpoch"`
-	Identity             proxyIdentity  `json:"identity"`
-	RequestID            string         `json:"requestId"`
-	DomainName           string         `json:"domainName"`
-	ConnectionID         string         `json:"connectionId"`
-	APIID                string         `json:"apiId"`
+	RouteKey             string           `json:"routeKey"`
+	DisconnectStatusCode nullable[int]    `json:"disconnectStatusCode,omitzero"`
+	MessageID            nullable[string] `json:"messageId,omitzero"`
+	Authorizer           map[string]any   `json:"authorizer,omitempty"`
+	EventType            string           `json:"eventType"`
+	ExtendedRequestID    string           `json:"extendedRequestId"`
+	RequestTime          string           `json:"requestTime"`
+	MessageDirection     string           `json:"messageDirection"`
+	DisconnectReason     nullable[string] `json:"disconnectReason,omitzero"`
+	Stage                string           `json:"stage"`
+	ConnectedAt          int64            `json:"connectedAt"`
+	RequestTimeEpoch     int64            `json:"requestTimeEpoch"`
+	Identity             proxyIdentity    `json:"identity"`
+	RequestID            string           `json:"requestId"`
+	DomainName           string           `json:"domainName"`
+	ConnectionID         string           `json:"connectionId"`
+	APIID                string           `json:"apiId"`
+}
+
+// nullable is a requestContext key that is left out (the zero value), null
+// (present without a value), or a value.
+type nullable[T any] struct {
+	present, set bool
+	v            T
+}
+
+func null[T any]() nullable[T]     { return nullable[T]{present: true} }
+func value[T any](v T) nullable[T] { return nullable[T]{present: true, set: true, v: v} }
+func (n nullable[T]) IsZero() bool { return !n.present }
+func (n nullable[T]) MarshalJSON() ([]byte, error) {
+	if !n.set {
+		return []byte("null"), nil
+	}
+	return json.Marshal(n.v)
 }
 
 // proxyIdentity is requestContext.identity: accessKey is there for a
@@ -61,7 +78,6 @@ type proxyIdentity struct {
 func (e *event) requestContext() *proxyContext {
 	rc := &proxyContext{
 		RouteKey:          e.routeKey,
-		MessageID:         e.messageID,
 		EventType:         string(e.typ),
 		ExtendedRequestID: e.requestID,
 		RequestTime:       e.time.UTC().Format(requestTimeLayout),
@@ -78,9 +94,11 @@ func (e *event) requestContext() *proxyContext {
 	if a := e.conn.auth; a != nil {
 		rc.Authorizer = a.requestContext()
 	}
-	if e.typ == eventDisconnect {
-		code, reason := e.disconnectCode, e.disconnectReason
-		rc.DisconnectStatusCode, rc.DisconnectReason = &code, &reason
+	switch e.typ {
+	case eventMessage:
+		rc.MessageID = value(e.messageID)
+	case eventDisconnect:
+		rc.DisconnectStatusCode, rc.DisconnectReason = value(e.disconnectCode), value(e.disconnectReason)
 	}
 	return rc
 }
@@ -98,7 +116,11 @@ func (e *event) proxyEventJSON() ([]byte, error) {
 	ev := proxyEvent{RequestContext: e.requestContext()}
 	switch e.typ {
 	case eventConnect:
-		ev.Headers, ev.MultiValueHeaders = e.connectHeaders(false)
+		// As in the $connect events API Gateway sends: messageId,
+		// disconnectStatusCode and disconnectReason are there, null.
+		rc := ev.RequestContext
+		rc.MessageID, rc.DisconnectStatusCode, rc.DisconnectReason = null[string](), null[int](), null[string]()
+		ev.Headers, ev.MultiValueHeaders = e.connectHeaders()
 		ev.QueryStringParameters, ev.MultiValueQueryStringParameters = queryMaps(e.query)
 	case eventMessage:
 		body := string(e.body)
@@ -121,14 +143,14 @@ func (e *event) proxyEventJSON() ([]byte, error) {
 }
 
 // hopHeaders are the hop-by-hop headers of RFC 9110 §7.6.1 (and RFC 2616's
-// Keep-Alive), in Go's canonical form; Proxy-* headers are too.
-var hopHeaders = map[string]bool{
-	"Connection": true, "Upgrade": true, "Keep-Alive": true, "Transfer-Encoding": true, "Te": true, "Trailer": true,
-}
+// Keep-Alive) the $connect events leave out, in Go's canonical form;
+// Proxy-* headers are left out too. Connection and Upgrade stay.
+var hopHeaders = map[string]bool{"Keep-Alive": true, "Transfer-Encoding": true, "Te": true, "Trailer": true}
 
 // headerNames writes the WebSocket handshake headers as RFC 6455 does, where
-// Go's canonical form differs; other names keep the canonical form Go's HTTP
-// server gives them (our choice: the server does not keep the client's case).
+// Go's canonical form differs, for a request whose names as sent are not
+// known (rawNames: a request after the first on its connection, or a head
+// past maxRawHead); other names then keep the canonical form.
 var headerNames = map[string]string{
 	"Sec-Websocket-Key":        "Sec-WebSocket-Key",
 	"Sec-Websocket-Version":    "Sec-WebSocket-Version",
@@ -136,27 +158,26 @@ var headerNames = map[string]string{
 	"Sec-Websocket-Extensions": "Sec-WebSocket-Extensions",
 }
 
-// connectHeaders returns the $connect request's headers, first value and all
+// connectHeaders returns the $connect request's headers, last value and all
 // values, with Host, and X-Forwarded-For, X-Forwarded-Port and
 // X-Forwarded-Proto as API Gateway's front end adds them (unless the client
-// sent them). Without hopByHop, the hop-by-hop headers (Connection, Upgrade,
-// Keep-Alive, Transfer-Encoding, TE, Trailer, Proxy-*, and those Connection
-// names) are left out, as in the $connect events API Gateway sends (the one
-// captured in aws-lambda-go's testdata has no Connection or Upgrade); the
-// Sec-WebSocket-* headers stay.
-func (e *event) connectHeaders(hopByHop bool) (map[string]string, map[string][]string) {
+// sent them), under the names as the client sent them (rawNames). The
+// $connect proxy event and the authorizer event carry the
+// same set: the headers the client sent, Connection and Upgrade included, as
+// in the authorizer input of the developer guide, without the other
+// hop-by-hop headers (Keep-Alive, TE, Trailer, Transfer-Encoding, Proxy-*,
+// and those Connection names), which no proxy passes on.
+func (e *event) connectHeaders() (map[string]string, map[string][]string) {
 	n := len(e.header) + 4
 	single, multi := make(map[string]string, n), make(map[string][]string, n)
 	var named map[string]bool // the headers Connection names
-	if !hopByHop {
-		for _, v := range e.header.Values("Connection") {
-			for _, tok := range strings.Split(v, ",") {
-				if tok = textproto.TrimString(tok); tok != "" {
-					if named == nil {
-						named = map[string]bool{}
-					}
-					named[http.CanonicalHeaderKey(tok)] = true
+	for _, v := range e.header.Values("Connection") {
+		for _, tok := range strings.Split(v, ",") {
+			if tok = textproto.TrimString(tok); tok != "" {
+				if named == nil {
+					named = map[string]bool{}
 				}
+				named[http.CanonicalHeaderKey(tok)] = true
 			}
 		}
 	}
@@ -164,7 +185,9 @@ func (e *event) connectHeaders(hopByHop bool) (map[string]string, map[string][]s
 		if len(vs) == 0 {
 			return
 		}
-		if alt, ok := headerNames[name]; ok {
+		if raw, ok := e.rawNames[name]; ok {
+			name = raw
+		} else if alt, ok := headerNames[name]; ok {
 			name = alt
 		}
 		single[name] = vs[len(vs)-1]
@@ -174,7 +197,7 @@ func (e *event) connectHeaders(hopByHop bool) (map[string]string, map[string][]s
 		add("Host", []string{e.host})
 	}
 	for k, vs := range e.header {
-		if !hopByHop && !strings.HasPrefix(k, "Sec-Websocket-") && (hopHeaders[k] || named[k] || strings.HasPrefix(k, "Proxy-")) {
+		if hopHeaders[k] || strings.HasPrefix(k, "Proxy-") || (named[k] && k != "Upgrade" && k != "Connection") {
 			continue
 		}
 		add(k, vs)
@@ -246,9 +269,7 @@ func (e *event) authorizerEventJSON(methodArn string) ([]byte, error) {
 	if ev.StageVariables == nil {
 		ev.StageVariables = map[string]string{}
 	}
-	// The developer guide's example authorizer event, unlike $connect's
-	// proxy event, has Connection and Upgrade.
-	ev.Headers, ev.MultiValueHeaders = e.connectHeaders(true)
+	ev.Headers, ev.MultiValueHeaders = e.connectHeaders()
 	ev.QueryStringParameters, ev.MultiValueQueryStringParameters = queryMaps(e.query)
 	return json.Marshal(&ev)
 }

@@ -136,8 +136,8 @@ type eventWant struct {
 
 // Keys of requestContext, as in the events API Gateway sends (those captured
 // in aws-lambda-go's events/testdata: apigw-websocket-request-send-message.json
-// and apigw-websocket-request-disconnect.json; CONNECT as in the API Gateway
-// developer guide).
+// and apigw-websocket-request-disconnect.json; CONNECT as captured from API
+// Gateway, with messageId, disconnectStatusCode and disconnectReason null).
 var baseContextKeys = []string{"routeKey", "eventType", "extendedRequestId", "requestTime", "messageDirection",
 	"stage", "connectedAt", "requestTimeEpoch", "identity", "requestId", "domainName", "connectionId", "apiId"}
 
@@ -169,6 +169,7 @@ func checkEvent(t *testing.T, raw []byte, w eventWant) map[string]any {
 	switch w.typ {
 	case "CONNECT":
 		top = append(top, "headers", "multiValueHeaders")
+		ctxKeys = append(ctxKeys, "messageId", "disconnectStatusCode", "disconnectReason")
 		if w.query != nil {
 			top = append(top, "queryStringParameters", "multiValueQueryStringParameters")
 		}
@@ -258,14 +259,19 @@ func checkEvent(t *testing.T, raw []byte, w eventWant) map[string]any {
 		if _, ok := hs["Sec-WebSocket-Key"]; !ok {
 			t.Errorf("headers lack Sec-WebSocket-Key: %v", keysOf(hs))
 		}
-		// Hop-by-hop headers stay with the hop, as in the $connect event of
-		// aws-lambda-go's testdata (apigw-websocket-request.json).
+		// Connection and Upgrade are there, as in the developer guide's
+		// authorizer input: both events carry the same header set.
 		for _, k := range []string{"Connection", "Upgrade"} {
-			if _, ok := hs[k]; ok {
-				t.Errorf("headers have the hop-by-hop %s: %v", k, keysOf(hs))
+			if _, ok := hs[k]; !ok {
+				t.Errorf("headers lack %s: %v", k, keysOf(hs))
 			}
-			if _, ok := mhs[k]; ok {
-				t.Errorf("multiValueHeaders have the hop-by-hop %s: %v", k, keysOf(mhs))
+			if _, ok := mhs[k]; !ok {
+				t.Errorf("multiValueHeaders lack %s: %v", k, keysOf(mhs))
+			}
+		}
+		for _, k := range []string{"messageId", "disconnectStatusCode", "disconnectReason"} {
+			if v, ok := rc[k]; !ok || v != nil {
+				t.Errorf("CONNECT requestContext.%s = %v (present %v), want null", k, v, ok)
 			}
 		}
 		qs, _ := ev["queryStringParameters"].(map[string]any)
@@ -699,13 +705,11 @@ type closingInvoker struct {
 
 func (c *closingInvoker) Close() error { close(c.closed); return nil }
 
-// SPEC R-7.3: the $connect proxy event leaves out the hop-by-hop headers of
-// the handshake (Connection, Upgrade, Keep-Alive, TE, Trailer,
-// Transfer-Encoding, Proxy-*, and those Connection names), as API Gateway's
-// do (aws-lambda-go's testdata apigw-websocket-request.json), and keeps the
-// Sec-WebSocket-* ones; the authorizer event keeps them all, as in the
-// developer guide's example authorizer input (Connection: upgrade, Upgrade:
-// websocket).
+// SPEC R-7.3, issue 13: the $connect proxy event and the authorizer event
+// carry the same header set: the client's headers with Connection and
+// Upgrade (as in the developer guide's example authorizer input) and the
+// Sec-WebSocket-* ones, without the other hop-by-hop headers (Keep-Alive,
+// TE, Trailer, Transfer-Encoding, Proxy-*, and those Connection names).
 func TestConnectHeaders(t *testing.T) {
 	e := &event{typ: eventConnect, host: "127.0.0.1:3001", conn: &connMeta{domainName: "127.0.0.1:3001", sourceIP: "127.0.0.1"},
 		header: http.Header{
@@ -723,21 +727,35 @@ func TestConnectHeaders(t *testing.T) {
 			"Sec-Websocket-Protocol":   {"chat"},
 			"User-Agent":               {"ua"},
 		}}
-	end2end := []string{"Host", "Sec-WebSocket-Extensions", "Sec-WebSocket-Key", "Sec-WebSocket-Protocol", "Sec-WebSocket-Version",
-		"User-Agent", "X-Forwarded-For", "X-Forwarded-Port", "X-Forwarded-Proto"}
-	hop := []string{"Connection", "Keep-Alive", "Proxy-Authorization", "Te", "Trailer", "Transfer-Encoding", "Upgrade", "X-Hop"}
+	e.stage = &stageState{stage: &compile.Stage{Name: "dev"}}
+	want := slices.Sorted(slices.Values([]string{"Connection", "Host", "Sec-WebSocket-Extensions", "Sec-WebSocket-Key",
+		"Sec-WebSocket-Protocol", "Sec-WebSocket-Version", "Upgrade", "User-Agent", "X-Forwarded-For", "X-Forwarded-Port",
+		"X-Forwarded-Proto"}))
+	proxy, err := e.proxyEventJSON()
+	if err != nil {
+		t.Fatal(err)
+	}
+	auth, err := e.authorizerEventJSON("arn:aws:execute-api:us-east-1:123456789012:api/dev/$connect")
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, tc := range []struct {
-		name     string
-		hopByHop bool
-		want     []string
+		name  string
+		event []byte
 	}{
-		{"$connect event", false, end2end},
-		{"authorizer event", true, append(slices.Clone(end2end), hop...)},
+		{"$connect event", proxy},
+		{"authorizer event", auth},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			single, multi := e.connectHeaders(tc.hopByHop)
+			var ev struct {
+				Headers           map[string]string   `json:"headers"`
+				MultiValueHeaders map[string][]string `json:"multiValueHeaders"`
+			}
+			if err := json.Unmarshal(tc.event, &ev); err != nil {
+				t.Fatal(err)
+			}
+			single, multi := ev.Headers, ev.MultiValueHeaders
 			got := slices.Sorted(maps.Keys(single))
-			want := slices.Sorted(slices.Values(tc.want))
 			if !slices.Equal(got, want) {
 				t.Errorf("headers %v\nwant    %v", got, want)
 			}

@@ -47,7 +47,9 @@ func (e *event) sourceValue(s *compile.Source) (string, bool) {
 }
 
 // applyMapping runs every mapping step of an integration on an outgoing
-// request (SPEC §6): header targets replace the header, query string targets
+// request (SPEC §6): header targets replace the header, under the name as
+// written in RequestParameters (integration.request.header.ConnectionId
+// sends ConnectionId, not Go's canonical Connectionid), query string targets
 // replace the parameter in query.
 func (e *event) applyMapping(steps []compile.Step, h http.Header, query url.Values) {
 	for i := range steps {
@@ -58,9 +60,29 @@ func (e *event) applyMapping(steps []compile.Step, h http.Header, query url.Valu
 		}
 		switch st.Target {
 		case "header":
-			h.Set(st.Name, v)
+			setHeaderAs(h, st.Name, v)
 		case "querystring":
 			query.Set(st.Name, v)
 		}
 	}
+}
+
+// setHeaderAs sets header name to v, keeping name's spelling on the wire:
+// net/http writes a request's header keys as they are in the map. Any other
+// spelling of the same name is removed first. The headers net/http writes
+// itself (Host, which the integration reads back into the request's Host,
+// User-Agent, Content-Length, Transfer-Encoding, Trailer) stay canonical, so
+// that the mapped value replaces net/http's rather than going out twice.
+func setHeaderAs(h http.Header, name, v string) {
+	switch http.CanonicalHeaderKey(name) {
+	case "Host", "User-Agent", "Content-Length", "Transfer-Encoding", "Trailer":
+		h.Set(name, v)
+		return
+	}
+	for k := range h {
+		if k != name && strings.EqualFold(k, name) {
+			delete(h, k)
+		}
+	}
+	h[name] = []string{v}
 }

@@ -55,6 +55,7 @@ func newAPIServer(g *Gateway, apiLogicalID string, ln net.Listener, host string)
 		Handler:           s,
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
+		ConnContext:       withHeadConn,
 		ErrorLog:          slog.NewLogLogger(g.log.Handler(), slog.LevelDebug),
 	}
 	return s
@@ -74,6 +75,7 @@ func (s *apiServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if i := indexConnections(segs); i >= 0 {
+		dropHead(r) // only a handshake reads it
 		s.serveConnections(w, r, strings.Join(segs[:i], "/"), segs[i+1])
 		return
 	}
@@ -189,7 +191,10 @@ func (s *apiServer) handshake(w http.ResponseWriter, r *http.Request, st *stageS
 		}
 	}
 	e := &event{typ: eventConnect, conn: &c.meta, stage: st, routeKey: "$connect", requestID: newID(), time: start,
-		header: r.Header, query: r.URL.Query(), host: r.Host, tls: r.TLS != nil}
+		header: r.Header, rawNames: rawHeaderNames(r), query: r.URL.Query(), host: r.Host, tls: r.TLS != nil}
+	if hc, ok := r.Context().Value(headConnKey{}).(*headConn); ok && hc.tls {
+		e.tls = true
+	}
 	if c.meta.tr != nil {
 		s.traceStart(e, r, "")
 	}

@@ -208,17 +208,20 @@ func (ca *CA) serverConfig(hosts ...string) (*tls.Config, error) {
 }
 
 // serveHTTP serves s's listener: plain HTTP and WebSocket, and, when the
-// gateway has a TLS configuration, TLS on the same port. A connection whose
+// gateway has a TLS configuration, TLS on the same port. Each connection is
+// a headConn, which keeps the first request head for the header names as
+// the client sent them (http.Server then sees TLS connections as plain ones:
+// whether a request came over TLS is the headConn's tls). A connection whose
 // first byte is 0x16 (a TLS handshake record) is TLS; any other is plain.
 func (s *apiServer) serveHTTP() error {
 	cfg := s.g.tlsConfig
 	if cfg == nil {
-		return s.http.Serve(s.ln)
+		return s.http.Serve(headListener{Listener: s.ln})
 	}
 	d := newDemux(s.ln)
 	errc := make(chan error, 1)
-	go func() { errc <- s.http.Serve(tls.NewListener(d.tls, cfg)) }()
-	err := s.http.Serve(d.plain)
+	go func() { errc <- s.http.Serve(headListener{Listener: tls.NewListener(d.tls, cfg), tls: true}) }()
+	err := s.http.Serve(headListener{Listener: d.plain})
 	d.Close()
 	if terr := <-errc; err == nil {
 		err = terr

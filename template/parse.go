@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"regexp"
+	"sort"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -83,14 +84,31 @@ func parseYAML(file string, src []byte) (*Node, Diagnostics) {
 	return n, c.diags
 }
 
+// yamlError turns a yaml decoding error into a diagnostic at the problem.
+//
+// go.yaml.in/yaml/v3 says "line N" where N is, for parser errors, the
+// 0-based line of the context (the construct being parsed: the mapping whose
+// key is badly indented, the flow sequence left open), one line before that
+// construct and often far before the problem, and it keeps no column. So
+// yamlProblem finds the position again: the shortest prefix of src on which
+// the decoder fails with the very same error ends at the first byte of the
+// token that caused it (the decoder reads a stream and fails on that token,
+// whatever follows; a flow collection left open fails the same way at the
+// end of any prefix that holds its opening bracket, which is then where the
+// problem is reported).
 func yamlError(file string, src []byte, err error) Diagnostic {
 	msg := err.Error()
 	r := Range{File: file, Line: 1, Col: 1}
+	reported := 0
 	if m := yamlLineErr.FindStringSubmatch(msg); m != nil {
-		r.Line, _ = strconv.Atoi(m[1])
+		reported, _ = strconv.Atoi(m[1])
+		r.Line = max(reported, 1)
 		msg = m[2]
 	} else {
 		msg = strings.TrimPrefix(msg, "yaml: ")
+	}
+	if line, col, ok := yamlProblem(src, err.Error(), reported); ok {
+		r.Line, r.Col = line, col
 	}
 	// yaml reports a tab used as indentation as "found character that cannot start any token";
 	// say what to fix instead.
@@ -103,6 +121,72 @@ func yamlError(file string, src []byte, err error) Diagnostic {
 		}
 	}
 	return RuleSyntax.Diag(r, "invalid YAML: %s", msg)
+}
+
+// yamlDecodeErr decodes src as parseYAML does (a first document, then
+// whether there is a second) and returns the first error.
+func yamlDecodeErr(src []byte) error {
+	dec := yaml.NewDecoder(bytes.NewReader(src))
+	var doc yaml.Node
+	if err := dec.Decode(&doc); err != nil {
+		return err
+	}
+	if err := dec.Decode(&doc); err != nil && err != io.EOF {
+		return err
+	}
+	return nil
+}
+
+// yamlProblem returns the 1-based line and column of the token at which
+// decoding src fails with the error text want: the end of the shortest
+// prefix that fails with it (see yamlError). The problem is at or after the
+// context line yaml reported (fromLine, 0-based for parser errors). ok is
+// false when no prefix reproduces the error.
+func yamlProblem(src []byte, want string, fromLine int) (line, col int, ok bool) {
+	fails := func(n int) bool {
+		err := yamlDecodeErr(src[:n])
+		return err != nil && err.Error() == want
+	}
+	if !fails(len(src)) {
+		return 0, 0, false
+	}
+	// ends[i] is the length of the prefix holding lines 1..i+1, newline included.
+	var ends []int
+	for i, b := range src {
+		if b == '\n' {
+			ends = append(ends, i+1)
+		}
+	}
+	if len(ends) == 0 || ends[len(ends)-1] != len(src) {
+		ends = append(ends, len(src))
+	}
+	// The first line whose end fails, searched from the context line on.
+	lo := min(max(fromLine-1, 0), len(ends)-1)
+	k := lo + sort.Search(len(ends)-lo, func(i int) bool { return fails(ends[lo+i]) })
+	if k >= len(ends) {
+		return 0, 0, false
+	}
+	start := 0
+	if k > 0 {
+		start = ends[k-1]
+	}
+	// The first byte of line k+1 whose prefix fails.
+	n := start + 1 + sort.Search(ends[k]-start, func(i int) bool { return fails(start + 1 + i) })
+	if n > ends[k] {
+		n = ends[k]
+	}
+	at := n - 1 // the byte the failing prefix ends with
+	switch {
+	case src[at] == '\n':
+		// Only the line's end shows the problem: point just past its text.
+		at = start + len(bytes.TrimRight(src[start:at], " \t\r"))
+	case src[at] == ':' && !strings.Contains(want, "mapping values are not allowed"):
+		// The ':' made the text before it a key, and the key is the
+		// problem (a key where a '-' entry was expected): point at the key.
+		key := bytes.TrimRight(src[start:at], " ")
+		at = start + max(bytes.LastIndexAny(key, " ,[{")+1, 0)
+	}
+	return k + 1, utf8.RuneCount(src[start:at]) + 1, true
 }
 
 type yamlConv struct {

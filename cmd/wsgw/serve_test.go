@@ -375,7 +375,8 @@ func TestServeReload(t *testing.T) {
 				`1 error in 1 file\n` +
 				`wsgw: ` + file + ` has errors; the previous plan keeps serving\n$`, "/echo2"},
 		{"still broken, YAML error", "RouteKey: echo", "RouteKey: [echo",
-			`^` + file + `:\d+:\d+: error: [^\n]+ \[WSGW1001\]\n(.+\n)?wsgw: ` + file + ` has errors; the previous plan keeps serving\n$`, "/echo2"},
+			// At the entry of the open '[', not a line early (issue 13).
+			`^` + file + `:40:18: error: invalid YAML: did not find expected ',' or '\]' \[WSGW1001\]\n(.+\n)?wsgw: ` + file + ` has errors; the previous plan keeps serving\n$`, "/echo2"},
 		{"fixed", "integrations/${EchoIntegg}", "integrations/${EchoInteg}", "", ""},
 	}
 	for _, st := range steps {

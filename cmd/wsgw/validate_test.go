@@ -38,6 +38,8 @@ func TestValidateGolden(t *testing.T) {
 		{"text-clean", []string{"validate", clean}},
 		{"text-bad", []string{"validate", bad}},
 		{"text-syntax", []string{"validate", syntax}},
+		{"text-yaml-syntax", []string{"validate", tdir + "syntax-indent.yaml"}},
+		{"github-yaml-syntax", []string{"validate", "--format", "github", tdir + "syntax-indent.yaml"}},
 		{"text-warn", []string{"validate", warn}},
 		{"text-warn-strict", []string{"validate", "--strict", warn}},
 		{"text-param", []string{"validate", "--param", "TopicName=wsgw-topic", warn}},
