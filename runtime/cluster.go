@@ -216,8 +216,19 @@ func (r *clusterRegistry) Register(p Peer) error {
 	r.mu.Lock()
 	r.subs[id] = sub
 	r.mu.Unlock()
+	// Register runs before the handshake completes: a round trip to the NATS
+	// server makes sure it knows the subscription by the time the client (and
+	// any backend it tells) has the id, so that a post through another node
+	// right after $connect finds the holder instead of no responders (410).
+	// It is bounded, so that a slow NATS delays a handshake little.
+	if r.nc.IsConnected() {
+		_ = r.nc.FlushTimeout(registerFlushTimeout)
+	}
 	return nil
 }
+
+// registerFlushTimeout bounds the wait for the NATS server in Register.
+const registerFlushTimeout = 250 * time.Millisecond
 
 func (r *clusterRegistry) Unregister(id string) {
 	r.local.Unregister(id)

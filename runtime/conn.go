@@ -251,6 +251,12 @@ func (c *conn) write(f outFrame) error {
 		c.setCloseDeadline(c.g.now().Add(c.g.opts.CloseGrace))
 		return nil
 	}
+	// The frame is reported before it is written, so that whatever a client
+	// does after receiving it (closing, say) is reported after it: a
+	// recording (--record) never misses a frame its client saw.
+	if c.meta.tr != nil {
+		c.traceFrame(&f)
+	}
 	_ = c.ws.SetWriteDeadline(deadline)
 	err := c.ws.WriteMessage(f.typ, f.data)
 	if err != nil {
@@ -258,9 +264,6 @@ func (c *conn) write(f outFrame) error {
 		return err
 	}
 	c.touch(c.g.now())
-	if c.meta.tr != nil {
-		c.traceFrame(&f)
-	}
 	return nil
 }
 
