@@ -299,7 +299,10 @@ type lambdaProxy struct {
 
 var _ integration = (*lambdaProxy)(nil)
 
-func newLambdaProxy(in *compile.Integration, p *compile.Plan, client *http.Client, opts *Options) integration {
+// integrationCaller is the lambdaCaller of an integration that invokes a
+// function (AWS_PROXY, or AWS with a Lambda URI): its --integration URL, else
+// the function it names.
+func integrationCaller(in *compile.Integration, p *compile.Plan, client *http.Client, opts *Options) (lambdaCaller, string) {
 	override := ""
 	if in.Overridden {
 		override = in.URL
@@ -308,7 +311,11 @@ func newLambdaProxy(in *compile.Integration, p *compile.Plan, client *http.Clien
 	if p != nil && in.Function != "" {
 		fn = p.Functions[in.Function]
 	}
-	caller, why := newLambdaCaller(fn, in.FunctionName, in.FunctionQualifier, override, client, opts)
+	return newLambdaCaller(fn, in.FunctionName, in.FunctionQualifier, override, client, opts)
+}
+
+func newLambdaProxy(in *compile.Integration, p *compile.Plan, client *http.Client, opts *Options) integration {
+	caller, why := integrationCaller(in, p, client, opts)
 	if caller == nil {
 		return &notRunnable{in: in, reason: why}
 	}

@@ -71,15 +71,7 @@ func newNonProxy(in *compile.Integration, p *compile.Plan, client *http.Client, 
 		// An AWS integration that invokes a Lambda function (compile runs
 		// only those): the rendered request template is the function's
 		// payload, its result the integration response (SPEC ).
-		override := ""
-		if in.Overridden {
-			override = in.URL
-		}
-		var fn *compile.Function
-		if p != nil && in.Function != "" {
-			fn = p.Functions[in.Function]
-		}
-		caller, why := newLambdaCaller(fn, in.FunctionName, in.FunctionQualifier, override, client, opts)
+		caller, why := integrationCaller(in, p, client, opts)
 		if caller == nil {
 			return &notRunnable{in: in, reason: why}
 		}
