@@ -37,7 +37,6 @@ type inotifyWatch struct {
 
 	mu             sync.Mutex
 	dirWd, fileWd  int // -1 when not watched
-	dirWatchedOnce bool
 }
 
 var _ dirWatch = (*inotifyWatch)(nil)

@@ -187,9 +187,15 @@ func (r *resolver) readPseudo() {
 	r.st.Region = cmpOr(o["AWS::Region"], r.st.Region)
 	r.st.AccountID = cmpOr(o["AWS::AccountId"], r.st.AccountID)
 	r.st.Name = cmpOr(o["AWS::StackName"], r.st.Name)
-	partition := cmpOr(o["AWS::Partition"], "aws")
-	r.st.Partition = cmpOr(o["AWS::Partition"], partitionOf(r.st.Region))
-	suffix := cmpOr(o["AWS::URLSuffix"], "amazonaws.com")
+	// One partition for ${AWS::Partition} and the ARNs SAM generates: the
+	// region's (aws-cn for cn-*, aws-us-gov for us-gov-*), unless given.
+	partition := cmpOr(o["AWS::Partition"], partitionOf(r.st.Region))
+	r.st.Partition = partition
+	defSuffix := "amazonaws.com"
+	if partition == "aws-cn" {
+		defSuffix = "amazonaws.com.cn"
+	}
+	suffix := cmpOr(o["AWS::URLSuffix"], defSuffix)
 	r.pseudo = map[string]string{
 		"AWS::Region": r.st.Region, "AWS::AccountId": r.st.AccountID, "AWS::StackName": r.st.Name,
 		"AWS::StackId":   fmt.Sprintf("arn:%s:cloudformation:%s:%s:stack/%s/00000000-0000-0000-0000-000000000000", partition, r.st.Region, r.st.AccountID, r.st.Name),

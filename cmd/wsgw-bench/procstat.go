@@ -84,20 +84,12 @@ func treeCPU(procs map[int]procStat, root int) (self, children time.Duration, ki
 	return self, children, kids
 }
 
-// rssKB returns VmRSS of /proc/PID/status in KiB, 0 when unknown.
+// rssKB returns the resident set of process pid in KiB (readRSS), 0 when
+// unknown.
 func rssKB(pid int) int64 {
-	b, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), "status"))
-	if err != nil {
+	if pid <= 0 {
 		return 0
 	}
-	for _, line := range bytes.Split(b, []byte("\n")) {
-		if rest, ok := bytes.CutPrefix(line, []byte("VmRSS:")); ok {
-			f := bytes.Fields(rest)
-			if len(f) > 0 {
-				n, _ := strconv.ParseInt(string(f[0]), 10, 64)
-				return n
-			}
-		}
-	}
-	return 0
+	n, _ := readRSS(pid)
+	return n
 }

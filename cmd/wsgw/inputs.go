@@ -22,6 +22,8 @@ type input struct {
 	src     []byte
 	err     string
 	fromDir bool
+	// template is isTemplate(src), known for the files found in a directory.
+	template bool
 }
 
 // expandInputs reads the files named on the command line; a directory stands
@@ -60,8 +62,8 @@ func expandInputs(args []string, errw io.Writer) []input {
 				found = append(found, input{path: p, err: readError(err), fromDir: true})
 				return nil
 			}
-			in := input{path: p, src: src, fromDir: true}
-			if isTemplate(src) {
+			in := input{path: p, src: src, fromDir: true, template: isTemplate(src)}
+			if in.template {
 				names = append(names, p)
 			}
 			found = append(found, in)
@@ -73,7 +75,7 @@ func expandInputs(args []string, errw io.Writer) []input {
 		}
 		skipped := 0
 		for _, in := range found {
-			if in.err == "" && !isTemplate(in.src) {
+			if in.err == "" && !in.template {
 				skipped++
 			}
 		}
@@ -83,7 +85,7 @@ func expandInputs(args []string, errw io.Writer) []input {
 		default:
 			fmt.Fprintf(errw, "wsgw: %s: %s: %s", arg, plural(len(names), "template"), strings.Join(names, ", "))
 			if skipped > 0 {
-				fmt.Fprintf(errw, " (%d other %s skipped)", skipped, map[bool]string{true: "file", false: "files"}[skipped == 1])
+				fmt.Fprintf(errw, " (%s skipped)", plural(skipped, "other file"))
 			}
 			fmt.Fprintln(errw)
 		}

@@ -90,7 +90,7 @@ func serveInspector(in *inspect.Inspector, addr, apiAddr string) (func(), string
 func listenDefaultInspector(apiAddr string) (net.Listener, error) {
 	host := "127.0.0.1"
 	if h, p, err := net.SplitHostPort(apiAddr); err == nil {
-		if ip := net.ParseIP(h); ip != nil && ip.IsLoopback() {
+		if isLoopback(h) && h != "localhost" {
 			host = h
 		}
 		if port, err := strconv.Atoi(p); err == nil && port != 0 && port+inspectorPortOffset <= 65535 {

@@ -433,7 +433,6 @@ func checkAddr(addr string, allowRemote bool) error {
 	return nil
 }
 
-// isLoopback reports whether host names only the local machine.
 // checkCluster checks --cluster (nats://HOST:PORT URLs, comma-separated)
 // and --node (only with --cluster).
 func checkCluster(urls, node string) error {
@@ -455,6 +454,7 @@ func checkCluster(urls, node string) error {
 	return nil
 }
 
+// isLoopback reports whether host names only the local machine.
 func isLoopback(host string) bool {
 	if strings.EqualFold(host, "localhost") {
 		return true

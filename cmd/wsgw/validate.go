@@ -111,7 +111,7 @@ func runValidate(o *validateOptions) error {
 			fmt.Fprintf(o.IO.Err, "wsgw: %s: %s\n", in.path, in.err)
 			continue
 		}
-		if (o.SkipNonTemplates || in.fromDir) && !isTemplate(in.src) {
+		if in.fromDir && !in.template || !in.fromDir && o.SkipNonTemplates && !isTemplate(in.src) {
 			rep.Skipped = append(rep.Skipped, in.path)
 			if !in.fromDir {
 				fmt.Fprintf(o.IO.Err, "wsgw: %s: skipped, not a CloudFormation template (no Resources, AWSTemplateFormatVersion or Transform)\n", in.path)
