@@ -116,7 +116,7 @@ func (au *authorizer) authorize(ctx context.Context, e *event) (*authResult, *au
 		e.traceAs(au.a.LogicalID, func() { e.traceResponse(http.StatusOK, nil, out) })
 	}
 	if err != nil {
-		if msg, ok := functionErrorMessage(err); ok && msg == "Unauthorized" {
+		if msg, _, ok := functionError(err); ok && msg == "Unauthorized" {
 			return nil, &authDenied{http.StatusUnauthorized, "the authorizer answered Unauthorized"}
 		}
 		if errors.Is(ctx.Err(), context.DeadlineExceeded) {

@@ -45,30 +45,18 @@ func (e *FunctionError) Error() string {
 	return "function error: " + e.Type + ": " + e.Message
 }
 
-// functionErrorMessage returns the errorMessage of a function error.
-func functionErrorMessage(err error) (string, bool) {
+// functionError returns the errorMessage and errorType of a function error
+// (from the local runner, the Invoke API or an --integration URL).
+func functionError(err error) (msg, typ string, ok bool) {
 	var fe *FunctionError
 	if errors.As(err, &fe) {
-		return fe.Message, true
+		return fe.Message, fe.Type, true
 	}
 	var le *lambda.FunctionError
 	if errors.As(err, &le) {
-		return le.Message, true
+		return le.Message, le.Type, true
 	}
-	return "", false
-}
-
-// functionErrorType returns the errorType of a function error, or "".
-func functionErrorType(err error) string {
-	var fe *FunctionError
-	if errors.As(err, &fe) {
-		return fe.Type
-	}
-	var le *lambda.FunctionError
-	if errors.As(err, &le) {
-		return le.Type
-	}
-	return ""
+	return "", "", false
 }
 
 // maxLambdaResponse is Lambda's limit on a synchronous response.
@@ -288,6 +276,28 @@ func serviceMessage(body []byte) string {
 	return s
 }
 
+// invokeFunction calls the function of integration in with payload within
+// timeout, tracing the call; past the timeout it answers timedOut. A
+// function's own error comes back as the caller's error (functionError).
+func invokeFunction(ctx context.Context, caller lambdaCaller, in *compile.Integration, timeout time.Duration, e *event, payload []byte) ([]byte, error) {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	if e.conn.tr != nil {
+		e.traceRequest("Invoke", target(in), nil, payload)
+	}
+	out, err := caller.invoke(ctx, payload)
+	if err != nil {
+		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+			return nil, timedOut(timeout)
+		}
+		return nil, err
+	}
+	if e.conn.tr != nil {
+		e.traceResponse(http.StatusOK, nil, out)
+	}
+	return out, nil
+}
+
 // lambdaProxy is an AWS_PROXY integration (SPEC ): the WebSocket proxy
 // event in, the Lambda proxy response out.
 type lambdaProxy struct {
@@ -333,20 +343,9 @@ func (l *lambdaProxy) call(ctx context.Context, e *event, wantBody bool) (result
 	if err != nil {
 		return result{}, err
 	}
-	ctx, cancel := context.WithTimeout(ctx, l.timeout)
-	defer cancel()
-	if e.conn.tr != nil {
-		e.traceRequest("Invoke", target(l.in), nil, payload)
-	}
-	out, err := l.caller.invoke(ctx, payload)
+	out, err := invokeFunction(ctx, l.caller, l.in, l.timeout, e, payload)
 	if err != nil {
-		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-			return result{}, timedOut(l.timeout)
-		}
 		return result{}, err
-	}
-	if e.conn.tr != nil {
-		e.traceResponse(http.StatusOK, nil, out)
 	}
 	res, err := parseLambdaResponse(out)
 	if err != nil {

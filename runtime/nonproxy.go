@@ -435,31 +435,17 @@ func (n *nonProxy) send(ctx context.Context, e *event, body []byte, contentType 
 // its message for response selection (our choice, as REST APIs do for Lambda
 // custom integrations); any other failure is an integration error.
 func (n *nonProxy) invoke(ctx context.Context, e *event, payload []byte) (int, []byte, *string, error) {
-	ctx, cancel := context.WithTimeout(ctx, n.timeout)
-	defer cancel()
-	if e.conn.tr != nil {
-		e.traceRequest("Invoke", target(n.in), nil, payload)
-	}
-	out, err := n.caller.invoke(ctx, payload)
+	out, err := invokeFunction(ctx, n.caller, n.in, n.timeout, e, payload)
 	if err != nil {
-		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-			return 0, nil, nil, timedOut(n.timeout)
-		}
-		msg, ok := functionErrorMessage(err)
+		msg, typ, ok := functionError(err)
 		if !ok {
 			return 0, nil, nil, err
 		}
-		body, _ := json.Marshal(map[string]string{"errorMessage": msg, "errorType": functionErrorType(err)})
-		if e.conn.tr != nil {
-			e.traceResponse(http.StatusOK, nil, body)
-		}
+		body, _ := json.Marshal(map[string]string{"errorMessage": msg, "errorType": typ})
 		return http.StatusOK, body, &msg, nil
 	}
 	if n.maxBody > 0 && len(out) > n.maxBody {
 		return 0, nil, nil, fmt.Errorf("integration response exceeds %d bytes", n.maxBody)
-	}
-	if e.conn.tr != nil {
-		e.traceResponse(http.StatusOK, nil, out)
 	}
 	return http.StatusOK, out, nil, nil
 }

@@ -35,8 +35,8 @@ type inotifyWatch struct {
 	errs            chan error
 	delivered       atomic.Int64
 
-	mu             sync.Mutex
-	dirWd, fileWd  int // -1 when not watched
+	mu            sync.Mutex
+	dirWd, fileWd int // -1 when not watched
 }
 
 var _ dirWatch = (*inotifyWatch)(nil)
