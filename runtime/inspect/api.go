@@ -56,9 +56,7 @@ type EventJSON struct {
 // hasBody says which kinds carry a body, even an empty one.
 func hasBody(k runtime.EventKind) bool {
 	switch k {
-	case runtime.KindMessage, runtime.KindFrame, runtime.KindIntegrationRequest, runtime.KindIntegrationResponse:
-		return true
-	case runtime.KindManagement:
+	case runtime.KindMessage, runtime.KindFrame, runtime.KindIntegrationRequest, runtime.KindIntegrationResponse, runtime.KindManagement:
 		return true
 	}
 	return false
@@ -79,9 +77,6 @@ func toJSON(seq uint64, ev *runtime.Event, size int) EventJSON {
 		k := ev.Key
 		j.Key = &k
 		j.Why = explainRoute(ev)
-		if ev.Route == "-" {
-			j.Route = ""
-		}
 	}
 	if hasBody(ev.Kind) && (ev.Body != nil || ev.Kind == runtime.KindMessage || ev.Kind == runtime.KindFrame) {
 		if ev.Binary || !utf8.Valid(ev.Body) {

@@ -71,17 +71,16 @@ type record struct {
 	userAgent      string
 	connectedAt    time.Time
 
-	mu        sync.Mutex
-	ring      []item // grows to EventsPerConn, then wraps
-	next      int    // where the next event goes once the ring is full
-	total     int    // events seen
-	closed    bool
-	closedAt  time.Time
-	code      int
-	reason    string
-	by        string
-	refused   bool // the handshake was refused
-	lastEvent time.Time
+	mu       sync.Mutex
+	ring     []item // grows to EventsPerConn, then wraps
+	next     int    // where the next event goes once the ring is full
+	total    int    // events seen
+	closed   bool
+	closedAt time.Time
+	code     int
+	reason   string
+	by       string
+	refused  bool // the handshake was refused
 }
 
 // events returns the kept events, oldest first.
@@ -171,7 +170,6 @@ func (in *Inspector) keep(it *item) {
 		r.next = (r.next + 1) % len(r.ring)
 	}
 	r.total++
-	r.lastEvent = ev.Time
 	closing := false
 	switch {
 	case ev.Kind == runtime.KindConnected && ev.Status != 101:

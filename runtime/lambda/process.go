@@ -263,9 +263,9 @@ func (p *process) isReady() bool {
 
 // invoke hands inv to the process and waits for its answer. The process is
 // used by one invocation at a time (the pool sees to it). When ctx ends after
-// the process took the event, it returns abandoned: the caller waits for the
-// answer elsewhere (await) before the process is reused.
-func (p *process) invoke(ctx context.Context, inv *invocation, initTimeout time.Duration) (o outcome, abandoned bool) {
+// the process took the event, it returns an outcome marked abandoned: the
+// caller waits for the answer elsewhere (await) before the process is reused.
+func (p *process) invoke(ctx context.Context, inv *invocation, initTimeout time.Duration) outcome {
 	var initTimer <-chan time.Time
 	if !p.isReady() {
 		t := time.NewTimer(initTimeout)
@@ -289,41 +289,44 @@ func (p *process) invoke(ctx context.Context, inv *invocation, initTimeout time.
 			if ne, ok := err.(net.Error); ok && ne.Timeout() {
 				p.kill()
 				p.served++
-				return outcome{delivered: true, err: fmt.Errorf("function %s: %w after %.2f seconds", p.fn.LogicalID, ErrTimeout, inv.timeout.Seconds())}, false
+				return outcome{delivered: true, err: fmt.Errorf("function %s: %w after %.2f seconds", p.fn.LogicalID, ErrTimeout, inv.timeout.Seconds())}
 			}
 			p.kill()
 			<-p.done
-			if p.served > 0 {
-				return outcome{retry: true, err: p.exitError("exited before taking the event")}, false
-			}
-			return outcome{err: p.exitError("exited before taking the event")}, false
+			return p.exitedBeforeTaking()
 		}
 	case <-p.initFailed:
 		p.kill()
-		return outcome{err: p.initErr}, false
+		return outcome{err: p.initErr}
 	case <-p.done:
 		if p.served > 0 {
-			return outcome{retry: true, err: p.exitError("exited before taking the event")}, false
+			return p.exitedBeforeTaking()
 		}
 		if fe := p.initError(); fe != nil {
-			return outcome{err: fe}, false
+			return outcome{err: fe}
 		}
-		return outcome{err: p.exitError("exited before polling the runtime API")}, false
+		return outcome{err: p.exitError("exited before polling the runtime API")}
 	case <-initTimer:
 		p.kill()
 		return outcome{err: fmt.Errorf("function %s: %w: it did not poll the runtime API within %s%s",
-			p.fn.LogicalID, ErrStart, initTimeout, p.lastOutput())}, false
+			p.fn.LogicalID, ErrStart, initTimeout, p.lastOutput())}
 	case <-ctx.Done():
-		return outcome{healthy: true, err: ctx.Err()}, false
+		return outcome{healthy: true, err: ctx.Err()}
 	}
 	p.served++
 
-	o = p.await(ctx, inv)
-	if o.abandoned {
-		return o, true
+	o := p.await(ctx, inv)
+	if !o.abandoned {
+		o.delivered = true
 	}
-	o.delivered = true
-	return o, false
+	return o
+}
+
+// exitedBeforeTaking is the outcome of a process that exited without taking
+// an event: after serving others, the invocation is retried on a new one.
+func (p *process) exitedBeforeTaking() outcome {
+	err := p.exitError("exited before taking the event")
+	return outcome{retry: p.served > 0, err: err}
 }
 
 // await waits for the answer to the invocation the process took; when ctx

@@ -202,8 +202,8 @@ func (r *Runner) Invoke(ctx context.Context, fn *compile.Function, payload []byt
 			}
 		}
 		// Run in the caller's goroutine: no hand-over per invocation.
-		o, abandoned := p.invoke(ctx, inv, r.opts.InitTimeout)
-		if abandoned {
+		o := p.invoke(ctx, inv, r.opts.InitTimeout)
+		if o.abandoned {
 			// The invocation, which the process took, runs on to its end
 			// (or its Timeout), as on Lambda; the process is then reused.
 			go func() {
