@@ -798,10 +798,11 @@ func (e *wsExpander) domain(a *wsAPI, d *Node) *Field {
 					ok = false
 				}
 			}
+			// As SAM: the logical ID hashes the first truthy of HostedZoneId and
+			// HostedZoneName, the property is the first present (below).
 			zone := r53.Get("HostedZoneId")
-			zoneKey := "HostedZoneId"
 			if !truthy(zone) {
-				zone, zoneKey = r53.Get("HostedZoneName"), "HostedZoneName"
+				zone = r53.Get("HostedZoneName")
 			}
 			rat := r53f.KeyRange
 			set := func(typ string) *Node {
@@ -815,12 +816,9 @@ func (e *wsExpander) domain(a *wsAPI, d *Node) *Field {
 			if v6 := r53.Get("IpV6"); v6 != nil && v6.Kind == Bool && v6.Value == "true" {
 				sets.Items = append(sets.Items, set("AAAA"))
 			}
-			hz := r53.Get("HostedZoneId")
+			zoneKey, hz := "HostedZoneId", r53.Get("HostedZoneId")
 			if hz == nil {
-				zoneKey = "HostedZoneName"
-				hz = r53.Get("HostedZoneName")
-			} else {
-				zoneKey = "HostedZoneId"
+				zoneKey, hz = "HostedZoneName", r53.Get("HostedZoneName")
 			}
 			f := resource("RecordSetGroup"+samHash(zone), "AWS::Route53::RecordSetGroup", rat, gmap(rat, zoneKey, hz, "RecordSets", sets))
 			records = &f
