@@ -67,6 +67,9 @@ func (e *event) applyMapping(steps []compile.Step, h http.Header, query url.Valu
 	}
 }
 
+// netHTTPHeaders are the request headers net/http writes itself.
+var netHTTPHeaders = [...]string{"Host", "User-Agent", "Content-Length", "Transfer-Encoding", "Trailer"}
+
 // setHeaderAs sets header name to v, keeping name's spelling on the wire:
 // net/http writes a request's header keys as they are in the map. Any other
 // spelling of the same name is removed first. The headers net/http writes
@@ -74,10 +77,12 @@ func (e *event) applyMapping(steps []compile.Step, h http.Header, query url.Valu
 // User-Agent, Content-Length, Transfer-Encoding, Trailer) stay canonical, so
 // that the mapped value replaces net/http's rather than going out twice.
 func setHeaderAs(h http.Header, name, v string) {
-	switch http.CanonicalHeaderKey(name) {
-	case "Host", "User-Agent", "Content-Length", "Transfer-Encoding", "Trailer":
-		h.Set(name, v)
-		return
+	// EqualFold, not CanonicalHeaderKey: no allocation per message.
+	for _, own := range netHTTPHeaders {
+		if strings.EqualFold(name, own) {
+			h.Set(name, v)
+			return
+		}
 	}
 	for k := range h {
 		if k != name && strings.EqualFold(k, name) {
