@@ -20,13 +20,25 @@ const authorizerTimeout = defaultTimeout
 
 // authorizer is a prepared Lambda REQUEST authorizer of a $connect route.
 type authorizer struct {
-	a      *compile.Authorizer
-	caller lambdaCaller // nil: not runnable
-	why    string
+	a *compile.Authorizer
+	// identity are the IdentitySources, resolved once per plan.
+	identity []identitySource
+	caller   lambdaCaller // nil: not runnable
+	why      string
 }
 
-func prepareAuthorizer(a *compile.Authorizer, p *compile.Plan, client *http.Client, opts *Options) *authorizer {
+type identitySource struct {
+	expr string
+	get  sourceFunc
+}
+
+// prepareAuthorizer prepares a for the stage whose variables are vars.
+func prepareAuthorizer(a *compile.Authorizer, p *compile.Plan, vars map[string]string, client *http.Client, opts *Options) *authorizer {
 	au := &authorizer{a: a, why: a.NotRunnable}
+	for i := range a.IdentitySources {
+		src := &a.IdentitySources[i]
+		au.identity = append(au.identity, identitySource{expr: src.Expr, get: newSource(src, vars)})
+	}
 	if au.why != "" {
 		return au
 	}
@@ -91,10 +103,9 @@ func (d *authDenied) Error() string { return d.reason }
 // error, a timeout or a malformed answer 500, as API Gateway's
 // AUTHORIZER_FAILURE and AUTHORIZER_CONFIGURATION_ERROR responses are.
 func (au *authorizer) authorize(ctx context.Context, e *event) (*authResult, *authDenied) {
-	for i := range au.a.IdentitySources {
-		src := &au.a.IdentitySources[i]
-		if v, ok := e.sourceValue(src); !ok || v == "" {
-			return nil, &authDenied{http.StatusUnauthorized, "identity source " + src.Expr + " is missing"}
+	for _, src := range au.identity {
+		if v, ok := src.get(e); !ok || v == "" {
+			return nil, &authDenied{http.StatusUnauthorized, "identity source " + src.expr + " is missing"}
 		}
 	}
 	if au.caller == nil {

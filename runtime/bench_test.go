@@ -157,7 +157,7 @@ func newBenchBackend(b *testing.B) string {
 
 // BenchmarkSelect measures route selection on a typical message.
 func BenchmarkSelect(b *testing.B) {
-	sel := compile.Selection{Parts: []compile.SelectionPart{bodyPath("service"), text("/"), bodyPath("action")}}
+	sel := newRouteSelection(compile.Selection{Parts: []compile.SelectionPart{bodyPath("service"), text("/"), bodyPath("action")}})
 	msg := []byte(`{"service":"chat","action":"send","data":{"text":"hello","to":["a","b"]},"n":1.5}`)
 	b.ReportAllocs()
 	for b.Loop() {

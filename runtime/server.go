@@ -375,7 +375,7 @@ func (s *apiServer) handleMessage(ctx context.Context, c *conn, typ int, data []
 	if !e.binary {
 		e.doc, e.isJSON = parseBody(data)
 		if e.isJSON {
-			key = selectRouteKey(st.api.Selection, e.doc)
+			key = selectRouteKey(st.sel, e.doc)
 		}
 	}
 	defer func() {
