@@ -4,7 +4,7 @@
 // (route selection parts, mapping steps, target URLs) is precompiled. The
 // plan is plain data: executable forms (parsed templates, compiled patterns
 // and schemas) are built from it by the gateway when it provisions the plan
-// (ParseTemplates, ResponseKeyPattern, Model.Compile), never kept in it.
+// (ParseTemplate, ResponseKeyPattern, Model.Compile), never kept in it.
 //
 // It imports template and never runtime.
 package compile

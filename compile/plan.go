@@ -12,7 +12,7 @@ import (
 // that WriteJSON writes and encoding/json reads back, so a plan decoded from
 // `wsgw plan --format json` serves as the plan it was written from. What
 // runs (parsed templates, compiled patterns and schemas) is built from it
-// once per plan when the gateway provisions it (ParseTemplates,
+// once per plan when the gateway provisions it (ParseTemplate,
 // ResponseKeyPattern, Model.Compile), never kept in the plan.
 type Plan struct {
 	// Source is the template file the plan was compiled from.
@@ -170,7 +170,7 @@ type Integration struct {
 	// TemplateSelectionExpression and RequestTemplates are kept as written, for
 	// non-proxy (HTTP, MOCK, AWS) integrations (SPEC R-7.2); the compiler
 	// checks that the templates parse, and the gateway parses them once per
-	// plan (ParseTemplates).
+	// plan (ParseTemplate).
 	TemplateSelectionExpression string            `json:"templateSelectionExpression,omitempty"`
 	RequestTemplates            map[string]string `json:"requestTemplates,omitempty"`
 	// TemplateSelection is TemplateSelectionExpression compiled (nil: none).

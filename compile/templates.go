@@ -3,10 +3,8 @@ package compile
 import (
 	"errors"
 	"fmt"
-	"maps"
 	"regexp"
 	"regexp/syntax"
-	"slices"
 	"strings"
 
 	"github.com/wsgw/wsgw/compile/vtl"
@@ -17,7 +15,7 @@ import (
 // expressions, mapping templates, integration responses and request models.
 // The plan keeps what the template says (expressions compiled into parts,
 // template sources, response keys, schemas), as plain data; the gateway
-// builds what runs from it once per plan (ParseTemplates,
+// builds what runs from it once per plan (ParseTemplate,
 // ResponseKeyPattern, Model.Compile), so nothing is parsed while a message
 // is handled.
 
@@ -218,7 +216,7 @@ func parseTemplates(prop string, owner string, n *template.Node) (map[string]*vt
 				msg: fmt.Sprintf("template %s of %s %s must be a string, not a %s", f.Key, prop, owner, v.Kind)})
 			continue
 		}
-		t, err := parseTemplate(prop, f.Key, v.Value)
+		t, err := ParseTemplate(prop, f.Key, v.Value)
 		if err != nil {
 			p := templateProblem{at: v.Range, msg: fmt.Sprintf("template %s of %s %s: %v", f.Key, prop, owner, err)}
 			if e, ok := err.(*vtl.Error); ok {
@@ -233,31 +231,13 @@ func parseTemplates(prop string, owner string, n *template.Node) (map[string]*vt
 	return parsed, src, problems
 }
 
-// parseTemplate parses the template of key in a RequestTemplates or
-// ResponseTemplates mapping; the name it gets (RequestTemplates.<key>) is
-// what render errors say.
-func parseTemplate(prop, key, src string) (*vtl.Template, error) {
+// ParseTemplate parses the template of key in a RequestTemplates (prop
+// "RequestTemplates") or ResponseTemplates ("ResponseTemplates") mapping;
+// the name it gets (RequestTemplates.<key>) is what its render errors say.
+// The compiler checks with it that every template parses, and the gateway
+// parses a plan's templates with it once per plan.
+func ParseTemplate(prop, key, src string) (*vtl.Template, error) {
 	return vtl.Parse(prop+"."+key, src)
-}
-
-// ParseTemplates parses the templates of a plan's RequestTemplates (prop
-// "RequestTemplates") or ResponseTemplates ("ResponseTemplates"), keyed as
-// in the plan: what the gateway renders, built once per plan. The compiler
-// has checked that each parses; the error names the first that does not (a
-// plan not written by the compiler).
-func ParseTemplates(prop string, src map[string]string) (map[string]*vtl.Template, error) {
-	if len(src) == 0 {
-		return nil, nil
-	}
-	out := make(map[string]*vtl.Template, len(src))
-	for _, key := range slices.Sorted(maps.Keys(src)) {
-		t, err := parseTemplate(prop, key, src[key])
-		if err != nil {
-			return nil, fmt.Errorf("template %s of %s: %w", key, prop, err)
-		}
-		out[key] = t
-	}
-	return out, nil
 }
 
 type templateProblem struct {

@@ -32,8 +32,9 @@ type identitySource struct {
 	get  sourceFunc
 }
 
-// prepareAuthorizer prepares a for the stage whose variables are vars.
-func prepareAuthorizer(a *compile.Authorizer, p *compile.Plan, vars map[string]string, client *http.Client, opts *Options) *authorizer {
+// authorizer prepares a for the stage whose variables are vars.
+func (pv *provisioner) authorizer(a *compile.Authorizer, vars map[string]string) *authorizer {
+	p := pv.plan
 	au := &authorizer{a: a, why: a.NotRunnable}
 	for i := range a.IdentitySources {
 		src := &a.IdentitySources[i]
@@ -50,7 +51,7 @@ func prepareAuthorizer(a *compile.Authorizer, p *compile.Plan, vars map[string]s
 	if p != nil && a.Function != "" {
 		fn = p.Functions[a.Function]
 	}
-	au.caller, au.why = newLambdaCaller(fn, a.FunctionName, a.FunctionQualifier, override, client, opts)
+	au.caller, au.why = newLambdaCaller(fn, a.FunctionName, a.FunctionQualifier, override, pv.client, pv.opts)
 	return au
 }
 

@@ -50,20 +50,20 @@ type result struct {
 	header http.Header
 }
 
-// prepare turns a compiled integration of the stage whose variables are
-// vars into something callable once per plan, so that no URL or expression
-// is parsed while a message is handled.
-func prepare(in *compile.Integration, p *compile.Plan, vars map[string]string, client *http.Client, opts *Options) integration {
+// integration turns a compiled integration of the stage whose variables
+// are vars into something callable once per plan, so that no URL or
+// expression is parsed while a message is handled.
+func (pv *provisioner) integration(in *compile.Integration, vars map[string]string) integration {
 	if in.NotRunnable != "" {
 		return &notRunnable{in: in, reason: in.NotRunnable}
 	}
 	switch in.Type {
 	case "HTTP_PROXY":
-		return newHTTPProxy(in, vars, client, opts)
+		return newHTTPProxy(in, vars, pv.client, pv.opts)
 	case "AWS_PROXY":
-		return newLambdaProxy(in, p, client, opts)
+		return newLambdaProxy(in, pv.plan, pv.client, pv.opts)
 	case "HTTP", "MOCK", "AWS":
-		return newNonProxy(in, p, vars, client, opts)
+		return pv.nonProxy(in, vars)
 	}
 	return &notRunnable{in: in, reason: fmt.Sprintf("%s integrations are not supported by this gateway yet", in.Type)}
 }

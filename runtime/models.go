@@ -60,10 +60,9 @@ type routeModel struct {
 	err error
 }
 
-// newRouteModels compiles the models of a route (nil: the route validates
-// nothing). A model is compiled once however many routes and stages use it
-// (done, by its logical ID, name and schema).
-func newRouteModels(r *compile.Route, done map[string]routeModel) (templateSelection, map[string]routeModel) {
+// routeModels compiles the models of a route (nil: the route validates
+// nothing). A model is compiled once however many routes and stages use it.
+func (pv *provisioner) routeModels(r *compile.Route) (templateSelection, map[string]routeModel) {
 	if r.ModelSelection == nil {
 		return nil, nil
 	}
@@ -73,10 +72,10 @@ func newRouteModels(r *compile.Route, done map[string]routeModel) (templateSelec
 			continue
 		}
 		id := m.LogicalID + "\x00" + m.Name + "\x00" + string(m.Schema)
-		rm, ok := done[id]
+		rm, ok := pv.models[id]
 		if !ok {
 			rm.schema, rm.err = m.Compile()
-			done[id] = rm
+			pv.models[id] = rm
 		}
 		models[key] = rm
 	}

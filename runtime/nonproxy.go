@@ -76,13 +76,24 @@ type preparedTemplate struct {
 	contentType string
 }
 
-func newTemplates(prop string, src map[string]string) (templates, error) {
-	parsed, err := compile.ParseTemplates(prop, src)
-	if err != nil || len(parsed) == 0 {
-		return nil, err
+// parseTemplates parses the templates of a RequestTemplates
+// ("RequestTemplates") or ResponseTemplates ("ResponseTemplates") of the
+// plan; a template several stages share is parsed once.
+func (pv *provisioner) parseTemplates(prop string, src map[string]string) (templates, error) {
+	if len(src) == 0 {
+		return nil, nil
 	}
-	out := make(templates, len(parsed))
-	for key, t := range parsed {
+	out := make(templates, len(src))
+	for key, text := range src {
+		id := prop + "\x00" + key + "\x00" + text
+		t, ok := pv.templates[id]
+		if !ok {
+			var err error
+			if t, err = compile.ParseTemplate(prop, key, text); err != nil {
+				return nil, fmt.Errorf("template %s of %s: %w", key, prop, err)
+			}
+			pv.templates[id] = t
+		}
 		pt := preparedTemplate{t: t}
 		if strings.Contains(key, "/") {
 			if _, _, err := mime.ParseMediaType(key); err == nil {
@@ -115,12 +126,12 @@ type integResponse struct {
 	templates templates
 }
 
-func newIntegResponse(ir *compile.IntegrationResponse) (*integResponse, error) {
+func (pv *provisioner) integResponse(ir *compile.IntegrationResponse) (*integResponse, error) {
 	pat, err := compile.ResponseKeyPattern(ir.Key)
 	if err != nil {
 		return nil, fmt.Errorf("IntegrationResponseKey %s of %s: %w", ir.Key, ir.LogicalID, err)
 	}
-	ts, err := newTemplates("ResponseTemplates", ir.ResponseTemplates)
+	ts, err := pv.parseTemplates("ResponseTemplates", ir.ResponseTemplates)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", ir.LogicalID, err)
 	}
@@ -163,15 +174,15 @@ func (n *nonProxy) selectErrorResponse(message string) *integResponse {
 	return def
 }
 
-func newNonProxy(in *compile.Integration, p *compile.Plan, vars map[string]string, client *http.Client, opts *Options) integration {
-	n := &nonProxy{in: in, mock: in.Type == "MOCK", timeout: integrationTimeout(in), maxBody: opts.MaxResponseBytes,
+func (pv *provisioner) nonProxy(in *compile.Integration, vars map[string]string) integration {
+	n := &nonProxy{in: in, mock: in.Type == "MOCK", timeout: integrationTimeout(in), maxBody: pv.opts.MaxResponseBytes,
 		sel: newTemplateSelection(in.TemplateSelection)}
 	var err error
-	if n.templates, err = newTemplates("RequestTemplates", in.RequestTemplates); err != nil {
+	if n.templates, err = pv.parseTemplates("RequestTemplates", in.RequestTemplates); err != nil {
 		return &notRunnable{in: in, reason: err.Error()}
 	}
 	for _, ir := range in.Responses {
-		r, err := newIntegResponse(ir)
+		r, err := pv.integResponse(ir)
 		if err != nil {
 			return &notRunnable{in: in, reason: err.Error()}
 		}
@@ -181,7 +192,7 @@ func newNonProxy(in *compile.Integration, p *compile.Plan, vars map[string]strin
 		// An AWS integration that invokes a Lambda function (compile runs
 		// only those): the rendered request template is the function's
 		// payload, its result the integration response (SPEC ).
-		caller, why := integrationCaller(in, p, client, opts)
+		caller, why := integrationCaller(in, pv.plan, pv.client, pv.opts)
 		if caller == nil {
 			return &notRunnable{in: in, reason: why}
 		}
@@ -189,7 +200,7 @@ func newNonProxy(in *compile.Integration, p *compile.Plan, vars map[string]strin
 		return n
 	}
 	if !n.mock {
-		c, why := newHTTPCall(in, vars, client, opts)
+		c, why := newHTTPCall(in, vars, pv.client, pv.opts)
 		if c == nil {
 			return &notRunnable{in: in, reason: why}
 		}

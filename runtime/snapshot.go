@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/wsgw/wsgw/compile"
+	"github.com/wsgw/wsgw/compile/vtl"
 )
 
 // snapshot is a plan with everything the gateway provisions from it: stage
@@ -62,7 +63,7 @@ func stageSegment(s *compile.Stage) string {
 // `wsgw plan --format json` serves as the plan it was written from.
 func provision(p *compile.Plan, client *http.Client, opts *Options, now time.Time) *snapshot {
 	s := &snapshot{plan: p, apis: map[string]*apiState{}}
-	models := map[string]routeModel{}
+	pv := &provisioner{plan: p, client: client, opts: opts, templates: map[string]*vtl.Template{}, models: map[string]routeModel{}}
 	for _, api := range p.Apis {
 		as := &apiState{api: api, stages: map[string]*stageState{}}
 		s.apis[api.LogicalID] = as
@@ -72,12 +73,12 @@ func provision(p *compile.Plan, client *http.Client, opts *Options, now time.Tim
 			as.stages[stageSegment(st)] = ss
 			for key, r := range st.Routes {
 				rs := &routeState{route: r}
-				rs.modelSel, rs.models = newRouteModels(r, models)
+				rs.modelSel, rs.models = pv.routeModels(r)
 				if r.Integration != nil {
-					rs.integ = prepare(r.Integration, p, st.Variables, client, opts)
+					rs.integ = pv.integration(r.Integration, st.Variables)
 				}
 				if r.Authorizer != nil {
-					rs.auth = prepareAuthorizer(r.Authorizer, p, st.Variables, client, opts)
+					rs.auth = pv.authorizer(r.Authorizer, st.Variables)
 				}
 				if t := r.Throttle; t != nil {
 					rs.bucket = newBucket(t, now)
@@ -89,6 +90,18 @@ func provision(p *compile.Plan, client *http.Client, opts *Options, now time.Tim
 		}
 	}
 	return s
+}
+
+// provisioner builds what runs from one plan (provision). Its caches make
+// a template or a schema that several stages or routes share built once.
+type provisioner struct {
+	plan   *compile.Plan
+	client *http.Client
+	opts   *Options
+	// templates holds the parsed templates by property, key and source.
+	templates map[string]*vtl.Template
+	// models holds the compiled models by logical ID, name and schema.
+	models map[string]routeModel
 }
 
 // stage returns the stage a connection belongs to, or nil when the plan no
