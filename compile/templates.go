@@ -56,18 +56,6 @@ const (
 	TemplateVarMultiValueHeader = "multivalueheader"
 )
 
-// Static returns the value of an expression that reads nothing.
-func (s *TemplateSelection) Static() (string, bool) {
-	var b strings.Builder
-	for _, p := range s.Parts {
-		if p.Var != "" {
-			return "", false
-		}
-		b.WriteString(p.Text)
-	}
-	return b.String(), true
-}
-
 // selectionKind says where a template selection expression is written, which
 // decides what it may read.
 type selectionKind int
@@ -293,9 +281,6 @@ type IntegrationResponse struct {
 	ResponseTemplates           map[string]string  `json:"responseTemplates,omitempty"`
 	ContentHandlingStrategy     string             `json:"contentHandlingStrategy,omitempty"`
 }
-
-// IsDefault reports whether the response is the $default one.
-func (r *IntegrationResponse) IsDefault() bool { return r.Key == DefaultTemplateKey }
 
 // nonProxySrc is what the compiler keeps about integrations' templates and
 // responses and routes' models, compiled once and shared by every stage.
