@@ -225,86 +225,28 @@ func (g *gatewayError) Error() string { return g.why }
 const jsonKey = "application/json"
 
 func (n *nonProxy) call(ctx context.Context, e *event, wantBody bool) (result, error) {
-	in := n.in
-	body := e.body
-	if e.binary && in.ContentHandlingStrategy == "CONVERT_TO_TEXT" {
-		body = []byte(base64.StdEncoding.EncodeToString(body))
-	}
 	params := e.vtlParams()
-	key := jsonKey
-	if n.sel != nil {
-		key = n.sel.eval(e, 0, nil)
+	out, contentType, refused, err := n.request(e, params)
+	if refused != nil || err != nil {
+		return deref(refused), err
 	}
-	out := body
-	contentType := ""
-	tmpl, tkey := n.templates.pick(key)
-	switch {
-	case tmpl.t != nil:
-		s, err := tmpl.t.RenderString(e.vtlVars(vtl.NewInput(body, params)))
-		if err != nil {
-			return result{}, fmt.Errorf("request template %s of %s: %w", tkey, in.LogicalID, err)
-		}
-		out = []byte(s)
-		if !n.mock {
-			contentType = tmpl.renderedType(out)
-		}
-	case in.PassthroughBehavior == compile.PassthroughNever,
-		in.PassthroughBehavior == compile.PassthroughWhenNoTemplates && len(n.templates) > 0:
-		why := fmt.Sprintf("no request template of %s for key %q and PassthroughBehavior %s", in.LogicalID, key, in.PassthroughBehavior)
-		if e.typ == eventConnect {
-			return result{status: http.StatusUnsupportedMediaType}, nil
-		}
-		return result{}, &gatewayError{status: http.StatusUnsupportedMediaType, message: "Unsupported Media Type", why: why}
-	default:
-		if e.typ == eventMessage && e.isJSON {
-			contentType = jsonKey
-		}
-	}
-	if in.ContentHandlingStrategy == "CONVERT_TO_BINARY" {
-		b, err := base64.StdEncoding.DecodeString(string(out))
-		if err != nil {
-			return result{}, fmt.Errorf("ContentHandlingStrategy CONVERT_TO_BINARY of %s: the payload is not base64: %v", in.LogicalID, err)
-		}
-		out = b
-	}
-
 	var status int
 	var respBody []byte
 	var respHeader http.Header
 	var funcErr *string // a Lambda function's error message (AWS integrations)
-	if n.mock {
-		if e.conn.tr != nil {
-			e.traceRequest("MOCK", "", nil, out)
+	switch {
+	case n.mock:
+		status, refused, err = n.mockAnswer(e, out)
+		if refused != nil {
+			return *refused, nil
 		}
-		st, err := mockStatus(out)
-		if err == nil && e.typ == eventConnect && (st < 100 || st > 599) {
-			err = fmt.Errorf("statusCode %d is not an HTTP status code, which a $connect needs", st)
-		}
-		if err != nil {
-			why := fmt.Sprintf("MOCK integration %s: %v", in.LogicalID, err)
-			if e.typ == eventConnect {
-				// The gateway refuses the handshake itself: 500, with why in the log.
-				e.integErr = why
-				return result{status: http.StatusInternalServerError}, nil
-			}
-			return result{}, errors.New(why)
-		}
-		status = st // no body: a mock's response template reads no $input
-		if e.conn.tr != nil {
-			e.traceResponse(status, nil, nil)
-		}
-	} else if n.caller != nil {
-		var err error
+	case n.caller != nil:
 		status, respBody, funcErr, err = n.invoke(ctx, e, out)
-		if err != nil {
-			return result{}, err
-		}
-	} else {
-		var err error
+	default:
 		status, respHeader, respBody, err = n.send.do(ctx, e, out, contentType, wantBody)
-		if err != nil {
-			return result{}, err
-		}
+	}
+	if err != nil {
+		return result{}, err
 	}
 	res := result{status: status}
 	if !wantBody {
@@ -316,6 +258,89 @@ func (n *nonProxy) call(ctx context.Context, e *event, wantBody bool) (result, e
 	}
 	res.body = b
 	return res, nil
+}
+
+func deref(r *result) result {
+	if r == nil {
+		return result{}
+	}
+	return *r
+}
+
+// request renders what the integration is sent (SPEC ): the request
+// template the selection expression picks ($default as fallback), else the
+// message as it is when PassthroughBehavior lets it through, with the
+// ContentHandlingStrategy applied; contentType is what an HTTP integration
+// sends it as. A message PassthroughBehavior refuses is a gatewayError; a
+// $connect it refuses is answered with refused (415).
+func (n *nonProxy) request(e *event, params vtl.Params) (out []byte, contentType string, refused *result, err error) {
+	in := n.in
+	body := e.body
+	if e.binary && in.ContentHandlingStrategy == "CONVERT_TO_TEXT" {
+		body = []byte(base64.StdEncoding.EncodeToString(body))
+	}
+	key := jsonKey
+	if n.sel != nil {
+		key = n.sel.eval(e, 0, nil)
+	}
+	out = body
+	tmpl, tkey := n.templates.pick(key)
+	switch {
+	case tmpl.t != nil:
+		s, err := tmpl.t.RenderString(e.vtlVars(vtl.NewInput(body, params)))
+		if err != nil {
+			return nil, "", nil, fmt.Errorf("request template %s of %s: %w", tkey, in.LogicalID, err)
+		}
+		out = []byte(s)
+		if !n.mock {
+			contentType = tmpl.renderedType(out)
+		}
+	case in.PassthroughBehavior == compile.PassthroughNever,
+		in.PassthroughBehavior == compile.PassthroughWhenNoTemplates && len(n.templates) > 0:
+		why := fmt.Sprintf("no request template of %s for key %q and PassthroughBehavior %s", in.LogicalID, key, in.PassthroughBehavior)
+		if e.typ == eventConnect {
+			return nil, "", &result{status: http.StatusUnsupportedMediaType}, nil
+		}
+		return nil, "", nil, &gatewayError{status: http.StatusUnsupportedMediaType, message: "Unsupported Media Type", why: why}
+	default:
+		if e.typ == eventMessage && e.isJSON {
+			contentType = jsonKey
+		}
+	}
+	if in.ContentHandlingStrategy == "CONVERT_TO_BINARY" {
+		b, err := base64.StdEncoding.DecodeString(string(out))
+		if err != nil {
+			return nil, "", nil, fmt.Errorf("ContentHandlingStrategy CONVERT_TO_BINARY of %s: the payload is not base64: %v", in.LogicalID, err)
+		}
+		out = b
+	}
+	return out, contentType, nil, nil
+}
+
+// mockAnswer is the status a MOCK integration answers the rendered request
+// out with (mockStatus). A $connect whose status cannot be read is refused
+// by the gateway itself: refused (500), with why in the log.
+func (n *nonProxy) mockAnswer(e *event, out []byte) (status int, refused *result, err error) {
+	if e.conn.tr != nil {
+		e.traceRequest("MOCK", "", nil, out)
+	}
+	st, err := mockStatus(out)
+	if err == nil && e.typ == eventConnect && (st < 100 || st > 599) {
+		err = fmt.Errorf("statusCode %d is not an HTTP status code, which a $connect needs", st)
+	}
+	if err != nil {
+		why := fmt.Sprintf("MOCK integration %s: %v", n.in.LogicalID, err)
+		if e.typ == eventConnect {
+			e.integErr = why
+			return 0, &result{status: http.StatusInternalServerError}, nil
+		}
+		return 0, nil, errors.New(why)
+	}
+	// No body: a mock's response template reads no $input.
+	if e.conn.tr != nil {
+		e.traceResponse(st, nil, nil)
+	}
+	return st, nil, nil
 }
 
 // respond renders what a two-way route sends back for an integration answer.
