@@ -427,19 +427,25 @@ func TestConnectDisconnectMapping(t *testing.T) {
 // connection.
 func TestDisconnect(t *testing.T) {
 	disc := newBackend(t, nil)
-	p := testPlan(actionSel, route("$disconnect", httpInteg("Disconnect", disc.URL)))
+	p := testPlan(actionSel, route("$disconnect", httpInteg("Disconnect", disc.URL, header("X-Code", ctxVar("disconnectStatusCode")))))
 	g := startGateway(t, p, nil)
 	t.Run("client close frame", func(t *testing.T) {
 		ws := dial(t, g, "/dev")
-		ws.WriteMessage(websocket.CloseMessage, websocket.FormatCloseMessage(1000, ""))
-		recvClose(t, ws)
-		disc.next(t)
+		_ = ws.WriteMessage(websocket.CloseMessage, websocket.FormatCloseMessage(1000, ""))
+		if ce := recvClose(t, ws); ce.Code != 1000 {
+			t.Errorf("close code %d (%q), want the client's 1000 echoed", ce.Code, ce.Text)
+		}
+		if got := disc.next(t).Header.Get("X-Code"); got != "1000" {
+			t.Errorf("$disconnect got disconnectStatusCode %q, want 1000", got)
+		}
 		disc.none(t, 100*time.Millisecond)
 	})
 	t.Run("tcp dropped", func(t *testing.T) {
 		ws := dial(t, g, "/dev")
 		ws.NetConn().Close()
-		disc.next(t)
+		if got := disc.next(t).Header.Get("X-Code"); got != "1006" {
+			t.Errorf("$disconnect got disconnectStatusCode %q, want 1006", got)
+		}
 		disc.none(t, 100*time.Millisecond)
 	})
 }
