@@ -314,14 +314,29 @@ func TestLoadSIGTERM(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// SIGTERM once the connections are open and messages flow: the load
+	// backend has seen every $connect and, after them, a message.
+	flowing := make(chan struct{})
+	var once sync.Once
+	hooks := loadHooks{backend: func(lb *loadBackend, h http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			h.ServeHTTP(w, r)
+			if r.URL.Path != "/connect" && r.URL.Path != "/disconnect" && lb.connects.Load() >= conns {
+				once.Do(func() { close(flowing) })
+			}
+		})
+	}}
 	var out bytes.Buffer
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		runLoad(context.Background(), o, &out, io.Discard, loadHooks{})
+		runLoad(context.Background(), o, &out, io.Discard, hooks)
 	}()
-	// SIGTERM once the connections are open and messages flow.
-	time.Sleep(1500 * time.Millisecond)
+	select {
+	case <-flowing:
+	case <-done:
+		t.Fatalf("the load ended before all %d connections were open and messages flowed:\n%s", conns, out.String())
+	}
 	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
