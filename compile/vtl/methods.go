@@ -30,29 +30,13 @@ func (s *state) call(v any, m mod, args []any) any {
 		}
 		return res
 	case *loop:
-		switch m.name {
-		case "hasNext", "getHasNext":
-			return x.hasNext
-		case "isLast", "getLast":
-			return !x.hasNext
-		case "getIndex":
-			return int64(x.index)
-		case "getCount":
-			return int64(x.count)
-		case "isFirst", "getFirst":
-			return x.index == 0
-		case "getParent":
-			return x.prop("parent")
+		if f := loopMethods[m.name]; f != nil {
+			return f(x)
 		}
 		return nil
 	case entry:
-		switch m.name {
-		case "getKey":
-			return x.key
-		case "getValue":
-			return x.val
-		case "toString":
-			return s.str(m.pos, x)
+		if f := entryMethods[m.name]; f != nil {
+			return f(s, x, m)
 		}
 		return nil
 	}
@@ -74,6 +58,22 @@ func (s *state) call(v any, m mod, args []any) any {
 	}
 	return nil
 }
+
+// loopMethods are $foreach's methods (Velocity's ForeachScope).
+var loopMethods = map[string]func(x *loop) any{
+	"hasNext":    func(x *loop) any { return x.hasNext },
+	"getHasNext": func(x *loop) any { return x.hasNext },
+	"isLast":     func(x *loop) any { return !x.hasNext },
+	"getLast":    func(x *loop) any { return !x.hasNext },
+	"getIndex":   func(x *loop) any { return int64(x.index) },
+	"getCount":   func(x *loop) any { return int64(x.count) },
+	"isFirst":    func(x *loop) any { return x.index == 0 },
+	"getFirst":   func(x *loop) any { return x.index == 0 },
+	"getParent":  func(x *loop) any { return x.prop("parent") },
+}
+
+// entryMethods are the methods of a map's entry (java.util.Map.Entry).
+var entryMethods map[string]func(s *state, x entry, m mod) any
 
 // argInt returns args[i] as an int when it is an integer.
 func argInt(args []any, i int) (int, bool) {
@@ -150,68 +150,214 @@ func u16byte(s string, idx int) int {
 	return len(s)
 }
 
+// stringMethod is $x.name(args) on a string: the java.lang.String methods
+// of stringMethods, null for any other or for arguments that do not fit.
 func (s *state) stringMethod(x string, m mod, args []any) any {
 	s.step(m.pos, 1+len(x)/256)
-	n := len(args)
-	switch m.name {
-	case "length":
-		if n == 0 {
-			return int64(u16len(x))
-		}
-	case "isEmpty":
-		if n == 0 {
-			return len(x) == 0
-		}
-	case "toString", "trim", "toLowerCase", "toUpperCase":
-		if n != 0 {
-			return nil
-		}
-		switch m.name {
-		case "toString":
-			return x
-		case "trim":
-			return strings.TrimFunc(x, func(r rune) bool { return r <= ' ' })
-		case "toLowerCase":
-			return s.charged(m.pos, strings.ToLower(x))
-		}
-		return s.charged(m.pos, strings.ToUpper(x))
-	case "contains":
-		if a, ok := argStr(args, 0); ok && n == 1 {
-			return strings.Contains(x, a)
-		}
-	case "startsWith":
-		a, ok := argStr(args, 0)
-		if !ok {
-			return nil
-		}
-		if n == 1 {
-			return strings.HasPrefix(x, a)
-		}
-		if off, ok := argInt(args, 1); ok && n == 2 {
-			if off < 0 || off > u16len(x) {
-				return false
+	if f := stringMethods[m.name]; f != nil {
+		return f(s, x, m, args)
+	}
+	return nil
+}
+
+// A stringFunc is one java.lang.String method: x the string, nil when the
+// arguments do not fit.
+type stringFunc func(s *state, x string, m mod, args []any) any
+
+var stringMethods map[string]stringFunc
+
+// The tables are filled in init: their functions reach the evaluator,
+// which reaches the tables.
+func init() {
+	entryMethods = map[string]func(s *state, x entry, m mod) any{
+		"getKey":   func(_ *state, x entry, _ mod) any { return x.key },
+		"getValue": func(_ *state, x entry, _ mod) any { return x.val },
+		"toString": func(s *state, x entry, m mod) any { return s.str(m.pos, x) },
+	}
+	stringMethods = map[string]stringFunc{
+		"length": func(_ *state, x string, _ mod, args []any) any {
+			if len(args) == 0 {
+				return int64(u16len(x))
 			}
-			return strings.HasPrefix(x[u16byte(x, off):], a)
+			return nil
+		},
+		"isEmpty": func(_ *state, x string, _ mod, args []any) any {
+			if len(args) == 0 {
+				return len(x) == 0
+			}
+			return nil
+		},
+		"toString": noArgs(func(_ *state, x string, _ mod) any { return x }),
+		"trim": noArgs(func(_ *state, x string, _ mod) any {
+			return strings.TrimFunc(x, func(r rune) bool { return r <= ' ' })
+		}),
+		"toLowerCase": noArgs(func(s *state, x string, m mod) any { return s.charged(m.pos, strings.ToLower(x)) }),
+		"toUpperCase": noArgs(func(s *state, x string, m mod) any { return s.charged(m.pos, strings.ToUpper(x)) }),
+		"contains": func(_ *state, x string, _ mod, args []any) any {
+			if a, ok := argStr(args, 0); ok && len(args) == 1 {
+				return strings.Contains(x, a)
+			}
+			return nil
+		},
+		"startsWith":       strStartsWith,
+		"endsWith":         strEndsWith,
+		"equals":           strEquals,
+		"equalsIgnoreCase": strEqualsIgnoreCase,
+		"compareTo": func(_ *state, x string, _ mod, args []any) any {
+			if a, ok := argStr(args, 0); ok && len(args) == 1 {
+				return int64(compareUTF16(x, a))
+			}
+			return nil
+		},
+		"indexOf":      strIndexOf(false),
+		"lastIndexOf":  strIndexOf(true),
+		"substring":    strSubstring,
+		"charAt":       strCharAt,
+		"concat":       strConcat,
+		"replace":      strReplace,
+		"replaceAll":   strReplaceRegexp(false),
+		"replaceFirst": strReplaceRegexp(true),
+		"matches":      strMatches,
+		"split":        strSplit,
+	}
+	listMethods = map[string]listFunc{
+		"size": func(_ *state, _ any, items []any, _ mod, args []any) any {
+			if len(args) == 0 {
+				return int64(len(items))
+			}
+			return nil
+		},
+		"isEmpty": func(_ *state, _ any, items []any, _ mod, args []any) any {
+			if len(args) == 0 {
+				return len(items) == 0
+			}
+			return nil
+		},
+		"get":         listGet,
+		"contains":    listContains,
+		"indexOf":     listIndexOf(false),
+		"lastIndexOf": listIndexOf(true),
+		"toString": func(s *state, v any, _ []any, m mod, args []any) any {
+			if len(args) == 0 {
+				return s.str(m.pos, v)
+			}
+			return nil
+		},
+		"equals": func(s *state, v any, _ []any, m mod, args []any) any {
+			if len(args) == 1 {
+				return s.equal(m.pos, v, args[0]) && kind(args[0]) == kindList
+			}
+			return nil
+		},
+		"subList": listSubList,
+		"add":     mutatesList(listAdd),
+		"set":     mutatesList(listSet),
+		"remove":  mutatesList(listRemove),
+		"addAll":  mutatesList(listAddAll),
+		"clear": mutatesList(func(_ *state, l *List, _ mod, args []any) any {
+			if len(args) == 0 {
+				l.Items = l.Items[:0:0]
+			}
+			return nil
+		}),
+	}
+	mapMethods = map[string]mapFunc{
+		"get":           mapGetMethod,
+		"getOrDefault":  mapGetOrDefault,
+		"containsKey":   mapContainsKey,
+		"containsValue": mapContainsValue,
+		"keySet":        mapKeySet,
+		"values":        mapValues,
+		"entrySet":      mapEntrySet,
+		"size": func(_ *state, _ any, keys []string, _ mod, args []any) any {
+			if len(args) == 0 {
+				return int64(len(keys))
+			}
+			return nil
+		},
+		"isEmpty": func(_ *state, _ any, keys []string, _ mod, args []any) any {
+			if len(args) == 0 {
+				return len(keys) == 0
+			}
+			return nil
+		},
+		"toString": func(s *state, v any, _ []string, m mod, args []any) any {
+			if len(args) == 0 {
+				return s.str(m.pos, v)
+			}
+			return nil
+		},
+		"equals": func(s *state, v any, _ []string, m mod, args []any) any {
+			if len(args) == 1 {
+				return s.equal(m.pos, v, args[0]) && kind(args[0]) == kindMap
+			}
+			return nil
+		},
+		"put":    mutatesMap(mapPut),
+		"remove": mutatesMap(mapRemove),
+		"putAll": mutatesMap(mapPutAll),
+		"clear": mutatesMap(func(_ *state, mp *Map, _ mod, args []any) any {
+			if len(args) == 0 {
+				*mp = *NewMap()
+			}
+			return nil
+		}),
+	}
+}
+
+// noArgs is a method without arguments (null with any).
+func noArgs(f func(s *state, x string, m mod) any) stringFunc {
+	return func(s *state, x string, m mod, args []any) any {
+		if len(args) != 0 {
+			return nil
 		}
-	case "endsWith":
-		if a, ok := argStr(args, 0); ok && n == 1 {
-			return strings.HasSuffix(x, a)
+		return f(s, x, m)
+	}
+}
+
+func strStartsWith(_ *state, x string, _ mod, args []any) any {
+	a, ok := argStr(args, 0)
+	if !ok {
+		return nil
+	}
+	if len(args) == 1 {
+		return strings.HasPrefix(x, a)
+	}
+	if off, ok := argInt(args, 1); ok && len(args) == 2 {
+		if off < 0 || off > u16len(x) {
+			return false
 		}
-	case "equals":
-		if n == 1 {
-			a, ok := args[0].(string)
-			return ok && a == x
-		}
-	case "equalsIgnoreCase":
-		if n == 1 {
-			a, ok := args[0].(string)
-			return ok && strings.EqualFold(a, x)
-		}
-	case "compareTo":
-		if a, ok := argStr(args, 0); ok && n == 1 {
-			return int64(compareUTF16(x, a))
-		}
-	case "indexOf", "lastIndexOf":
+		return strings.HasPrefix(x[u16byte(x, off):], a)
+	}
+	return nil
+}
+
+func strEndsWith(_ *state, x string, _ mod, args []any) any {
+	if a, ok := argStr(args, 0); ok && len(args) == 1 {
+		return strings.HasSuffix(x, a)
+	}
+	return nil
+}
+
+func strEquals(_ *state, x string, _ mod, args []any) any {
+	if len(args) == 1 {
+		a, ok := args[0].(string)
+		return ok && a == x
+	}
+	return nil
+}
+
+func strEqualsIgnoreCase(_ *state, x string, _ mod, args []any) any {
+	if len(args) == 1 {
+		a, ok := args[0].(string)
+		return ok && strings.EqualFold(a, x)
+	}
+	return nil
+}
+
+func strIndexOf(last bool) stringFunc {
+	return func(_ *state, x string, _ mod, args []any) any {
+		n := len(args)
 		a, ok := argStr(args, 0)
 		if !ok || n > 2 {
 			return nil
@@ -222,96 +368,116 @@ func (s *state) stringMethod(x string, m mod, args []any) any {
 				return nil
 			}
 		}
-		return int64(javaIndexOf(x, a, from, hasFrom, m.name == "lastIndexOf"))
-	case "substring":
-		begin, ok := argInt(args, 0)
-		if !ok || n > 2 {
+		return int64(javaIndexOf(x, a, from, hasFrom, last))
+	}
+}
+
+func strSubstring(s *state, x string, m mod, args []any) any {
+	n := len(args)
+	begin, ok := argInt(args, 0)
+	if !ok || n > 2 {
+		return nil
+	}
+	end := u16len(x)
+	if n == 2 {
+		if end, ok = argInt(args, 1); !ok {
 			return nil
 		}
-		end := u16len(x)
-		if n == 2 {
-			if end, ok = argInt(args, 1); !ok {
-				return nil
-			}
+	}
+	if begin < 0 || end > u16len(x) || begin > end {
+		s.fail(m.pos, "substring(%d, %d): index out of range for a string of length %d", begin, end, u16len(x))
+	}
+	return u16slice(x, begin, end)
+}
+
+func strCharAt(s *state, x string, m mod, args []any) any {
+	i, ok := argInt(args, 0)
+	if !ok || len(args) != 1 {
+		return nil
+	}
+	if i < 0 || i >= u16len(x) {
+		s.fail(m.pos, "charAt(%d): index out of range for a string of length %d", i, u16len(x))
+	}
+	return u16slice(x, i, i+1)
+}
+
+func strConcat(s *state, x string, m mod, args []any) any {
+	if a, ok := argStr(args, 0); ok && len(args) == 1 {
+		return s.charged(m.pos, x+a)
+	}
+	return nil
+}
+
+func strReplace(s *state, x string, m mod, args []any) any {
+	a, ok1 := argStr(args, 0)
+	b, ok2 := argStr(args, 1)
+	if ok1 && ok2 && len(args) == 2 {
+		if a != "" && !strings.Contains(x, a) {
+			return x
 		}
-		if begin < 0 || end > u16len(x) || begin > end {
-			s.fail(m.pos, "substring(%d, %d): index out of range for a string of length %d", begin, end, u16len(x))
-		}
-		return u16slice(x, begin, end)
-	case "charAt":
-		i, ok := argInt(args, 0)
-		if !ok || n != 1 {
-			return nil
-		}
-		if i < 0 || i >= u16len(x) {
-			s.fail(m.pos, "charAt(%d): index out of range for a string of length %d", i, u16len(x))
-		}
-		return u16slice(x, i, i+1)
-	case "concat":
-		if a, ok := argStr(args, 0); ok && n == 1 {
-			return s.charged(m.pos, x+a)
-		}
-	case "replace":
-		a, ok1 := argStr(args, 0)
-		b, ok2 := argStr(args, 1)
-		if ok1 && ok2 && n == 2 {
-			if a != "" && !strings.Contains(x, a) {
-				return x
-			}
-			s.step(m.pos, len(x)/64)
-			s.charge(m.pos, len(x)+(len(x)+1)*len(b))
-			return strings.ReplaceAll(x, a, b)
-		}
-	case "replaceAll", "replaceFirst":
+		s.step(m.pos, len(x)/64)
+		s.charge(m.pos, len(x)+(len(x)+1)*len(b))
+		return strings.ReplaceAll(x, a, b)
+	}
+	return nil
+}
+
+// strReplaceRegexp is replaceAll, or replaceFirst when first.
+func strReplaceRegexp(first bool) stringFunc {
+	return func(s *state, x string, m mod, args []any) any {
 		b, ok := argStr(args, 1)
-		if !ok || n != 2 {
+		if !ok || len(args) != 2 {
 			return nil
 		}
 		re := s.regexp(m, args, false)
 		if re == nil {
 			return nil
 		}
-		out, err := javaReplace(re, x, b, m.name == "replaceFirst")
+		out, err := javaReplace(re, x, b, first)
 		if err != nil {
 			s.fail(m.pos, "%s: %v", m.name, err)
 		}
 		s.step(m.pos, len(x)/64)
 		return s.charged(m.pos, out)
-	case "matches":
-		if n != 1 {
-			return nil
-		}
-		re := s.regexp(m, args, true)
-		if re == nil {
-			return nil
-		}
-		s.step(m.pos, len(x)/64)
-		return re.MatchString(x)
-	case "split":
-		if n < 1 || n > 2 {
-			return nil
-		}
-		limit := 0
-		if n == 2 {
-			var ok bool
-			if limit, ok = argInt(args, 1); !ok {
-				return nil
-			}
-		}
-		re := s.regexp(m, args, false)
-		if re == nil {
-			return nil
-		}
-		s.step(m.pos, len(x)/64)
-		parts := javaSplit(re, x, limit)
-		s.charge(m.pos, len(x)+16*len(parts))
-		l := &List{Items: make([]any, len(parts))}
-		for i, p := range parts {
-			l.Items[i] = p
-		}
-		return l
 	}
-	return nil
+}
+
+func strMatches(s *state, x string, m mod, args []any) any {
+	if len(args) != 1 {
+		return nil
+	}
+	re := s.regexp(m, args, true)
+	if re == nil {
+		return nil
+	}
+	s.step(m.pos, len(x)/64)
+	return re.MatchString(x)
+}
+
+func strSplit(s *state, x string, m mod, args []any) any {
+	n := len(args)
+	if n < 1 || n > 2 {
+		return nil
+	}
+	limit := 0
+	if n == 2 {
+		var ok bool
+		if limit, ok = argInt(args, 1); !ok {
+			return nil
+		}
+	}
+	re := s.regexp(m, args, false)
+	if re == nil {
+		return nil
+	}
+	s.step(m.pos, len(x)/64)
+	parts := javaSplit(re, x, limit)
+	s.charge(m.pos, len(x)+16*len(parts))
+	l := &List{Items: make([]any, len(parts))}
+	for i, p := range parts {
+		l.Items[i] = p
+	}
+	return l
 }
 
 func (s *state) charged(pos int, str string) string {
@@ -546,128 +712,136 @@ func (s *state) readOnly(m mod) {
 	s.fail(m.pos, "%s(): the list or map is read-only", m.name)
 }
 
+// listMethod is $v.name(args) on a list: the java.util.List methods of
+// listMethods, null for any other or for arguments that do not fit.
 func (s *state) listMethod(v any, m mod, args []any) any {
 	items, _ := listItems(v)
-	l, mutable := v.(*List)
-	n := len(args)
 	s.step(m.pos, 1)
-	switch m.name {
-	case "size":
-		if n == 0 {
-			return int64(len(items))
-		}
-	case "isEmpty":
-		if n == 0 {
-			return len(items) == 0
-		}
-	case "get":
-		i, ok := argInt(args, 0)
-		if !ok || n != 1 {
-			return nil
-		}
-		if i < 0 || i >= len(items) {
-			s.fail(m.pos, "get(%d): index out of range for a list of %d", i, len(items))
-		}
-		return items[i]
-	case "contains":
-		if n == 1 {
-			return s.find(m.pos, items, args[0], false) >= 0
-		}
-	case "indexOf", "lastIndexOf":
-		if n == 1 {
-			return int64(s.find(m.pos, items, args[0], m.name == "lastIndexOf"))
-		}
-	case "toString":
-		if n == 0 {
-			return s.str(m.pos, v)
-		}
-	case "equals":
-		if n == 1 {
-			return s.equal(m.pos, v, args[0]) && kind(args[0]) == kindList
-		}
-	case "subList":
-		from, ok1 := argInt(args, 0)
-		to, ok2 := argInt(args, 1)
-		if !ok1 || !ok2 || n != 2 {
-			return nil
-		}
-		if from < 0 || to > len(items) || from > to {
-			s.fail(m.pos, "subList(%d, %d): index out of range for a list of %d", from, to, len(items))
-		}
-		s.charge(m.pos, 16*(to-from))
-		return &List{Items: append([]any(nil), items[from:to]...)}
-	case "add", "set", "remove", "addAll", "clear":
-		if !mutable {
-			s.readOnly(m)
-		}
-		return s.listMutate(l, m, args)
+	if f := listMethods[m.name]; f != nil {
+		return f(s, v, items, m, args)
 	}
 	return nil
 }
 
-func (s *state) listMutate(l *List, m mod, args []any) any {
-	n := len(args)
-	switch m.name {
-	case "add":
-		s.charge(m.pos, 16)
-		if n == 1 {
-			l.Items = append(l.Items, args[0])
-			return true
+// A listFunc is one java.util.List method: v the list, items its elements.
+type listFunc func(s *state, v any, items []any, m mod, args []any) any
+
+var listMethods map[string]listFunc
+
+// mutatesList is a method that changes the list: a read-only one (a list
+// the caller supplied) fails the render.
+func mutatesList(f func(s *state, l *List, m mod, args []any) any) listFunc {
+	return func(s *state, v any, _ []any, m mod, args []any) any {
+		l, mutable := v.(*List)
+		if !mutable {
+			s.readOnly(m)
 		}
-		if i, ok := argInt(args, 0); ok && n == 2 {
-			if i < 0 || i > len(l.Items) {
-				s.fail(m.pos, "add(%d): index out of range for a list of %d", i, len(l.Items))
-			}
-			l.Items = append(l.Items, nil)
-			copy(l.Items[i+1:], l.Items[i:])
-			l.Items[i] = args[1]
-			return nil
-		}
-	case "set":
-		if i, ok := argInt(args, 0); ok && n == 2 {
-			if i < 0 || i >= len(l.Items) {
-				s.fail(m.pos, "set(%d): index out of range for a list of %d", i, len(l.Items))
-			}
-			old := l.Items[i]
-			l.Items[i] = args[1]
-			return old
-		}
-	case "remove":
-		if n != 1 {
-			return nil
-		}
-		if i, ok := argInt(args, 0); ok { // remove(int index)
-			if i < 0 || i >= len(l.Items) {
-				s.fail(m.pos, "remove(%d): index out of range for a list of %d", i, len(l.Items))
-			}
-			old := l.Items[i]
-			l.Items = append(l.Items[:i], l.Items[i+1:]...)
-			return old
-		}
-		i := s.find(m.pos, l.Items, args[0], false)
-		if i < 0 {
-			return false
-		}
-		l.Items = append(l.Items[:i], l.Items[i+1:]...)
-		return true
-	case "addAll":
-		if n == 1 {
-			more, ok := listItems(args[0])
-			if !ok {
-				return nil
-			}
-			s.charge(m.pos, 16*len(more))
-			s.step(m.pos, len(more))
-			l.Items = append(l.Items, more...)
-			return len(more) > 0
-		}
-	case "clear":
-		if n == 0 {
-			l.Items = l.Items[:0:0]
-			return nil
-		}
+		return f(s, l, m, args)
+	}
+}
+
+func listGet(s *state, _ any, items []any, m mod, args []any) any {
+	i, ok := argInt(args, 0)
+	if !ok || len(args) != 1 {
+		return nil
+	}
+	if i < 0 || i >= len(items) {
+		s.fail(m.pos, "get(%d): index out of range for a list of %d", i, len(items))
+	}
+	return items[i]
+}
+
+func listContains(s *state, _ any, items []any, m mod, args []any) any {
+	if len(args) == 1 {
+		return s.find(m.pos, items, args[0], false) >= 0
 	}
 	return nil
+}
+
+func listIndexOf(last bool) listFunc {
+	return func(s *state, _ any, items []any, m mod, args []any) any {
+		if len(args) == 1 {
+			return int64(s.find(m.pos, items, args[0], last))
+		}
+		return nil
+	}
+}
+
+func listSubList(s *state, _ any, items []any, m mod, args []any) any {
+	from, ok1 := argInt(args, 0)
+	to, ok2 := argInt(args, 1)
+	if !ok1 || !ok2 || len(args) != 2 {
+		return nil
+	}
+	if from < 0 || to > len(items) || from > to {
+		s.fail(m.pos, "subList(%d, %d): index out of range for a list of %d", from, to, len(items))
+	}
+	s.charge(m.pos, 16*(to-from))
+	return &List{Items: append([]any(nil), items[from:to]...)}
+}
+
+func listAdd(s *state, l *List, m mod, args []any) any {
+	n := len(args)
+	s.charge(m.pos, 16)
+	if n == 1 {
+		l.Items = append(l.Items, args[0])
+		return true
+	}
+	if i, ok := argInt(args, 0); ok && n == 2 {
+		if i < 0 || i > len(l.Items) {
+			s.fail(m.pos, "add(%d): index out of range for a list of %d", i, len(l.Items))
+		}
+		l.Items = append(l.Items, nil)
+		copy(l.Items[i+1:], l.Items[i:])
+		l.Items[i] = args[1]
+	}
+	return nil
+}
+
+func listSet(s *state, l *List, m mod, args []any) any {
+	if i, ok := argInt(args, 0); ok && len(args) == 2 {
+		if i < 0 || i >= len(l.Items) {
+			s.fail(m.pos, "set(%d): index out of range for a list of %d", i, len(l.Items))
+		}
+		old := l.Items[i]
+		l.Items[i] = args[1]
+		return old
+	}
+	return nil
+}
+
+func listRemove(s *state, l *List, m mod, args []any) any {
+	if len(args) != 1 {
+		return nil
+	}
+	if i, ok := argInt(args, 0); ok { // remove(int index)
+		if i < 0 || i >= len(l.Items) {
+			s.fail(m.pos, "remove(%d): index out of range for a list of %d", i, len(l.Items))
+		}
+		old := l.Items[i]
+		l.Items = append(l.Items[:i], l.Items[i+1:]...)
+		return old
+	}
+	i := s.find(m.pos, l.Items, args[0], false)
+	if i < 0 {
+		return false
+	}
+	l.Items = append(l.Items[:i], l.Items[i+1:]...)
+	return true
+}
+
+func listAddAll(s *state, l *List, m mod, args []any) any {
+	if len(args) != 1 {
+		return nil
+	}
+	more, ok := listItems(args[0])
+	if !ok {
+		return nil
+	}
+	s.charge(m.pos, 16*len(more))
+	s.step(m.pos, len(more))
+	l.Items = append(l.Items, more...)
+	return len(more) > 0
 }
 
 // find returns the index of the first (or last) element equal to x.
@@ -688,140 +862,162 @@ func (s *state) find(pos int, items []any, x any, last bool) int {
 	return -1
 }
 
+// mapMethod is $v.name(args) on a map: the java.util.Map methods of
+// mapMethods, null for any other or for arguments that do not fit.
 func (s *state) mapMethod(v any, m mod, args []any) any {
-	mp, mutable := v.(*Map)
 	keys, _ := mapKeys(v)
-	n := len(args)
 	s.step(m.pos, 1)
-	key := func() (string, bool) {
-		if n < 1 || args[0] == nil {
-			return "", false
-		}
-		return s.str(m.pos, args[0]), true
+	if f := mapMethods[m.name]; f != nil {
+		return f(s, v, keys, m, args)
 	}
-	switch m.name {
-	case "get":
-		if n == 1 {
-			k, ok := key()
-			if !ok {
-				return nil
-			}
-			x, _, _ := mapGet(v, k)
-			return x
-		}
-	case "getOrDefault":
-		if n == 2 {
-			k, ok := key()
-			if !ok {
-				return args[1]
-			}
-			if x, found, _ := mapGet(v, k); found {
-				return x
-			}
-			return args[1]
-		}
-	case "containsKey":
-		if n == 1 {
-			k, ok := key()
-			if !ok {
-				return false
-			}
-			_, found, _ := mapGet(v, k)
-			return found
-		}
-	case "containsValue":
-		if n == 1 {
-			vals := make([]any, len(keys))
-			for i, k := range keys {
-				vals[i], _, _ = mapGet(v, k)
-			}
-			return s.find(m.pos, vals, args[0], false) >= 0
-		}
-	case "keySet":
-		if n == 0 {
-			s.charge(m.pos, 16*len(keys))
-			l := &List{Items: make([]any, len(keys))}
-			for i, k := range keys {
-				l.Items[i] = k
-			}
-			return l
-		}
-	case "values":
-		if n == 0 {
-			s.charge(m.pos, 16*len(keys))
-			l := &List{Items: make([]any, len(keys))}
-			for i, k := range keys {
-				l.Items[i], _, _ = mapGet(v, k)
-			}
-			return l
-		}
-	case "entrySet":
-		if n == 0 {
-			s.charge(m.pos, 32*len(keys))
-			l := &List{Items: make([]any, len(keys))}
-			for i, k := range keys {
-				x, _, _ := mapGet(v, k)
-				l.Items[i] = entry{key: k, val: x}
-			}
-			return l
-		}
-	case "size":
-		if n == 0 {
-			return int64(len(keys))
-		}
-	case "isEmpty":
-		if n == 0 {
-			return len(keys) == 0
-		}
-	case "toString":
-		if n == 0 {
-			return s.str(m.pos, v)
-		}
-	case "equals":
-		if n == 1 {
-			return s.equal(m.pos, v, args[0]) && kind(args[0]) == kindMap
-		}
-	case "put", "remove", "putAll", "clear":
+	return nil
+}
+
+// A mapFunc is one java.util.Map method: v the map, keys its keys in order.
+type mapFunc func(s *state, v any, keys []string, m mod, args []any) any
+
+var mapMethods map[string]mapFunc
+
+// mutatesMap is a method that changes the map: a read-only one (a map the
+// caller supplied) fails the render.
+func mutatesMap(f func(s *state, mp *Map, m mod, args []any) any) mapFunc {
+	return func(s *state, v any, _ []string, m mod, args []any) any {
+		mp, mutable := v.(*Map)
 		if !mutable {
 			s.readOnly(m)
 		}
-		switch m.name {
-		case "put":
-			if n == 2 {
-				k, ok := key()
-				if !ok {
-					return nil
-				}
-				s.charge(m.pos, 32+len(k))
-				return mp.Put(k, args[1])
-			}
-		case "remove":
-			if n == 1 {
-				k, ok := key()
-				if !ok {
-					return nil
-				}
-				return mp.Remove(k)
-			}
-		case "putAll":
-			if n == 1 {
-				more, ok := mapKeys(args[0])
-				if !ok {
-					return nil
-				}
-				s.step(m.pos, len(more))
-				s.charge(m.pos, 32*len(more))
-				for _, k := range more {
-					x, _, _ := mapGet(args[0], k)
-					mp.Put(k, x)
-				}
-				return nil
-			}
-		case "clear":
-			if n == 0 {
-				*mp = *NewMap()
-				return nil
-			}
+		return f(s, mp, m, args)
+	}
+}
+
+// mapKey is the key argument as a string; a null key finds nothing.
+func (s *state) mapKey(m mod, args []any) (string, bool) {
+	if len(args) < 1 || args[0] == nil {
+		return "", false
+	}
+	return s.str(m.pos, args[0]), true
+}
+
+func mapGetMethod(s *state, v any, _ []string, m mod, args []any) any {
+	if len(args) == 1 {
+		k, ok := s.mapKey(m, args)
+		if !ok {
+			return nil
+		}
+		x, _, _ := mapGet(v, k)
+		return x
+	}
+	return nil
+}
+
+func mapGetOrDefault(s *state, v any, _ []string, m mod, args []any) any {
+	if len(args) == 2 {
+		k, ok := s.mapKey(m, args)
+		if !ok {
+			return args[1]
+		}
+		if x, found, _ := mapGet(v, k); found {
+			return x
+		}
+		return args[1]
+	}
+	return nil
+}
+
+func mapContainsKey(s *state, v any, _ []string, m mod, args []any) any {
+	if len(args) == 1 {
+		k, ok := s.mapKey(m, args)
+		if !ok {
+			return false
+		}
+		_, found, _ := mapGet(v, k)
+		return found
+	}
+	return nil
+}
+
+func mapContainsValue(s *state, v any, keys []string, m mod, args []any) any {
+	if len(args) == 1 {
+		vals := make([]any, len(keys))
+		for i, k := range keys {
+			vals[i], _, _ = mapGet(v, k)
+		}
+		return s.find(m.pos, vals, args[0], false) >= 0
+	}
+	return nil
+}
+
+func mapKeySet(s *state, _ any, keys []string, m mod, args []any) any {
+	if len(args) == 0 {
+		s.charge(m.pos, 16*len(keys))
+		l := &List{Items: make([]any, len(keys))}
+		for i, k := range keys {
+			l.Items[i] = k
+		}
+		return l
+	}
+	return nil
+}
+
+func mapValues(s *state, v any, keys []string, m mod, args []any) any {
+	if len(args) == 0 {
+		s.charge(m.pos, 16*len(keys))
+		l := &List{Items: make([]any, len(keys))}
+		for i, k := range keys {
+			l.Items[i], _, _ = mapGet(v, k)
+		}
+		return l
+	}
+	return nil
+}
+
+func mapEntrySet(s *state, v any, keys []string, m mod, args []any) any {
+	if len(args) == 0 {
+		s.charge(m.pos, 32*len(keys))
+		l := &List{Items: make([]any, len(keys))}
+		for i, k := range keys {
+			x, _, _ := mapGet(v, k)
+			l.Items[i] = entry{key: k, val: x}
+		}
+		return l
+	}
+	return nil
+}
+
+func mapPut(s *state, mp *Map, m mod, args []any) any {
+	if len(args) == 2 {
+		k, ok := s.mapKey(m, args)
+		if !ok {
+			return nil
+		}
+		s.charge(m.pos, 32+len(k))
+		return mp.Put(k, args[1])
+	}
+	return nil
+}
+
+func mapRemove(s *state, mp *Map, m mod, args []any) any {
+	if len(args) == 1 {
+		k, ok := s.mapKey(m, args)
+		if !ok {
+			return nil
+		}
+		return mp.Remove(k)
+	}
+	return nil
+}
+
+func mapPutAll(s *state, mp *Map, m mod, args []any) any {
+	if len(args) == 1 {
+		more, ok := mapKeys(args[0])
+		if !ok {
+			return nil
+		}
+		s.step(m.pos, len(more))
+		s.charge(m.pos, 32*len(more))
+		for _, k := range more {
+			x, _, _ := mapGet(args[0], k)
+			mp.Put(k, x)
 		}
 	}
 	return nil
