@@ -174,7 +174,13 @@ func init() {
 		"getValue": func(_ *state, x entry, _ mod) any { return x.val },
 		"toString": func(s *state, x entry, m mod) any { return s.str(m.pos, x) },
 	}
-	stringMethods = map[string]stringFunc{
+	stringMethods = stringTable()
+	listMethods = listTable()
+	mapMethods = mapTable()
+}
+
+func stringTable() map[string]stringFunc {
+	return map[string]stringFunc{
 		"length": func(_ *state, x string, _ mod, args []any) any {
 			if len(args) == 0 {
 				return int64(u16len(x))
@@ -220,7 +226,10 @@ func init() {
 		"matches":      strMatches,
 		"split":        strSplit,
 	}
-	listMethods = map[string]listFunc{
+}
+
+func listTable() map[string]listFunc {
+	return map[string]listFunc{
 		"size": func(_ *state, _ any, items []any, _ mod, args []any) any {
 			if len(args) == 0 {
 				return int64(len(items))
@@ -261,7 +270,10 @@ func init() {
 			return nil
 		}),
 	}
-	mapMethods = map[string]mapFunc{
+}
+
+func mapTable() map[string]mapFunc {
+	return map[string]mapFunc{
 		"get":           mapGetMethod,
 		"getOrDefault":  mapGetOrDefault,
 		"containsKey":   mapContainsKey,
@@ -716,29 +728,49 @@ func (s *state) readOnly(m mod) {
 // listMethods, null for any other or for arguments that do not fit.
 func (s *state) listMethod(v any, m mod, args []any) any {
 	items, _ := listItems(v)
+	return callMethod(s, listMethods, v, items, m, args)
+}
+
+// A method is one java.util.List method (E: the list's elements) or
+// java.util.Map method (E: the map's keys, in order) on v: nil when the
+// arguments do not fit.
+type method[E any] func(s *state, v any, elems E, m mod, args []any) any
+
+type (
+	listFunc = method[[]any]
+	mapFunc  = method[[]string]
+)
+
+var (
+	listMethods map[string]listFunc
+	mapMethods  map[string]mapFunc
+)
+
+// callMethod calls the method of table m names, or gives null.
+func callMethod[E any](s *state, table map[string]method[E], v any, elems E, m mod, args []any) any {
 	s.step(m.pos, 1)
-	if f := listMethods[m.name]; f != nil {
-		return f(s, v, items, m, args)
+	if f := table[m.name]; f != nil {
+		return f(s, v, elems, m, args)
 	}
 	return nil
 }
 
-// A listFunc is one java.util.List method: v the list, items its elements.
-type listFunc func(s *state, v any, items []any, m mod, args []any) any
-
-var listMethods map[string]listFunc
-
-// mutatesList is a method that changes the list: a read-only one (a list
-// the caller supplied) fails the render.
-func mutatesList(f func(s *state, l *List, m mod, args []any) any) listFunc {
-	return func(s *state, v any, _ []any, m mod, args []any) any {
-		l, mutable := v.(*List)
+// mutating is a method that changes its receiver, a *List or *Map (R): a
+// read-only list or map (one the caller supplied) fails the render.
+func mutating[R, E any](f func(s *state, r R, m mod, args []any) any) method[E] {
+	return func(s *state, v any, _ E, m mod, args []any) any {
+		r, mutable := v.(R)
 		if !mutable {
 			s.readOnly(m)
 		}
-		return f(s, l, m, args)
+		return f(s, r, m, args)
 	}
 }
+
+var (
+	mutatesList = mutating[*List, []any]
+	mutatesMap  = mutating[*Map, []string]
+)
 
 func listGet(s *state, _ any, items []any, m mod, args []any) any {
 	i, ok := argInt(args, 0)
@@ -866,28 +898,7 @@ func (s *state) find(pos int, items []any, x any, last bool) int {
 // mapMethods, null for any other or for arguments that do not fit.
 func (s *state) mapMethod(v any, m mod, args []any) any {
 	keys, _ := mapKeys(v)
-	s.step(m.pos, 1)
-	if f := mapMethods[m.name]; f != nil {
-		return f(s, v, keys, m, args)
-	}
-	return nil
-}
-
-// A mapFunc is one java.util.Map method: v the map, keys its keys in order.
-type mapFunc func(s *state, v any, keys []string, m mod, args []any) any
-
-var mapMethods map[string]mapFunc
-
-// mutatesMap is a method that changes the map: a read-only one (a map the
-// caller supplied) fails the render.
-func mutatesMap(f func(s *state, mp *Map, m mod, args []any) any) mapFunc {
-	return func(s *state, v any, _ []string, m mod, args []any) any {
-		mp, mutable := v.(*Map)
-		if !mutable {
-			s.readOnly(m)
-		}
-		return f(s, mp, m, args)
-	}
+	return callMethod(s, mapMethods, v, keys, m, args)
 }
 
 // mapKey is the key argument as a string; a null key finds nothing.
