@@ -318,23 +318,21 @@ func TestReloadSaveStyles(t *testing.T) {
 	for _, sv := range saves {
 		t.Run(sv.name, func(t *testing.T) {
 			a, b := taggedBackend(t, "a"), taggedBackend(t, "b")
-			h := startReloader(t, chatYAML(tmplRoute{"send", a.URL}), nil)
+			deb := newManualDebounce()
+			h := startReloader(t, chatYAML(tmplRoute{"send", a.URL}), func(o *ReloadOptions) { o.debounce = deb })
 			ws := dial(t, h.g, "/dev")
+			deb.reset(t) // watching
 			sv.save(t, h.file, chatYAML(tmplRoute{"send", b.URL}))
-			// While the directory is gone, a reload may find no template
-			// (and says so); the plan keeps serving.
-			r := h.next()
-			for i := 0; i < 3 && errors.Is(r.Err, os.ErrNotExist); i++ {
-				r = h.next()
-			}
-			if r.Err != nil || changes(r) != "~integration ChatSendInteg "+a.URL+" -> "+b.URL {
+			deb.reset(t) // the save was seen
+			deb.fire()
+			if r := h.next(); r.Err != nil || changes(r) != "~integration ChatSendInteg "+a.URL+" -> "+b.URL {
 				t.Fatalf("reload %+v (%s)", r, changes(r))
 			}
 			send(t, ws, `{"action":"send"}`)
 			if got := recv(t, ws); got != `b {"action":"send"}` {
 				t.Errorf("got %q", got)
 			}
-			h.none(3 * DefaultDebounce)
+			h.quiet(deb) // one save, one reload
 		})
 	}
 }
@@ -369,9 +367,13 @@ func TestReloadBrokenTemplate(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			a, b := taggedBackend(t, "a"), taggedBackend(t, "b")
-			h := startReloader(t, chatYAML(tmplRoute{"send", a.URL}), nil)
+			deb := newManualDebounce()
+			h := startReloader(t, chatYAML(tmplRoute{"send", a.URL}), func(o *ReloadOptions) { o.debounce = deb })
 			ws := dial(t, h.g, "/dev")
+			deb.reset(t) // watching
 			truncate(t, h.file, tc.src(b.URL))
+			deb.reset(t)
+			deb.fire()
 			r := h.next()
 			if r.Err == nil {
 				t.Fatalf("a broken template reloaded: %s", changes(r))
@@ -399,9 +401,12 @@ func TestReloadBrokenTemplate(t *testing.T) {
 			}
 			// The same broken bytes again: nothing.
 			truncate(t, h.file, tc.src(b.URL))
-			h.none(3 * DefaultDebounce)
+			deb.reset(t)
+			h.quiet(deb)
 
 			truncate(t, h.file, chatYAML(tmplRoute{"send", b.URL}))
+			deb.reset(t)
+			deb.fire()
 			r = h.next()
 			if r.Err != nil || !r.Recovered {
 				t.Fatalf("good save after a broken one: %+v", r)
@@ -426,32 +431,29 @@ func TestReloadIdentical(t *testing.T) {
 		sv.save(t, h.file, src)
 	}
 	deb.reset(t) // the saves were seen
-	deb.fire(t)
-	// The reload the debounce gave found the same bytes and reported
-	// nothing: the requested one is the next report.
-	h.rl.Reload()
-	if r := h.next(); !r.Unchanged || !r.Requested || r.Err != nil {
-		t.Errorf("requested reload of the same bytes: %+v", r)
-	}
+	// The reload the debounce gives finds the same bytes and reports
+	// nothing; a requested one says they are unchanged.
+	h.quiet(deb)
 }
 
 // manualDebounce is a debounce trigger the test fires (ReloadOptions.debounce):
-// nothing reloads on a change until fire, however long it takes.
+// nothing reloads on a change until fire, however long it takes. A value
+// in resets means it was armed since the last fire (or Stop).
 type manualDebounce struct {
 	c      chan time.Time
-	resets chan time.Duration // every Reset, with its duration
+	resets chan time.Duration // every Reset since the last fire, with its duration
 	mu     sync.Mutex
 	armed  bool
 }
 
 func newManualDebounce() *manualDebounce {
-	return &manualDebounce{c: make(chan time.Time, 1), resets: make(chan time.Duration, 1<<12)}
+	return &manualDebounce{c: make(chan time.Time), resets: make(chan time.Duration, 1<<12)}
 }
 
 func (m *manualDebounce) Reset(d time.Duration) {
 	m.mu.Lock()
+	defer m.mu.Unlock()
 	m.armed = true
-	m.mu.Unlock()
 	select {
 	case m.resets <- d:
 	default:
@@ -460,25 +462,42 @@ func (m *manualDebounce) Reset(d time.Duration) {
 
 func (m *manualDebounce) Stop() {
 	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.disarm()
+}
+
+// disarm clears the trigger and the resets that armed it; m.mu is held.
+func (m *manualDebounce) disarm() {
 	m.armed = false
-	m.mu.Unlock()
+	for {
+		select {
+		case <-m.resets:
+		default:
+			return
+		}
+	}
 }
 
 func (m *manualDebounce) C() <-chan time.Time { return m.c }
 
-// fire lets the quiet time pass: an armed trigger fires, once, as a timer would.
-func (m *manualDebounce) fire(t *testing.T) {
-	t.Helper()
+// fire lets the quiet time pass: the trigger, armed, fires once, as a
+// timer would, and returns once Run took it (Run handles what comes after
+// it, a Reload say, after that reload). It reports whether it was armed.
+func (m *manualDebounce) fire() bool {
 	m.mu.Lock()
-	defer m.mu.Unlock()
-	if !m.armed {
-		t.Fatal("fire: the debounce is not armed")
+	armed := m.armed
+	if armed {
+		m.disarm()
 	}
-	m.armed = false
-	m.c <- time.Now()
+	m.mu.Unlock()
+	if armed {
+		m.c <- time.Now() // outside the lock: Run may be in Reset, and is in its select after
+	}
+	return armed
 }
 
-// reset waits for the next Reset and returns its duration.
+// reset waits until the trigger was armed since the last fire, and returns
+// the duration it was armed for.
 func (m *manualDebounce) reset(t *testing.T) time.Duration {
 	t.Helper()
 	select {
@@ -487,6 +506,18 @@ func (m *manualDebounce) reset(t *testing.T) time.Duration {
 	case <-time.After(5 * time.Second):
 		t.Fatal("the debounce was never armed")
 		return 0
+	}
+}
+
+// quiet checks that no reload reports anything more: the trigger fires if
+// armed (a reload of bytes already built says nothing), then a requested
+// reload must be the next report.
+func (h *reloadHarness) quiet(deb *manualDebounce) {
+	h.t.Helper()
+	deb.fire()
+	h.rl.Reload()
+	if r := h.next(); !r.Requested || !r.Unchanged || r.Err != nil {
+		h.t.Errorf("a reload reported %+v, want none before the requested one", r)
 	}
 }
 
@@ -516,30 +547,13 @@ func TestReloadBurst(t *testing.T) {
 		t.Fatalf("a reload before the debounce fired: %+v", r)
 	default:
 	}
-	deb.fire(t)
+	deb.fire()
 	if r := h.next(); r.Err != nil || r.Requested || changes(r) != "~integration ChatSendInteg "+a.URL+" -> "+b.URL {
 		t.Fatalf("reload %+v (%s)", r, changes(r))
 	}
 	// Events of the burst still arriving re-arm it; firing again finds the
-	// same bytes and reports nothing. A requested reload is the barrier: it
-	// is the next report.
-	for drained := false; !drained; {
-		select {
-		case <-deb.resets:
-		default:
-			drained = true
-		}
-	}
-	deb.mu.Lock()
-	armed := deb.armed
-	deb.mu.Unlock()
-	if armed {
-		deb.fire(t)
-	}
-	h.rl.Reload()
-	if r := h.next(); !r.Requested || !r.Unchanged || r.Err != nil {
-		t.Errorf("after the burst's reload: %+v, want only the requested one", r)
-	}
+	// same bytes and reports nothing.
+	h.quiet(deb)
 	send(t, ws, `{"action":"send"}`)
 	if got := recv(t, ws); got != `b {"action":"send"}` {
 		t.Errorf("got %q", got)
