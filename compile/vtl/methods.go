@@ -72,9 +72,6 @@ var loopMethods = map[string]func(x *loop) any{
 	"getParent":  func(x *loop) any { return x.prop("parent") },
 }
 
-// entryMethods are the methods of a map's entry (java.util.Map.Entry).
-var entryMethods map[string]func(s *state, x entry, m mod) any
-
 // argInt returns args[i] as an int when it is an integer.
 func argInt(args []any, i int) (int, bool) {
 	if i >= len(args) {
@@ -154,17 +151,68 @@ func u16byte(s string, idx int) int {
 // of stringMethods, null for any other or for arguments that do not fit.
 func (s *state) stringMethod(x string, m mod, args []any) any {
 	s.step(m.pos, 1+len(x)/256)
-	if f := stringMethods[m.name]; f != nil {
-		return f(s, x, m, args)
+	if f := m.methods().str; f != nil {
+		return f(s, nil, x, m, args)
 	}
 	return nil
 }
 
-// A stringFunc is one java.lang.String method: x the string, nil when the
-// arguments do not fit.
-type stringFunc func(s *state, x string, m mod, args []any) any
+// listMethod is $v.name(args) on a list: the java.util.List methods of
+// listMethods, null for any other or for arguments that do not fit.
+func (s *state) listMethod(v any, m mod, args []any) any {
+	items, _ := listItems(v)
+	s.step(m.pos, 1)
+	if f := m.methods().list; f != nil {
+		return f(s, v, items, m, args)
+	}
+	return nil
+}
 
-var stringMethods map[string]stringFunc
+// mapMethod is $v.name(args) on a map: the java.util.Map methods of
+// mapMethods, null for any other or for arguments that do not fit.
+func (s *state) mapMethod(v any, m mod, args []any) any {
+	keys, _ := mapKeys(v)
+	s.step(m.pos, 1)
+	if f := m.methods().mp; f != nil {
+		return f(s, v, keys, m, args)
+	}
+	return nil
+}
+
+// methodFns are the methods one name has on strings, lists and maps (nil
+// where it has none).
+type methodFns struct {
+	str  method[string]
+	list method[[]any]
+	mp   method[[]string]
+}
+
+// methodsNamed looks the methods called name up in the tables: Parse does
+// it once per call in the template, not each time the call runs.
+func methodsNamed(name string) *methodFns {
+	return &methodFns{str: stringMethods[name], list: listMethods[name], mp: mapMethods[name]}
+}
+
+// methods are m's functions.
+func (m *mod) methods() *methodFns {
+	if m.fns != nil {
+		return m.fns
+	}
+	return methodsNamed(m.name)
+}
+
+// A method is one method of a kind of value: v the value (nil for a
+// string), r what the method reads (the string, a list's elements, a map's
+// keys in order). It gives nil (null) when the arguments do not fit.
+type method[R any] func(s *state, v any, r R, m mod, args []any) any
+
+var (
+	stringMethods map[string]method[string]
+	listMethods   map[string]method[[]any]
+	mapMethods    map[string]method[[]string]
+	// entryMethods are the methods of a map's entry (java.util.Map.Entry).
+	entryMethods map[string]func(s *state, x entry, m mod) any
+)
 
 // The tables are filled in init: their functions reach the evaluator,
 // which reaches the tables.
@@ -179,155 +227,161 @@ func init() {
 	mapMethods = mapTable()
 }
 
-func stringTable() map[string]stringFunc {
-	return map[string]stringFunc{
-		"length": func(_ *state, x string, _ mod, args []any) any {
-			if len(args) == 0 {
-				return int64(u16len(x))
-			}
+// arity is a method taking n arguments (null with more or fewer).
+func arity[R any](n int, f method[R]) method[R] {
+	return func(s *state, v any, r R, m mod, args []any) any {
+		if len(args) != n {
 			return nil
-		},
-		"isEmpty": func(_ *state, x string, _ mod, args []any) any {
-			if len(args) == 0 {
-				return len(x) == 0
-			}
+		}
+		return f(s, v, r, m, args)
+	}
+}
+
+// mutating is a method that changes its receiver, a *List or *Map (T): a
+// read-only list or map (one the caller supplied) fails the render, whatever
+// the arguments. It takes n arguments (-1: f checks them).
+func mutating[T, R any](n int, f func(s *state, t T, m mod, args []any) any) method[R] {
+	return func(s *state, v any, _ R, m mod, args []any) any {
+		t, mutable := v.(T)
+		if !mutable {
+			s.readOnly(m)
+		}
+		if n >= 0 && len(args) != n {
 			return nil
-		},
-		"toString": noArgs(func(_ *state, x string, _ mod) any { return x }),
-		"trim": noArgs(func(_ *state, x string, _ mod) any {
+		}
+		return f(s, t, m, args)
+	}
+}
+
+// withString is a method of one string argument (null with another).
+func withString(f func(s *state, x, a string, m mod) any) method[string] {
+	return arity(1, func(s *state, _ any, x string, m mod, args []any) any {
+		a, ok := args[0].(string)
+		if !ok {
+			return nil
+		}
+		return f(s, x, a, m)
+	})
+}
+
+func stringTable() map[string]method[string] {
+	return map[string]method[string]{
+		"length":   arity(0, func(_ *state, _ any, x string, _ mod, _ []any) any { return int64(u16len(x)) }),
+		"isEmpty":  arity(0, func(_ *state, _ any, x string, _ mod, _ []any) any { return len(x) == 0 }),
+		"toString": arity(0, func(_ *state, _ any, x string, _ mod, _ []any) any { return x }),
+		"trim": arity(0, func(_ *state, _ any, x string, _ mod, _ []any) any {
 			return strings.TrimFunc(x, func(r rune) bool { return r <= ' ' })
 		}),
-		"toLowerCase": noArgs(func(s *state, x string, m mod) any { return s.charged(m.pos, strings.ToLower(x)) }),
-		"toUpperCase": noArgs(func(s *state, x string, m mod) any { return s.charged(m.pos, strings.ToUpper(x)) }),
-		"contains": func(_ *state, x string, _ mod, args []any) any {
-			if a, ok := argStr(args, 0); ok && len(args) == 1 {
-				return strings.Contains(x, a)
-			}
-			return nil
-		},
-		"startsWith":       strStartsWith,
-		"endsWith":         strEndsWith,
-		"equals":           strEquals,
-		"equalsIgnoreCase": strEqualsIgnoreCase,
-		"compareTo": func(_ *state, x string, _ mod, args []any) any {
-			if a, ok := argStr(args, 0); ok && len(args) == 1 {
-				return int64(compareUTF16(x, a))
-			}
-			return nil
-		},
+		"toLowerCase": arity(0, func(s *state, _ any, x string, m mod, _ []any) any { return s.charged(m.pos, strings.ToLower(x)) }),
+		"toUpperCase": arity(0, func(s *state, _ any, x string, m mod, _ []any) any { return s.charged(m.pos, strings.ToUpper(x)) }),
+		"contains":    withString(func(_ *state, x, a string, _ mod) any { return strings.Contains(x, a) }),
+		"startsWith":  strStartsWith,
+		"endsWith":    withString(func(_ *state, x, a string, _ mod) any { return strings.HasSuffix(x, a) }),
+		"equals": arity(1, func(_ *state, _ any, x string, _ mod, args []any) any {
+			a, ok := args[0].(string)
+			return ok && a == x
+		}),
+		"equalsIgnoreCase": arity(1, func(_ *state, _ any, x string, _ mod, args []any) any {
+			a, ok := args[0].(string)
+			return ok && strings.EqualFold(a, x)
+		}),
+		"compareTo":    withString(func(_ *state, x, a string, _ mod) any { return int64(compareUTF16(x, a)) }),
 		"indexOf":      strIndexOf(false),
 		"lastIndexOf":  strIndexOf(true),
 		"substring":    strSubstring,
-		"charAt":       strCharAt,
-		"concat":       strConcat,
-		"replace":      strReplace,
-		"replaceAll":   strReplaceRegexp(false),
-		"replaceFirst": strReplaceRegexp(true),
-		"matches":      strMatches,
+		"charAt":       arity(1, strCharAt),
+		"concat":       withString(func(s *state, x, a string, m mod) any { return s.charged(m.pos, x+a) }),
+		"replace":      arity(2, strReplace),
+		"replaceAll":   arity(2, strReplaceRegexp(false)),
+		"replaceFirst": arity(2, strReplaceRegexp(true)),
+		"matches":      arity(1, strMatches),
 		"split":        strSplit,
 	}
 }
 
-func listTable() map[string]listFunc {
-	return map[string]listFunc{
-		"size": func(_ *state, _ any, items []any, _ mod, args []any) any {
-			if len(args) == 0 {
-				return int64(len(items))
-			}
-			return nil
-		},
-		"isEmpty": func(_ *state, _ any, items []any, _ mod, args []any) any {
-			if len(args) == 0 {
-				return len(items) == 0
-			}
-			return nil
-		},
-		"get":         listGet,
-		"contains":    listContains,
-		"indexOf":     listIndexOf(false),
-		"lastIndexOf": listIndexOf(true),
-		"toString": func(s *state, v any, _ []any, m mod, args []any) any {
-			if len(args) == 0 {
-				return s.str(m.pos, v)
-			}
-			return nil
-		},
-		"equals": func(s *state, v any, _ []any, m mod, args []any) any {
-			if len(args) == 1 {
-				return s.equal(m.pos, v, args[0]) && kind(args[0]) == kindList
-			}
-			return nil
-		},
-		"subList": listSubList,
-		"add":     mutatesList(listAdd),
-		"set":     mutatesList(listSet),
-		"remove":  mutatesList(listRemove),
-		"addAll":  mutatesList(listAddAll),
-		"clear": mutatesList(func(_ *state, l *List, _ mod, args []any) any {
-			if len(args) == 0 {
-				l.Items = l.Items[:0:0]
-			}
+func listTable() map[string]method[[]any] {
+	return map[string]method[[]any]{
+		"size":    arity(0, func(_ *state, _ any, items []any, _ mod, _ []any) any { return int64(len(items)) }),
+		"isEmpty": arity(0, func(_ *state, _ any, items []any, _ mod, _ []any) any { return len(items) == 0 }),
+		"get":     arity(1, listGet),
+		"contains": arity(1, func(s *state, _ any, items []any, m mod, args []any) any {
+			return s.find(m.pos, items, args[0], false) >= 0
+		}),
+		"indexOf": arity(1, func(s *state, _ any, items []any, m mod, args []any) any {
+			return int64(s.find(m.pos, items, args[0], false))
+		}),
+		"lastIndexOf": arity(1, func(s *state, _ any, items []any, m mod, args []any) any {
+			return int64(s.find(m.pos, items, args[0], true))
+		}),
+		"toString": arity(0, func(s *state, v any, _ []any, m mod, _ []any) any { return s.str(m.pos, v) }),
+		"equals": arity(1, func(s *state, v any, _ []any, m mod, args []any) any {
+			return s.equal(m.pos, v, args[0]) && kind(args[0]) == kindList
+		}),
+		"subList": arity(2, listSubList),
+		"add":     mutating[*List, []any](-1, listAdd),
+		"set":     mutating[*List, []any](2, listSet),
+		"remove":  mutating[*List, []any](1, listRemove),
+		"addAll":  mutating[*List, []any](1, listAddAll),
+		"clear": mutating[*List, []any](0, func(_ *state, l *List, _ mod, _ []any) any {
+			l.Items = l.Items[:0:0]
 			return nil
 		}),
 	}
 }
 
-func mapTable() map[string]mapFunc {
-	return map[string]mapFunc{
-		"get":           mapGetMethod,
-		"getOrDefault":  mapGetOrDefault,
-		"containsKey":   mapContainsKey,
-		"containsValue": mapContainsValue,
-		"keySet":        mapKeySet,
-		"values":        mapValues,
-		"entrySet":      mapEntrySet,
-		"size": func(_ *state, _ any, keys []string, _ mod, args []any) any {
-			if len(args) == 0 {
-				return int64(len(keys))
+func mapTable() map[string]method[[]string] {
+	return map[string]method[[]string]{
+		"get": arity(1, func(s *state, v any, _ []string, m mod, args []any) any {
+			k, ok := s.mapKey(m, args)
+			if !ok {
+				return nil
 			}
-			return nil
-		},
-		"isEmpty": func(_ *state, _ any, keys []string, _ mod, args []any) any {
-			if len(args) == 0 {
-				return len(keys) == 0
+			x, _, _ := mapGet(v, k)
+			return x
+		}),
+		"getOrDefault": arity(2, mapGetOrDefault),
+		"containsKey": arity(1, func(s *state, v any, _ []string, m mod, args []any) any {
+			k, ok := s.mapKey(m, args)
+			if !ok {
+				return false
 			}
-			return nil
-		},
-		"toString": func(s *state, v any, _ []string, m mod, args []any) any {
-			if len(args) == 0 {
-				return s.str(m.pos, v)
+			_, found, _ := mapGet(v, k)
+			return found
+		}),
+		"containsValue": arity(1, mapContainsValue),
+		"keySet":        arity(0, mapKeySet),
+		"values":        arity(0, mapValues),
+		"entrySet":      arity(0, mapEntrySet),
+		"size":          arity(0, func(_ *state, _ any, keys []string, _ mod, _ []any) any { return int64(len(keys)) }),
+		"isEmpty":       arity(0, func(_ *state, _ any, keys []string, _ mod, _ []any) any { return len(keys) == 0 }),
+		"toString":      arity(0, func(s *state, v any, _ []string, m mod, _ []any) any { return s.str(m.pos, v) }),
+		"equals": arity(1, func(s *state, v any, _ []string, m mod, args []any) any {
+			return s.equal(m.pos, v, args[0]) && kind(args[0]) == kindMap
+		}),
+		"put": mutating[*Map, []string](2, func(s *state, mp *Map, m mod, args []any) any {
+			k, ok := s.mapKey(m, args)
+			if !ok {
+				return nil
 			}
-			return nil
-		},
-		"equals": func(s *state, v any, _ []string, m mod, args []any) any {
-			if len(args) == 1 {
-				return s.equal(m.pos, v, args[0]) && kind(args[0]) == kindMap
+			s.charge(m.pos, 32+len(k))
+			return mp.Put(k, args[1])
+		}),
+		"remove": mutating[*Map, []string](1, func(s *state, mp *Map, m mod, args []any) any {
+			k, ok := s.mapKey(m, args)
+			if !ok {
+				return nil
 			}
-			return nil
-		},
-		"put":    mutatesMap(mapPut),
-		"remove": mutatesMap(mapRemove),
-		"putAll": mutatesMap(mapPutAll),
-		"clear": mutatesMap(func(_ *state, mp *Map, _ mod, args []any) any {
-			if len(args) == 0 {
-				*mp = *NewMap()
-			}
+			return mp.Remove(k)
+		}),
+		"putAll": mutating[*Map, []string](1, mapPutAll),
+		"clear": mutating[*Map, []string](0, func(_ *state, mp *Map, _ mod, _ []any) any {
+			*mp = *NewMap()
 			return nil
 		}),
 	}
 }
 
-// noArgs is a method without arguments (null with any).
-func noArgs(f func(s *state, x string, m mod) any) stringFunc {
-	return func(s *state, x string, m mod, args []any) any {
-		if len(args) != 0 {
-			return nil
-		}
-		return f(s, x, m)
-	}
-}
-
-func strStartsWith(_ *state, x string, _ mod, args []any) any {
+func strStartsWith(_ *state, _ any, x string, _ mod, args []any) any {
 	a, ok := argStr(args, 0)
 	if !ok {
 		return nil
@@ -344,31 +398,9 @@ func strStartsWith(_ *state, x string, _ mod, args []any) any {
 	return nil
 }
 
-func strEndsWith(_ *state, x string, _ mod, args []any) any {
-	if a, ok := argStr(args, 0); ok && len(args) == 1 {
-		return strings.HasSuffix(x, a)
-	}
-	return nil
-}
-
-func strEquals(_ *state, x string, _ mod, args []any) any {
-	if len(args) == 1 {
-		a, ok := args[0].(string)
-		return ok && a == x
-	}
-	return nil
-}
-
-func strEqualsIgnoreCase(_ *state, x string, _ mod, args []any) any {
-	if len(args) == 1 {
-		a, ok := args[0].(string)
-		return ok && strings.EqualFold(a, x)
-	}
-	return nil
-}
-
-func strIndexOf(last bool) stringFunc {
-	return func(_ *state, x string, _ mod, args []any) any {
+// strIndexOf is indexOf(a[, from]), or lastIndexOf when last.
+func strIndexOf(last bool) method[string] {
+	return func(_ *state, _ any, x string, _ mod, args []any) any {
 		n := len(args)
 		a, ok := argStr(args, 0)
 		if !ok || n > 2 {
@@ -384,7 +416,7 @@ func strIndexOf(last bool) stringFunc {
 	}
 }
 
-func strSubstring(s *state, x string, m mod, args []any) any {
+func strSubstring(s *state, _ any, x string, m mod, args []any) any {
 	n := len(args)
 	begin, ok := argInt(args, 0)
 	if !ok || n > 2 {
@@ -402,9 +434,9 @@ func strSubstring(s *state, x string, m mod, args []any) any {
 	return u16slice(x, begin, end)
 }
 
-func strCharAt(s *state, x string, m mod, args []any) any {
+func strCharAt(s *state, _ any, x string, m mod, args []any) any {
 	i, ok := argInt(args, 0)
-	if !ok || len(args) != 1 {
+	if !ok {
 		return nil
 	}
 	if i < 0 || i >= u16len(x) {
@@ -413,32 +445,25 @@ func strCharAt(s *state, x string, m mod, args []any) any {
 	return u16slice(x, i, i+1)
 }
 
-func strConcat(s *state, x string, m mod, args []any) any {
-	if a, ok := argStr(args, 0); ok && len(args) == 1 {
-		return s.charged(m.pos, x+a)
-	}
-	return nil
-}
-
-func strReplace(s *state, x string, m mod, args []any) any {
+func strReplace(s *state, _ any, x string, m mod, args []any) any {
 	a, ok1 := argStr(args, 0)
 	b, ok2 := argStr(args, 1)
-	if ok1 && ok2 && len(args) == 2 {
-		if a != "" && !strings.Contains(x, a) {
-			return x
-		}
-		s.step(m.pos, len(x)/64)
-		s.charge(m.pos, len(x)+(len(x)+1)*len(b))
-		return strings.ReplaceAll(x, a, b)
+	if !ok1 || !ok2 {
+		return nil
 	}
-	return nil
+	if a != "" && !strings.Contains(x, a) {
+		return x
+	}
+	s.step(m.pos, len(x)/64)
+	s.charge(m.pos, len(x)+(len(x)+1)*len(b))
+	return strings.ReplaceAll(x, a, b)
 }
 
 // strReplaceRegexp is replaceAll, or replaceFirst when first.
-func strReplaceRegexp(first bool) stringFunc {
-	return func(s *state, x string, m mod, args []any) any {
+func strReplaceRegexp(first bool) method[string] {
+	return func(s *state, _ any, x string, m mod, args []any) any {
 		b, ok := argStr(args, 1)
-		if !ok || len(args) != 2 {
+		if !ok {
 			return nil
 		}
 		re := s.regexp(m, args, false)
@@ -454,10 +479,7 @@ func strReplaceRegexp(first bool) stringFunc {
 	}
 }
 
-func strMatches(s *state, x string, m mod, args []any) any {
-	if len(args) != 1 {
-		return nil
-	}
+func strMatches(s *state, _ any, x string, m mod, args []any) any {
 	re := s.regexp(m, args, true)
 	if re == nil {
 		return nil
@@ -466,7 +488,7 @@ func strMatches(s *state, x string, m mod, args []any) any {
 	return re.MatchString(x)
 }
 
-func strSplit(s *state, x string, m mod, args []any) any {
+func strSplit(s *state, _ any, x string, m mod, args []any) any {
 	n := len(args)
 	if n < 1 || n > 2 {
 		return nil
@@ -724,57 +746,9 @@ func (s *state) readOnly(m mod) {
 	s.fail(m.pos, "%s(): the list or map is read-only", m.name)
 }
 
-// listMethod is $v.name(args) on a list: the java.util.List methods of
-// listMethods, null for any other or for arguments that do not fit.
-func (s *state) listMethod(v any, m mod, args []any) any {
-	items, _ := listItems(v)
-	return callMethod(s, listMethods, v, items, m, args)
-}
-
-// A method is one java.util.List method (E: the list's elements) or
-// java.util.Map method (E: the map's keys, in order) on v: nil when the
-// arguments do not fit.
-type method[E any] func(s *state, v any, elems E, m mod, args []any) any
-
-type (
-	listFunc = method[[]any]
-	mapFunc  = method[[]string]
-)
-
-var (
-	listMethods map[string]listFunc
-	mapMethods  map[string]mapFunc
-)
-
-// callMethod calls the method of table m names, or gives null.
-func callMethod[E any](s *state, table map[string]method[E], v any, elems E, m mod, args []any) any {
-	s.step(m.pos, 1)
-	if f := table[m.name]; f != nil {
-		return f(s, v, elems, m, args)
-	}
-	return nil
-}
-
-// mutating is a method that changes its receiver, a *List or *Map (R): a
-// read-only list or map (one the caller supplied) fails the render.
-func mutating[R, E any](f func(s *state, r R, m mod, args []any) any) method[E] {
-	return func(s *state, v any, _ E, m mod, args []any) any {
-		r, mutable := v.(R)
-		if !mutable {
-			s.readOnly(m)
-		}
-		return f(s, r, m, args)
-	}
-}
-
-var (
-	mutatesList = mutating[*List, []any]
-	mutatesMap  = mutating[*Map, []string]
-)
-
 func listGet(s *state, _ any, items []any, m mod, args []any) any {
 	i, ok := argInt(args, 0)
-	if !ok || len(args) != 1 {
+	if !ok {
 		return nil
 	}
 	if i < 0 || i >= len(items) {
@@ -783,26 +757,10 @@ func listGet(s *state, _ any, items []any, m mod, args []any) any {
 	return items[i]
 }
 
-func listContains(s *state, _ any, items []any, m mod, args []any) any {
-	if len(args) == 1 {
-		return s.find(m.pos, items, args[0], false) >= 0
-	}
-	return nil
-}
-
-func listIndexOf(last bool) listFunc {
-	return func(s *state, _ any, items []any, m mod, args []any) any {
-		if len(args) == 1 {
-			return int64(s.find(m.pos, items, args[0], last))
-		}
-		return nil
-	}
-}
-
 func listSubList(s *state, _ any, items []any, m mod, args []any) any {
 	from, ok1 := argInt(args, 0)
 	to, ok2 := argInt(args, 1)
-	if !ok1 || !ok2 || len(args) != 2 {
+	if !ok1 || !ok2 {
 		return nil
 	}
 	if from < 0 || to > len(items) || from > to {
@@ -813,13 +771,12 @@ func listSubList(s *state, _ any, items []any, m mod, args []any) any {
 }
 
 func listAdd(s *state, l *List, m mod, args []any) any {
-	n := len(args)
 	s.charge(m.pos, 16)
-	if n == 1 {
+	if len(args) == 1 {
 		l.Items = append(l.Items, args[0])
 		return true
 	}
-	if i, ok := argInt(args, 0); ok && n == 2 {
+	if i, ok := argInt(args, 0); ok && len(args) == 2 {
 		if i < 0 || i > len(l.Items) {
 			s.fail(m.pos, "add(%d): index out of range for a list of %d", i, len(l.Items))
 		}
@@ -831,21 +788,19 @@ func listAdd(s *state, l *List, m mod, args []any) any {
 }
 
 func listSet(s *state, l *List, m mod, args []any) any {
-	if i, ok := argInt(args, 0); ok && len(args) == 2 {
-		if i < 0 || i >= len(l.Items) {
-			s.fail(m.pos, "set(%d): index out of range for a list of %d", i, len(l.Items))
-		}
-		old := l.Items[i]
-		l.Items[i] = args[1]
-		return old
+	i, ok := argInt(args, 0)
+	if !ok {
+		return nil
 	}
-	return nil
+	if i < 0 || i >= len(l.Items) {
+		s.fail(m.pos, "set(%d): index out of range for a list of %d", i, len(l.Items))
+	}
+	old := l.Items[i]
+	l.Items[i] = args[1]
+	return old
 }
 
 func listRemove(s *state, l *List, m mod, args []any) any {
-	if len(args) != 1 {
-		return nil
-	}
 	if i, ok := argInt(args, 0); ok { // remove(int index)
 		if i < 0 || i >= len(l.Items) {
 			s.fail(m.pos, "remove(%d): index out of range for a list of %d", i, len(l.Items))
@@ -863,9 +818,6 @@ func listRemove(s *state, l *List, m mod, args []any) any {
 }
 
 func listAddAll(s *state, l *List, m mod, args []any) any {
-	if len(args) != 1 {
-		return nil
-	}
 	more, ok := listItems(args[0])
 	if !ok {
 		return nil
@@ -894,13 +846,6 @@ func (s *state) find(pos int, items []any, x any, last bool) int {
 	return -1
 }
 
-// mapMethod is $v.name(args) on a map: the java.util.Map methods of
-// mapMethods, null for any other or for arguments that do not fit.
-func (s *state) mapMethod(v any, m mod, args []any) any {
-	keys, _ := mapKeys(v)
-	return callMethod(s, mapMethods, v, keys, m, args)
-}
-
 // mapKey is the key argument as a string; a null key finds nothing.
 func (s *state) mapKey(m mod, args []any) (string, bool) {
 	if len(args) < 1 || args[0] == nil {
@@ -909,127 +854,63 @@ func (s *state) mapKey(m mod, args []any) (string, bool) {
 	return s.str(m.pos, args[0]), true
 }
 
-func mapGetMethod(s *state, v any, _ []string, m mod, args []any) any {
-	if len(args) == 1 {
-		k, ok := s.mapKey(m, args)
-		if !ok {
-			return nil
-		}
-		x, _, _ := mapGet(v, k)
-		return x
-	}
-	return nil
-}
-
 func mapGetOrDefault(s *state, v any, _ []string, m mod, args []any) any {
-	if len(args) == 2 {
-		k, ok := s.mapKey(m, args)
-		if !ok {
-			return args[1]
-		}
-		if x, found, _ := mapGet(v, k); found {
-			return x
-		}
+	k, ok := s.mapKey(m, args)
+	if !ok {
 		return args[1]
 	}
-	return nil
-}
-
-func mapContainsKey(s *state, v any, _ []string, m mod, args []any) any {
-	if len(args) == 1 {
-		k, ok := s.mapKey(m, args)
-		if !ok {
-			return false
-		}
-		_, found, _ := mapGet(v, k)
-		return found
+	if x, found, _ := mapGet(v, k); found {
+		return x
 	}
-	return nil
+	return args[1]
 }
 
 func mapContainsValue(s *state, v any, keys []string, m mod, args []any) any {
-	if len(args) == 1 {
-		vals := make([]any, len(keys))
-		for i, k := range keys {
-			vals[i], _, _ = mapGet(v, k)
-		}
-		return s.find(m.pos, vals, args[0], false) >= 0
+	vals := make([]any, len(keys))
+	for i, k := range keys {
+		vals[i], _, _ = mapGet(v, k)
 	}
-	return nil
+	return s.find(m.pos, vals, args[0], false) >= 0
 }
 
-func mapKeySet(s *state, _ any, keys []string, m mod, args []any) any {
-	if len(args) == 0 {
-		s.charge(m.pos, 16*len(keys))
-		l := &List{Items: make([]any, len(keys))}
-		for i, k := range keys {
-			l.Items[i] = k
-		}
-		return l
+func mapKeySet(s *state, _ any, keys []string, m mod, _ []any) any {
+	s.charge(m.pos, 16*len(keys))
+	l := &List{Items: make([]any, len(keys))}
+	for i, k := range keys {
+		l.Items[i] = k
 	}
-	return nil
+	return l
 }
 
-func mapValues(s *state, v any, keys []string, m mod, args []any) any {
-	if len(args) == 0 {
-		s.charge(m.pos, 16*len(keys))
-		l := &List{Items: make([]any, len(keys))}
-		for i, k := range keys {
-			l.Items[i], _, _ = mapGet(v, k)
-		}
-		return l
+func mapValues(s *state, v any, keys []string, m mod, _ []any) any {
+	s.charge(m.pos, 16*len(keys))
+	l := &List{Items: make([]any, len(keys))}
+	for i, k := range keys {
+		l.Items[i], _, _ = mapGet(v, k)
 	}
-	return nil
+	return l
 }
 
-func mapEntrySet(s *state, v any, keys []string, m mod, args []any) any {
-	if len(args) == 0 {
-		s.charge(m.pos, 32*len(keys))
-		l := &List{Items: make([]any, len(keys))}
-		for i, k := range keys {
-			x, _, _ := mapGet(v, k)
-			l.Items[i] = entry{key: k, val: x}
-		}
-		return l
+func mapEntrySet(s *state, v any, keys []string, m mod, _ []any) any {
+	s.charge(m.pos, 32*len(keys))
+	l := &List{Items: make([]any, len(keys))}
+	for i, k := range keys {
+		x, _, _ := mapGet(v, k)
+		l.Items[i] = entry{key: k, val: x}
 	}
-	return nil
-}
-
-func mapPut(s *state, mp *Map, m mod, args []any) any {
-	if len(args) == 2 {
-		k, ok := s.mapKey(m, args)
-		if !ok {
-			return nil
-		}
-		s.charge(m.pos, 32+len(k))
-		return mp.Put(k, args[1])
-	}
-	return nil
-}
-
-func mapRemove(s *state, mp *Map, m mod, args []any) any {
-	if len(args) == 1 {
-		k, ok := s.mapKey(m, args)
-		if !ok {
-			return nil
-		}
-		return mp.Remove(k)
-	}
-	return nil
+	return l
 }
 
 func mapPutAll(s *state, mp *Map, m mod, args []any) any {
-	if len(args) == 1 {
-		more, ok := mapKeys(args[0])
-		if !ok {
-			return nil
-		}
-		s.step(m.pos, len(more))
-		s.charge(m.pos, 32*len(more))
-		for _, k := range more {
-			x, _, _ := mapGet(args[0], k)
-			mp.Put(k, x)
-		}
+	more, ok := mapKeys(args[0])
+	if !ok {
+		return nil
+	}
+	s.step(m.pos, len(more))
+	s.charge(m.pos, 32*len(more))
+	for _, k := range more {
+		x, _, _ := mapGet(args[0], k)
+		mp.Put(k, x)
 	}
 	return nil
 }

@@ -596,6 +596,7 @@ func (p *parser) ref() *ref {
 				var first int
 				m.args, first = p.args(at)
 				m.re = p.regexArg(name, m.args, first)
+				m.fns = methodsNamed(name)
 				r.mods = append(r.mods, m)
 				continue
 			}
