@@ -30,12 +30,12 @@ func (s *state) call(v any, m mod, args []any) any {
 		}
 		return res
 	case *loop:
-		if f := loopMethods[m.name]; f != nil {
+		if f := m.methods().loop; f != nil {
 			return f(x)
 		}
 		return nil
 	case entry:
-		if f := entryMethods[m.name]; f != nil {
+		if f := m.methods().entry; f != nil {
 			return f(s, x, m)
 		}
 		return nil
@@ -179,18 +179,21 @@ func (s *state) mapMethod(v any, m mod, args []any) any {
 	return nil
 }
 
-// methodFns are the methods one name has on strings, lists and maps (nil
-// where it has none).
+// methodFns are the methods one name has on strings, lists, maps,
+// $foreach and map entries (nil where it has none).
 type methodFns struct {
-	str  method[string]
-	list method[[]any]
-	mp   method[[]string]
+	str   method[string]
+	list  method[[]any]
+	mp    method[[]string]
+	loop  func(x *loop) any
+	entry func(s *state, x entry, m mod) any
 }
 
 // methodsNamed looks the methods called name up in the tables: Parse does
 // it once per call in the template, not each time the call runs.
 func methodsNamed(name string) *methodFns {
-	return &methodFns{str: stringMethods[name], list: listMethods[name], mp: mapMethods[name]}
+	return &methodFns{str: stringMethods[name], list: listMethods[name], mp: mapMethods[name],
+		loop: loopMethods[name], entry: entryMethods[name]}
 }
 
 // methods are m's functions.
