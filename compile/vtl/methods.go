@@ -151,10 +151,7 @@ func u16byte(s string, idx int) int {
 // of stringMethods, null for any other or for arguments that do not fit.
 func (s *state) stringMethod(x string, m mod, args []any) any {
 	s.step(m.pos, 1+len(x)/256)
-	if f := m.methods().str; f != nil {
-		return f(s, nil, x, m, args)
-	}
-	return nil
+	return m.methods().str.call(s, nil, x, m, args)
 }
 
 // listMethod is $v.name(args) on a list: the java.util.List methods of
@@ -162,10 +159,7 @@ func (s *state) stringMethod(x string, m mod, args []any) any {
 func (s *state) listMethod(v any, m mod, args []any) any {
 	items, _ := listItems(v)
 	s.step(m.pos, 1)
-	if f := m.methods().list; f != nil {
-		return f(s, v, items, m, args)
-	}
-	return nil
+	return m.methods().list.call(s, v, items, m, args)
 }
 
 // mapMethod is $v.name(args) on a map: the java.util.Map methods of
@@ -173,10 +167,15 @@ func (s *state) listMethod(v any, m mod, args []any) any {
 func (s *state) mapMethod(v any, m mod, args []any) any {
 	keys, _ := mapKeys(v)
 	s.step(m.pos, 1)
-	if f := m.methods().mp; f != nil {
-		return f(s, v, keys, m, args)
+	return m.methods().mp.call(s, v, keys, m, args)
+}
+
+// call calls f, or gives null when there is no f.
+func (f method[R]) call(s *state, v any, r R, m mod, args []any) any {
+	if f == nil {
+		return nil
 	}
-	return nil
+	return f(s, v, r, m, args)
 }
 
 // methodFns are the methods one name has on strings, lists, maps,
