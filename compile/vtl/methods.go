@@ -188,11 +188,45 @@ type methodFns struct {
 	entry func(s *state, x entry, m mod) any
 }
 
-// methodsNamed looks the methods called name up in the tables: Parse does
-// it once per call in the template, not each time the call runs.
+// methodsByName holds the methodFns of every name some table has; other
+// names have noMethods. Parse looks a call's name up once, not each time
+// the call runs.
+var (
+	methodsByName map[string]*methodFns
+	noMethods     = &methodFns{}
+)
+
 func methodsNamed(name string) *methodFns {
-	return &methodFns{str: stringMethods[name], list: listMethods[name], mp: mapMethods[name],
-		loop: loopMethods[name], entry: entryMethods[name]}
+	if f := methodsByName[name]; f != nil {
+		return f
+	}
+	return noMethods
+}
+
+// indexMethods fills methodsByName from the tables.
+func indexMethods() {
+	methodsByName = map[string]*methodFns{}
+	at := func(name string) *methodFns {
+		if methodsByName[name] == nil {
+			methodsByName[name] = &methodFns{}
+		}
+		return methodsByName[name]
+	}
+	for name, f := range stringMethods {
+		at(name).str = f
+	}
+	for name, f := range listMethods {
+		at(name).list = f
+	}
+	for name, f := range mapMethods {
+		at(name).mp = f
+	}
+	for name, f := range loopMethods {
+		at(name).loop = f
+	}
+	for name, f := range entryMethods {
+		at(name).entry = f
+	}
 }
 
 // methods are m's functions.
@@ -227,6 +261,7 @@ func init() {
 	stringMethods = stringTable()
 	listMethods = listTable()
 	mapMethods = mapTable()
+	indexMethods()
 }
 
 // arity is a method taking n arguments (null with more or fewer).
