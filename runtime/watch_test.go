@@ -586,90 +586,18 @@ func TestReloadInFlight(t *testing.T) {
 	h := startReloader(t, chatYAML(tmplRoute{"send", a.URL}), func(o *ReloadOptions) { o.Debounce = 10 * time.Millisecond })
 	ws := dial(t, h.g, "/dev")
 
-	stop := make(chan struct{})
-	sent := make(chan int, 1)
-	go func() {
-		n := 0
-		defer func() { sent <- n }()
-		for {
-			select {
-			case <-stop:
-				return
-			default:
-			}
-			if err := ws.WriteMessage(websocket.TextMessage, []byte(`{"action":"send","seq":`+strconv.Itoa(n)+`}`)); err != nil {
-				return
-			}
-			n++
-			if n%20 == 0 {
-				time.Sleep(time.Millisecond)
-			}
-		}
-	}()
-	answered := make(chan string, 1<<16)
-	go func() {
-		for {
-			_, data, err := ws.ReadMessage()
-			if err != nil {
-				close(answered)
-				return
-			}
-			answered <- string(data)
-		}
-	}()
-
-	var answers []string
-	timeout := time.After(10 * time.Second)
-	// untilAnswerBy reads answers until one comes from the backend tagged
-	// tag: messages flow through the plan swapped in.
-	untilAnswerBy := func(tag byte) {
-		t.Helper()
-		for {
-			select {
-			case got, ok := <-answered:
-				if !ok {
-					t.Fatalf("connection ended after %d answers", len(answers))
-				}
-				answers = append(answers, got)
-				if got[0] == tag {
-					return
-				}
-			case <-timeout:
-				t.Fatalf("no answer from backend %c after %d answers", tag, len(answers))
-			}
-		}
-	}
-
+	st := startStream(t, ws)
 	const swaps = 8
 	urls := []string{a.URL, b.URL}
-	untilAnswerBy('a')
+	st.untilAnswerBy('a')
 	for i := 1; i <= swaps; i++ {
 		truncate(t, h.file, chatYAML(tmplRoute{"send", urls[i%2]}))
 		if r := h.next(); r.Err != nil || len(r.Changes) != 1 {
 			t.Fatalf("reload %d: %+v", i, r)
 		}
-		untilAnswerBy("ab"[i%2])
+		st.untilAnswerBy("ab"[i%2])
 	}
-	close(stop)
-	n := <-sent
-	for len(answers) < n {
-		select {
-		case got, ok := <-answered:
-			if !ok {
-				t.Fatalf("connection ended after %d of %d answers", len(answers), n)
-			}
-			answers = append(answers, got)
-		case <-timeout:
-			t.Fatalf("%d of %d answers", len(answers), n)
-		}
-	}
-	select {
-	case got, ok := <-answered:
-		if ok {
-			t.Fatalf("an answer more than messages sent: %q", got)
-		}
-	case <-time.After(100 * time.Millisecond):
-	}
+	n, answers := st.stop()
 	if len(answers) != n {
 		t.Fatalf("%d answers to %d messages", len(answers), n)
 	}
@@ -693,6 +621,94 @@ func TestReloadInFlight(t *testing.T) {
 		t.Errorf("answers by backend %v: want both", tags)
 	}
 	t.Logf("%d messages through %d reloads: %d answered by a, %d by b", n, swaps, tags['a'], tags['b'])
+}
+
+// stream sends numbered messages on ws without pause, and reads the
+// answers in order, all within 10 s.
+type stream struct {
+	t        *testing.T
+	halt     chan struct{}
+	sent     chan int
+	answered chan string
+	answers  []string
+	timeout  <-chan time.Time
+}
+
+func startStream(t *testing.T, ws *websocket.Conn) *stream {
+	st := &stream{t: t, halt: make(chan struct{}), sent: make(chan int, 1), answered: make(chan string, 1<<16),
+		timeout: time.After(10 * time.Second)}
+	go func() {
+		n := 0
+		defer func() { st.sent <- n }()
+		for {
+			select {
+			case <-st.halt:
+				return
+			default:
+			}
+			if err := ws.WriteMessage(websocket.TextMessage, []byte(`{"action":"send","seq":`+strconv.Itoa(n)+`}`)); err != nil {
+				return
+			}
+			n++
+			if n%20 == 0 {
+				time.Sleep(time.Millisecond) // pace the sender: let the reader and the gateway run
+			}
+		}
+	}()
+	go func() {
+		for {
+			_, data, err := ws.ReadMessage()
+			if err != nil {
+				close(st.answered)
+				return
+			}
+			st.answered <- string(data)
+		}
+	}()
+	return st
+}
+
+// read reads the next answer.
+func (st *stream) read() string {
+	st.t.Helper()
+	select {
+	case got, ok := <-st.answered:
+		if !ok {
+			st.t.Fatalf("connection ended after %d answers", len(st.answers))
+		}
+		st.answers = append(st.answers, got)
+		return got
+	case <-st.timeout:
+		st.t.Fatalf("no answer after %d", len(st.answers))
+		return ""
+	}
+}
+
+// untilAnswerBy reads answers until one comes from the backend tagged tag:
+// messages flow through the plan swapped in.
+func (st *stream) untilAnswerBy(tag byte) {
+	st.t.Helper()
+	for st.read()[0] != tag {
+	}
+}
+
+// stop stops sending and returns how many messages were sent and their
+// answers, checking that no answer more comes.
+func (st *stream) stop() (int, []string) {
+	st.t.Helper()
+	close(st.halt)
+	n := <-st.sent
+	for len(st.answers) < n {
+		st.read()
+	}
+	select {
+	case got, ok := <-st.answered:
+		if ok {
+			st.t.Fatalf("an answer more than messages sent: %q", got)
+		}
+	case <-time.After(100 * time.Millisecond):
+	}
+	return n, st.answers
 }
 
 // apisYAML is a template with the Apis named, each with stage dev and a
