@@ -147,7 +147,7 @@ func TestGoodTemplates(t *testing.T) {
 	for _, path := range files {
 		t.Run(path, func(t *testing.T) {
 			if _, err := os.Stat(path); err != nil {
-				t.Skip(err)
+				t.Fatal(err) // a listed example that went missing is a failure, not a skip
 			}
 			if ds := validate(t, path); len(ds) > 0 {
 				t.Errorf("want no diagnostics, got:\n%s", render(ds))

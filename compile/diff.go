@@ -323,7 +323,7 @@ func diffIntegration(o, n *Integration) string {
 	if o.Type != n.Type {
 		what = append(what, "type "+o.Type+" -> "+n.Type)
 	}
-	switch ot, nt := targetText(o), targetText(n); {
+	switch ot, nt := orNone(o.Target()), orNone(n.Target()); {
 	case ot == nt:
 	case o.Method == n.Method && o.Function == n.Function && o.URL != n.URL:
 		what = append(what, orNone(o.URL)+" -> "+orNone(n.URL))
@@ -365,15 +365,14 @@ func jsonEqual(a, b any) bool {
 	return errA == nil && errB == nil && bytes.Equal(ja, jb)
 }
 
-// targetText is where an integration sends its calls: "POST http://…" or
-// "function ChatFunction".
-func targetText(in *Integration) string {
+// Target is where the integration sends its calls, as the serve summary
+// and Diff print it: "POST http://…", "function ChatFunction", or "" when
+// nowhere.
+func (in *Integration) Target() string {
 	switch {
 	case in.Function != "" && !in.Overridden:
 		return "function " + in.Function
-	case in.URL == "":
-		return "none"
-	case in.Method != "":
+	case in.Method != "" && in.URL != "":
 		return in.Method + " " + in.URL
 	}
 	return in.URL

@@ -82,12 +82,12 @@ func TestFaultBackendDown(t *testing.T) {
 // answers to its next messages, in order, and the connection stays open.
 func TestFaultBackendSlow(t *testing.T) {
 	rec := newRecorder(t, nil)
-	var abandoned atomic.Int32
+	abandoned := make(chan struct{}, 10)
 	slow := newRecorder(t, func(w http.ResponseWriter, r *http.Request, _ []byte) {
 		select {
 		case <-time.After(5 * time.Second):
 		case <-r.Context().Done():
-			abandoned.Add(1) // the gateway gave up the call
+			abandoned <- struct{}{} // the gateway gave up the call
 		}
 	})
 	fast := newRecorder(t, echo)
@@ -103,20 +103,20 @@ func TestFaultBackendSlow(t *testing.T) {
 	if got := recv(t, ws); !errorFrameRE("Endpoint request timed out").MatchString(got) {
 		t.Fatalf("got %q, want Endpoint request timed out", got)
 	}
-	if d := time.Since(start); d < 200*time.Millisecond || d > 3*time.Second {
-		t.Errorf("the error came after %s, want about the 200 ms timeout", d)
+	// Not before the timeout (a lower bound a slow machine cannot break;
+	// no upper bound: that the call was abandoned at all is checked below).
+	if d := time.Since(start); d < 200*time.Millisecond {
+		t.Errorf("the error came after %s, before the 200 ms timeout", d)
 	}
 	for _, want := range []string{`{"action":"fast","n":1}`, `{"action":"fast","n":2}`} {
 		if got := recv(t, ws); got != want {
 			t.Fatalf("got %q, want %q", got, want)
 		}
 	}
-	deadline := time.Now().Add(3 * time.Second)
-	for abandoned.Load() == 0 && time.Now().Before(deadline) {
-		time.Sleep(5 * time.Millisecond)
-	}
-	if abandoned.Load() != 1 {
-		t.Error("the backend never saw the gateway abandon the call")
+	select {
+	case <-abandoned:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the backend never saw the gateway abandon the call")
 	}
 }
 
@@ -348,7 +348,8 @@ func TestFaultClientDisconnectsMidMessage(t *testing.T) {
 			if _, err := c.Write(tt.bytes); err != nil {
 				t.Fatal(err)
 			}
-			time.Sleep(20 * time.Millisecond)
+			// TCP delivers the bytes before the FIN: the gateway reads
+			// them, then the end of the stream.
 			c.Close()
 			discs := rec.wait(t, "/disconnect", i+1, 5*time.Second)
 			if d := discs[i]; d.id != id || d.code != "1006" {
@@ -356,16 +357,17 @@ func TestFaultClientDisconnectsMidMessage(t *testing.T) {
 			}
 		})
 	}
-	time.Sleep(50 * time.Millisecond)
-	if n := len(rec.on("/msg")); n != 0 {
-		t.Errorf("the message route got %d calls, want none", n)
-	}
 	if n := len(rec.on("/disconnect")); n != len(tests) {
 		t.Errorf("%d $disconnect calls, want %d", n, len(tests))
 	}
+	// The gateway keeps serving, and the one message that reaches the route
+	// is this one: a message is routed only once whole, and every connection
+	// above has ended (its $disconnect ran) without completing one.
 	ws := dial(t, g, "/dev")
-	send(t, ws, `{"action":"msg"}`)
-	rec.wait(t, "/msg", 1, 5*time.Second)
+	send(t, ws, `{"action":"msg","n":"last"}`)
+	if msgs := rec.wait(t, "/msg", 1, 5*time.Second); len(msgs) != 1 || !strings.Contains(msgs[0].body, `"last"`) {
+		t.Errorf("the message route got %+v, want only the last message", msgs)
+	}
 }
 
 // 1,000 connections open at the same time: every handshake succeeds, each

@@ -427,19 +427,25 @@ func TestConnectDisconnectMapping(t *testing.T) {
 // connection.
 func TestDisconnect(t *testing.T) {
 	disc := newBackend(t, nil)
-	p := testPlan(actionSel, route("$disconnect", httpInteg("Disconnect", disc.URL)))
+	p := testPlan(actionSel, route("$disconnect", httpInteg("Disconnect", disc.URL, header("X-Code", ctxVar("disconnectStatusCode")))))
 	g := startGateway(t, p, nil)
 	t.Run("client close frame", func(t *testing.T) {
 		ws := dial(t, g, "/dev")
-		ws.WriteMessage(websocket.CloseMessage, websocket.FormatCloseMessage(1000, ""))
-		recvClose(t, ws)
-		disc.next(t)
+		_ = ws.WriteMessage(websocket.CloseMessage, websocket.FormatCloseMessage(1000, ""))
+		if ce := recvClose(t, ws); ce.Code != 1000 {
+			t.Errorf("close code %d (%q), want the client's 1000 echoed", ce.Code, ce.Text)
+		}
+		if got := disc.next(t).Header.Get("X-Code"); got != "1000" {
+			t.Errorf("$disconnect got disconnectStatusCode %q, want 1000", got)
+		}
 		disc.none(t, 100*time.Millisecond)
 	})
 	t.Run("tcp dropped", func(t *testing.T) {
 		ws := dial(t, g, "/dev")
 		ws.NetConn().Close()
-		disc.next(t)
+		if got := disc.next(t).Header.Get("X-Code"); got != "1006" {
+			t.Errorf("$disconnect got disconnectStatusCode %q, want 1006", got)
+		}
 		disc.none(t, 100*time.Millisecond)
 	})
 }
@@ -503,44 +509,81 @@ func TestSizeLimits(t *testing.T) {
 }
 
 // SPEC: idle and maximum duration close with 1001 "Going away".
+// Nothing here is timed: each case waits for the close (or, while active,
+// for the answer to each frame before the next), and the read deadlines are
+// only guards that turn a close that never comes into a failure.
 func TestTimeLimits(t *testing.T) {
 	p := testPlan(actionSel)
-	tests := []struct {
-		name string
-		opt  func(*Options)
-	}{
-		{"idle", func(o *Options) { o.IdleTimeout = 200 * time.Millisecond }},
-		{"max duration", func(o *Options) { o.MaxConnDuration = 300 * time.Millisecond }},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			g := startGateway(t, p, tc.opt)
-			ws := dial(t, g, "/dev")
-			if tc.name == "max duration" {
-				// Activity does not extend the maximum duration.
-				for range 5 {
-					send(t, ws, "x")
-					time.Sleep(50 * time.Millisecond)
-				}
+	t.Run("idle", func(t *testing.T) {
+		g := startGateway(t, p, func(o *Options) { o.IdleTimeout = 200 * time.Millisecond })
+		ws := dial(t, g, "/dev")
+		if ce := recvClose(t, ws); ce.Code != 1001 || ce.Text != "Going away" {
+			t.Errorf("close %d %q, want 1001 Going away", ce.Code, ce.Text)
+		}
+	})
+	t.Run("max duration, activity does not extend it", func(t *testing.T) {
+		g := startGateway(t, p, func(o *Options) { o.MaxConnDuration = 300 * time.Millisecond })
+		ws := dial(t, g, "/dev")
+		// A message, its answer, the next, without pause, until the close:
+		// had activity extended the maximum duration, no close would come.
+		_ = ws.SetReadDeadline(time.Now().Add(10 * time.Second))
+		for {
+			_ = ws.WriteMessage(websocket.TextMessage, []byte("x")) // once closing it fails; the read says why
+			_, _, err := ws.ReadMessage()
+			if err == nil {
+				continue
 			}
-			ce := recvClose(t, ws)
+			ce, ok := err.(*websocket.CloseError)
+			if !ok {
+				t.Fatalf("want a close frame, got %v", err)
+			}
 			if ce.Code != 1001 || ce.Text != "Going away" {
 				t.Errorf("close %d %q, want 1001 Going away", ce.Code, ce.Text)
 			}
-		})
-	}
+			break
+		}
+	})
 	t.Run("activity keeps an idle connection open", func(t *testing.T) {
-		g := startGateway(t, p, func(o *Options) { o.IdleTimeout = 300 * time.Millisecond })
+		const idle = 300 * time.Millisecond
+		g := startGateway(t, p, func(o *Options) { o.IdleTimeout = idle })
 		ws := dial(t, g, "/dev")
-		for range 6 {
-			time.Sleep(100 * time.Millisecond)
-			if err := ws.WriteControl(websocket.PingMessage, nil, time.Now().Add(time.Second)); err != nil {
+		pongs := make(chan struct{}, 1)
+		ws.SetPongHandler(func(string) error { pongs <- struct{}{}; return nil })
+		msgs, ended := make(chan string, 1), make(chan error, 1)
+		go func() {
+			for {
+				_, data, err := ws.ReadMessage()
+				if err != nil {
+					ended <- err
+					return
+				}
+				msgs <- string(data)
+			}
+		}()
+		// Pings only, each sent once the pong to the one before came
+		// back, for three idle timeouts.
+		for start := time.Now(); time.Since(start) < 3*idle; {
+			if err := ws.WriteControl(websocket.PingMessage, nil, time.Now().Add(5*time.Second)); err != nil {
 				t.Fatal(err)
+			}
+			select {
+			case <-pongs:
+			case err := <-ended:
+				t.Fatalf("closed while pinging: %v", err)
+			case <-time.After(5 * time.Second):
+				t.Fatal("no pong")
 			}
 		}
 		send(t, ws, "still here") // Forbidden frame: no route
-		if got := recv(t, ws); !strings.Contains(got, "Forbidden") {
-			t.Errorf("got %q", got)
+		select {
+		case got := <-msgs:
+			if !strings.Contains(got, "Forbidden") {
+				t.Errorf("got %q", got)
+			}
+		case err := <-ended:
+			t.Fatalf("closed after pinging: %v", err)
+		case <-time.After(5 * time.Second):
+			t.Fatal("no answer")
 		}
 	})
 }

@@ -2,6 +2,7 @@ package runtime
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -283,7 +284,7 @@ func invokeFunction(ctx context.Context, caller lambdaCaller, in *compile.Integr
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	if e.conn.tr != nil {
-		e.traceRequest("Invoke", target(in), nil, payload)
+		e.traceRequest("Invoke", cmp.Or(in.Target(), "-"), nil, payload)
 	}
 	out, err := caller.invoke(ctx, payload)
 	if err != nil {

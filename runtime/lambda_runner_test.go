@@ -49,10 +49,7 @@ func TestMain(m *testing.M) {
 // as a provided.al2023 bootstrap and returns a function running it.
 func goWSFunction(t *testing.T) *compile.Function {
 	t.Helper()
-	gobin, err := exec.LookPath("go")
-	if err != nil {
-		t.Skip("go is not on PATH: cannot build the test function")
-	}
+	gobin := testtool.Need(t, "go")
 	goWS.once.Do(func() {
 		goWS.dir, goWS.err = os.MkdirTemp("", "wsgw-gows-")
 		if goWS.err != nil {

@@ -1,6 +1,7 @@
 package runtime
 
 import (
+	"cmp"
 	"fmt"
 	"io"
 	"slices"
@@ -124,17 +125,5 @@ func describeRoute(rs *routeState) string {
 	if nr, ok := rs.integ.(*notRunnable); ok {
 		notes = append(notes, "not runnable: "+nr.reason)
 	}
-	return in.LogicalID + "\t" + in.Type + "\t" + target(in) + "\t" + strings.Join(notes, "; ")
-}
-
-func target(in *compile.Integration) string {
-	switch {
-	case in.Function != "" && !in.Overridden:
-		return "function " + in.Function
-	case in.URL == "":
-		return "-"
-	case in.Method != "":
-		return in.Method + " " + in.URL
-	}
-	return in.URL
+	return in.LogicalID + "\t" + in.Type + "\t" + cmp.Or(in.Target(), "-") + "\t" + strings.Join(notes, "; ")
 }

@@ -55,7 +55,32 @@ type ReloadOptions struct {
 	// Report, when set, is called on Run's goroutine after every reload that
 	// read new bytes or failed to read, and after every Reload call.
 	Report func(Reload)
+
+	// debounce, when set, replaces the debounce timer (tests fire it when
+	// they choose: STYLE, time is injected).
+	debounce debounceTimer
 }
+
+// debounceTimer is Run's quiet-time timer: every change Resets it, and its
+// channel fires once the quiet time has passed without another.
+type debounceTimer interface {
+	Reset(d time.Duration)
+	Stop()
+	C() <-chan time.Time
+}
+
+// realDebounce is the debounceTimer of time.Timer.
+type realDebounce struct{ t *time.Timer }
+
+func newRealDebounce() realDebounce {
+	t := time.NewTimer(time.Hour)
+	t.Stop()
+	return realDebounce{t}
+}
+
+func (d realDebounce) Reset(after time.Duration) { d.t.Reset(after) }
+func (d realDebounce) Stop()                     { d.t.Stop() }
+func (d realDebounce) C() <-chan time.Time       { return d.t.C }
 
 // Reload reports one reload.
 type Reload struct {
@@ -156,8 +181,10 @@ func (r *Reloader) Run(ctx context.Context) {
 		rewatch  *time.Ticker
 		rewatchC <-chan time.Time
 	)
-	debounce := time.NewTimer(time.Hour)
-	debounce.Stop()
+	debounce := r.o.debounce
+	if debounce == nil {
+		debounce = newRealDebounce()
+	}
 	defer debounce.Stop()
 	startRewatch := func() {
 		if rewatch == nil {
@@ -212,7 +239,7 @@ func (r *Reloader) Run(ctx context.Context) {
 				log.Info("watching the template's directory again", "dir", r.dir)
 				debounce.Reset(r.o.Debounce)
 			}
-		case <-debounce.C:
+		case <-debounce.C():
 			r.reload(false)
 		case <-r.req:
 			debounce.Stop()
@@ -223,7 +250,7 @@ func (r *Reloader) Run(ctx context.Context) {
 
 // reload reads the file and, when its bytes are new, builds and swaps.
 func (r *Reloader) reload(requested bool) {
-	start := time.Now()
+	start := r.g.now()
 	rep := Reload{File: r.o.File, Requested: requested}
 	// A panic in the build (the BuildFunc is another package's code) or the
 	// swap is a failed reload: the plan serving stays, and so does Run.
@@ -278,7 +305,7 @@ func (r *Reloader) reload(requested bool) {
 }
 
 func (r *Reloader) report(rep Reload, start time.Time) {
-	rep.Took = time.Since(start)
+	rep.Took = r.g.now().Sub(start)
 	if r.o.Report != nil {
 		r.o.Report(rep)
 	}

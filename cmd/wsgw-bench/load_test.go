@@ -314,14 +314,19 @@ func TestLoadSIGTERM(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// SIGTERM once the connections are open and messages flow.
+	hooks, flowing := flowingHook(conns)
 	var out bytes.Buffer
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		runLoad(context.Background(), o, &out, io.Discard, loadHooks{})
+		runLoad(context.Background(), o, &out, io.Discard, hooks)
 	}()
-	// SIGTERM once the connections are open and messages flow.
-	time.Sleep(1500 * time.Millisecond)
+	select {
+	case <-flowing:
+	case <-done:
+		t.Fatalf("the load ended before all %d connections were open and messages flowed:\n%s", conns, out.String())
+	}
 	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
@@ -355,6 +360,22 @@ func TestLoadSIGTERM(t *testing.T) {
 	if n := strings.Count(stderr.String(), "msg=disconnect"); n != conns {
 		t.Errorf("wsgw logged %d disconnects, want %d", n, conns)
 	}
+}
+
+// flowingHook returns hooks whose backend closes flowing once it has seen
+// conns $connect calls and, after them, a message.
+func flowingHook(conns int64) (hooks loadHooks, flowing <-chan struct{}) {
+	ch := make(chan struct{})
+	var once sync.Once
+	hooks.backend = func(lb *loadBackend, h http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			h.ServeHTTP(w, r)
+			if r.URL.Path != "/connect" && r.URL.Path != "/disconnect" && lb.connects.Load() >= conns {
+				once.Do(func() { close(ch) })
+			}
+		})
+	}
+	return hooks, ch
 }
 
 // readStageURL reads wsgw serve's banner until the stage's WebSocket URL.

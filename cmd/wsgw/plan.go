@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"slices"
 	"strconv"
@@ -173,18 +174,15 @@ func writePlanText(w io.Writer, p *compile.Plan) error {
 	return ew.err
 }
 
+// writeStageText prints a stage: its settings, a table of its routes, notes
+// on routes and integrations, and the integrations' parameter mappings.
 func writeStageText(ew *errWriter, s *compile.Stage) {
 	conns := strings.TrimSuffix(s.Path, "/") + "/@connections/{connectionId}"
 	ew.printf("\n  stage %s  %s  (@connections %s)\n", s.Name, s.Path, conns)
 	if len(s.Variables) > 0 {
-		names := make([]string, 0, len(s.Variables))
-		for k := range s.Variables {
-			names = append(names, k)
-		}
-		slices.Sort(names)
-		vars := make([]string, len(names))
-		for i, k := range names {
-			vars[i] = k + "=" + s.Variables[k]
+		var vars []string
+		for _, k := range slices.Sorted(maps.Keys(s.Variables)) {
+			vars = append(vars, k+"="+s.Variables[k])
 		}
 		ew.printf("    variables   %s\n", strings.Join(vars, " "))
 	}
@@ -200,6 +198,15 @@ func writeStageText(ew *errWriter, s *compile.Stage) {
 		return
 	}
 	ew.printf("\n")
+	writeRouteTable(ew, s, keys)
+	if notes := stageNotes(s, keys); len(notes) > 0 {
+		ew.printf("\n%s\n", strings.Join(notes, "\n"))
+	}
+	writeMappings(ew, s, keys)
+}
+
+// writeRouteTable prints a line per route, in the order of keys.
+func writeRouteTable(ew *errWriter, s *compile.Stage, keys []string) {
 	tw := tabwriter.NewWriter(ew, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "    ROUTE\tTWO-WAY\tINTEGRATION\tTYPE\tTARGET\tTIMEOUT\tMAPPINGS")
 	for _, k := range keys {
@@ -223,7 +230,11 @@ func writeStageText(ew *errWriter, s *compile.Stage) {
 		fmt.Fprintf(tw, "    %s\t%s\t%s\t%s\t%s\t%dms\t%d\n", k, twoWay, in.LogicalID, in.Type, target, in.TimeoutMillis, len(in.Mapping))
 	}
 	tw.Flush()
+}
 
+// stageNotes are the lines on the routes (throttles, models, authorizers),
+// then on each integration once.
+func stageNotes(s *compile.Stage, keys []string) []string {
 	var notes []string
 	for _, k := range keys {
 		if t := s.Routes[k].Throttle; t != nil {
@@ -252,11 +263,12 @@ func writeStageText(ew *errWriter, s *compile.Stage) {
 		}
 		notes = append(notes, templateNotes(in)...)
 	}
-	if len(notes) > 0 {
-		ew.printf("\n%s\n", strings.Join(notes, "\n"))
-	}
+	return notes
+}
 
-	clear(done)
+// writeMappings prints the parameter mappings of each integration once.
+func writeMappings(ew *errWriter, s *compile.Stage, keys []string) {
+	done := map[string]bool{}
 	first := true
 	for _, k := range keys {
 		in := s.Routes[k].Integration

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 
@@ -36,11 +37,7 @@ func modelNote(key string, r *compile.Route) string {
 	if r.ModelSelectionExpression == "" {
 		return ""
 	}
-	keys := make([]string, 0, len(r.RequestModels))
-	for k := range r.RequestModels {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
+	keys := slices.Sorted(maps.Keys(r.RequestModels))
 	models := make([]string, len(keys))
 	for i, k := range keys {
 		models[i] = k + " -> " + r.RequestModels[k].Name
@@ -56,10 +53,5 @@ func keyList(m map[string]string) string {
 	if len(m) == 0 {
 		return "none"
 	}
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return strings.Join(keys, ", ")
+	return strings.Join(slices.Sorted(maps.Keys(m)), ", ")
 }

@@ -10,6 +10,7 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -76,12 +77,42 @@ type serveOptions struct {
 
 // newServeCmd is `wsgw serve` (SPEC R-1.2).
 func newServeCmd(ios *iostreams) *cobra.Command {
-	def := runtime.DefaultOptions()
 	opts := &serveOptions{IO: ios}
 	cmd := &cobra.Command{
 		Use:   "serve [flags] TEMPLATE",
 		Short: "Run the template's WebSocket APIs as a local gateway",
-		Long: `Run the WebSocket APIs of a CloudFormation, SAM or CDK template as a local
+		Long:  serveLong,
+		Example: `  wsgw serve template.yaml
+  wsgw serve --stage dev --param BackendUrl=http://127.0.0.1:8080 template.yaml
+  wsgw serve --integration ChatIntegration=http://127.0.0.1:9000/chat template.yaml
+  wsgw serve --lambda-endpoint http://127.0.0.1:3010 template.yaml
+  wsgw serve --api-key devkey template.yaml
+  wsgw serve --addr 0.0.0.0:3001 --log-format json template.yaml
+  wsgw serve --record session.jsonl --log-level debug template.yaml
+  wsgw serve --addr 127.0.0.1:3002 --cluster nats://127.0.0.1:4222 template.yaml`,
+		Args: func(_ *cobra.Command, args []string) error {
+			if len(args) != 1 {
+				return usageErrorf("serve needs exactly one TEMPLATE, got %d", len(args))
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.File = args[0]
+			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			hup := make(chan os.Signal, 1)
+			signal.Notify(hup, syscall.SIGHUP)
+			defer signal.Stop(hup)
+			opts.reload = hup
+			return runServe(ctx, opts)
+		},
+	}
+	opts.addFlags(cmd)
+	return cmd
+}
+
+// serveLong is serve's help text.
+const serveLong = `Run the WebSocket APIs of a CloudFormation, SAM or CDK template as a local
 API Gateway until interrupted (SIGINT or SIGTERM).
 
 Each stage is served at ws://ADDR/<stage> (ws://ADDR/ for $default), with its
@@ -149,133 +180,183 @@ node serving the same template behind a load balancer answers @connections
 calls for the connections of every other node (POST, GET and DELETE, as if
 local). A connection whose node stopped, or that no node can reach while NATS
 is away, answers 410 GoneException; local connections never wait for NATS, and
-the node reconnects by itself.`,
-		Example: `  wsgw serve template.yaml
-  wsgw serve --stage dev --param BackendUrl=http://127.0.0.1:8080 template.yaml
-  wsgw serve --integration ChatIntegration=http://127.0.0.1:9000/chat template.yaml
-  wsgw serve --lambda-endpoint http://127.0.0.1:3010 template.yaml
-  wsgw serve --api-key devkey template.yaml
-  wsgw serve --addr 0.0.0.0:3001 --log-format json template.yaml
-  wsgw serve --record session.jsonl --log-level debug template.yaml
-  wsgw serve --addr 127.0.0.1:3002 --cluster nats://127.0.0.1:4222 template.yaml`,
-		Args: func(_ *cobra.Command, args []string) error {
-			if len(args) != 1 {
-				return usageErrorf("serve needs exactly one TEMPLATE, got %d", len(args))
-			}
-			return nil
-		},
-		RunE: func(cmd *cobra.Command, args []string) error {
-			opts.File = args[0]
-			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
-			defer stop()
-			hup := make(chan os.Signal, 1)
-			signal.Notify(hup, syscall.SIGHUP)
-			defer signal.Stop(hup)
-			opts.reload = hup
-			return runServe(ctx, opts)
-		},
-	}
+the node reconnects by itself.`
+
+// addFlags defines serve's flags on f, with the gateway's defaults.
+func (o *serveOptions) addFlags(cmd *cobra.Command) {
+	def := runtime.DefaultOptions()
 	f := cmd.Flags()
-	f.StringVar(&opts.Addr, "addr", def.Addr, "`HOST:PORT` of the first Api; each next Api listens on the next port")
-	f.BoolVar(&opts.AllowRemote, "allow-remote", false, "allow an --addr without a host (listening on every interface)")
-	f.StringVar(&opts.Stage, "stage", "", "serve only the stage `NAME`")
-	f.StringArrayVar(&opts.Params, "param", nil, "override a template parameter, as `Name=Value`, or set what wsgw makes up for a resource it does not run (Resource=Value for its Ref, Resource.Attribute=Value) (repeatable)")
-	f.StringArrayVar(&opts.Integrations, "integration", nil, "send integration or authorizer `ID=URL` (logical ID) to URL instead of its IntegrationUri or AuthorizerUri (repeatable)")
-	f.StringVar(&opts.LogFormat, "log-format", "text", "log format: text or json")
-	f.StringVar(&opts.AccessLog, "access-log", "", "write the stages' access logs to `PATH` instead of stdout")
-	f.BoolVar(&opts.NoWatch, "no-watch", false, "do not watch the template for changes (SIGHUP still reloads it)")
-	f.StringVar(&opts.LambdaEndpoint, "lambda-endpoint", "", "invoke Lambda functions through the Lambda Invoke API at `URL` (sam local start-lambda, LocalStack, AWS) instead of running them locally")
-	f.StringArrayVar(&opts.APIKeys, "api-key", nil, "accept `KEY` in the x-api-key header of routes with ApiKeyRequired (repeatable)")
-	f.StringVar(&opts.CADir, "ca-dir", "", "keep the local CA that signs the gateway's TLS certificate in `DIR` (default $WSGW_CA_DIR, else wsgw/ca in the user cache directory)")
-	f.IntVar(&opts.MaxInstances, "max-instances", lambda.DefaultMaxProcesses, "most instances (processes) of a local Lambda function at once, for functions without ReservedConcurrentExecutions")
-	f.DurationVar(&opts.InstanceIdleTimeout, "instance-idle-timeout", lambda.DefaultIdleTimeout, "stop a local Lambda instance idle this long (0: never)")
-	f.BoolVar(&opts.NoTLS, "no-tls", false, "answer plain HTTP and WebSocket only (no https:// and wss:// on the same port)")
-	f.IntVar(&opts.MaxMessage, "max-message-size", def.MaxMessageBytes, "largest message and @connections post, in `bytes` (0: no limit)")
-	f.IntVar(&opts.MaxFrame, "max-frame-size", def.MaxFrameBytes, "largest frame, in `bytes` (0: no limit)")
-	f.DurationVar(&opts.IdleTimeout, "idle-timeout", def.IdleTimeout, "close connections idle this long (0: never)")
-	f.DurationVar(&opts.MaxDuration, "max-connection-duration", def.MaxConnDuration, "close connections open this long (0: never)")
-	f.BoolVar(&opts.NoThrottle, "no-throttle", false, "ignore stage and route throttling")
-	f.BoolVar(&opts.AllowBinary, "allow-binary", false, "route binary frames to $default, base64-encoded (API Gateway closes the connection with 1003)")
-	f.StringVar(&opts.Cluster, "cluster", "", "join the nodes sharing connections through NATS at `nats://HOST:PORT[,nats://...]`: @connections calls on any node reach the node holding the connection")
-	f.StringVar(&opts.Node, "node", "", "this node's `NAME` in the --cluster (default: host name and port)")
-	f.DurationVar(&opts.ShutdownTimeout, "shutdown-timeout", 10*time.Second, "how long to wait for $disconnect calls when stopping")
-	f.StringVar(&opts.Inspector, "inspector", "", "serve the inspector at `HOST:PORT` (default: 127.0.0.1 and the --addr port + 1000, else a free port)")
-	f.BoolVar(&opts.NoInspector, "no-inspector", false, "do not serve the inspector")
-	f.IntVar(&opts.InspectorEvents, "inspector-events", inspect.DefaultEventsPerConn, "events the inspector keeps per connection (the latest; 0: the default)")
-	f.IntVar(&opts.InspectorClosed, "inspector-closed", inspect.DefaultClosedConns, "closed connections the inspector keeps (the latest; 0: none)")
-	f.StringVar(&opts.Record, "record", "", "write every event to `FILE` as JSON Lines, for 'wsgw replay'")
-	f.StringVar(&opts.LogLevel, "log-level", "info", "least level logged: debug (adds bodies), info, warn or error")
-	f.BoolVar(&opts.LogBody, "log-body", false, "add message bodies and integration requests and responses to the log lines (cut to 1 KB)")
-	return cmd
+	f.StringVar(&o.Addr, "addr", def.Addr, "`HOST:PORT` of the first Api; each next Api listens on the next port")
+	f.BoolVar(&o.AllowRemote, "allow-remote", false, "allow an --addr without a host (listening on every interface)")
+	f.StringVar(&o.Stage, "stage", "", "serve only the stage `NAME`")
+	f.StringArrayVar(&o.Params, "param", nil, "override a template parameter, as `Name=Value`, or set what wsgw makes up for a resource it does not run (Resource=Value for its Ref, Resource.Attribute=Value) (repeatable)")
+	f.StringArrayVar(&o.Integrations, "integration", nil, "send integration or authorizer `ID=URL` (logical ID) to URL instead of its IntegrationUri or AuthorizerUri (repeatable)")
+	f.StringVar(&o.LogFormat, "log-format", "text", "log format: text or json")
+	f.StringVar(&o.AccessLog, "access-log", "", "write the stages' access logs to `PATH` instead of stdout")
+	f.BoolVar(&o.NoWatch, "no-watch", false, "do not watch the template for changes (SIGHUP still reloads it)")
+	f.StringVar(&o.LambdaEndpoint, "lambda-endpoint", "", "invoke Lambda functions through the Lambda Invoke API at `URL` (sam local start-lambda, LocalStack, AWS) instead of running them locally")
+	f.StringArrayVar(&o.APIKeys, "api-key", nil, "accept `KEY` in the x-api-key header of routes with ApiKeyRequired (repeatable)")
+	f.StringVar(&o.CADir, "ca-dir", "", "keep the local CA that signs the gateway's TLS certificate in `DIR` (default $WSGW_CA_DIR, else wsgw/ca in the user cache directory)")
+	f.IntVar(&o.MaxInstances, "max-instances", lambda.DefaultMaxProcesses, "most instances (processes) of a local Lambda function at once, for functions without ReservedConcurrentExecutions")
+	f.DurationVar(&o.InstanceIdleTimeout, "instance-idle-timeout", lambda.DefaultIdleTimeout, "stop a local Lambda instance idle this long (0: never)")
+	f.BoolVar(&o.NoTLS, "no-tls", false, "answer plain HTTP and WebSocket only (no https:// and wss:// on the same port)")
+	f.IntVar(&o.MaxMessage, "max-message-size", def.MaxMessageBytes, "largest message and @connections post, in `bytes` (0: no limit)")
+	f.IntVar(&o.MaxFrame, "max-frame-size", def.MaxFrameBytes, "largest frame, in `bytes` (0: no limit)")
+	f.DurationVar(&o.IdleTimeout, "idle-timeout", def.IdleTimeout, "close connections idle this long (0: never)")
+	f.DurationVar(&o.MaxDuration, "max-connection-duration", def.MaxConnDuration, "close connections open this long (0: never)")
+	f.BoolVar(&o.NoThrottle, "no-throttle", false, "ignore stage and route throttling")
+	f.BoolVar(&o.AllowBinary, "allow-binary", false, "route binary frames to $default, base64-encoded (API Gateway closes the connection with 1003)")
+	f.StringVar(&o.Cluster, "cluster", "", "join the nodes sharing connections through NATS at `nats://HOST:PORT[,nats://...]`: @connections calls on any node reach the node holding the connection")
+	f.StringVar(&o.Node, "node", "", "this node's `NAME` in the --cluster (default: host name and port)")
+	f.DurationVar(&o.ShutdownTimeout, "shutdown-timeout", 10*time.Second, "how long to wait for $disconnect calls when stopping")
+	f.StringVar(&o.Inspector, "inspector", "", "serve the inspector at `HOST:PORT` (default: 127.0.0.1 and the --addr port + 1000, else a free port)")
+	f.BoolVar(&o.NoInspector, "no-inspector", false, "do not serve the inspector")
+	f.IntVar(&o.InspectorEvents, "inspector-events", inspect.DefaultEventsPerConn, "events the inspector keeps per connection (the latest; 0: the default)")
+	f.IntVar(&o.InspectorClosed, "inspector-closed", inspect.DefaultClosedConns, "closed connections the inspector keeps (the latest; 0: none)")
+	f.StringVar(&o.Record, "record", "", "write every event to `FILE` as JSON Lines, for 'wsgw replay'")
+	f.StringVar(&o.LogLevel, "log-level", "info", "least level logged: debug (adds bodies), info, warn or error")
+	f.BoolVar(&o.LogBody, "log-body", false, "add message bodies and integration requests and responses to the log lines (cut to 1 KB)")
 }
 
 // runServe loads, compiles and serves o.File until ctx ends.
 func runServe(ctx context.Context, o *serveOptions) error {
-	if o.LogFormat != "text" && o.LogFormat != "json" {
-		return usageErrorf("unknown --log-format %q (want text or json)", o.LogFormat)
-	}
-	if o.MaxMessage < 0 || o.MaxFrame < 0 || o.IdleTimeout < 0 || o.MaxDuration < 0 || o.InstanceIdleTimeout < 0 {
-		return usageErrorf("limits must not be negative (0 turns a limit off)")
-	}
-	if o.MaxInstances < 0 {
-		return usageErrorf("--max-instances %d: want at least 1", o.MaxInstances)
-	}
-	if o.MaxInstances == 0 {
-		o.MaxInstances = lambda.DefaultMaxProcesses
-	}
-	if err := checkAddr(o.Addr, o.AllowRemote); err != nil {
-		return err
-	}
-	level, err := parseLogLevel(o.LogLevel)
+	flags, err := o.parseFlags()
 	if err != nil {
 		return err
-	}
-	if o.InspectorEvents < 0 || o.InspectorClosed < 0 {
-		return usageErrorf("--inspector-events and --inspector-closed must not be negative")
-	}
-	if o.Inspector != "" && !o.NoInspector {
-		if err := checkInspectorAddr(o.Inspector, o.AllowRemote); err != nil {
-			return err
-		}
-	}
-	if err := checkCluster(o.Cluster, o.Node); err != nil {
-		return err
-	}
-	params, err := parseParams(o.Params)
-	if err != nil {
-		return err
-	}
-	integrations, err := parseIntegrations(o.Integrations)
-	if err != nil {
-		return err
-	}
-
-	src, err := os.ReadFile(o.File)
-	if err != nil {
-		return &exitError{code: exitUsage, err: fmt.Errorf("%s: %s", o.File, readError(err))}
 	}
 	// Inline code (InlineCode, Code.ZipFile) runs from a private temporary
 	// directory, removed when serve ends (SPEC R-7.4).
 	inline := &lambda.InlineCode{}
 	defer inline.Close()
-	// build is the whole way from template text to plan, at start and at
-	// every reload, with the same options.
-	build := func(src []byte) (*compile.Plan, template.Diagnostics) {
-		return compile.Build(o.File, src, template.Options{Params: params, Addr: o.Addr, RequireParams: true},
-			compile.Options{Integrations: integrations, Stage: o.Stage, LambdaEndpoint: o.LambdaEndpoint, CanRun: lambda.CanRun, WriteInline: inline.Write})
+	build := o.buildFunc(flags, inline)
+	src, plan, err := o.load(build)
+	if err != nil {
+		return err
+	}
+	ro, insp, closeOutputs, err := o.runtimeOptions(plan, flags.level)
+	if err != nil {
+		return err
+	}
+	defer closeOutputs()
+	g, stopInspector, err := o.start(plan, ro, insp)
+	if err != nil {
+		return err
+	}
+	defer stopInspector()
+	stopReload, err := o.startReloader(ctx, g, src, build)
+	if err != nil {
+		return err
+	}
+	if o.ready != nil {
+		o.ready(g)
+	}
+
+	<-ctx.Done()
+	// No reload once shutdown begins.
+	stopReload()
+	fmt.Fprintln(o.IO.Err, "wsgw: shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), o.ShutdownTimeout)
+	defer cancel()
+	if err := g.Shutdown(sctx); err != nil {
+		fmt.Fprintf(o.IO.Err, "wsgw: some $disconnect calls did not finish within %s\n", o.ShutdownTimeout)
+	}
+	return nil
+}
+
+// serveFlags is what parseFlags makes of the flags that need parsing.
+type serveFlags struct {
+	level        slog.Level
+	params       map[string]string
+	integrations map[string]string
+}
+
+// parseFlags checks the flags, before anything is read or started.
+func (o *serveOptions) parseFlags() (serveFlags, error) {
+	var f serveFlags
+	if o.LogFormat != "text" && o.LogFormat != "json" {
+		return f, usageErrorf("unknown --log-format %q (want text or json)", o.LogFormat)
+	}
+	if o.MaxMessage < 0 || o.MaxFrame < 0 || o.IdleTimeout < 0 || o.MaxDuration < 0 || o.InstanceIdleTimeout < 0 {
+		return f, usageErrorf("limits must not be negative (0 turns a limit off)")
+	}
+	if o.MaxInstances < 0 {
+		return f, usageErrorf("--max-instances %d: want at least 1", o.MaxInstances)
+	}
+	if o.MaxInstances == 0 {
+		o.MaxInstances = lambda.DefaultMaxProcesses
+	}
+	if err := checkAddr(o.Addr, o.AllowRemote); err != nil {
+		return f, err
+	}
+	var err error
+	if f.level, err = parseLogLevel(o.LogLevel); err != nil {
+		return f, err
+	}
+	if o.InspectorEvents < 0 || o.InspectorClosed < 0 {
+		return f, usageErrorf("--inspector-events and --inspector-closed must not be negative")
+	}
+	if o.Inspector != "" && !o.NoInspector {
+		if err := checkInspectorAddr(o.Inspector, o.AllowRemote); err != nil {
+			return f, err
+		}
+	}
+	if err := checkCluster(o.Cluster, o.Node); err != nil {
+		return f, err
+	}
+	if f.params, err = parseParams(o.Params); err != nil {
+		return f, err
+	}
+	if f.integrations, err = parseIntegrations(o.Integrations); err != nil {
+		return f, err
+	}
+	return f, nil
+}
+
+// buildFunc is the whole way from template text to plan, at start and at
+// every reload, with the same options.
+func (o *serveOptions) buildFunc(f serveFlags, inline *lambda.InlineCode) func([]byte) (*compile.Plan, template.Diagnostics) {
+	return func(src []byte) (*compile.Plan, template.Diagnostics) {
+		return compile.Build(o.File, src, template.Options{Params: f.params, Addr: o.Addr, RequireParams: true},
+			compile.Options{Integrations: f.integrations, Stage: o.Stage, LambdaEndpoint: o.LambdaEndpoint, CanRun: lambda.CanRun, WriteInline: inline.Write})
+	}
+}
+
+// load reads and builds the template, printing its diagnostics; errors
+// stop serve.
+func (o *serveOptions) load(build func([]byte) (*compile.Plan, template.Diagnostics)) ([]byte, *compile.Plan, error) {
+	src, err := os.ReadFile(o.File)
+	if err != nil {
+		return nil, nil, &exitError{code: exitUsage, err: fmt.Errorf("%s: %s", o.File, readError(err))}
 	}
 	plan, ds := build(src)
 	if len(ds) > 0 {
 		// As validate prints them, on stderr: stdout is the gateway's.
 		if err := writeDiagnostics(o.IO.Err, o.File, ds); err != nil {
-			return err
+			return nil, nil, err
 		}
 	}
 	if ds.HasErrors() || plan == nil {
-		return exitWith(exitFailure)
+		return nil, nil, exitWith(exitFailure)
 	}
+	return src, plan, nil
+}
 
-	ro := runtime.DefaultOptions()
+// runtimeOptions turns the flags into the gateway's options, opening the
+// files they name (closeOutputs closes them) and making the inspector
+// (nil with --no-inspector).
+func (o *serveOptions) runtimeOptions(plan *compile.Plan, level slog.Level) (ro runtime.Options, insp *inspect.Inspector, closeOutputs func(), err error) {
+	var closers []func()
+	closeOutputs = func() {
+		for _, c := range slices.Backward(closers) {
+			c()
+		}
+	}
+	defer func() {
+		if err != nil {
+			closeOutputs()
+		}
+	}()
+	ro = runtime.DefaultOptions()
 	ro.Addr = o.Addr
 	ro.MaxMessageBytes, ro.MaxFrameBytes = o.MaxMessage, o.MaxFrame
 	ro.IdleTimeout, ro.MaxConnDuration = o.IdleTimeout, o.MaxDuration
@@ -289,21 +370,20 @@ func runServe(ctx context.Context, o *serveOptions) error {
 	if o.AccessLog != "" {
 		f, err := os.OpenFile(o.AccessLog, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 		if err != nil {
-			return &exitError{code: exitUsage, err: fmt.Errorf("--access-log: %w", err)}
+			return ro, nil, closeOutputs, &exitError{code: exitUsage, err: fmt.Errorf("--access-log: %w", err)}
 		}
-		defer f.Close()
+		closers = append(closers, func() { f.Close() })
 		ro.AccessLog = f
 	}
 
 	if err := o.lambdaOptions(&ro, plan); err != nil {
-		return err
+		return ro, nil, closeOutputs, err
 	}
 	ro.LogLevel = level
 	if o.LogBody || level <= slog.LevelDebug {
 		ro.LogBodies = logBodyBytes
 	}
 	var observers runtime.Observers
-	var insp *inspect.Inspector
 	if !o.NoInspector {
 		insp = inspect.New(inspect.Options{EventsPerConn: o.InspectorEvents, ClosedConns: closedOpt(o.InspectorClosed), AllowRemote: o.AllowRemote})
 		observers = append(observers, insp)
@@ -311,15 +391,15 @@ func runServe(ctx context.Context, o *serveOptions) error {
 	if o.Record != "" {
 		f, err := os.Create(o.Record)
 		if err != nil {
-			return &exitError{code: exitUsage, err: fmt.Errorf("--record: %w", err)}
+			return ro, nil, closeOutputs, &exitError{code: exitUsage, err: fmt.Errorf("--record: %w", err)}
 		}
-		defer f.Close()
+		closers = append(closers, func() { f.Close() })
 		rec := inspect.NewRecorder(f)
-		defer func() {
+		closers = append(closers, func() {
 			if err := rec.Close(); err != nil {
 				fmt.Fprintf(o.IO.Err, "wsgw: --record %s: %v\n", o.Record, err)
 			}
-		}()
+		})
 		observers = append(observers, rec)
 	}
 	switch len(observers) {
@@ -329,28 +409,33 @@ func runServe(ctx context.Context, o *serveOptions) error {
 	default:
 		ro.Observer = observers
 	}
+	return ro, insp, closeOutputs, nil
+}
 
-	g, err := runtime.New(plan, ro)
+// start starts the gateway and the inspector, and prints the banner.
+func (o *serveOptions) start(plan *compile.Plan, ro runtime.Options, insp *inspect.Inspector) (g *runtime.Gateway, stopInspector func(), err error) {
+	g, err = runtime.New(plan, ro)
 	if err != nil {
-		return &exitError{code: exitFailure, err: err}
+		return nil, nil, &exitError{code: exitFailure, err: err}
 	}
 	if err := g.Start(); err != nil {
-		return &exitError{code: exitFailure, err: err}
+		return nil, nil, &exitError{code: exitFailure, err: err}
 	}
 	if host, _, _ := net.SplitHostPort(o.Addr); !isLoopback(host) {
 		fmt.Fprintf(o.IO.Err, "wsgw: listening on %s, which is not a loopback address: other machines can connect\n", o.Addr)
 	}
 	g.WriteSummary(o.IO.Out)
+	stopInspector = func() {}
 	if insp != nil {
 		insp.Attach(g)
-		stopInspector, addr, err := serveInspector(insp, o.Inspector, o.Addr)
+		stop, addr, err := serveInspector(insp, o.Inspector, o.Addr)
 		if err != nil {
 			sctx, cancel := context.WithTimeout(context.Background(), o.ShutdownTimeout)
 			_ = g.Shutdown(sctx)
 			cancel()
-			return &exitError{code: exitFailure, err: err}
+			return nil, nil, &exitError{code: exitFailure, err: err}
 		}
-		defer stopInspector()
+		stopInspector = stop
 		fmt.Fprintf(o.IO.Out, "Inspector  http://%s/\n", addr)
 		if o.onInspector != nil {
 			o.onInspector(addr)
@@ -361,7 +446,12 @@ func runServe(ctx context.Context, o *serveOptions) error {
 	}
 	writeOutsideCode(o.IO.Err, o.File, plan)
 	o.writeInstances(plan)
+	return g, stopInspector, nil
+}
 
+// startReloader reloads the template when it changes (unless --no-watch)
+// and on SIGHUP, until stop, which returns once no reload runs.
+func (o *serveOptions) startReloader(ctx context.Context, g *runtime.Gateway, src []byte, build func([]byte) (*compile.Plan, template.Diagnostics)) (stop func(), err error) {
 	rl, err := runtime.NewReloader(g, runtime.ReloadOptions{
 		File: o.File, Initial: src, Watch: !o.NoWatch,
 		Build: func(src []byte) (*compile.Plan, error) {
@@ -379,7 +469,7 @@ func runServe(ctx context.Context, o *serveOptions) error {
 		},
 	})
 	if err != nil {
-		return &exitError{code: exitFailure, err: err}
+		return nil, &exitError{code: exitFailure, err: err}
 	}
 	if o.NoWatch {
 		fmt.Fprintf(o.IO.Err, "wsgw: not watching %s (--no-watch); SIGHUP reloads it\n", o.File)
@@ -402,21 +492,10 @@ func runServe(ctx context.Context, o *serveOptions) error {
 			}
 		}
 	}()
-	if o.ready != nil {
-		o.ready(g)
-	}
-
-	<-ctx.Done()
-	// No reload once shutdown begins.
-	stopReload()
-	<-reloading
-	fmt.Fprintln(o.IO.Err, "wsgw: shutting down")
-	sctx, cancel := context.WithTimeout(context.Background(), o.ShutdownTimeout)
-	defer cancel()
-	if err := g.Shutdown(sctx); err != nil {
-		fmt.Fprintf(o.IO.Err, "wsgw: some $disconnect calls did not finish within %s\n", o.ShutdownTimeout)
-	}
-	return nil
+	return func() {
+		stopReload()
+		<-reloading
+	}, nil
 }
 
 // checkAddr refuses an address without a host unless --allow-remote: wsgw

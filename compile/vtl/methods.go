@@ -30,29 +30,13 @@ func (s *state) call(v any, m mod, args []any) any {
 		}
 		return res
 	case *loop:
-		switch m.name {
-		case "hasNext", "getHasNext":
-			return x.hasNext
-		case "isLast", "getLast":
-			return !x.hasNext
-		case "getIndex":
-			return int64(x.index)
-		case "getCount":
-			return int64(x.count)
-		case "isFirst", "getFirst":
-			return x.index == 0
-		case "getParent":
-			return x.prop("parent")
+		if f := m.methods().loop; f != nil {
+			return f(x)
 		}
 		return nil
 	case entry:
-		switch m.name {
-		case "getKey":
-			return x.key
-		case "getValue":
-			return x.val
-		case "toString":
-			return s.str(m.pos, x)
+		if f := m.methods().entry; f != nil {
+			return f(s, x, m)
 		}
 		return nil
 	}
@@ -73,6 +57,19 @@ func (s *state) call(v any, m mod, args []any) any {
 		}
 	}
 	return nil
+}
+
+// loopMethods are $foreach's methods (Velocity's ForeachScope).
+var loopMethods = map[string]func(x *loop) any{
+	"hasNext":    func(x *loop) any { return x.hasNext },
+	"getHasNext": func(x *loop) any { return x.hasNext },
+	"isLast":     func(x *loop) any { return !x.hasNext },
+	"getLast":    func(x *loop) any { return !x.hasNext },
+	"getIndex":   func(x *loop) any { return int64(x.index) },
+	"getCount":   func(x *loop) any { return int64(x.count) },
+	"isFirst":    func(x *loop) any { return x.index == 0 },
+	"getFirst":   func(x *loop) any { return x.index == 0 },
+	"getParent":  func(x *loop) any { return x.prop("parent") },
 }
 
 // argInt returns args[i] as an int when it is an integer.
@@ -150,68 +147,298 @@ func u16byte(s string, idx int) int {
 	return len(s)
 }
 
+// stringMethod is $x.name(args) on a string: the java.lang.String methods
+// of stringMethods, null for any other or for arguments that do not fit.
 func (s *state) stringMethod(x string, m mod, args []any) any {
 	s.step(m.pos, 1+len(x)/256)
-	n := len(args)
-	switch m.name {
-	case "length":
-		if n == 0 {
-			return int64(u16len(x))
+	return m.methods().str.call(s, nil, x, m, args)
+}
+
+// listMethod is $v.name(args) on a list: the java.util.List methods of
+// listMethods, null for any other or for arguments that do not fit.
+func (s *state) listMethod(v any, m mod, args []any) any {
+	items, _ := listItems(v)
+	s.step(m.pos, 1)
+	return m.methods().list.call(s, v, items, m, args)
+}
+
+// mapMethod is $v.name(args) on a map: the java.util.Map methods of
+// mapMethods, null for any other or for arguments that do not fit.
+func (s *state) mapMethod(v any, m mod, args []any) any {
+	keys, _ := mapKeys(v)
+	s.step(m.pos, 1)
+	return m.methods().mp.call(s, v, keys, m, args)
+}
+
+// call calls f, or gives null when there is no f.
+func (f method[R]) call(s *state, v any, r R, m mod, args []any) any {
+	if f == nil {
+		return nil
+	}
+	return f(s, v, r, m, args)
+}
+
+// methodFns are the methods one name has on strings, lists, maps,
+// $foreach and map entries (nil where it has none).
+type methodFns struct {
+	str   method[string]
+	list  method[[]any]
+	mp    method[[]string]
+	loop  func(x *loop) any
+	entry func(s *state, x entry, m mod) any
+}
+
+// methodsByName holds the methodFns of every name some table has; other
+// names have noMethods. Parse looks a call's name up once, not each time
+// the call runs.
+var (
+	methodsByName map[string]*methodFns
+	noMethods     = &methodFns{}
+)
+
+func methodsNamed(name string) *methodFns {
+	if f := methodsByName[name]; f != nil {
+		return f
+	}
+	return noMethods
+}
+
+// indexMethods fills methodsByName from the tables.
+func indexMethods() {
+	methodsByName = map[string]*methodFns{}
+	at := func(name string) *methodFns {
+		if methodsByName[name] == nil {
+			methodsByName[name] = &methodFns{}
 		}
-	case "isEmpty":
-		if n == 0 {
-			return len(x) == 0
-		}
-	case "toString", "trim", "toLowerCase", "toUpperCase":
-		if n != 0 {
+		return methodsByName[name]
+	}
+	for name, f := range stringMethods {
+		at(name).str = f
+	}
+	for name, f := range listMethods {
+		at(name).list = f
+	}
+	for name, f := range mapMethods {
+		at(name).mp = f
+	}
+	for name, f := range loopMethods {
+		at(name).loop = f
+	}
+	for name, f := range entryMethods {
+		at(name).entry = f
+	}
+}
+
+// methods are m's functions.
+func (m *mod) methods() *methodFns {
+	if m.fns != nil {
+		return m.fns
+	}
+	return methodsNamed(m.name)
+}
+
+// A method is one method of a kind of value: v the value (nil for a
+// string), r what the method reads (the string, a list's elements, a map's
+// keys in order). It gives nil (null) when the arguments do not fit.
+type method[R any] func(s *state, v any, r R, m mod, args []any) any
+
+var (
+	stringMethods map[string]method[string]
+	listMethods   map[string]method[[]any]
+	mapMethods    map[string]method[[]string]
+	// entryMethods are the methods of a map's entry (java.util.Map.Entry).
+	entryMethods map[string]func(s *state, x entry, m mod) any
+)
+
+// The tables are filled in init: their functions reach the evaluator,
+// which reaches the tables.
+func init() {
+	entryMethods = map[string]func(s *state, x entry, m mod) any{
+		"getKey":   func(_ *state, x entry, _ mod) any { return x.key },
+		"getValue": func(_ *state, x entry, _ mod) any { return x.val },
+		"toString": func(s *state, x entry, m mod) any { return s.str(m.pos, x) },
+	}
+	stringMethods = stringTable()
+	listMethods = listTable()
+	mapMethods = mapTable()
+	indexMethods()
+}
+
+// arity is a method taking n arguments (null with more or fewer).
+func arity[R any](n int, f method[R]) method[R] {
+	return func(s *state, v any, r R, m mod, args []any) any {
+		if len(args) != n {
 			return nil
 		}
-		switch m.name {
-		case "toString":
-			return x
-		case "trim":
-			return strings.TrimFunc(x, func(r rune) bool { return r <= ' ' })
-		case "toLowerCase":
-			return s.charged(m.pos, strings.ToLower(x))
+		return f(s, v, r, m, args)
+	}
+}
+
+// mutating is a method that changes its receiver, a *List or *Map (T): a
+// read-only list or map (one the caller supplied) fails the render, whatever
+// the arguments. It takes n arguments (-1: f checks them).
+func mutating[T, R any](n int, f func(s *state, t T, m mod, args []any) any) method[R] {
+	return func(s *state, v any, _ R, m mod, args []any) any {
+		t, mutable := v.(T)
+		if !mutable {
+			s.readOnly(m)
 		}
-		return s.charged(m.pos, strings.ToUpper(x))
-	case "contains":
-		if a, ok := argStr(args, 0); ok && n == 1 {
-			return strings.Contains(x, a)
+		if n >= 0 && len(args) != n {
+			return nil
 		}
-	case "startsWith":
-		a, ok := argStr(args, 0)
+		return f(s, t, m, args)
+	}
+}
+
+// withString is a method of one string argument (null with another).
+func withString(f func(s *state, x, a string, m mod) any) method[string] {
+	return arity(1, func(s *state, _ any, x string, m mod, args []any) any {
+		a, ok := args[0].(string)
 		if !ok {
 			return nil
 		}
-		if n == 1 {
-			return strings.HasPrefix(x, a)
-		}
-		if off, ok := argInt(args, 1); ok && n == 2 {
-			if off < 0 || off > u16len(x) {
-				return false
-			}
-			return strings.HasPrefix(x[u16byte(x, off):], a)
-		}
-	case "endsWith":
-		if a, ok := argStr(args, 0); ok && n == 1 {
-			return strings.HasSuffix(x, a)
-		}
-	case "equals":
-		if n == 1 {
+		return f(s, x, a, m)
+	})
+}
+
+func stringTable() map[string]method[string] {
+	return map[string]method[string]{
+		"length":   arity(0, func(_ *state, _ any, x string, _ mod, _ []any) any { return int64(u16len(x)) }),
+		"isEmpty":  arity(0, func(_ *state, _ any, x string, _ mod, _ []any) any { return len(x) == 0 }),
+		"toString": arity(0, func(_ *state, _ any, x string, _ mod, _ []any) any { return x }),
+		"trim": arity(0, func(_ *state, _ any, x string, _ mod, _ []any) any {
+			return strings.TrimFunc(x, func(r rune) bool { return r <= ' ' })
+		}),
+		"toLowerCase": arity(0, func(s *state, _ any, x string, m mod, _ []any) any { return s.charged(m.pos, strings.ToLower(x)) }),
+		"toUpperCase": arity(0, func(s *state, _ any, x string, m mod, _ []any) any { return s.charged(m.pos, strings.ToUpper(x)) }),
+		"contains":    withString(func(_ *state, x, a string, _ mod) any { return strings.Contains(x, a) }),
+		"startsWith":  strStartsWith,
+		"endsWith":    withString(func(_ *state, x, a string, _ mod) any { return strings.HasSuffix(x, a) }),
+		"equals": arity(1, func(_ *state, _ any, x string, _ mod, args []any) any {
 			a, ok := args[0].(string)
 			return ok && a == x
-		}
-	case "equalsIgnoreCase":
-		if n == 1 {
+		}),
+		"equalsIgnoreCase": arity(1, func(_ *state, _ any, x string, _ mod, args []any) any {
 			a, ok := args[0].(string)
 			return ok && strings.EqualFold(a, x)
+		}),
+		"compareTo":    withString(func(_ *state, x, a string, _ mod) any { return int64(compareUTF16(x, a)) }),
+		"indexOf":      strIndexOf(false),
+		"lastIndexOf":  strIndexOf(true),
+		"substring":    strSubstring,
+		"charAt":       arity(1, strCharAt),
+		"concat":       withString(func(s *state, x, a string, m mod) any { return s.charged(m.pos, x+a) }),
+		"replace":      arity(2, strReplace),
+		"replaceAll":   arity(2, strReplaceRegexp(false)),
+		"replaceFirst": arity(2, strReplaceRegexp(true)),
+		"matches":      arity(1, strMatches),
+		"split":        strSplit,
+	}
+}
+
+func listTable() map[string]method[[]any] {
+	return map[string]method[[]any]{
+		"size":    arity(0, func(_ *state, _ any, items []any, _ mod, _ []any) any { return int64(len(items)) }),
+		"isEmpty": arity(0, func(_ *state, _ any, items []any, _ mod, _ []any) any { return len(items) == 0 }),
+		"get":     arity(1, listGet),
+		"contains": arity(1, func(s *state, _ any, items []any, m mod, args []any) any {
+			return s.find(m.pos, items, args[0], false) >= 0
+		}),
+		"indexOf": arity(1, func(s *state, _ any, items []any, m mod, args []any) any {
+			return int64(s.find(m.pos, items, args[0], false))
+		}),
+		"lastIndexOf": arity(1, func(s *state, _ any, items []any, m mod, args []any) any {
+			return int64(s.find(m.pos, items, args[0], true))
+		}),
+		"toString": arity(0, func(s *state, v any, _ []any, m mod, _ []any) any { return s.str(m.pos, v) }),
+		"equals": arity(1, func(s *state, v any, _ []any, m mod, args []any) any {
+			return s.equal(m.pos, v, args[0]) && kind(args[0]) == kindList
+		}),
+		"subList": arity(2, listSubList),
+		"add":     mutating[*List, []any](-1, listAdd),
+		"set":     mutating[*List, []any](2, listSet),
+		"remove":  mutating[*List, []any](1, listRemove),
+		"addAll":  mutating[*List, []any](1, listAddAll),
+		"clear": mutating[*List, []any](0, func(_ *state, l *List, _ mod, _ []any) any {
+			l.Items = l.Items[:0:0]
+			return nil
+		}),
+	}
+}
+
+func mapTable() map[string]method[[]string] {
+	return map[string]method[[]string]{
+		"get": arity(1, func(s *state, v any, _ []string, m mod, args []any) any {
+			k, ok := s.mapKey(m, args)
+			if !ok {
+				return nil
+			}
+			x, _, _ := mapGet(v, k)
+			return x
+		}),
+		"getOrDefault": arity(2, mapGetOrDefault),
+		"containsKey": arity(1, func(s *state, v any, _ []string, m mod, args []any) any {
+			k, ok := s.mapKey(m, args)
+			if !ok {
+				return false
+			}
+			_, found, _ := mapGet(v, k)
+			return found
+		}),
+		"containsValue": arity(1, mapContainsValue),
+		"keySet":        arity(0, mapKeySet),
+		"values":        arity(0, mapValues),
+		"entrySet":      arity(0, mapEntrySet),
+		"size":          arity(0, func(_ *state, _ any, keys []string, _ mod, _ []any) any { return int64(len(keys)) }),
+		"isEmpty":       arity(0, func(_ *state, _ any, keys []string, _ mod, _ []any) any { return len(keys) == 0 }),
+		"toString":      arity(0, func(s *state, v any, _ []string, m mod, _ []any) any { return s.str(m.pos, v) }),
+		"equals": arity(1, func(s *state, v any, _ []string, m mod, args []any) any {
+			return s.equal(m.pos, v, args[0]) && kind(args[0]) == kindMap
+		}),
+		"put": mutating[*Map, []string](2, func(s *state, mp *Map, m mod, args []any) any {
+			k, ok := s.mapKey(m, args)
+			if !ok {
+				return nil
+			}
+			s.charge(m.pos, 32+len(k))
+			return mp.Put(k, args[1])
+		}),
+		"remove": mutating[*Map, []string](1, func(s *state, mp *Map, m mod, args []any) any {
+			k, ok := s.mapKey(m, args)
+			if !ok {
+				return nil
+			}
+			return mp.Remove(k)
+		}),
+		"putAll": mutating[*Map, []string](1, mapPutAll),
+		"clear": mutating[*Map, []string](0, func(_ *state, mp *Map, _ mod, _ []any) any {
+			*mp = *NewMap()
+			return nil
+		}),
+	}
+}
+
+func strStartsWith(_ *state, _ any, x string, _ mod, args []any) any {
+	a, ok := argStr(args, 0)
+	if !ok {
+		return nil
+	}
+	if len(args) == 1 {
+		return strings.HasPrefix(x, a)
+	}
+	if off, ok := argInt(args, 1); ok && len(args) == 2 {
+		if off < 0 || off > u16len(x) {
+			return false
 		}
-	case "compareTo":
-		if a, ok := argStr(args, 0); ok && n == 1 {
-			return int64(compareUTF16(x, a))
-		}
-	case "indexOf", "lastIndexOf":
+		return strings.HasPrefix(x[u16byte(x, off):], a)
+	}
+	return nil
+}
+
+// strIndexOf is indexOf(a[, from]), or lastIndexOf when last.
+func strIndexOf(last bool) method[string] {
+	return func(_ *state, _ any, x string, _ mod, args []any) any {
+		n := len(args)
 		a, ok := argStr(args, 0)
 		if !ok || n > 2 {
 			return nil
@@ -222,96 +449,106 @@ func (s *state) stringMethod(x string, m mod, args []any) any {
 				return nil
 			}
 		}
-		return int64(javaIndexOf(x, a, from, hasFrom, m.name == "lastIndexOf"))
-	case "substring":
-		begin, ok := argInt(args, 0)
-		if !ok || n > 2 {
+		return int64(javaIndexOf(x, a, from, hasFrom, last))
+	}
+}
+
+func strSubstring(s *state, _ any, x string, m mod, args []any) any {
+	n := len(args)
+	begin, ok := argInt(args, 0)
+	if !ok || n > 2 {
+		return nil
+	}
+	end := u16len(x)
+	if n == 2 {
+		if end, ok = argInt(args, 1); !ok {
 			return nil
 		}
-		end := u16len(x)
-		if n == 2 {
-			if end, ok = argInt(args, 1); !ok {
-				return nil
-			}
-		}
-		if begin < 0 || end > u16len(x) || begin > end {
-			s.fail(m.pos, "substring(%d, %d): index out of range for a string of length %d", begin, end, u16len(x))
-		}
-		return u16slice(x, begin, end)
-	case "charAt":
-		i, ok := argInt(args, 0)
-		if !ok || n != 1 {
-			return nil
-		}
-		if i < 0 || i >= u16len(x) {
-			s.fail(m.pos, "charAt(%d): index out of range for a string of length %d", i, u16len(x))
-		}
-		return u16slice(x, i, i+1)
-	case "concat":
-		if a, ok := argStr(args, 0); ok && n == 1 {
-			return s.charged(m.pos, x+a)
-		}
-	case "replace":
-		a, ok1 := argStr(args, 0)
-		b, ok2 := argStr(args, 1)
-		if ok1 && ok2 && n == 2 {
-			if a != "" && !strings.Contains(x, a) {
-				return x
-			}
-			s.step(m.pos, len(x)/64)
-			s.charge(m.pos, len(x)+(len(x)+1)*len(b))
-			return strings.ReplaceAll(x, a, b)
-		}
-	case "replaceAll", "replaceFirst":
+	}
+	if begin < 0 || end > u16len(x) || begin > end {
+		s.fail(m.pos, "substring(%d, %d): index out of range for a string of length %d", begin, end, u16len(x))
+	}
+	return u16slice(x, begin, end)
+}
+
+func strCharAt(s *state, _ any, x string, m mod, args []any) any {
+	i, ok := argInt(args, 0)
+	if !ok {
+		return nil
+	}
+	if i < 0 || i >= u16len(x) {
+		s.fail(m.pos, "charAt(%d): index out of range for a string of length %d", i, u16len(x))
+	}
+	return u16slice(x, i, i+1)
+}
+
+func strReplace(s *state, _ any, x string, m mod, args []any) any {
+	a, ok1 := argStr(args, 0)
+	b, ok2 := argStr(args, 1)
+	if !ok1 || !ok2 {
+		return nil
+	}
+	if a != "" && !strings.Contains(x, a) {
+		return x
+	}
+	s.step(m.pos, len(x)/64)
+	s.charge(m.pos, len(x)+(len(x)+1)*len(b))
+	return strings.ReplaceAll(x, a, b)
+}
+
+// strReplaceRegexp is replaceAll, or replaceFirst when first.
+func strReplaceRegexp(first bool) method[string] {
+	return func(s *state, _ any, x string, m mod, args []any) any {
 		b, ok := argStr(args, 1)
-		if !ok || n != 2 {
+		if !ok {
 			return nil
 		}
 		re := s.regexp(m, args, false)
 		if re == nil {
 			return nil
 		}
-		out, err := javaReplace(re, x, b, m.name == "replaceFirst")
+		out, err := javaReplace(re, x, b, first)
 		if err != nil {
 			s.fail(m.pos, "%s: %v", m.name, err)
 		}
 		s.step(m.pos, len(x)/64)
 		return s.charged(m.pos, out)
-	case "matches":
-		if n != 1 {
-			return nil
-		}
-		re := s.regexp(m, args, true)
-		if re == nil {
-			return nil
-		}
-		s.step(m.pos, len(x)/64)
-		return re.MatchString(x)
-	case "split":
-		if n < 1 || n > 2 {
-			return nil
-		}
-		limit := 0
-		if n == 2 {
-			var ok bool
-			if limit, ok = argInt(args, 1); !ok {
-				return nil
-			}
-		}
-		re := s.regexp(m, args, false)
-		if re == nil {
-			return nil
-		}
-		s.step(m.pos, len(x)/64)
-		parts := javaSplit(re, x, limit)
-		s.charge(m.pos, len(x)+16*len(parts))
-		l := &List{Items: make([]any, len(parts))}
-		for i, p := range parts {
-			l.Items[i] = p
-		}
-		return l
 	}
-	return nil
+}
+
+func strMatches(s *state, _ any, x string, m mod, args []any) any {
+	re := s.regexp(m, args, true)
+	if re == nil {
+		return nil
+	}
+	s.step(m.pos, len(x)/64)
+	return re.MatchString(x)
+}
+
+func strSplit(s *state, _ any, x string, m mod, args []any) any {
+	n := len(args)
+	if n < 1 || n > 2 {
+		return nil
+	}
+	limit := 0
+	if n == 2 {
+		var ok bool
+		if limit, ok = argInt(args, 1); !ok {
+			return nil
+		}
+	}
+	re := s.regexp(m, args, false)
+	if re == nil {
+		return nil
+	}
+	s.step(m.pos, len(x)/64)
+	parts := javaSplit(re, x, limit)
+	s.charge(m.pos, len(x)+16*len(parts))
+	l := &List{Items: make([]any, len(parts))}
+	for i, p := range parts {
+		l.Items[i] = p
+	}
+	return l
 }
 
 func (s *state) charged(pos int, str string) string {
@@ -546,128 +783,86 @@ func (s *state) readOnly(m mod) {
 	s.fail(m.pos, "%s(): the list or map is read-only", m.name)
 }
 
-func (s *state) listMethod(v any, m mod, args []any) any {
-	items, _ := listItems(v)
-	l, mutable := v.(*List)
-	n := len(args)
-	s.step(m.pos, 1)
-	switch m.name {
-	case "size":
-		if n == 0 {
-			return int64(len(items))
+func listGet(s *state, _ any, items []any, m mod, args []any) any {
+	i, ok := argInt(args, 0)
+	if !ok {
+		return nil
+	}
+	if i < 0 || i >= len(items) {
+		s.fail(m.pos, "get(%d): index out of range for a list of %d", i, len(items))
+	}
+	return items[i]
+}
+
+func listSubList(s *state, _ any, items []any, m mod, args []any) any {
+	from, ok1 := argInt(args, 0)
+	to, ok2 := argInt(args, 1)
+	if !ok1 || !ok2 {
+		return nil
+	}
+	if from < 0 || to > len(items) || from > to {
+		s.fail(m.pos, "subList(%d, %d): index out of range for a list of %d", from, to, len(items))
+	}
+	s.charge(m.pos, 16*(to-from))
+	return &List{Items: append([]any(nil), items[from:to]...)}
+}
+
+func listAdd(s *state, l *List, m mod, args []any) any {
+	s.charge(m.pos, 16)
+	if len(args) == 1 {
+		l.Items = append(l.Items, args[0])
+		return true
+	}
+	if i, ok := argInt(args, 0); ok && len(args) == 2 {
+		if i < 0 || i > len(l.Items) {
+			s.fail(m.pos, "add(%d): index out of range for a list of %d", i, len(l.Items))
 		}
-	case "isEmpty":
-		if n == 0 {
-			return len(items) == 0
-		}
-	case "get":
-		i, ok := argInt(args, 0)
-		if !ok || n != 1 {
-			return nil
-		}
-		if i < 0 || i >= len(items) {
-			s.fail(m.pos, "get(%d): index out of range for a list of %d", i, len(items))
-		}
-		return items[i]
-	case "contains":
-		if n == 1 {
-			return s.find(m.pos, items, args[0], false) >= 0
-		}
-	case "indexOf", "lastIndexOf":
-		if n == 1 {
-			return int64(s.find(m.pos, items, args[0], m.name == "lastIndexOf"))
-		}
-	case "toString":
-		if n == 0 {
-			return s.str(m.pos, v)
-		}
-	case "equals":
-		if n == 1 {
-			return s.equal(m.pos, v, args[0]) && kind(args[0]) == kindList
-		}
-	case "subList":
-		from, ok1 := argInt(args, 0)
-		to, ok2 := argInt(args, 1)
-		if !ok1 || !ok2 || n != 2 {
-			return nil
-		}
-		if from < 0 || to > len(items) || from > to {
-			s.fail(m.pos, "subList(%d, %d): index out of range for a list of %d", from, to, len(items))
-		}
-		s.charge(m.pos, 16*(to-from))
-		return &List{Items: append([]any(nil), items[from:to]...)}
-	case "add", "set", "remove", "addAll", "clear":
-		if !mutable {
-			s.readOnly(m)
-		}
-		return s.listMutate(l, m, args)
+		l.Items = append(l.Items, nil)
+		copy(l.Items[i+1:], l.Items[i:])
+		l.Items[i] = args[1]
 	}
 	return nil
 }
 
-func (s *state) listMutate(l *List, m mod, args []any) any {
-	n := len(args)
-	switch m.name {
-	case "add":
-		s.charge(m.pos, 16)
-		if n == 1 {
-			l.Items = append(l.Items, args[0])
-			return true
-		}
-		if i, ok := argInt(args, 0); ok && n == 2 {
-			if i < 0 || i > len(l.Items) {
-				s.fail(m.pos, "add(%d): index out of range for a list of %d", i, len(l.Items))
-			}
-			l.Items = append(l.Items, nil)
-			copy(l.Items[i+1:], l.Items[i:])
-			l.Items[i] = args[1]
-			return nil
-		}
-	case "set":
-		if i, ok := argInt(args, 0); ok && n == 2 {
-			if i < 0 || i >= len(l.Items) {
-				s.fail(m.pos, "set(%d): index out of range for a list of %d", i, len(l.Items))
-			}
-			old := l.Items[i]
-			l.Items[i] = args[1]
-			return old
-		}
-	case "remove":
-		if n != 1 {
-			return nil
-		}
-		if i, ok := argInt(args, 0); ok { // remove(int index)
-			if i < 0 || i >= len(l.Items) {
-				s.fail(m.pos, "remove(%d): index out of range for a list of %d", i, len(l.Items))
-			}
-			old := l.Items[i]
-			l.Items = append(l.Items[:i], l.Items[i+1:]...)
-			return old
-		}
-		i := s.find(m.pos, l.Items, args[0], false)
-		if i < 0 {
-			return false
-		}
-		l.Items = append(l.Items[:i], l.Items[i+1:]...)
-		return true
-	case "addAll":
-		if n == 1 {
-			more, ok := listItems(args[0])
-			if !ok {
-				return nil
-			}
-			s.charge(m.pos, 16*len(more))
-			s.step(m.pos, len(more))
-			l.Items = append(l.Items, more...)
-			return len(more) > 0
-		}
-	case "clear":
-		if n == 0 {
-			l.Items = l.Items[:0:0]
-			return nil
-		}
+func listSet(s *state, l *List, m mod, args []any) any {
+	i, ok := argInt(args, 0)
+	if !ok {
+		return nil
 	}
-	return nil
+	if i < 0 || i >= len(l.Items) {
+		s.fail(m.pos, "set(%d): index out of range for a list of %d", i, len(l.Items))
+	}
+	old := l.Items[i]
+	l.Items[i] = args[1]
+	return old
+}
+
+func listRemove(s *state, l *List, m mod, args []any) any {
+	if i, ok := argInt(args, 0); ok { // remove(int index)
+		if i < 0 || i >= len(l.Items) {
+			s.fail(m.pos, "remove(%d): index out of range for a list of %d", i, len(l.Items))
+		}
+		old := l.Items[i]
+		l.Items = append(l.Items[:i], l.Items[i+1:]...)
+		return old
+	}
+	i := s.find(m.pos, l.Items, args[0], false)
+	if i < 0 {
+		return false
+	}
+	l.Items = append(l.Items[:i], l.Items[i+1:]...)
+	return true
+}
+
+func listAddAll(s *state, l *List, m mod, args []any) any {
+	more, ok := listItems(args[0])
+	if !ok {
+		return nil
+	}
+	s.charge(m.pos, 16*len(more))
+	s.step(m.pos, len(more))
+	l.Items = append(l.Items, more...)
+	return len(more) > 0
 }
 
 // find returns the index of the first (or last) element equal to x.
@@ -688,141 +883,71 @@ func (s *state) find(pos int, items []any, x any, last bool) int {
 	return -1
 }
 
-func (s *state) mapMethod(v any, m mod, args []any) any {
-	mp, mutable := v.(*Map)
-	keys, _ := mapKeys(v)
-	n := len(args)
-	s.step(m.pos, 1)
-	key := func() (string, bool) {
-		if n < 1 || args[0] == nil {
-			return "", false
-		}
-		return s.str(m.pos, args[0]), true
+// mapKey is the key argument as a string; a null key finds nothing.
+func (s *state) mapKey(m mod, args []any) (string, bool) {
+	if len(args) < 1 || args[0] == nil {
+		return "", false
 	}
-	switch m.name {
-	case "get":
-		if n == 1 {
-			k, ok := key()
-			if !ok {
-				return nil
-			}
-			x, _, _ := mapGet(v, k)
-			return x
-		}
-	case "getOrDefault":
-		if n == 2 {
-			k, ok := key()
-			if !ok {
-				return args[1]
-			}
-			if x, found, _ := mapGet(v, k); found {
-				return x
-			}
-			return args[1]
-		}
-	case "containsKey":
-		if n == 1 {
-			k, ok := key()
-			if !ok {
-				return false
-			}
-			_, found, _ := mapGet(v, k)
-			return found
-		}
-	case "containsValue":
-		if n == 1 {
-			vals := make([]any, len(keys))
-			for i, k := range keys {
-				vals[i], _, _ = mapGet(v, k)
-			}
-			return s.find(m.pos, vals, args[0], false) >= 0
-		}
-	case "keySet":
-		if n == 0 {
-			s.charge(m.pos, 16*len(keys))
-			l := &List{Items: make([]any, len(keys))}
-			for i, k := range keys {
-				l.Items[i] = k
-			}
-			return l
-		}
-	case "values":
-		if n == 0 {
-			s.charge(m.pos, 16*len(keys))
-			l := &List{Items: make([]any, len(keys))}
-			for i, k := range keys {
-				l.Items[i], _, _ = mapGet(v, k)
-			}
-			return l
-		}
-	case "entrySet":
-		if n == 0 {
-			s.charge(m.pos, 32*len(keys))
-			l := &List{Items: make([]any, len(keys))}
-			for i, k := range keys {
-				x, _, _ := mapGet(v, k)
-				l.Items[i] = entry{key: k, val: x}
-			}
-			return l
-		}
-	case "size":
-		if n == 0 {
-			return int64(len(keys))
-		}
-	case "isEmpty":
-		if n == 0 {
-			return len(keys) == 0
-		}
-	case "toString":
-		if n == 0 {
-			return s.str(m.pos, v)
-		}
-	case "equals":
-		if n == 1 {
-			return s.equal(m.pos, v, args[0]) && kind(args[0]) == kindMap
-		}
-	case "put", "remove", "putAll", "clear":
-		if !mutable {
-			s.readOnly(m)
-		}
-		switch m.name {
-		case "put":
-			if n == 2 {
-				k, ok := key()
-				if !ok {
-					return nil
-				}
-				s.charge(m.pos, 32+len(k))
-				return mp.Put(k, args[1])
-			}
-		case "remove":
-			if n == 1 {
-				k, ok := key()
-				if !ok {
-					return nil
-				}
-				return mp.Remove(k)
-			}
-		case "putAll":
-			if n == 1 {
-				more, ok := mapKeys(args[0])
-				if !ok {
-					return nil
-				}
-				s.step(m.pos, len(more))
-				s.charge(m.pos, 32*len(more))
-				for _, k := range more {
-					x, _, _ := mapGet(args[0], k)
-					mp.Put(k, x)
-				}
-				return nil
-			}
-		case "clear":
-			if n == 0 {
-				*mp = *NewMap()
-				return nil
-			}
-		}
+	return s.str(m.pos, args[0]), true
+}
+
+func mapGetOrDefault(s *state, v any, _ []string, m mod, args []any) any {
+	k, ok := s.mapKey(m, args)
+	if !ok {
+		return args[1]
+	}
+	if x, found, _ := mapGet(v, k); found {
+		return x
+	}
+	return args[1]
+}
+
+func mapContainsValue(s *state, v any, keys []string, m mod, args []any) any {
+	vals := make([]any, len(keys))
+	for i, k := range keys {
+		vals[i], _, _ = mapGet(v, k)
+	}
+	return s.find(m.pos, vals, args[0], false) >= 0
+}
+
+func mapKeySet(s *state, _ any, keys []string, m mod, _ []any) any {
+	s.charge(m.pos, 16*len(keys))
+	l := &List{Items: make([]any, len(keys))}
+	for i, k := range keys {
+		l.Items[i] = k
+	}
+	return l
+}
+
+func mapValues(s *state, v any, keys []string, m mod, _ []any) any {
+	s.charge(m.pos, 16*len(keys))
+	l := &List{Items: make([]any, len(keys))}
+	for i, k := range keys {
+		l.Items[i], _, _ = mapGet(v, k)
+	}
+	return l
+}
+
+func mapEntrySet(s *state, v any, keys []string, m mod, _ []any) any {
+	s.charge(m.pos, 32*len(keys))
+	l := &List{Items: make([]any, len(keys))}
+	for i, k := range keys {
+		x, _, _ := mapGet(v, k)
+		l.Items[i] = entry{key: k, val: x}
+	}
+	return l
+}
+
+func mapPutAll(s *state, mp *Map, m mod, args []any) any {
+	more, ok := mapKeys(args[0])
+	if !ok {
+		return nil
+	}
+	s.step(m.pos, len(more))
+	s.charge(m.pos, 32*len(more))
+	for _, k := range more {
+		x, _, _ := mapGet(args[0], k)
+		mp.Put(k, x)
 	}
 	return nil
 }

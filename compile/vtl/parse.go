@@ -341,128 +341,159 @@ func (p *parser) directive(word string, start, end int) node {
 	p.pos = end
 	switch word {
 	case "set":
-		p.open(word, start)
-		p.ws()
-		if !p.refStart(p.pos) {
-			p.failAt(p.pos, "#set needs a reference on the left: #set($name = value)")
-		}
-		lhs := p.ref()
-		if n := len(lhs.mods); n > 0 && lhs.mods[n-1].kind == modMethod {
-			p.failAt(lhs.pos, "cannot assign to a method call")
-		}
-		p.ws()
-		if p.peek(0) != '=' {
-			p.failAt(p.pos, "expected = in #set")
-		}
-		p.pos++
-		rhs := p.expr()
-		p.close(word)
-		p.trimLine()
-		return &setNode{pos: start, lhs: lhs, rhs: rhs}
+		return p.setDirective(start)
 	case "if":
-		n := &ifNode{}
-		p.open(word, start)
-		n.conds = append(n.conds, p.expr())
-		p.close(word)
-		p.trimLine()
-		p.enter(start)
-		defer p.leave()
-		for {
-			body, term, at := p.nodes()
-			switch term {
-			case "":
-				p.failAt(start, "#if without #end")
-			case "elseif":
-				if n.els != nil {
-					p.failAt(at, "#elseif after #else")
-				}
-				n.bodies = append(n.bodies, body)
-				p.open("elseif", at)
-				n.conds = append(n.conds, p.expr())
-				p.close("elseif")
-				p.trimLine()
-			case "else":
-				if n.els != nil {
-					p.failAt(at, "second #else in #if")
-				}
-				n.bodies = append(n.bodies, body)
-				els, term2, at2 := p.nodes()
-				if els == nil {
-					els = []node{}
-				}
-				n.els = els
-				switch term2 {
-				case "":
-					p.failAt(start, "#if without #end")
-				case "end":
-					return n
-				case "else":
-					p.failAt(at2, "second #else in #if")
-				default:
-					p.failAt(at2, "#elseif after #else")
-				}
-			case "end":
-				n.bodies = append(n.bodies, body)
-				return n
-			}
-		}
+		return p.ifDirective(start)
 	case "foreach":
-		p.open(word, start)
-		p.ws()
-		if p.peek(0) != '$' || !isIdentStart(p.peek(1)) {
-			p.failAt(p.pos, "#foreach needs a loop variable: #foreach($item in $list)")
-		}
-		p.pos++
-		name := p.ident()
-		p.ws()
-		if !p.word("in") {
-			p.failAt(p.pos, "expected 'in' in #foreach")
-		}
-		iter := p.expr()
-		p.close(word)
-		p.trimLine()
-		body := p.block(word, start)
-		return &foreachNode{pos: start, name: name, iter: iter, body: body}
+		return p.foreachDirective(start)
 	case "macro":
-		p.open(word, start)
-		p.ws()
-		if !isIdentStart(p.peek(0)) {
-			p.failAt(p.pos, "#macro needs a name: #macro(name $arg)")
-		}
-		m := &macro{name: p.ident()}
-		for {
-			p.ws()
-			if p.peek(0) == ',' {
-				p.pos++
-				continue
-			}
-			if p.peek(0) != '$' {
-				break
-			}
-			if !isIdentStart(p.peek(1)) {
-				p.failAt(p.pos, "bad macro parameter")
-			}
-			p.pos++
-			m.params = append(m.params, p.ident())
-		}
-		p.close(word)
-		p.trimLine()
-		p.macros[m.name] = m // visible inside its own body, for recursion
-		m.body = p.block(word, start)
+		p.macroDirective(start)
 		return nil
 	case "define":
-		p.open(word, start)
+		return p.defineDirective(start)
+	}
+	return p.macroCall(word, start)
+}
+
+// setDirective parses #set($ref = value).
+func (p *parser) setDirective(start int) node {
+	p.open("set", start)
+	p.ws()
+	if !p.refStart(p.pos) {
+		p.failAt(p.pos, "#set needs a reference on the left: #set($name = value)")
+	}
+	lhs := p.ref()
+	if n := len(lhs.mods); n > 0 && lhs.mods[n-1].kind == modMethod {
+		p.failAt(lhs.pos, "cannot assign to a method call")
+	}
+	p.ws()
+	if p.peek(0) != '=' {
+		p.failAt(p.pos, "expected = in #set")
+	}
+	p.pos++
+	rhs := p.expr()
+	p.close("set")
+	p.trimLine()
+	return &setNode{pos: start, lhs: lhs, rhs: rhs}
+}
+
+// ifDirective parses #if(cond) with its #elseif and #else branches.
+func (p *parser) ifDirective(start int) node {
+	n := &ifNode{}
+	p.open("if", start)
+	n.conds = append(n.conds, p.expr())
+	p.close("if")
+	p.trimLine()
+	p.enter(start)
+	defer p.leave()
+	for {
+		body, term, at := p.nodes()
+		switch term {
+		case "":
+			p.failAt(start, "#if without #end")
+		case "elseif":
+			if n.els != nil {
+				p.failAt(at, "#elseif after #else")
+			}
+			n.bodies = append(n.bodies, body)
+			p.open("elseif", at)
+			n.conds = append(n.conds, p.expr())
+			p.close("elseif")
+			p.trimLine()
+		case "else":
+			if n.els != nil {
+				p.failAt(at, "second #else in #if")
+			}
+			n.bodies = append(n.bodies, body)
+			els, term2, at2 := p.nodes()
+			if els == nil {
+				els = []node{}
+			}
+			n.els = els
+			switch term2 {
+			case "":
+				p.failAt(start, "#if without #end")
+			case "end":
+				return n
+			case "else":
+				p.failAt(at2, "second #else in #if")
+			default:
+				p.failAt(at2, "#elseif after #else")
+			}
+		case "end":
+			n.bodies = append(n.bodies, body)
+			return n
+		}
+	}
+}
+
+// foreachDirective parses #foreach($item in list) and its body.
+func (p *parser) foreachDirective(start int) node {
+	p.open("foreach", start)
+	p.ws()
+	if p.peek(0) != '$' || !isIdentStart(p.peek(1)) {
+		p.failAt(p.pos, "#foreach needs a loop variable: #foreach($item in $list)")
+	}
+	p.pos++
+	name := p.ident()
+	p.ws()
+	if !p.word("in") {
+		p.failAt(p.pos, "expected 'in' in #foreach")
+	}
+	iter := p.expr()
+	p.close("foreach")
+	p.trimLine()
+	body := p.block("foreach", start)
+	return &foreachNode{pos: start, name: name, iter: iter, body: body}
+}
+
+// macroDirective parses #macro(name $param ...) and its body, and defines
+// the macro for what follows.
+func (p *parser) macroDirective(start int) {
+	p.open("macro", start)
+	p.ws()
+	if !isIdentStart(p.peek(0)) {
+		p.failAt(p.pos, "#macro needs a name: #macro(name $arg)")
+	}
+	m := &macro{name: p.ident()}
+	for {
 		p.ws()
-		if p.peek(0) != '$' || !isIdentStart(p.peek(1)) {
-			p.failAt(p.pos, "#define needs a reference: #define($name)")
+		if p.peek(0) == ',' {
+			p.pos++
+			continue
+		}
+		if p.peek(0) != '$' {
+			break
+		}
+		if !isIdentStart(p.peek(1)) {
+			p.failAt(p.pos, "bad macro parameter")
 		}
 		p.pos++
-		name := p.ident()
-		p.close(word)
-		p.trimLine()
-		return &defineNode{name: name, body: p.block(word, start)}
+		m.params = append(m.params, p.ident())
 	}
-	// A call of a macro defined earlier in the template.
+	p.close("macro")
+	p.trimLine()
+	p.macros[m.name] = m // visible inside its own body, for recursion
+	m.body = p.block("macro", start)
+}
+
+// defineDirective parses #define($name) and its body.
+func (p *parser) defineDirective(start int) node {
+	p.open("define", start)
+	p.ws()
+	if p.peek(0) != '$' || !isIdentStart(p.peek(1)) {
+		p.failAt(p.pos, "#define needs a reference: #define($name)")
+	}
+	p.pos++
+	name := p.ident()
+	p.close("define")
+	p.trimLine()
+	return &defineNode{name: name, body: p.block("define", start)}
+}
+
+// macroCall parses #name(args), a call of a macro defined earlier in the
+// template.
+func (p *parser) macroCall(word string, start int) node {
 	m := p.macros[word]
 	if p.peek(0) != '(' {
 		// Java Velocity renders "#name" without arguments literally.
@@ -596,6 +627,7 @@ func (p *parser) ref() *ref {
 				var first int
 				m.args, first = p.args(at)
 				m.re = p.regexArg(name, m.args, first)
+				m.fns = methodsNamed(name)
 				r.mods = append(r.mods, m)
 				continue
 			}

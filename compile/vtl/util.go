@@ -21,12 +21,8 @@ var _ Object = utilObject{}
 func (utilObject) Property(string) (any, bool) { return nil, false }
 
 func (utilObject) Call(name string, args []any) (any, error) {
-	switch name {
-	case "escapeJavaScript", "parseJson", "urlEncode", "urlDecode", "base64Encode", "base64Decode":
-	default:
-		return nil, ErrNoMethod
-	}
-	if len(args) != 1 {
+	f := utilMethods[name]
+	if f == nil || len(args) != 1 {
 		return nil, ErrNoMethod
 	}
 	if args[0] == nil {
@@ -36,18 +32,21 @@ func (utilObject) Call(name string, args []any) (any, error) {
 	if !ok {
 		s = toString(args[0])
 	}
-	switch name {
-	case "escapeJavaScript":
-		return EscapeJavaScript(s), nil
-	case "parseJson":
-		return ParseJSON([]byte(s))
-	case "urlEncode":
-		return URLEncode(s), nil
-	case "urlDecode":
-		return URLDecode(s)
-	case "base64Encode":
-		return base64.StdEncoding.EncodeToString([]byte(s)), nil
-	}
+	return f(s)
+}
+
+// utilMethods are $util's methods; each takes one argument, as a string
+// (null gives null).
+var utilMethods = map[string]func(s string) (any, error){
+	"escapeJavaScript": func(s string) (any, error) { return EscapeJavaScript(s), nil },
+	"parseJson":        func(s string) (any, error) { return ParseJSON([]byte(s)) },
+	"urlEncode":        func(s string) (any, error) { return URLEncode(s), nil },
+	"urlDecode":        func(s string) (any, error) { return URLDecode(s) },
+	"base64Encode":     func(s string) (any, error) { return base64.StdEncoding.EncodeToString([]byte(s)), nil },
+	"base64Decode":     base64Decode,
+}
+
+func base64Decode(s string) (any, error) {
 	b, err := base64.StdEncoding.DecodeString(s)
 	if err != nil {
 		b, err = base64.RawStdEncoding.DecodeString(strings.TrimRight(s, "="))

@@ -118,14 +118,17 @@ func TestCrashRestarts(t *testing.T) {
 	}
 }
 
-// SPEC R-7.5 (the function's own Timeout): past it the process group is killed.
+// SPEC R-7.5 (the function's own Timeout): past it the process group is
+// killed. The handler would sleep for ten minutes, far past invoke's own
+// 30 s context: ErrTimeout (not the caller's deadline) says the 300 ms
+// Timeout ended the call, without timing it.
 func TestTimeout(t *testing.T) {
 	fn := goFunction(t)
 	fn.TimeoutMillis = 300
 	r, _ := newRunner(t, Options{})
 	before := invokeGo(t, r, fn, `{}`)
 	start := time.Now()
-	_, err := invoke(t, r, fn, `{"op":"sleep","ms":20000}`)
+	_, err := invoke(t, r, fn, `{"op":"sleep","ms":600000}`)
 	elapsed := time.Since(start)
 	if !errors.Is(err, ErrTimeout) {
 		t.Fatalf("error = %v, want ErrTimeout", err)
@@ -133,11 +136,9 @@ func TestTimeout(t *testing.T) {
 	if !strings.Contains(err.Error(), "task timed out after 0.30 seconds") {
 		t.Errorf("error %q does not give the timeout", err)
 	}
+	// A lower bound only, which no slow machine can break.
 	if elapsed < 300*time.Millisecond {
 		t.Errorf("timed out after %s, before the 300 ms Timeout", elapsed)
-	}
-	if elapsed > 10*time.Second {
-		t.Errorf("the call took %s: it waited for the handler instead of its 300 ms Timeout", elapsed)
 	}
 	waitGone(t, before.Pid)
 	after := invokeGo(t, r, fn, `{}`)
