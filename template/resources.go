@@ -218,7 +218,7 @@ func (r *resolver) resolveResource(rs *Resource, globals *Node) {
 	}
 	rs.Properties = resolved
 	if !r.over() {
-		r.decode(rs)
+		r.checkProps(rs)
 	}
 }
 

@@ -340,7 +340,7 @@ func describeStack(st *Stack) string {
 	}
 	b.WriteString("resources:\n")
 	for _, r := range st.Resources {
-		fmt.Fprintf(&b, "  %s %s ref=%s typed=%v\n", r.LogicalID, r.Type, r.PhysicalID, r.Value != nil)
+		fmt.Fprintf(&b, "  %s %s ref=%s typed=%v\n", r.LogicalID, r.Type, r.PhysicalID, Typed(r.Type) != nil)
 		walk(&b, "    ", r.Properties)
 	}
 	b.WriteString("outputs:\n")
