@@ -33,9 +33,9 @@ func (c *checker) checkPlanSize() {
 	refs := map[*integInfo]int{}
 	// Authorizers are compiled once per stage (for the $connect route).
 	authorizers := map[*apiInfo][]*template.Resource{}
-	for _, rs := range c.st.OfType(template.TypeAuthorizer) {
-		if api, ok := c.apiOf(rs, RuleOtherApiID); ok && api != nil {
-			authorizers[api] = append(authorizers[api], rs)
+	for _, au := range c.authorizers {
+		if au.ok && au.api != nil {
+			authorizers[au.api] = append(authorizers[au.api], au.res)
 		}
 	}
 	for _, a := range c.apiList {

@@ -31,6 +31,14 @@ var (
 	lambdaFunctionARN = regexp.MustCompile(`^arn:aws[a-z-]*:lambda:[a-z0-9-]+:\d{12}:function:[A-Za-z0-9_-]{1,140}(:[A-Za-z0-9_$-]{1,128})?$`)
 )
 
+// isLambdaServiceURI reports whether an AWS integration's URI names the
+// Lambda service (arn:aws:apigateway:REGION:lambda:...): the integration
+// invokes a function, and its URI must be an invocation ARN.
+func isLambdaServiceURI(v string) bool {
+	m := awsServiceURI.FindStringSubmatch(v)
+	return m != nil && m[1] == "lambda"
+}
+
 func (c *checker) checkIntegration(in *integInfo) {
 	if in == nil {
 		return // an Integration of an HTTP API
@@ -53,13 +61,12 @@ func (c *checker) checkIntegration(in *integInfo) {
 			c.checkHTTPURI(rs, uri)
 		case typ == "AWS_PROXY":
 			lambda = true
-			c.checkLambdaURI(rs, uri)
+			c.checkLambdaURI(in, uri)
 		case typ == "AWS":
-			m := awsServiceURI.FindStringSubmatch(str(uri))
-			if m != nil && m[1] == "lambda" {
+			if in.lambdaService {
 				lambda = true
-				c.checkLambdaURI(rs, uri)
-			} else if m == nil {
+				c.checkLambdaURI(in, uri)
+			} else if !awsServiceURI.MatchString(str(uri)) {
 				c.report(RuleAWSURI, uri.Range, "", "IntegrationUri of %s is %q; AWS integrations need arn:aws:apigateway:REGION:SERVICE:path|action/PATH", rs.LogicalID, str(uri))
 			}
 		}
@@ -131,8 +138,8 @@ func (c *checker) checkHTTPURI(rs *template.Resource, n *template.Node) {
 	}
 }
 
-func (c *checker) checkLambdaURI(rs *template.Resource, n *template.Node) {
-	v := str(n)
+func (c *checker) checkLambdaURI(in *integInfo, n *template.Node) {
+	rs, v := in.res, str(n)
 	if !c.checkURIStageVars(rs, n, RuleLambdaURI) {
 		return
 	}

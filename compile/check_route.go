@@ -119,9 +119,9 @@ func (c *checker) checkRoute(r *routeInfo) {
 	if auth == "CUSTOM" && (connect || r.key == "") {
 		if authzNode == nil {
 			c.report(RuleCustomAuthorizer, authNode.Range, "", "AuthorizationType CUSTOM on %s needs an AuthorizerId", rs.LogicalID)
-		} else if a, at, ok := c.ref(authzNode, "AuthorizerId of "+rs.LogicalID, template.TypeAuthorizer, RuleCustomAuthorizer); ok && r.api != nil {
-			if api, known := c.apiOf(a, RuleOtherApiID); known && api != nil && api != r.api {
-				c.report(RuleCustomAuthorizer, at, "", "AuthorizerId of %s names %s, an Authorizer of %s; the route belongs to %s", rs.LogicalID, a.LogicalID, api.res.LogicalID, r.api.res.LogicalID)
+		} else if a, at, ok := c.reported(r.authorizer, RuleCustomAuthorizer); ok && r.api != nil {
+			if o := c.ownerOf(a); o.ok && o.api != nil && o.api != r.api {
+				c.report(RuleCustomAuthorizer, at, "", "AuthorizerId of %s names %s, an Authorizer of %s; the route belongs to %s", rs.LogicalID, a.LogicalID, o.api.res.LogicalID, r.api.res.LogicalID)
 			}
 		}
 	}
@@ -209,19 +209,20 @@ func declaredParam(rs *template.Resource, src Source) bool {
 
 // checkRouteResponse checks a RouteResponse: its Route (WSGW3013) and key (WSGW3014).
 func (c *checker) checkRouteResponse(rs *template.Resource) {
-	api, ok := c.apiOf(rs, RuleOtherApiID)
-	if !ok {
+	o := c.ownerOf(rs)
+	if !o.ok {
 		return
 	}
+	api := o.api
 	if n := rs.Prop("RouteResponseKey"); n != nil && str(n) != "$default" {
 		c.report(RuleRouteResponseKey, n.Range, template.DidYouMean(str(n), []string{"$default"}),
 			"RouteResponseKey of %s is %q; WebSocket APIs support only $default", rs.LogicalID, str(n))
 	}
-	n := rs.Prop("RouteId")
-	if n == nil {
+	ref := c.routeResponses[rs.LogicalID]
+	if ref == nil {
 		return
 	}
-	route, at, ok := c.ref(n, "RouteId of "+rs.LogicalID, template.TypeRoute, RuleRouteResponseRoute)
+	route, at, ok := c.reported(*ref, RuleRouteResponseRoute)
 	if !ok {
 		return
 	}

@@ -1,0 +1,424 @@
+package compile
+
+import (
+	"regexp"
+	"slices"
+
+	"github.com/wsgw/wsgw/compile/vtl"
+	"github.com/wsgw/wsgw/template"
+)
+
+// bound is a stack resolved once (STYLE "One model, derived once"): every Api
+// with the resources that belong to it, the links between them (a Route's
+// Target, a $connect route's authorizer, an integration's responses, a
+// route's responses, an integration's or authorizer's function), and their
+// selection expressions, mapping templates, mapping steps and models parsed.
+// bind builds it, reporting what a link names wrongly; the checks read it and
+// report the rest, and the compiler lowers it into a plan without re-deriving
+// a link or re-parsing an expression.
+type bound struct {
+	st *template.Stack
+
+	apis    map[string]*apiInfo
+	apiList []*apiInfo
+	routes  map[string]*routeInfo
+	integs  map[string]*integInfo
+	stages  map[string]*stageInfo
+	// deployApi maps a Deployment's logical ID to its Api (nil when unknown).
+	deployApi map[string]*apiInfo
+	// owners holds the Api that the ApiId of each RouteResponse,
+	// IntegrationResponse, Authorizer and Model names.
+	owners map[string]owner
+	// authorizers lists every Authorizer of the template, in template order.
+	authorizers []*authorizerInfo
+	// routeResponses maps a RouteResponse's logical ID to what its RouteId names.
+	routeResponses map[string]*refInfo
+	// responses maps a Route's logical ID to the RouteResponses that name it.
+	responses map[string][]*template.Resource
+	// integResponses lists every IntegrationResponse, in template order.
+	integResponses []*integResponseInfo
+	models         map[string]*modelInfo
+	// code holds the code of each function a check or the compiler looked at.
+	code map[string]*functionCode
+}
+
+// owner is the Api that a resource's ApiId names: api is nil when ApiId
+// names none (reported), ok false when the Api is not a WebSocket API, so
+// that no rule looks at the resource.
+type owner struct {
+	api *apiInfo
+	ok  bool
+}
+
+type apiInfo struct {
+	res       *template.Resource
+	websocket bool
+	routes    []*routeInfo
+	integs    []*integInfo
+	stages    []*stageInfo
+	// models are the Models whose ApiId names the Api.
+	models []*modelInfo
+	// selection is RouteSelectionExpression parsed (selErr why not); rse
+	// is its node, nil when absent.
+	rse       *template.Node
+	selection Selection
+	selErr    error
+}
+
+// routeKeys returns the route keys of the Api in template order.
+func (a *apiInfo) routeKeys() []string {
+	var keys []string
+	for _, r := range a.routes {
+		if r.key != "" && !slices.Contains(keys, r.key) {
+			keys = append(keys, r.key)
+		}
+	}
+	return keys
+}
+
+type routeInfo struct {
+	res *template.Resource
+	// api is the Route's Api, nil when ApiId names none.
+	api *apiInfo
+	key string
+	// integ is the Integration the Target names, nil when it names none.
+	integ *integInfo
+	// authorizer is what AuthorizerId names (reported by checkRoute where
+	// it matters, as a CUSTOM authorizer of the $connect route).
+	authorizer refInfo
+	// modelSelection is ModelSelectionExpression parsed, nil when absent.
+	modelSelection *parsedSelection
+}
+
+// refInfo is a property that references a resource, resolved: the resource
+// and the range of the reference, or the problem with it.
+type refInfo struct {
+	node    *template.Node
+	res     *template.Resource
+	at      template.Range
+	problem *refProblem
+}
+
+type integInfo struct {
+	res *template.Resource
+	api *apiInfo
+	typ string
+	// usedBy lists the routes whose Target names the integration.
+	usedBy []*routeInfo
+	// lambdaService says that the IntegrationUri of an AWS integration
+	// names the Lambda service (arn:aws:apigateway:REGION:lambda:...).
+	lambdaService bool
+	// functions are the Lambda functions whose Arn the IntegrationUri is
+	// built from; vpcLink the VpcLink ConnectionId references.
+	functions []*template.Resource
+	vpcLink   *template.Resource
+	// params are the RequestParameters parsed, in template order.
+	params []mappingParam
+	// selection and templates are TemplateSelectionExpression and
+	// RequestTemplates parsed (non-proxy integrations only).
+	selection *parsedSelection
+	templates parsedTemplates
+}
+
+// mappingParam is one entry of an Integration's RequestParameters parsed:
+// its target (targetErr when it is not one) and its source (srcErr when the
+// value is not one; scalar is false when the value is not a string at all).
+type mappingParam struct {
+	field        template.Field
+	target, name string
+	targetErr    error
+	scalar       bool
+	src          Source
+	srcErr       error
+}
+
+type stageInfo struct {
+	res  *template.Resource
+	api  *apiInfo
+	name string
+}
+
+type authorizerInfo struct {
+	res *template.Resource
+	owner
+	// functions are the Lambda functions whose Arn the AuthorizerUri is built from.
+	functions []*template.Resource
+	sources   []identitySource
+}
+
+type integResponseInfo struct {
+	res *template.Resource
+	owner
+	// integ is what IntegrationId names.
+	integ refInfo
+	// pattern is IntegrationResponseKey compiled (keyErr why not).
+	pattern   *regexp.Regexp
+	keyErr    error
+	selection *parsedSelection
+	templates parsedTemplates
+}
+
+type modelInfo struct {
+	res *template.Resource
+	owner
+	// model is the Model compiled (err why its Schema does not compile).
+	model *Model
+	err   error
+}
+
+// parsedSelection is a template or model selection expression parsed.
+type parsedSelection struct {
+	node *template.Node
+	sel  *TemplateSelection
+	err  error
+}
+
+// parsedTemplates is a RequestTemplates or ResponseTemplates mapping parsed.
+type parsedTemplates struct {
+	parsed   map[string]*vtl.Template
+	src      map[string]string
+	problems []templateProblem
+}
+
+// bind resolves the stack: it reads the Apis and ties every Route,
+// Integration, Stage, Deployment, RouteResponse, IntegrationResponse,
+// Authorizer and Model to its Api, reporting ApiIds that name no Api and
+// Targets that name no integration; then it parses what the checks and the
+// compiler read.
+func (c *checker) bind() {
+	b := c.bound
+	for _, rs := range b.st.OfType(template.TypeApi) {
+		a := &apiInfo{res: rs, websocket: str(rs.Prop("ProtocolType")) == "WEBSOCKET"}
+		b.apis[rs.LogicalID] = a
+		b.apiList = append(b.apiList, a)
+		if a.websocket {
+			if a.rse = rs.Prop("RouteSelectionExpression"); a.rse != nil {
+				a.selection, a.selErr = parseSelection(str(a.rse))
+			}
+		}
+	}
+	for _, rs := range b.st.OfType(template.TypeIntegration) {
+		api, ok := c.apiOf(rs, RuleIntegrationApiID)
+		if !ok {
+			continue
+		}
+		in := b.bindIntegration(rs, api)
+		b.integs[rs.LogicalID] = in
+		if api != nil {
+			api.integs = append(api.integs, in)
+		}
+	}
+	for _, rs := range b.st.OfType(template.TypeRoute) {
+		api, ok := c.apiOf(rs, RuleRouteApiID)
+		if !ok {
+			continue
+		}
+		r := &routeInfo{res: rs, api: api, key: str(rs.Prop("RouteKey"))}
+		b.routes[rs.LogicalID] = r
+		if api != nil {
+			api.routes = append(api.routes, r)
+		}
+		r.integ = c.target(r)
+		if r.integ != nil {
+			r.integ.usedBy = append(r.integ.usedBy, r)
+		}
+		if n := rs.Prop("AuthorizerId"); n != nil {
+			r.authorizer = b.resolve(n, "AuthorizerId of "+rs.LogicalID, template.TypeAuthorizer)
+		}
+		if n := rs.Prop("ModelSelectionExpression"); n != nil {
+			r.modelSelection = parseSelectionNode(n, selectModel)
+		}
+	}
+	for _, rs := range b.st.OfType(template.TypeDeployment) {
+		if api, ok := c.apiOf(rs, RuleDeploymentApiID); ok {
+			b.deployApi[rs.LogicalID] = api
+		}
+	}
+	for _, rs := range b.st.OfType(template.TypeStage) {
+		api, ok := c.apiOf(rs, RuleStageApiID)
+		if !ok {
+			continue
+		}
+		s := &stageInfo{res: rs, api: api, name: str(rs.Prop("StageName"))}
+		b.stages[rs.LogicalID] = s
+		if api != nil {
+			api.stages = append(api.stages, s)
+		}
+	}
+	c.bindResponses()
+	for _, rs := range b.st.OfType(template.TypeAuthorizer) {
+		au := &authorizerInfo{res: rs, owner: c.ownerOf(rs), functions: b.functionsOf(rs.Prop("AuthorizerUri")),
+			sources: identitySources(rs.Prop("IdentitySource"))}
+		b.authorizers = append(b.authorizers, au)
+	}
+	for _, rs := range b.st.OfType(template.TypeModel) {
+		m := &modelInfo{res: rs, owner: c.ownerOf(rs)}
+		b.models[rs.LogicalID] = m
+		if m.ok && m.api != nil {
+			m.api.models = append(m.api.models, m)
+		}
+		if m.ok {
+			m.model, m.err = compileModel(rs)
+		}
+	}
+}
+
+// bindIntegration reads an Integration: its links and what it parses.
+func (b *bound) bindIntegration(rs *template.Resource, api *apiInfo) *integInfo {
+	in := &integInfo{res: rs, api: api, typ: str(rs.Prop("IntegrationType"))}
+	uri := rs.Prop("IntegrationUri")
+	in.lambdaService = in.typ == "AWS" && isLambdaServiceURI(str(uri))
+	in.functions = b.functionsOf(uri)
+	if cid := rs.Prop("ConnectionId"); cid != nil {
+		in.vpcLink = b.linked(cid, template.TypeVpcLinkV1, template.TypeVpcLinkV2)
+	}
+	if params := rs.Prop("RequestParameters"); params != nil && params.Kind == template.Map {
+		in.params = make([]mappingParam, len(params.Fields))
+		for i, f := range params.Fields {
+			p := mappingParam{field: f, scalar: f.Value.IsScalar() && f.Value.Kind != template.Null}
+			p.target, p.name, p.targetErr = parseTarget(f.Key)
+			if p.scalar {
+				p.src, p.srcErr = parseSource(f.Value.Value)
+			}
+			in.params[i] = p
+		}
+	}
+	if isNonProxy(in.typ) {
+		if n := rs.Prop("TemplateSelectionExpression"); n != nil {
+			in.selection = parseSelectionNode(n, selectIntegration)
+		}
+		in.templates = parseTemplatesOf(rs, "RequestTemplates")
+	}
+	return in
+}
+
+// bindResponses ties RouteResponses to their Routes and IntegrationResponses
+// to their Integrations, parsing the latter's keys and templates.
+func (c *checker) bindResponses() {
+	b := c.bound
+	for _, rs := range b.st.OfType(template.TypeRouteResponse) {
+		c.ownerOf(rs)
+		n := rs.Prop("RouteId")
+		if n == nil {
+			continue
+		}
+		ref := b.resolve(n, "RouteId of "+rs.LogicalID, template.TypeRoute)
+		b.routeResponses[rs.LogicalID] = &ref
+		if ref.problem == nil {
+			b.responses[ref.res.LogicalID] = append(b.responses[ref.res.LogicalID], rs)
+		}
+	}
+	for _, rs := range b.st.OfType(template.TypeIntegrationResponse) {
+		ir := &integResponseInfo{res: rs, owner: c.ownerOf(rs)}
+		b.integResponses = append(b.integResponses, ir)
+		if n := rs.Prop("IntegrationId"); n != nil {
+			ir.integ = b.resolve(n, "IntegrationId of "+rs.LogicalID, template.TypeIntegration)
+		}
+		key := rs.Prop("IntegrationResponseKey").Str()
+		re, err := parseResponseKey(key)
+		ir.pattern, ir.keyErr = re, err
+		if n := rs.Prop("TemplateSelectionExpression"); n != nil {
+			ir.selection = parseSelectionNode(n, selectResponse)
+		}
+		ir.templates = parseTemplatesOf(rs, "ResponseTemplates")
+	}
+}
+
+// ownerOf returns the Api that the ApiId of a RouteResponse,
+// IntegrationResponse, Authorizer or Model names, reporting an ApiId that
+// names none (WSGW2007) the first time.
+func (c *checker) ownerOf(rs *template.Resource) owner {
+	if o, ok := c.owners[rs.LogicalID]; ok {
+		return o
+	}
+	api, ok := c.apiOf(rs, RuleOtherApiID)
+	o := owner{api: api, ok: ok}
+	c.owners[rs.LogicalID] = o
+	return o
+}
+
+// resolve resolves a property that must reference a resource of type typ.
+func (b *bound) resolve(n *template.Node, what, typ string) refInfo {
+	res, at, p := b.resolveRef(n, what, typ)
+	return refInfo{node: n, res: res, at: at, problem: p}
+}
+
+// linked returns the resource of one of types that n was derived from (a Ref
+// or GetAtt), else the one whose physical ID is n's value.
+func (b *bound) linked(n *template.Node, types ...string) *template.Resource {
+	if n == nil {
+		return nil
+	}
+	for _, l := range n.Links {
+		if r := b.st.Resource(l.LogicalID); r != nil && slices.Contains(types, r.Type) {
+			return r
+		}
+	}
+	for _, t := range types {
+		if r := b.st.ByPhysicalID(t, n.Str()); r != nil {
+			return r
+		}
+	}
+	return nil
+}
+
+// functionsOf returns the Lambda functions whose Arn a URI is built from.
+func (b *bound) functionsOf(uri *template.Node) []*template.Resource {
+	if uri == nil {
+		return nil
+	}
+	var out []*template.Resource
+	for _, l := range uri.Links {
+		if f := b.st.Resource(l.LogicalID); f != nil && l.Attr == "Arn" && isFunction(f) {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// codeOf returns the code of function rs, found once.
+func (b *bound) codeOf(rs *template.Resource) *functionCode {
+	if fc, ok := b.code[rs.LogicalID]; ok {
+		return fc
+	}
+	fc := codeOf(b.st, rs)
+	b.code[rs.LogicalID] = &fc
+	return &fc
+}
+
+// integResponsesOf returns the IntegrationResponses whose IntegrationId
+// names the integration id, in template order.
+func (b *bound) integResponsesOf(id string) []*integResponseInfo {
+	var out []*integResponseInfo
+	for _, ir := range b.integResponses {
+		if ir.integ.problem == nil && ir.integ.res != nil && ir.integ.res.LogicalID == id {
+			out = append(out, ir)
+		}
+	}
+	return out
+}
+
+// authorizer returns what b knows of the Authorizer rs.
+func (b *bound) authorizer(rs *template.Resource) *authorizerInfo {
+	for _, au := range b.authorizers {
+		if au.res == rs {
+			return au
+		}
+	}
+	return nil
+}
+
+// parseSelectionNode parses the template or model selection expression n.
+func parseSelectionNode(n *template.Node, kind selectionKind) *parsedSelection {
+	p := &parsedSelection{node: n}
+	if n.IsScalar() && n.Kind != template.Null {
+		p.sel, p.err = parseTemplateSelection(n.Value, kind)
+	}
+	return p
+}
+
+// parseTemplatesOf parses the templates of rs's property prop.
+func parseTemplatesOf(rs *template.Resource, prop string) parsedTemplates {
+	parsed, src, problems := parseTemplates(prop, rs.LogicalID, rs.Prop(prop))
+	return parsedTemplates{parsed: parsed, src: src, problems: problems}
+}
