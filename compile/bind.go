@@ -144,6 +144,9 @@ type authorizerInfo struct {
 	// functions are the Lambda functions whose Arn the AuthorizerUri is built from.
 	functions []*template.Resource
 	sources   []identitySource
+	// connect says that the CUSTOM $connect route of a WebSocket Api names
+	// the authorizer, so that the compiler reads it whatever its ApiId.
+	connect bool
 }
 
 type integResponseInfo struct {
@@ -250,6 +253,11 @@ func (c *checker) bind() {
 		au := &authorizerInfo{res: rs, owner: c.ownerOf(rs), functions: b.functionsOf(rs.Prop("AuthorizerUri")),
 			sources: identitySources(rs.Prop("IdentitySource"))}
 		b.authorizers = append(b.authorizers, au)
+	}
+	for _, r := range b.routes {
+		if a := r.authorizer.res; a != nil && r.authorizer.problem == nil && r.key == "$connect" && str(r.res.Prop("AuthorizationType")) == "CUSTOM" {
+			b.authorizer(a).connect = true
+		}
 	}
 	for _, rs := range b.st.OfType(template.TypeModel) {
 		m := &modelInfo{res: rs, owner: c.ownerOf(rs)}
@@ -421,4 +429,12 @@ func parseSelectionNode(n *template.Node, kind selectionKind) *parsedSelection {
 func parseTemplatesOf(rs *template.Resource, prop string) parsedTemplates {
 	parsed, src, problems := parseTemplates(prop, rs.LogicalID, rs.Prop(prop))
 	return parsedTemplates{parsed: parsed, src: src, problems: problems}
+}
+
+// selection returns the parsed expression, nil when there is none.
+func (p *parsedSelection) selection() *TemplateSelection {
+	if p == nil {
+		return nil
+	}
+	return p.sel
 }

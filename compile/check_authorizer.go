@@ -9,7 +9,7 @@ import (
 // checkAuthorizer checks an Authorizer of a WebSocket Api: its type and
 // AuthorizerUri (WSGW3017) and its identity sources (WSGW3018).
 func (c *checker) checkAuthorizer(au *authorizerInfo) {
-	if !au.ok || au.api == nil {
+	if (!au.ok || au.api == nil) && !au.connect {
 		return // an HTTP API's, or ApiId is wrong (reported)
 	}
 	rs := au.res
