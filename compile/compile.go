@@ -1,7 +1,6 @@
 package compile
 
 import (
-	"errors"
 	"fmt"
 	"net/url"
 	"slices"
@@ -126,19 +125,8 @@ type compiler struct {
 	np nonProxySrc
 }
 
-func (c *compiler) add(d template.Diagnostic) { c.Add(d) }
-
 func (c *compiler) errorf(rule template.Rule, at template.Range, format string, args ...any) {
-	c.add(rule.Diag(at, format, args...))
-}
-
-func (c *compiler) exprErr(rule template.Rule, at template.Range, what string, err error) {
-	d := rule.Diag(at, "%s: %v", what, err)
-	var e *exprError
-	if errors.As(err, &e) {
-		d.Fix = e.Fix
-	}
-	c.add(d)
+	c.Add(rule.Diag(at, format, args...))
 }
 
 // fileRange is where diagnostics about command-line options point: the
@@ -233,7 +221,7 @@ func (c *compiler) checkOptions(apis []*apiSrc) {
 			}
 			d := RuleStageOption.Diag(at, "--stage %s: the template has no stage %s (%s)", c.opts.Stage, c.opts.Stage, list)
 			d.Fix = template.DidYouMean(c.opts.Stage, names)
-			c.add(d)
+			c.Add(d)
 		}
 	}
 	ids := make([]string, 0, len(c.opts.Integrations))
@@ -246,7 +234,7 @@ func (c *compiler) checkOptions(apis []*apiSrc) {
 		if rs := c.st.Resource(id); rs == nil || rs.Type != template.TypeIntegration && rs.Type != template.TypeAuthorizer {
 			d := RuleIntegrationOption.Diag(c.fileRange(), "--integration %s: the template has no integration or authorizer %s", id, id)
 			d.Fix = template.DidYouMean(id, append(c.st.LogicalIDs(template.TypeIntegration), c.st.LogicalIDs(template.TypeAuthorizer)...))
-			c.add(d)
+			c.Add(d)
 			continue
 		} else if rs.Type == template.TypeIntegration && rs.Prop("IntegrationType").Str() == "MOCK" {
 			c.errorf(RuleIntegrationOption, rs.Range, "--integration %s: %s is a MOCK integration, which calls no URL", id, id)

@@ -33,10 +33,10 @@ func Load(file string, src []byte, opts Options) (*Stack, Diagnostics) {
 	}
 	r := newResolver(file, root, opts)
 	r.run()
-	diags = append(diags, r.diags...)
+	// A SAM node used in several generated resources is reported once (Collector).
+	diags = append(diags, r.diags.Diagnostics()...)
 	diags.Sort()
-	// A SAM node used in several generated resources is reported once.
-	return r.st, slices.Compact(diags)
+	return r.st, diags
 }
 
 type dep struct {
@@ -47,7 +47,7 @@ type dep struct {
 type resolver struct {
 	opts  Options
 	st    *Stack
-	diags Diagnostics
+	diags Collector
 
 	params    map[string]*Param
 	pseudo    map[string]string
@@ -91,7 +91,7 @@ func (r *resolver) add(d Diagnostic) {
 	if r.over() && d.Rule != RuleBudget.ID {
 		return
 	}
-	r.diags = append(r.diags, d)
+	r.diags.Add(d)
 }
 
 func (r *resolver) errorf(rule Rule, at Range, format string, args ...any) {
@@ -322,9 +322,10 @@ func (r *resolver) paramValue(p *Param, def *Node, raw string, at Range) *Node {
 		if c := def.Get("ConstraintDescription"); c != nil && c.Kind == String {
 			msg += " (" + c.Value + ")"
 		}
-		r.errorf(RuleParamValue, at, "%s of parameter %s %s", who, p.Name, msg)
 		if p.Source == "override" {
-			r.diags[len(r.diags)-1].Message = fmt.Sprintf("%s value %s", who, msg)
+			r.errorf(RuleParamValue, at, "%s value %s", who, msg)
+		} else {
+			r.errorf(RuleParamValue, at, "%s of parameter %s %s", who, p.Name, msg)
 		}
 	}
 	isList := p.Type == "CommaDelimitedList" || strings.HasPrefix(p.Type, "List<") ||
