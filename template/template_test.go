@@ -397,3 +397,16 @@ func value(n *Node) string {
 	}
 	return n.Value
 }
+
+// TestIntrinsicTable: every intrinsic function that did-you-mean proposes is
+// one the resolver evaluates, and the other way round.
+func TestIntrinsicTable(t *testing.T) {
+	if len(intrinsics) != len(intrinsicNames) {
+		t.Errorf("%d functions in the table, %d names", len(intrinsics), len(intrinsicNames))
+	}
+	for _, name := range intrinsicNames {
+		if intrinsics[name] == nil {
+			t.Errorf("%s has no evaluation", name)
+		}
+	}
+}
