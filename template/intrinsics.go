@@ -3,6 +3,7 @@ package template
 import (
 	"encoding/base64"
 	"encoding/json"
+	"iter"
 	"slices"
 	"strconv"
 	"strings"
@@ -460,6 +461,39 @@ func (r *resolver) findInMap(arg, at *Node) *Node {
 	return r.resolve(m)
 }
 
+// subRef is one ${...} of a Fn::Sub string: the name inside, trimmed, and
+// the offsets of the whole ${...}.
+type subRef struct {
+	name       string
+	start, end int
+}
+
+// literal reports a ${!Text}, which stands for the text ${Text}.
+func (s subRef) literal() bool { return strings.HasPrefix(s.name, "!") }
+
+// subRefs yields the ${...} of a Fn::Sub string in order; a ${ without a
+// closing } is text, and so is all that follows it.
+func subRefs(s string) iter.Seq[subRef] {
+	return func(yield func(subRef) bool) {
+		for i := 0; i < len(s); {
+			j := strings.Index(s[i:], "${")
+			if j < 0 {
+				return
+			}
+			j += i
+			end := strings.IndexByte(s[j:], '}')
+			if end < 0 {
+				return
+			}
+			end += j
+			if !yield(subRef{name: strings.TrimSpace(s[j+2 : end]), start: j, end: end + 1}) {
+				return
+			}
+			i = end + 1
+		}
+	}
+}
+
 // sub evaluates Fn::Sub: "${Name}" is a parameter, resource or variable;
 // "${Res.Attr}" a GetAtt; "${!Text}" the literal "${Text}".
 func (r *resolver) sub(arg, at *Node) *Node {
@@ -498,30 +532,15 @@ func (r *resolver) sub(arg, at *Node) *Node {
 		}
 		return true
 	}
-	for i := 0; i < len(s); {
-		j := strings.Index(s[i:], "${")
-		if j < 0 {
-			if !write(s[i:]) {
-				return bad(at)
-			}
-			break
-		}
-		j += i
-		if !write(s[i:j]) {
+	i := 0
+	for ref := range subRefs(s) {
+		if !write(s[i:ref.start]) {
 			return bad(at)
 		}
-		end := strings.IndexByte(s[j:], '}')
-		if end < 0 {
-			if !write(s[j:]) {
-				return bad(at)
-			}
-			break
-		}
-		end += j
-		name := strings.TrimSpace(s[j+2 : end])
-		pos := tmpl.posIn(j, firstNL)
-		i = end + 1
-		if strings.HasPrefix(name, "!") {
+		i = ref.end
+		name := ref.name
+		pos := tmpl.posIn(ref.start, firstNL)
+		if ref.literal() {
 			if !write("${", name[1:], "}") {
 				return bad(at)
 			}
@@ -545,6 +564,9 @@ func (r *resolver) sub(arg, at *Node) *Node {
 			return bad(at)
 		}
 		out.Links = append(out.Links, v.Links...)
+	}
+	if !write(s[i:]) {
+		return bad(at)
 	}
 	if !r.spend(nodeCost, at.Range) {
 		return bad(at)
@@ -643,20 +665,9 @@ func (r *resolver) checkNames(n *Node) {
 		}
 		s := tmpl.Value
 		firstNL := strings.IndexByte(s, '\n')
-		for i := 0; i < len(s); {
-			j := strings.Index(s[i:], "${")
-			if j < 0 {
-				break
-			}
-			j += i
-			end := strings.IndexByte(s[j:], '}')
-			if end < 0 {
-				break
-			}
-			end += j
-			v := strings.TrimSpace(s[j+2 : end])
-			i = end + 1
-			if strings.HasPrefix(v, "!") || vars != nil && vars.Kind == Map && vars.Get(v) != nil {
+		for ref := range subRefs(s) {
+			v := ref.name
+			if ref.literal() || vars != nil && vars.Kind == Map && vars.Get(v) != nil {
 				continue
 			}
 			if r.knownName(v) {
@@ -670,7 +681,7 @@ func (r *resolver) checkNames(n *Node) {
 					continue
 				}
 			}
-			r.undefined(v, tmpl.posIn(j, firstNL))
+			r.undefined(v, tmpl.posIn(ref.start, firstNL))
 		}
 		return
 	}

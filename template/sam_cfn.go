@@ -143,9 +143,9 @@ func (c *cfnWriter) refs(n *Node) []string {
 				if arg.Kind == List && len(arg.Items) == 2 {
 					tmpl, vars = arg.Items[0], arg.Items[1]
 				}
-				for _, m := range subParams.FindAllString(tmpl.Str(), -1) {
-					v := strings.TrimSpace(m[2 : len(m)-1])
-					if vars.Get(v) != nil {
+				for ref := range subRefs(tmpl.Str()) {
+					v := ref.name
+					if ref.literal() || v == "" || vars.Get(v) != nil {
 						continue
 					}
 					id, _, _ := strings.Cut(v, ".")
