@@ -18,6 +18,23 @@ var topLevel = []string{"AWSTemplateFormatVersion", "Description", "Metadata", "
 var resourceAttrs = []string{"Type", "Properties", "DependsOn", "Condition", "Metadata", "DeletionPolicy",
 	"UpdateReplacePolicy", "CreationPolicy", "UpdatePolicy"}
 
+// samResourceAttrs are the attributes of a SAM resource: CloudFormation's and IgnoreGlobals.
+var samResourceAttrs = append(slices.Clone(resourceAttrs), "IgnoreGlobals")
+
+// checkResourceAttrs reports the attributes of resource id (n, of type typ)
+// that are not resource attributes (SAM resources also take IgnoreGlobals).
+func (r *resolver) checkResourceAttrs(id string, n *Node, typ string) {
+	attrs := resourceAttrs
+	if strings.HasPrefix(typ, "AWS::Serverless::") {
+		attrs = samResourceAttrs
+	}
+	for _, a := range n.Fields {
+		if !slices.Contains(attrs, a.Key) {
+			r.errorFix(RuleUnknownProp, a.KeyRange, DidYouMean(a.Key, attrs), "resource %s has no attribute %s (properties go under Properties)", id, a.Key)
+		}
+	}
+}
+
 var pseudoNames = []string{"AWS::Region", "AWS::AccountId", "AWS::StackName", "AWS::StackId", "AWS::Partition",
 	"AWS::URLSuffix", "AWS::NoValue", "AWS::NotificationARNs"}
 

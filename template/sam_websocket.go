@@ -177,10 +177,8 @@ func (e *wsExpander) errorf(rule Rule, at Range, format string, args ...any) {
 func (e *wsExpander) expand(f Field) []Field {
 	a := &wsAPI{id: f.Key, key: f.KeyRange, node: f.Value}
 	r := e.r
+	r.checkResourceAttrs(f.Key, f.Value, TypeSAMWebSocketApi)
 	for _, attr := range f.Value.Fields {
-		if !slices.Contains(resourceAttrs, attr.Key) && attr.Key != "IgnoreGlobals" {
-			r.errorFix(RuleUnknownProp, attr.KeyRange, DidYouMean(attr.Key, append(slices.Clone(resourceAttrs), "IgnoreGlobals")), "resource %s has no attribute %s (properties go under Properties)", f.Key, attr.Key)
-		}
 		switch attr.Key {
 		case "Condition", "DeletionPolicy", "UpdateReplacePolicy":
 			if attr.Key == "Condition" {
@@ -364,21 +362,36 @@ func (e *wsExpander) withGlobals(a *wsAPI, props *Node) *Node {
 }
 
 // ignoreGlobals returns the Globals section g of a resource without what its
-// IgnoreGlobals attribute ig names: "*" for all of it, or a list of properties.
+// IgnoreGlobals attribute ig names (keptGlobals), reporting entries that name
+// nothing g sets and an attribute that is neither "*" nor a list.
 func (r *resolver) ignoreGlobals(id string, ig, g *Node, section string) *Node {
-	if ig == nil || g == nil {
-		return g
+	kept, unknown, ok := keptGlobals(ig, g)
+	for _, it := range unknown {
+		d := RuleSAMUnknownProp.Diag(it.Range, "IgnoreGlobals of %s names %s, which Globals.%s does not set", id, it.Str(), section)
+		d.Fix = DidYouMean(it.Str(), g.Keys())
+		r.add(d)
 	}
+	if !ok {
+		r.errorf(RuleSAMPropertyType, ig.Range, "IgnoreGlobals must be \"*\" or a list of the Globals.%s properties to ignore", section)
+	}
+	return kept
+}
+
+// keptGlobals returns the Globals section g without what the IgnoreGlobals
+// attribute ig names: nil for "*", g less the properties a list names. It
+// returns the entries of the list that name nothing g sets, and ok false when
+// ig is neither "*" nor a list (g is kept whole then).
+func keptGlobals(ig, g *Node) (kept *Node, unknown []*Node, ok bool) {
 	switch {
+	case ig == nil || g == nil:
+		return g, nil, true
 	case ig.Kind == String && ig.Value == "*":
-		return nil
+		return nil, nil, true
 	case ig.Kind == List:
 		drop := map[string]bool{}
 		for _, it := range ig.Items {
 			if it.Kind != String || g.Get(it.Value) == nil {
-				d := RuleSAMUnknownProp.Diag(it.Range, "IgnoreGlobals of %s names %s, which Globals.%s does not set", id, it.Str(), section)
-				d.Fix = DidYouMean(it.Str(), g.Keys())
-				r.add(d)
+				unknown = append(unknown, it)
 				continue
 			}
 			drop[it.Value] = true
@@ -389,10 +402,9 @@ func (r *resolver) ignoreGlobals(id string, ig, g *Node, section string) *Node {
 				kept.Fields = append(kept.Fields, f)
 			}
 		}
-		return kept
+		return kept, unknown, true
 	}
-	r.errorf(RuleSAMPropertyType, ig.Range, "IgnoreGlobals must be \"*\" or a list of the Globals.%s properties to ignore", section)
-	return g
+	return g, nil, false
 }
 
 // samMerge merges a global value with a local one as SAM's GlobalProperties
