@@ -56,8 +56,9 @@ type apiInfo struct {
 	routes    []*routeInfo
 	integs    []*integInfo
 	stages    []*stageInfo
-	// models are the Models whose ApiId names the Api.
-	models []*modelInfo
+	// authorizers and models are the Authorizers and Models whose ApiId names the Api.
+	authorizers []*authorizerInfo
+	models      []*modelInfo
 	// selection is RouteSelectionExpression parsed (selErr why not); rse
 	// is its node, nil when absent.
 	rse       *template.Node
@@ -253,6 +254,9 @@ func (c *checker) bind() {
 		au := &authorizerInfo{res: rs, owner: c.ownerOf(rs), functions: b.functionsOf(rs.Prop("AuthorizerUri")),
 			sources: identitySources(rs.Prop("IdentitySource"))}
 		b.authorizers = append(b.authorizers, au)
+		if au.ok && au.api != nil {
+			au.api.authorizers = append(au.api.authorizers, au)
+		}
 	}
 	for _, r := range b.routes {
 		if a := r.authorizer.res; a != nil && r.authorizer.problem == nil && r.key == "$connect" && str(r.res.Prop("AuthorizationType")) == "CUSTOM" {

@@ -34,10 +34,8 @@ func (c *checker) checkPlaceholders(a *apiInfo) {
 			}
 		}
 	}
-	for _, au := range c.authorizers {
-		if au.ok && au.api == a {
-			c.placeholdersIn(au.res.Prop("AuthorizerUri"), "AuthorizerUri of "+au.res.LogicalID)
-		}
+	for _, au := range a.authorizers {
+		c.placeholdersIn(au.res.Prop("AuthorizerUri"), "AuthorizerUri of "+au.res.LogicalID)
 	}
 	for _, s := range a.stages {
 		if vars := s.res.Prop("StageVariables"); vars != nil && vars.Kind == template.Map {
