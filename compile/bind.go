@@ -213,24 +213,8 @@ func (c *checker) bind() {
 		}
 	}
 	for _, rs := range b.st.OfType(template.TypeRoute) {
-		api, ok := c.apiOf(rs, RuleRouteApiID)
-		if !ok {
-			continue
-		}
-		r := &routeInfo{res: rs, api: api, key: str(rs.Prop("RouteKey"))}
-		b.routes[rs.LogicalID] = r
-		if api != nil {
-			api.routes = append(api.routes, r)
-		}
-		r.integ = c.target(r)
-		if r.integ != nil {
-			r.integ.usedBy = append(r.integ.usedBy, r)
-		}
-		if n := rs.Prop("AuthorizerId"); n != nil {
-			r.authorizer = b.resolve(n, "AuthorizerId of "+rs.LogicalID, template.TypeAuthorizer)
-		}
-		if n := rs.Prop("ModelSelectionExpression"); n != nil {
-			r.modelSelection = parseSelectionNode(n, selectModel)
+		if api, ok := c.apiOf(rs, RuleRouteApiID); ok {
+			c.bindRoute(rs, api)
 		}
 	}
 	for _, rs := range b.st.OfType(template.TypeDeployment) {
@@ -250,19 +234,7 @@ func (c *checker) bind() {
 		}
 	}
 	c.bindResponses()
-	for _, rs := range b.st.OfType(template.TypeAuthorizer) {
-		au := &authorizerInfo{res: rs, owner: c.ownerOf(rs), functions: b.functionsOf(rs.Prop("AuthorizerUri")),
-			sources: identitySources(rs.Prop("IdentitySource"))}
-		b.authorizers = append(b.authorizers, au)
-		if au.ok && au.api != nil {
-			au.api.authorizers = append(au.api.authorizers, au)
-		}
-	}
-	for _, r := range b.routes {
-		if a := r.authorizer.res; a != nil && r.authorizer.problem == nil && r.key == "$connect" && str(r.res.Prop("AuthorizationType")) == "CUSTOM" {
-			b.authorizer(a).connect = true
-		}
-	}
+	c.bindAuthorizers()
 	for _, rs := range b.st.OfType(template.TypeModel) {
 		m := &modelInfo{res: rs, owner: c.ownerOf(rs)}
 		b.models[rs.LogicalID] = m
@@ -271,6 +243,43 @@ func (c *checker) bind() {
 		}
 		if m.ok {
 			m.model, m.err = compileModel(rs)
+		}
+	}
+}
+
+// bindRoute reads a Route of api: its Target, AuthorizerId and model selection.
+func (c *checker) bindRoute(rs *template.Resource, api *apiInfo) {
+	r := &routeInfo{res: rs, api: api, key: str(rs.Prop("RouteKey"))}
+	c.routes[rs.LogicalID] = r
+	if api != nil {
+		api.routes = append(api.routes, r)
+	}
+	r.integ = c.target(r)
+	if r.integ != nil {
+		r.integ.usedBy = append(r.integ.usedBy, r)
+	}
+	if n := rs.Prop("AuthorizerId"); n != nil {
+		r.authorizer = c.resolve(n, "AuthorizerId of "+rs.LogicalID, template.TypeAuthorizer)
+	}
+	if n := rs.Prop("ModelSelectionExpression"); n != nil {
+		r.modelSelection = parseSelectionNode(n, selectModel)
+	}
+}
+
+// bindAuthorizers reads the Authorizers: their Api, functions and identity
+// sources, and whether a CUSTOM $connect route names them.
+func (c *checker) bindAuthorizers() {
+	for _, rs := range c.st.OfType(template.TypeAuthorizer) {
+		au := &authorizerInfo{res: rs, owner: c.ownerOf(rs), functions: c.functionsOf(rs.Prop("AuthorizerUri")),
+			sources: identitySources(rs.Prop("IdentitySource"))}
+		c.authorizers = append(c.authorizers, au)
+		if au.ok && au.api != nil {
+			au.api.authorizers = append(au.api.authorizers, au)
+		}
+	}
+	for _, r := range c.routes {
+		if a := r.authorizer.res; a != nil && r.authorizer.problem == nil && r.key == "$connect" && str(r.res.Prop("AuthorizationType")) == "CUSTOM" {
+			c.authorizer(a).connect = true
 		}
 	}
 }

@@ -99,7 +99,29 @@ func (c *checker) checkRoute(r *routeInfo) {
 	}
 	connect := r.key == "$connect"
 
-	// Authorization (WSGW3007-3009, WSGW6004).
+	c.checkRouteAuth(r)
+
+	// RouteResponseSelectionExpression (WSGW3010).
+	if n := rs.Prop("RouteResponseSelectionExpression"); n != nil && str(n) != "$default" {
+		fix := ""
+		if v := str(n); v == "default" || v == `\$default` || strings.EqualFold(v, "$default") {
+			fix = "did you mean $default?"
+		}
+		c.report(RuleRouteResponseExpr, n.Range, fix, "RouteResponseSelectionExpression of %s is %q; WebSocket APIs support only $default", rs.LogicalID, str(n))
+	}
+
+	// RequestParameters (WSGW3011, WSGW3012).
+	if f, ok := rs.Properties.Field("RequestParameters"); ok {
+		if !connect && r.key != "" {
+			c.report(RuleRouteParamsConnect, f.KeyRange, "", "RequestParameters on route %s: only the $connect route has request parameters", r.key)
+		}
+		c.checkRouteParams(rs, f.Value)
+	}
+}
+
+// checkRouteAuth checks a route's authorization (WSGW3007-3009, WSGW6004).
+func (c *checker) checkRouteAuth(r *routeInfo) {
+	rs, connect := r.res, r.key == "$connect"
 	authNode := rs.Prop("AuthorizationType")
 	auth, authOK := str(authNode), false
 	if auth == "JWT" {
@@ -132,23 +154,6 @@ func (c *checker) checkRoute(r *routeInfo) {
 		}
 		c.report(RuleUnusedAuthorizer, authzNode.Range, "set AuthorizationType: CUSTOM to use it",
 			"AuthorizerId of %s is ignored because its AuthorizationType is %s", rs.LogicalID, how)
-	}
-
-	// RouteResponseSelectionExpression (WSGW3010).
-	if n := rs.Prop("RouteResponseSelectionExpression"); n != nil && str(n) != "$default" {
-		fix := ""
-		if v := str(n); v == "default" || v == `\$default` || strings.EqualFold(v, "$default") {
-			fix = "did you mean $default?"
-		}
-		c.report(RuleRouteResponseExpr, n.Range, fix, "RouteResponseSelectionExpression of %s is %q; WebSocket APIs support only $default", rs.LogicalID, str(n))
-	}
-
-	// RequestParameters (WSGW3011, WSGW3012).
-	if f, ok := rs.Properties.Field("RequestParameters"); ok {
-		if !connect && r.key != "" {
-			c.report(RuleRouteParamsConnect, f.KeyRange, "", "RequestParameters on route %s: only the $connect route has request parameters", r.key)
-		}
-		c.checkRouteParams(rs, f.Value)
 	}
 }
 
