@@ -816,7 +816,24 @@ func (e *wsExpander) domain(a *wsAPI, d *Node) *Field {
 		"DomainNameConfigurations", &Node{Kind: List, Range: at, Items: []*Node{conf}},
 		"Tags", gmap(at, wsTagName, gstr("SAM", at))))
 
-	// ApiMappings: one per BasePath, or one without a key.
+	mappings, mapsOK := e.apiMappings(a, d, id, at)
+	records, recordsOK := e.recordSets(a, d, id, name)
+	ok = ok && mapsOK && recordsOK
+	if !ok {
+		return nil
+	}
+	a.out = append(a.out, domain)
+	a.out = append(a.out, mappings...)
+	if records != nil {
+		a.out = append(a.out, *records)
+	}
+	return &domain
+}
+
+// apiMappings generates the ApiMappings of a custom domain (id): one per
+// BasePath, or one without a key. ok is false when a BasePath is wrong.
+func (e *wsExpander) apiMappings(a *wsAPI, d *Node, id string, at Range) ([]Field, bool) {
+	ok := true
 	var mappings []Field
 	stage := gref(stageID(a.id, a.prop("StageName")), at)
 	bp := d.Get("BasePath")
@@ -848,7 +865,13 @@ func (e *wsExpander) domain(a *wsAPI, d *Node) *Field {
 			"ApiMappingKey", gstr(strings.Trim(p.Value, "/"), p.Range))))
 	}
 
-	// Route53
+	return mappings, ok
+}
+
+// recordSets generates the Route53 RecordSetGroup of a custom domain (id,
+// named name) when Domain.Route53 asks for one. ok is false when Route53 is wrong.
+func (e *wsExpander) recordSets(a *wsAPI, d *Node, id string, name *Node) (*Field, bool) {
+	ok := true
 	var records *Field
 	if r53f, has := d.Field("Route53"); has {
 		r53 := r53f.Value
@@ -892,13 +915,5 @@ func (e *wsExpander) domain(a *wsAPI, d *Node) *Field {
 			records = &f
 		}
 	}
-	if !ok {
-		return nil
-	}
-	a.out = append(a.out, domain)
-	a.out = append(a.out, mappings...)
-	if records != nil {
-		a.out = append(a.out, *records)
-	}
-	return &domain
+	return records, ok
 }
