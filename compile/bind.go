@@ -85,8 +85,9 @@ type routeInfo struct {
 	// integ is the Integration the Target names, nil when it names none.
 	integ *integInfo
 	// authorizer is what AuthorizerId names (reported by checkRoute where
-	// it matters, as a CUSTOM authorizer of the $connect route).
-	authorizer refInfo
+	// it matters, as a CUSTOM authorizer of the $connect route); nil when
+	// the route has no AuthorizerId.
+	authorizer *refInfo
 	// modelSelection is ModelSelectionExpression parsed, nil when absent.
 	modelSelection *parsedSelection
 }
@@ -116,16 +117,16 @@ type integInfo struct {
 	// params are the RequestParameters parsed, in template order.
 	params []mappingParam
 	// selection and templates are TemplateSelectionExpression and
-	// RequestTemplates parsed (non-proxy integrations only).
+	// RequestTemplates parsed (non-proxy integrations only; nil otherwise).
 	selection *parsedSelection
-	templates parsedTemplates
+	templates *parsedTemplates
 }
 
 // mappingParam is one entry of an Integration's RequestParameters parsed:
 // its target (targetErr when it is not one) and its source (srcErr when the
 // value is not one; scalar is false when the value is not a string at all).
 type mappingParam struct {
-	field        template.Field
+	field        *template.Field
 	target, name string
 	targetErr    error
 	scalar       bool
@@ -177,7 +178,8 @@ type parsedSelection struct {
 	err  error
 }
 
-// parsedTemplates is a RequestTemplates or ResponseTemplates mapping parsed.
+// parsedTemplates is a RequestTemplates or ResponseTemplates mapping parsed
+// (the zero value: none).
 type parsedTemplates struct {
 	parsed   map[string]*vtl.Template
 	src      map[string]string
@@ -259,7 +261,8 @@ func (c *checker) bindRoute(rs *template.Resource, api *apiInfo) {
 		r.integ.usedBy = append(r.integ.usedBy, r)
 	}
 	if n := rs.Prop("AuthorizerId"); n != nil {
-		r.authorizer = c.resolve(n, "AuthorizerId of "+rs.LogicalID, template.TypeAuthorizer)
+		ref := c.resolve(n, "AuthorizerId of "+rs.LogicalID, template.TypeAuthorizer)
+		r.authorizer = &ref
 	}
 	if n := rs.Prop("ModelSelectionExpression"); n != nil {
 		r.modelSelection = parseSelectionNode(n, selectModel)
@@ -278,7 +281,8 @@ func (c *checker) bindAuthorizers() {
 		}
 	}
 	for _, r := range c.routes {
-		if a := r.authorizer.res; a != nil && r.authorizer.problem == nil && r.key == "$connect" && str(r.res.Prop("AuthorizationType")) == "CUSTOM" {
+		if r.authorizer != nil && r.authorizer.problem == nil && r.key == "$connect" && str(r.res.Prop("AuthorizationType")) == "CUSTOM" {
+			a := r.authorizer.res
 			c.authorizer(a).connect = true
 		}
 	}
@@ -296,7 +300,7 @@ func (b *bound) bindIntegration(rs *template.Resource, api *apiInfo) *integInfo 
 	if params := rs.Prop("RequestParameters"); params != nil && params.Kind == template.Map {
 		in.params = make([]mappingParam, len(params.Fields))
 		for i, f := range params.Fields {
-			p := mappingParam{field: f, scalar: f.Value.IsScalar() && f.Value.Kind != template.Null}
+			p := mappingParam{field: &params.Fields[i], scalar: f.Value.IsScalar() && f.Value.Kind != template.Null}
 			p.target, p.name, p.targetErr = parseTarget(f.Key)
 			if p.scalar {
 				p.src, p.srcErr = parseSource(f.Value.Value)
@@ -308,7 +312,8 @@ func (b *bound) bindIntegration(rs *template.Resource, api *apiInfo) *integInfo 
 		if n := rs.Prop("TemplateSelectionExpression"); n != nil {
 			in.selection = parseSelectionNode(n, selectIntegration)
 		}
-		in.templates = parseTemplatesOf(rs, "RequestTemplates")
+		t := parseTemplatesOf(rs, "RequestTemplates")
+		in.templates = &t
 	}
 	return in
 }

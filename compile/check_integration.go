@@ -195,20 +195,17 @@ func (c *checker) checkVpcLink(rs *template.Resource) {
 // checkMapping checks an Integration's RequestParameters (SPEC §6).
 func (c *checker) checkMapping(in *integInfo) {
 	rs := in.res
-	params := rs.Prop("RequestParameters")
-	if params == nil || params.Kind != template.Map {
-		return
-	}
-	for _, f := range params.Fields {
-		if _, _, err := parseTarget(f.Key); err != nil {
+	for _, p := range in.params {
+		f := p.field
+		if err := p.targetErr; err != nil {
 			c.report(RuleMappingTarget, f.KeyRange, cmpOr(targetFix(f.Key), exprFix(err)), "RequestParameters of %s: %v", rs.LogicalID, err)
 		}
 		v := f.Value
-		if !v.IsScalar() || v.Kind == template.Null {
+		if !p.scalar {
 			c.report(RuleMappingSource, v.Range, "", "the source of %s must be a string, not a %s", f.Key, v.Kind)
 			continue
 		}
-		src, err := parseSource(v.Value)
+		src, err := p.src, p.srcErr
 		if err != nil {
 			rule := RuleMappingSource
 			if strings.HasPrefix(v.Value, "context.") {

@@ -141,7 +141,7 @@ func (c *checker) checkRouteAuth(r *routeInfo) {
 	if auth == "CUSTOM" && (connect || r.key == "") {
 		if authzNode == nil {
 			c.report(RuleCustomAuthorizer, authNode.Range, "", "AuthorizationType CUSTOM on %s needs an AuthorizerId", rs.LogicalID)
-		} else if a, at, ok := c.reported(r.authorizer, RuleCustomAuthorizer); ok && r.api != nil {
+		} else if a, at, ok := c.reported(*r.authorizer, RuleCustomAuthorizer); ok && r.api != nil {
 			if o := c.ownerOf(a); o.ok && o.api != nil && o.api != r.api {
 				c.report(RuleCustomAuthorizer, at, "", "AuthorizerId of %s names %s, an Authorizer of %s; the route belongs to %s", rs.LogicalID, a.LogicalID, o.api.res.LogicalID, r.api.res.LogicalID)
 			}

@@ -139,11 +139,9 @@ func (c *checker) checkStageVarUse(a *apiInfo) {
 				}
 			}
 		}
-		if params := in.res.Prop("RequestParameters"); params != nil && params.Kind == template.Map {
-			for _, f := range params.Fields {
-				if src, err := parseSource(str(f.Value)); err == nil && src.Kind == SourceStageVariable {
-					uses = append(uses, use{src.Name, f.Value.Range, f.Key + " of " + in.res.LogicalID, RuleUndefinedStageVar})
-				}
+		for _, p := range in.params {
+			if p.scalar && p.srcErr == nil && p.src.Kind == SourceStageVariable {
+				uses = append(uses, use{p.src.Name, p.field.Value.Range, p.field.Key + " of " + in.res.LogicalID, RuleUndefinedStageVar})
 			}
 		}
 		for _, u := range uses {

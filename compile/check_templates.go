@@ -56,7 +56,7 @@ func (c *checker) checkIntegrationTemplates(in *integInfo) {
 		return
 	}
 	c.checkSelection(in.res, "TemplateSelectionExpression", in.selection, RuleTemplateSelection)
-	c.checkTemplates(in.templates)
+	c.checkTemplates(*in.templates)
 }
 
 // checkIntegrationResponse checks an AWS::ApiGatewayV2::IntegrationResponse:

@@ -299,7 +299,8 @@ func (c *compiler) routeSrc(info *routeInfo) *routeSrc {
 		rt.apiKey = r.Prop("ApiKeyRequired").Str() == "true"
 		switch r.Prop("AuthorizationType").Str() {
 		case "CUSTOM":
-			if a := info.authorizer.res; a != nil {
+			if info.authorizer != nil && info.authorizer.res != nil {
+				a := info.authorizer.res
 				rt.authorizer = c.b.authorizer(a)
 			}
 		case "AWS_IAM":

@@ -362,7 +362,7 @@ func (c *compiler) nonProxy(info *integInfo, b *Integration) {
 	}
 	b.ContentHandlingStrategy = rs.Prop("ContentHandlingStrategy").Str()
 	b.TemplateSelection = info.selection.selection()
-	b.templates = info.templates.parsed
+	b.templates = info.templates.parsed // set for every non-proxy integration
 	b.Responses = c.integrationResponses(rs)
 }
 
