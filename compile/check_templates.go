@@ -12,7 +12,7 @@ import (
 
 // Rules for non-proxy integrations (SPEC ): mapping templates, template
 // and model selection expressions, integration responses and models. They
-// parse with the same functions the compiler uses (templates.go, models.go),
+// report what bind parsed (bind.go), and the compiler lowers the same parses,
 // so a template that validates is one that compiles.
 
 // exprRange returns the position of an expression error inside the scalar n
