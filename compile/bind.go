@@ -412,18 +412,6 @@ func (b *bound) codeOf(rs *template.Resource) *functionCode {
 	return &fc
 }
 
-// integResponsesOf returns the IntegrationResponses whose IntegrationId
-// names the integration id, in template order.
-func (b *bound) integResponsesOf(id string) []*integResponseInfo {
-	var out []*integResponseInfo
-	for _, ir := range b.integResponses {
-		if ir.integ.problem == nil && ir.integ.res != nil && ir.integ.res.LogicalID == id {
-			out = append(out, ir)
-		}
-	}
-	return out
-}
-
 // authorizer returns what b knows of the Authorizer rs.
 func (b *bound) authorizer(rs *template.Resource) *authorizerInfo {
 	for _, au := range b.authorizers {

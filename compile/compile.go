@@ -537,15 +537,6 @@ func substituteStageVars(s string, vars map[string]string) (string, []string) {
 	return ExpandStageVariables(s, vars), missing
 }
 
-func mapKeys(m map[string]string) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	slices.Sort(out)
-	return out
-}
-
 // withoutOverridden drops the warnings about made-up values (WSGW1016) in
 // the URIs that --integration replaces: the gateway never uses them.
 func withoutOverridden(ds template.Diagnostics, st *template.Stack, overrides map[string]string) template.Diagnostics {

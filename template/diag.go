@@ -166,6 +166,3 @@ func (c *Collector) Report(rule Rule, at Range, fix, format string, args ...any)
 
 // Diagnostics returns what was collected, in the order it was.
 func (c *Collector) Diagnostics() Diagnostics { return c.ds }
-
-// Len returns the number of diagnostics collected.
-func (c *Collector) Len() int { return len(c.ds) }
