@@ -528,3 +528,40 @@ func TestBuildRecoversPanic(t *testing.T) {
 		t.Errorf("diagnostics %v, want %s", ds, want)
 	}
 }
+
+// TestCheckCoversForeignResources: an IntegrationResponse or Authorizer whose
+// ApiId is an HTTP API, but which a WebSocket API's integration or $connect
+// route uses all the same, is compiled into the plan; Check reports what
+// would not compile in it (the compiler once did, as WSGW8004), so validate
+// and plan agree (issue 16).
+func TestCheckCoversForeignResources(t *testing.T) {
+	const apis = "Resources:\n" +
+		"  Api: {Type: AWS::ApiGatewayV2::Api, Properties: {Name: a, ProtocolType: WEBSOCKET, RouteSelectionExpression: $request.body.action}}\n" +
+		"  Http: {Type: AWS::ApiGatewayV2::Api, Properties: {Name: h, ProtocolType: HTTP}}\n"
+	tests := []struct {
+		name, src string
+		want      map[string]string // rule -> needle for its position
+	}{
+		{"integration response", apis +
+			"  Integ: {Type: AWS::ApiGatewayV2::Integration, Properties: {ApiId: !Ref Api, IntegrationType: MOCK}}\n" +
+			"  Route: {Type: AWS::ApiGatewayV2::Route, Properties: {ApiId: !Ref Api, RouteKey: $default, Target: !Join [/, [integrations, !Ref Integ]]}}\n" +
+			"  Resp: {Type: AWS::ApiGatewayV2::IntegrationResponse, Properties: {ApiId: !Ref Http, IntegrationId: !Ref Integ, IntegrationResponseKey: \"/5[/\", ResponseTemplates: {\"$default\": \"#if(\"}}}\n",
+			map[string]string{RuleResponseKey.ID: `"/5[/"`, RuleTemplateSyntax.ID: `"}}}`}}, // the end of the template, where VTL finds the error
+		{"authorizer", apis +
+			"  Integ: {Type: AWS::ApiGatewayV2::Integration, Properties: {ApiId: !Ref Api, IntegrationType: MOCK}}\n" +
+			"  Route: {Type: AWS::ApiGatewayV2::Route, Properties: {ApiId: !Ref Api, RouteKey: $connect, AuthorizationType: CUSTOM, AuthorizerId: !Ref Auth, Target: !Join [/, [integrations, !Ref Integ]]}}\n" +
+			"  Auth: {Type: AWS::ApiGatewayV2::Authorizer, Properties: {ApiId: !Ref Http, AuthorizerType: JWT, Name: j}}\n",
+			map[string]string{RuleAuthorizerType.ID: "JWT"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ds := Check(load(t, tt.src))
+			for rule, needle := range tt.want {
+				findDiag(t, ds, rule, at(t, tt.src, needle))
+			}
+			if plan, ds := Compile(load(t, tt.src), Options{}); plan != nil || slices.ContainsFunc(ds, func(d template.Diagnostic) bool { return d.Rule == RulePlan.ID }) {
+				t.Errorf("plan %v, diagnostics:\n%s", plan, diagText(ds))
+			}
+		})
+	}
+}
