@@ -1,7 +1,6 @@
 package compile
 
 import (
-	"fmt"
 	"slices"
 	"strings"
 
@@ -94,25 +93,6 @@ func newChecker(st *template.Stack) *checker {
 		models: map[string]*modelInfo{}, code: map[string]*functionCode{}}}
 }
 
-// apiOf returns the Api that rs's ApiId names. ok is false when the resource
-// belongs to an Api that is not a WebSocket API, so that no rule looks at it;
-// the Api is nil (and ok true) when ApiId names no Api, which is reported.
-func (c *checker) apiOf(rs *template.Resource, rule template.Rule) (api *apiInfo, ok bool) {
-	n := rs.Prop("ApiId")
-	if n == nil {
-		return nil, true // WSGW1012 reported it
-	}
-	target, _, ok := c.ref(n, "ApiId of "+rs.LogicalID, template.TypeApi, rule)
-	if !ok || target == nil {
-		return nil, true
-	}
-	api = c.apis[target.LogicalID]
-	if api == nil || !api.websocket {
-		return nil, false
-	}
-	return api, true
-}
-
 // shortType names a resource type in messages: "Integration" for AWS::ApiGatewayV2::Integration.
 func shortType(t string) string {
 	if i := strings.LastIndex(t, "::"); i >= 0 {
@@ -127,56 +107,6 @@ func article(word string) string {
 		return "an"
 	}
 	return "a"
-}
-
-// refProblem is why a property value does not reference what it must.
-type refProblem struct {
-	at  template.Range
-	msg string
-	fix string
-}
-
-// resolveRef resolves a property value that must reference a resource of type
-// typ (ApiId, DeploymentId, ConnectionId, ...): through the Links a Ref or
-// GetAtt left on it, or else by the physical ID it holds. what names the
-// property in messages. A resolved resource comes back with the range of its
-// Ref or GetAtt (or of the value); anything else comes back as a problem.
-func (b *bound) resolveRef(n *template.Node, what, typ string) (*template.Resource, template.Range, *refProblem) {
-	short := shortType(typ)
-	for _, l := range n.Links {
-		rs := b.st.Resource(l.LogicalID)
-		if rs == nil {
-			continue
-		}
-		if rs.Type != typ {
-			return nil, l.Range, &refProblem{at: l.Range, msg: fmt.Sprintf("%s refers to %s, which is %s %s, not %s %s", what, l.LogicalID, article(rs.Type), rs.Type, article(short), short)}
-		}
-		if l.Attr != "" && l.Attr != short+"Id" {
-			return nil, l.Range, &refProblem{at: l.Range, fix: "write !Ref " + l.LogicalID, msg: fmt.Sprintf("%s must be the ID of %s, not its %s attribute", what, l.LogicalID, l.Attr)}
-		}
-		return rs, l.Range, nil
-	}
-	v := str(n)
-	if rs := b.st.ByPhysicalID(typ, v); rs != nil && v != "" {
-		return rs, n.Range, nil
-	}
-	ids := b.st.LogicalIDs(typ)
-	p := &refProblem{at: n.Range}
-	switch {
-	case !n.IsScalar() || v == "":
-		p.msg = fmt.Sprintf("%s must reference %s %s of this template", what, article(short), short)
-	case slices.Contains(ids, v):
-		p.msg = fmt.Sprintf("%s is the logical ID %s, not the ID of %s %s", what, v, article(short), short)
-		p.fix = "write !Ref " + v
-	default:
-		p.msg = fmt.Sprintf("%s is %q, which is not %s %s of this template", what, v, article(short), short)
-		if s := template.Suggest(v, ids); s != "" {
-			p.fix = "did you mean !Ref " + s + "?"
-		} else if len(ids) == 1 {
-			p.fix = "write !Ref " + ids[0]
-		}
-	}
-	return nil, n.Range, p
 }
 
 // ref is resolveRef that reports a problem with rule; ok is false then.
