@@ -283,8 +283,7 @@ func (c *checker) bindAuthorizers() {
 	}
 	for _, r := range c.routes {
 		if r.authorizer != nil && r.authorizer.problem == nil && r.key == "$connect" && str(r.res.Prop("AuthorizationType")) == "CUSTOM" {
-			a := r.authorizer.res
-			c.authorizer(a).connect = true
+			c.authorizer(r.authorizer.res).connect = true
 		}
 	}
 }
@@ -341,9 +340,7 @@ func (c *checker) bindResponses() {
 		if n := rs.Prop("IntegrationId"); n != nil {
 			ir.integ = b.resolve(n, "IntegrationId of "+rs.LogicalID, template.TypeIntegration)
 		}
-		key := rs.Prop("IntegrationResponseKey").Str()
-		re, err := parseResponseKey(key)
-		ir.pattern, ir.keyErr = re, err
+		ir.pattern, ir.keyErr = parseResponseKey(rs.Prop("IntegrationResponseKey").Str())
 		if n := rs.Prop("TemplateSelectionExpression"); n != nil {
 			ir.selection = parseSelectionNode(n, selectResponse)
 		}

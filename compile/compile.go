@@ -292,16 +292,13 @@ func (c *compiler) routeSrc(info *routeInfo) *routeSrc {
 			}
 		}
 	}
-	if info.integ != nil {
-		rt.integ = info.integ
-	}
+	rt.integ = info.integ
 	if rt.key == "$connect" {
 		rt.apiKey = r.Prop("ApiKeyRequired").Str() == "true"
 		switch r.Prop("AuthorizationType").Str() {
 		case "CUSTOM":
 			if info.authorizer != nil && info.authorizer.res != nil {
-				a := info.authorizer.res
-				rt.authorizer = c.b.authorizer(a)
+				rt.authorizer = c.b.authorizer(info.authorizer.res)
 			}
 		case "AWS_IAM":
 			rt.iam = true
