@@ -55,6 +55,8 @@ type apiInfo struct {
 	res       *template.Resource
 	websocket bool
 	routes    []*routeInfo
+	// firstRoute maps each route key to the first route that has it.
+	firstRoute map[string]*routeInfo
 	integs    []*integInfo
 	stages    []*stageInfo
 	// authorizers and models are the Authorizers and Models whose ApiId names the Api.
@@ -256,13 +258,19 @@ func (c *checker) bindRoute(rs *template.Resource, api *apiInfo) {
 	c.routes[rs.LogicalID] = r
 	if api != nil {
 		api.routes = append(api.routes, r)
+		if api.firstRoute == nil {
+			api.firstRoute = map[string]*routeInfo{}
+		}
+		if _, ok := api.firstRoute[r.key]; !ok {
+			api.firstRoute[r.key] = r
+		}
 	}
 	r.integ = c.target(r)
 	if r.integ != nil {
 		r.integ.usedBy = append(r.integ.usedBy, r)
 	}
 	if n := rs.Prop("AuthorizerId"); n != nil {
-		ref := c.resolve(n, "AuthorizerId of "+rs.LogicalID, template.TypeAuthorizer)
+		ref := c.resolve(n, "AuthorizerId", rs.LogicalID, template.TypeAuthorizer)
 		r.authorizer = &ref
 	}
 	if n := rs.Prop("ModelSelectionExpression"); n != nil {
@@ -328,7 +336,7 @@ func (c *checker) bindResponses() {
 		if n == nil {
 			continue
 		}
-		ref := b.resolve(n, "RouteId of "+rs.LogicalID, template.TypeRoute)
+		ref := b.resolve(n, "RouteId", rs.LogicalID, template.TypeRoute)
 		b.routeResponses[rs.LogicalID] = &ref
 		if ref.problem == nil {
 			b.responses[ref.res.LogicalID] = append(b.responses[ref.res.LogicalID], rs)
@@ -338,7 +346,7 @@ func (c *checker) bindResponses() {
 		ir := &integResponseInfo{res: rs, owner: c.ownerOf(rs)}
 		b.integResponses = append(b.integResponses, ir)
 		if n := rs.Prop("IntegrationId"); n != nil {
-			ir.integ = b.resolve(n, "IntegrationId of "+rs.LogicalID, template.TypeIntegration)
+			ir.integ = b.resolve(n, "IntegrationId", rs.LogicalID, template.TypeIntegration)
 		}
 		ir.pattern, ir.keyErr = parseResponseKey(rs.Prop("IntegrationResponseKey").Str())
 		if n := rs.Prop("TemplateSelectionExpression"); n != nil {
@@ -369,7 +377,7 @@ func (c *checker) apiOf(rs *template.Resource, rule template.Rule) (api *apiInfo
 	if n == nil {
 		return nil, true // WSGW1012 reported it
 	}
-	target, _, ok := c.ref(n, "ApiId of "+rs.LogicalID, template.TypeApi, rule)
+	target, _, ok := c.ref(n, "ApiId", rs.LogicalID, template.TypeApi, rule)
 	if !ok || target == nil {
 		return nil, true
 	}
@@ -389,21 +397,22 @@ type refProblem struct {
 
 // resolveRef resolves a property value that must reference a resource of type
 // typ (ApiId, DeploymentId, ConnectionId, ...): through the Links a Ref or
-// GetAtt left on it, or else by the physical ID it holds. what names the
-// property in messages. A resolved resource comes back with the range of its
-// Ref or GetAtt (or of the value); anything else comes back as a problem.
-func (b *bound) resolveRef(n *template.Node, what, typ string) (*template.Resource, template.Range, *refProblem) {
+// GetAtt left on it, or else by the physical ID it holds. Messages name the
+// property "prop of owner". A resolved resource comes back with the range of
+// its Ref or GetAtt (or of the value); anything else comes back as a problem.
+func (b *bound) resolveRef(n *template.Node, prop, owner, typ string) (*template.Resource, template.Range, *refProblem) {
 	short := shortType(typ)
+	what := func() string { return prop + " of " + owner }
 	for _, l := range n.Links {
 		rs := b.st.Resource(l.LogicalID)
 		if rs == nil {
 			continue
 		}
 		if rs.Type != typ {
-			return nil, l.Range, &refProblem{at: l.Range, msg: fmt.Sprintf("%s refers to %s, which is %s %s, not %s %s", what, l.LogicalID, article(rs.Type), rs.Type, article(short), short)}
+			return nil, l.Range, &refProblem{at: l.Range, msg: fmt.Sprintf("%s refers to %s, which is %s %s, not %s %s", what(), l.LogicalID, article(rs.Type), rs.Type, article(short), short)}
 		}
 		if l.Attr != "" && l.Attr != short+"Id" {
-			return nil, l.Range, &refProblem{at: l.Range, fix: "write !Ref " + l.LogicalID, msg: fmt.Sprintf("%s must be the ID of %s, not its %s attribute", what, l.LogicalID, l.Attr)}
+			return nil, l.Range, &refProblem{at: l.Range, fix: "write !Ref " + l.LogicalID, msg: fmt.Sprintf("%s must be the ID of %s, not its %s attribute", what(), l.LogicalID, l.Attr)}
 		}
 		return rs, l.Range, nil
 	}
@@ -415,12 +424,12 @@ func (b *bound) resolveRef(n *template.Node, what, typ string) (*template.Resour
 	p := &refProblem{at: n.Range}
 	switch {
 	case !n.IsScalar() || v == "":
-		p.msg = fmt.Sprintf("%s must reference %s %s of this template", what, article(short), short)
+		p.msg = fmt.Sprintf("%s must reference %s %s of this template", what(), article(short), short)
 	case slices.Contains(ids, v):
-		p.msg = fmt.Sprintf("%s is the logical ID %s, not the ID of %s %s", what, v, article(short), short)
+		p.msg = fmt.Sprintf("%s is the logical ID %s, not the ID of %s %s", what(), v, article(short), short)
 		p.fix = "write !Ref " + v
 	default:
-		p.msg = fmt.Sprintf("%s is %q, which is not %s %s of this template", what, v, article(short), short)
+		p.msg = fmt.Sprintf("%s is %q, which is not %s %s of this template", what(), v, article(short), short)
 		if s := template.Suggest(v, ids); s != "" {
 			p.fix = "did you mean !Ref " + s + "?"
 		} else if len(ids) == 1 {
@@ -430,9 +439,9 @@ func (b *bound) resolveRef(n *template.Node, what, typ string) (*template.Resour
 	return nil, n.Range, p
 }
 
-// resolve resolves a property that must reference a resource of type typ.
-func (b *bound) resolve(n *template.Node, what, typ string) refInfo {
-	res, at, p := b.resolveRef(n, what, typ)
+// resolve resolves property prop of owner, which must reference a resource of type typ.
+func (b *bound) resolve(n *template.Node, prop, owner, typ string) refInfo {
+	res, at, p := b.resolveRef(n, prop, owner, typ)
 	return refInfo{node: n, res: res, at: at, problem: p}
 }
 

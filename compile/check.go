@@ -110,8 +110,8 @@ func article(word string) string {
 }
 
 // ref is resolveRef that reports a problem with rule; ok is false then.
-func (c *checker) ref(n *template.Node, what, typ string, rule template.Rule) (res *template.Resource, at template.Range, ok bool) {
-	return c.reported(c.resolve(n, what, typ), rule)
+func (c *checker) ref(n *template.Node, prop, owner, typ string, rule template.Rule) (res *template.Resource, at template.Range, ok bool) {
+	return c.reported(c.resolve(n, prop, owner, typ), rule)
 }
 
 // reported reports the problem of a resolved reference with rule; ok is

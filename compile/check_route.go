@@ -39,7 +39,7 @@ func (c *checker) target(r *routeInfo) *integInfo {
 	}
 	// The Integration: from the Ref inside the Target, else by its ID.
 	id := &template.Node{Kind: template.String, Value: rest, Range: n.Range, Links: n.Links}
-	rs, at, p := c.resolveRef(id, "the integration ID in Target of "+r.res.LogicalID, template.TypeIntegration)
+	rs, at, p := c.resolveRef(id, "the integration ID in Target", r.res.LogicalID, template.TypeIntegration)
 	if p != nil {
 		if len(n.Links) == 0 {
 			// The fixes of resolveRef speak of !Ref, which does not fit inside a Target.
@@ -86,15 +86,9 @@ func (c *checker) checkRoute(r *routeInfo) {
 			"route key %s starts with $, which only $connect, $disconnect and $default may", r.key)
 	}
 	if r.api != nil && r.key != "" {
-		for _, other := range r.api.routes {
-			if other == r {
-				break
-			}
-			if other.key == r.key {
-				c.report(RuleRouteKeyUnique, keyNode.Range, "", "route key %s is already used by %s (line %d) in %s",
-					r.key, other.res.LogicalID, other.res.Prop("RouteKey").Range.Line, r.api.res.LogicalID)
-				break
-			}
+		if other := r.api.firstRoute[r.key]; other != r {
+			c.report(RuleRouteKeyUnique, keyNode.Range, "", "route key %s is already used by %s (line %d) in %s",
+				r.key, other.res.LogicalID, other.res.Prop("RouteKey").Range.Line, r.api.res.LogicalID)
 		}
 	}
 	connect := r.key == "$connect"

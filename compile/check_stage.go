@@ -44,7 +44,7 @@ func (c *checker) checkStage(s *stageInfo) {
 		}
 	}
 	if n := rs.Prop("DeploymentId"); n != nil {
-		d, at, ok := c.ref(n, "DeploymentId of "+rs.LogicalID, template.TypeDeployment, RuleStageDeployment)
+		d, at, ok := c.ref(n, "DeploymentId", rs.LogicalID, template.TypeDeployment, RuleStageDeployment)
 		if ok && s.api != nil {
 			dapi, known := c.deployApi[d.LogicalID]
 			if !known || dapi != nil && dapi != s.api {
