@@ -57,8 +57,8 @@ type apiInfo struct {
 	routes    []*routeInfo
 	// firstRoute maps each route key to the first route that has it.
 	firstRoute map[string]*routeInfo
-	integs    []*integInfo
-	stages    []*stageInfo
+	integs     []*integInfo
+	stages     []*stageInfo
 	// authorizers and models are the Authorizers and Models whose ApiId names the Api.
 	authorizers []*authorizerInfo
 	models      []*modelInfo
