@@ -57,22 +57,20 @@ func identitySources(n *template.Node) []identitySource {
 	return out
 }
 
-// authorizer compiles the CUSTOM authorizer of a $connect route for one stage.
-func (c *compiler) authorizer(a *apiSrc, rs *template.Resource, s *stageSrc) *Authorizer {
+// authorizer compiles the CUSTOM authorizer of a $connect route for one
+// stage. Check has made sure it is a REQUEST authorizer with identity
+// sources and an AuthorizerUri (WSGW3017, WSGW3018); what only the stage can
+// tell (its variables substituted into the URI) is reported here.
+func (c *compiler) authorizer(a *apiSrc, au *authorizerInfo, s *stageSrc) *Authorizer {
+	rs := au.res
 	out := &Authorizer{LogicalID: rs.LogicalID, ID: rs.PhysicalID, Name: rs.Prop("Name").Str(),
 		Type:      rs.Prop("AuthorizerType").Str(),
 		MethodArn: fmt.Sprintf("arn:aws:execute-api:%s:%s:%s/%s/$connect", c.st.Region, c.st.AccountID, a.api.ID, s.name),
 	}
-	if out.Type != "REQUEST" {
-		c.errorf(RulePlan, rs.PropRange("AuthorizerType"), "AuthorizerType of %s is %s; WebSocket APIs support only REQUEST authorizers", rs.LogicalID, out.Type)
-		return out
-	}
-	for _, id := range identitySources(rs.Prop("IdentitySource")) {
-		if id.err != nil {
-			c.exprErr(RulePlan, id.at.Range, "IdentitySource of "+rs.LogicalID, id.err)
-			continue
+	for _, id := range au.sources {
+		if id.err == nil {
+			out.IdentitySources = append(out.IdentitySources, id.src)
 		}
-		out.IdentitySources = append(out.IdentitySources, id.src)
 	}
 	uri := rs.Prop("AuthorizerUri")
 	if o, ok := c.opts.Integrations[rs.LogicalID]; ok {
@@ -85,15 +83,11 @@ func (c *compiler) authorizer(a *apiSrc, rs *template.Resource, s *stageSrc) *Au
 		out.URI, out.Overridden = u, true
 		if uri != nil {
 			if tu, missing := substituteStageVars(uri.Str(), s.vars); len(missing) == 0 {
-				if t := c.lambdaTarget(uri, tu); t.fn != nil {
+				if t := c.lambdaTarget(au.functions, tu); t.fn != nil {
 					out.Function = t.fn.LogicalID
 				}
 			}
 		}
-		return out
-	}
-	if uri == nil {
-		c.errorf(RulePlan, rs.Range, "authorizer %s needs an AuthorizerUri naming the Lambda function to invoke", rs.LogicalID)
 		return out
 	}
 	u, missing := substituteStageVars(uri.Str(), s.vars)
@@ -101,7 +95,7 @@ func (c *compiler) authorizer(a *apiSrc, rs *template.Resource, s *stageSrc) *Au
 		c.errorf(RulePlan, uri.Range, "AuthorizerUri of %s uses ${stageVariables.%s}, which stage %s does not define", rs.LogicalID, name, s.name)
 	}
 	out.URI = u
-	t := c.lambdaTarget(uri, u)
+	t := c.lambdaTarget(au.functions, u)
 	if t.name == "" && t.fn == nil {
 		c.errorf(RulePlan, uri.Range, "AuthorizerUri of %s is %q; it must be arn:aws:apigateway:REGION:lambda:path/2015-03-31/functions/FUNCTION_ARN/invocations", rs.LogicalID, u)
 		return out

@@ -1,7 +1,6 @@
 package compile
 
 import (
-	"fmt"
 	"slices"
 	"strings"
 
@@ -28,11 +27,18 @@ func Rules() []template.Rule {
 // ProtocolType is not WEBSOCKET (HTTP APIs) and the resources that belong to
 // them are skipped.
 func Check(st *template.Stack) template.Diagnostics {
+	_, ds := check(st)
+	return ds
+}
+
+// check binds st and checks the bound model, which it returns for the
+// compiler to lower (nil for a nil stack).
+func check(st *template.Stack) (*bound, template.Diagnostics) {
 	if st == nil {
-		return nil
+		return nil, nil
 	}
 	c := newChecker(st)
-	c.index()
+	c.bind()
 	for _, rs := range st.Resources {
 		switch rs.Type {
 		case template.TypeApi:
@@ -43,19 +49,21 @@ func Check(st *template.Stack) template.Diagnostics {
 		case template.TypeIntegration:
 			c.checkIntegration(c.integs[rs.LogicalID])
 			c.checkIntegrationTemplates(c.integs[rs.LogicalID])
-		case template.TypeIntegrationResponse:
-			c.checkIntegrationResponse(rs)
-		case template.TypeModel:
-			c.checkModel(rs)
 		case template.TypeStage:
 			c.checkStage(c.stages[rs.LogicalID])
 		case template.TypeRouteResponse:
 			c.checkRouteResponse(rs)
-		case template.TypeAuthorizer:
-			c.checkAuthorizer(rs)
+		case template.TypeModel:
+			c.checkModel(c.models[rs.LogicalID])
 		case template.TypeLambdaFunction, template.TypeSAMFunction:
 			c.checkHandler(rs)
 		}
+	}
+	for _, ir := range c.integResponses {
+		c.checkIntegrationResponse(ir)
+	}
+	for _, au := range c.authorizers {
+		c.checkAuthorizer(au)
 	}
 	c.checkFunctions()
 	for _, a := range c.apiList {
@@ -67,151 +75,22 @@ func Check(st *template.Stack) template.Diagnostics {
 		}
 	}
 	c.checkPlanSize()
-	c.ds.Sort()
-	return c.ds
+	ds := c.Diagnostics()
+	ds.Sort()
+	return c.bound, ds
 }
 
-// checker holds what Check learns about the template: every Api with the
-// resources that belong to it.
+// checker reports what the rules find in the bound model.
 type checker struct {
-	st   *template.Stack
-	ds   template.Diagnostics
-	seen map[string]bool
-
-	apis    map[string]*apiInfo
-	apiList []*apiInfo
-	routes  map[string]*routeInfo
-	integs  map[string]*integInfo
-	stages  map[string]*stageInfo
-	// deployApi maps a Deployment's logical ID to its Api (nil when unknown).
-	deployApi map[string]*apiInfo
-	// responses maps a Route's logical ID to the RouteResponses that name it.
-	responses map[string][]*template.Resource
-}
-
-type apiInfo struct {
-	res       *template.Resource
-	websocket bool
-	routes    []*routeInfo
-	integs    []*integInfo
-	stages    []*stageInfo
-}
-
-// routeKeys returns the route keys of the Api in template order.
-func (a *apiInfo) routeKeys() []string {
-	var keys []string
-	for _, r := range a.routes {
-		if r.key != "" && !slices.Contains(keys, r.key) {
-			keys = append(keys, r.key)
-		}
-	}
-	return keys
-}
-
-type routeInfo struct {
-	res *template.Resource
-	// api is the Route's Api, nil when ApiId names none.
-	api *apiInfo
-	key string
-	// integ is the Integration the Target names, nil when it names none.
-	integ *integInfo
-}
-
-type integInfo struct {
-	res *template.Resource
-	api *apiInfo
-	typ string
-	// usedBy lists the routes whose Target names the integration.
-	usedBy []*routeInfo
-}
-
-type stageInfo struct {
-	res  *template.Resource
-	api  *apiInfo
-	name string
+	*bound
+	template.Collector
 }
 
 func newChecker(st *template.Stack) *checker {
-	return &checker{st: st, seen: map[string]bool{}, apis: map[string]*apiInfo{}, routes: map[string]*routeInfo{},
+	return &checker{bound: &bound{st: st, apis: map[string]*apiInfo{}, routes: map[string]*routeInfo{},
 		integs: map[string]*integInfo{}, stages: map[string]*stageInfo{}, deployApi: map[string]*apiInfo{},
-		responses: map[string][]*template.Resource{}}
-}
-
-// index reads the Apis and ties every Route, Integration, Stage and
-// Deployment to its Api, reporting ApiIds that name no Api.
-func (c *checker) index() {
-	for _, rs := range c.st.OfType(template.TypeApi) {
-		a := &apiInfo{res: rs, websocket: str(rs.Prop("ProtocolType")) == "WEBSOCKET"}
-		c.apis[rs.LogicalID] = a
-		c.apiList = append(c.apiList, a)
-	}
-	for _, rs := range c.st.OfType(template.TypeIntegration) {
-		api, ok := c.apiOf(rs, RuleIntegrationApiID)
-		if !ok {
-			continue
-		}
-		in := &integInfo{res: rs, api: api, typ: str(rs.Prop("IntegrationType"))}
-		c.integs[rs.LogicalID] = in
-		if api != nil {
-			api.integs = append(api.integs, in)
-		}
-	}
-	for _, rs := range c.st.OfType(template.TypeRoute) {
-		api, ok := c.apiOf(rs, RuleRouteApiID)
-		if !ok {
-			continue
-		}
-		r := &routeInfo{res: rs, api: api, key: str(rs.Prop("RouteKey"))}
-		c.routes[rs.LogicalID] = r
-		if api != nil {
-			api.routes = append(api.routes, r)
-		}
-		r.integ = c.target(r)
-		if r.integ != nil {
-			r.integ.usedBy = append(r.integ.usedBy, r)
-		}
-	}
-	for _, rs := range c.st.OfType(template.TypeDeployment) {
-		if api, ok := c.apiOf(rs, RuleDeploymentApiID); ok {
-			c.deployApi[rs.LogicalID] = api
-		}
-	}
-	for _, rs := range c.st.OfType(template.TypeStage) {
-		api, ok := c.apiOf(rs, RuleStageApiID)
-		if !ok {
-			continue
-		}
-		s := &stageInfo{res: rs, api: api, name: str(rs.Prop("StageName"))}
-		c.stages[rs.LogicalID] = s
-		if api != nil {
-			api.stages = append(api.stages, s)
-		}
-	}
-	c.indexResponses()
-	for _, t := range []string{template.TypeRouteResponse, template.TypeIntegrationResponse, template.TypeAuthorizer, template.TypeModel} {
-		for _, rs := range c.st.OfType(t) {
-			c.apiOf(rs, RuleOtherApiID)
-		}
-	}
-}
-
-// apiOf returns the Api that rs's ApiId names. ok is false when the resource
-// belongs to an Api that is not a WebSocket API, so that no rule looks at it;
-// the Api is nil (and ok true) when ApiId names no Api, which is reported.
-func (c *checker) apiOf(rs *template.Resource, rule template.Rule) (api *apiInfo, ok bool) {
-	n := rs.Prop("ApiId")
-	if n == nil {
-		return nil, true // WSGW1012 reported it
-	}
-	target, _, ok := c.ref(n, "ApiId of "+rs.LogicalID, template.TypeApi, rule)
-	if !ok || target == nil {
-		return nil, true
-	}
-	api = c.apis[target.LogicalID]
-	if api == nil || !api.websocket {
-		return nil, false
-	}
-	return api, true
+		owners: map[string]owner{}, routeResponses: map[string]*refInfo{}, responses: map[string][]*template.Resource{},
+		models: map[string]*modelInfo{}, code: map[string]*functionCode{}}}
 }
 
 // shortType names a resource type in messages: "Integration" for AWS::ApiGatewayV2::Integration.
@@ -230,76 +109,24 @@ func article(word string) string {
 	return "a"
 }
 
-// refProblem is why a property value does not reference what it must.
-type refProblem struct {
-	at  template.Range
-	msg string
-	fix string
-}
-
-// resolveRef resolves a property value that must reference a resource of type
-// typ (ApiId, DeploymentId, ConnectionId, ...): through the Links a Ref or
-// GetAtt left on it, or else by the physical ID it holds. what names the
-// property in messages. A resolved resource comes back with the range of its
-// Ref or GetAtt (or of the value); anything else comes back as a problem.
-func (c *checker) resolveRef(n *template.Node, what, typ string) (*template.Resource, template.Range, *refProblem) {
-	short := shortType(typ)
-	for _, l := range n.Links {
-		rs := c.st.Resource(l.LogicalID)
-		if rs == nil {
-			continue
-		}
-		if rs.Type != typ {
-			return nil, l.Range, &refProblem{at: l.Range, msg: fmt.Sprintf("%s refers to %s, which is %s %s, not %s %s", what, l.LogicalID, article(rs.Type), rs.Type, article(short), short)}
-		}
-		if l.Attr != "" && l.Attr != short+"Id" {
-			return nil, l.Range, &refProblem{at: l.Range, fix: "write !Ref " + l.LogicalID, msg: fmt.Sprintf("%s must be the ID of %s, not its %s attribute", what, l.LogicalID, l.Attr)}
-		}
-		return rs, l.Range, nil
-	}
-	v := str(n)
-	if rs := c.st.ByPhysicalID(typ, v); rs != nil && v != "" {
-		return rs, n.Range, nil
-	}
-	ids := c.st.LogicalIDs(typ)
-	p := &refProblem{at: n.Range}
-	switch {
-	case !n.IsScalar() || v == "":
-		p.msg = fmt.Sprintf("%s must reference %s %s of this template", what, article(short), short)
-	case slices.Contains(ids, v):
-		p.msg = fmt.Sprintf("%s is the logical ID %s, not the ID of %s %s", what, v, article(short), short)
-		p.fix = "write !Ref " + v
-	default:
-		p.msg = fmt.Sprintf("%s is %q, which is not %s %s of this template", what, v, article(short), short)
-		if s := template.Suggest(v, ids); s != "" {
-			p.fix = "did you mean !Ref " + s + "?"
-		} else if len(ids) == 1 {
-			p.fix = "write !Ref " + ids[0]
-		}
-	}
-	return nil, n.Range, p
-}
-
 // ref is resolveRef that reports a problem with rule; ok is false then.
-func (c *checker) ref(n *template.Node, what, typ string, rule template.Rule) (res *template.Resource, at template.Range, ok bool) {
-	res, at, p := c.resolveRef(n, what, typ)
-	if p != nil {
+func (c *checker) ref(n *template.Node, prop, owner, typ string, rule template.Rule) (res *template.Resource, at template.Range, ok bool) {
+	return c.reported(c.resolve(n, prop, owner, typ), rule)
+}
+
+// reported reports the problem of a resolved reference with rule; ok is
+// false when there is one.
+func (c *checker) reported(r refInfo, rule template.Rule) (res *template.Resource, at template.Range, ok bool) {
+	if p := r.problem; p != nil {
 		c.report(rule, p.at, p.fix, "%s", p.msg)
-		return nil, at, false
+		return nil, r.at, false
 	}
-	return res, at, true
+	return r.res, r.at, true
 }
 
 // report adds a diagnostic once.
 func (c *checker) report(rule template.Rule, at template.Range, fix, format string, args ...any) {
-	d := rule.Diag(at, format, args...)
-	d.Fix = fix
-	key := d.Rule + "\x00" + d.Range.String() + "\x00" + d.Message
-	if c.seen[key] {
-		return
-	}
-	c.seen[key] = true
-	c.ds = append(c.ds, d)
+	c.Report(rule, at, fix, format, args...)
 }
 
 // str returns the text of a scalar node, or "" for anything else (nil included).

@@ -33,7 +33,7 @@ func (c *checker) checkApi(a *apiInfo) {
 	if rse == nil {
 		c.report(RuleSelectionRequired, rs.Range, "add RouteSelectionExpression: $request.body.action",
 			"WebSocket API %s needs a RouteSelectionExpression", rs.LogicalID)
-	} else if _, err := parseSelection(str(rse)); err != nil {
+	} else if err := a.selErr; err != nil {
 		fix := exprFix(err)
 		if s := fixBodyVar(str(rse)); s != "" {
 			fix = "did you mean " + s + "?"

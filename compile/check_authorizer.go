@@ -8,11 +8,11 @@ import (
 
 // checkAuthorizer checks an Authorizer of a WebSocket Api: its type and
 // AuthorizerUri (WSGW3017) and its identity sources (WSGW3018).
-func (c *checker) checkAuthorizer(rs *template.Resource) {
-	api, ok := c.apiOf(rs, RuleOtherApiID)
-	if !ok || api == nil {
+func (c *checker) checkAuthorizer(au *authorizerInfo) {
+	if (!au.ok || au.api == nil) && !au.connect {
 		return // an HTTP API's, or ApiId is wrong (reported)
 	}
+	rs := au.res
 	if n := rs.Prop("AuthorizerType"); n != nil && str(n) != "REQUEST" {
 		c.report(RuleAuthorizerType, n.Range, template.DidYouMean(str(n), []string{"REQUEST"}),
 			"AuthorizerType of %s is %s; WebSocket APIs support only REQUEST (Lambda) authorizers", rs.LogicalID, str(n))
@@ -26,7 +26,7 @@ func (c *checker) checkAuthorizer(rs *template.Resource) {
 				"AuthorizerUri of %s is %q; it must be arn:aws:apigateway:REGION:lambda:path/2015-03-31/functions/FUNCTION_ARN/invocations", rs.LogicalID, v)
 		}
 	}
-	for _, id := range identitySources(rs.Prop("IdentitySource")) {
+	for _, id := range au.sources {
 		switch {
 		case id.err == errNotIdentityString:
 			c.report(RuleIdentitySource, id.at.Range, "", "IdentitySource of %s must list strings such as route.request.header.Auth", rs.LogicalID)

@@ -31,13 +31,6 @@ var RulePlanBudget = template.Rule{ID: "WSGW1015", Severity: template.Error, Sum
 func (c *checker) checkPlanSize() {
 	pairs, bytes := 0, 0
 	refs := map[*integInfo]int{}
-	// Authorizers are compiled once per stage (for the $connect route).
-	authorizers := map[*apiInfo][]*template.Resource{}
-	for _, rs := range c.st.OfType(template.TypeAuthorizer) {
-		if api, ok := c.apiOf(rs, RuleOtherApiID); ok && api != nil {
-			authorizers[api] = append(authorizers[api], rs)
-		}
-	}
 	for _, a := range c.apiList {
 		if !a.websocket {
 			continue
@@ -56,7 +49,9 @@ func (c *checker) checkPlanSize() {
 				}
 			}
 		}
-		for _, rs := range authorizers[a] {
+		// Authorizers are compiled once per stage (for the $connect route).
+		for _, au := range a.authorizers {
+			rs := au.res
 			uri := rs.Prop("AuthorizerUri")
 			if uri == nil {
 				continue

@@ -18,17 +18,12 @@ var functionRules = []template.Rule{RuleHandlerOutside, RuleCodeUnreachable, Rul
 // authorizer of a WebSocket Api invokes through its Arn.
 func (c *checker) checkFunctions() {
 	done := map[string]bool{}
-	check := func(uri *template.Node) {
-		if uri == nil {
-			return
-		}
-		for _, l := range uri.Links {
-			rs := c.st.Resource(l.LogicalID)
-			if rs == nil || l.Attr != "Arn" || !isFunction(rs) || done[rs.LogicalID] {
-				continue
+	check := func(fns []*template.Resource) {
+		for _, rs := range fns {
+			if !done[rs.LogicalID] {
+				done[rs.LogicalID] = true
+				c.checkFunctionCode(rs)
 			}
-			done[rs.LogicalID] = true
-			c.checkFunctionCode(rs)
 		}
 	}
 	for _, a := range c.apiList {
@@ -36,16 +31,16 @@ func (c *checker) checkFunctions() {
 			continue
 		}
 		for _, in := range a.integs {
-			check(in.res.Prop("IntegrationUri"))
+			check(in.functions)
 		}
 	}
-	for _, rs := range c.st.OfType(template.TypeAuthorizer) {
-		check(rs.Prop("AuthorizerUri"))
+	for _, au := range c.authorizers {
+		check(au.functions)
 	}
 }
 
 func (c *checker) checkFunctionCode(rs *template.Resource) {
-	fc := codeOf(c.st, rs)
+	fc := c.codeOf(rs)
 	switch {
 	case fc.unreachable != "":
 		at := rs.Range

@@ -31,6 +31,14 @@ var (
 	lambdaFunctionARN = regexp.MustCompile(`^arn:aws[a-z-]*:lambda:[a-z0-9-]+:\d{12}:function:[A-Za-z0-9_-]{1,140}(:[A-Za-z0-9_$-]{1,128})?$`)
 )
 
+// isLambdaServiceURI reports whether an AWS integration's URI names the
+// Lambda service (arn:aws:apigateway:REGION:lambda:...): the integration
+// invokes a function, and its URI must be an invocation ARN.
+func isLambdaServiceURI(v string) bool {
+	m := awsServiceURI.FindStringSubmatch(v)
+	return m != nil && m[1] == "lambda"
+}
+
 func (c *checker) checkIntegration(in *integInfo) {
 	if in == nil {
 		return // an Integration of an HTTP API
@@ -53,13 +61,12 @@ func (c *checker) checkIntegration(in *integInfo) {
 			c.checkHTTPURI(rs, uri)
 		case typ == "AWS_PROXY":
 			lambda = true
-			c.checkLambdaURI(rs, uri)
+			c.checkLambdaURI(in, uri)
 		case typ == "AWS":
-			m := awsServiceURI.FindStringSubmatch(str(uri))
-			if m != nil && m[1] == "lambda" {
+			if in.lambdaService {
 				lambda = true
-				c.checkLambdaURI(rs, uri)
-			} else if m == nil {
+				c.checkLambdaURI(in, uri)
+			} else if !awsServiceURI.MatchString(str(uri)) {
 				c.report(RuleAWSURI, uri.Range, "", "IntegrationUri of %s is %q; AWS integrations need arn:aws:apigateway:REGION:SERVICE:path|action/PATH", rs.LogicalID, str(uri))
 			}
 		}
@@ -131,8 +138,8 @@ func (c *checker) checkHTTPURI(rs *template.Resource, n *template.Node) {
 	}
 }
 
-func (c *checker) checkLambdaURI(rs *template.Resource, n *template.Node) {
-	v := str(n)
+func (c *checker) checkLambdaURI(in *integInfo, n *template.Node) {
+	rs, v := in.res, str(n)
 	if !c.checkURIStageVars(rs, n, RuleLambdaURI) {
 		return
 	}
@@ -188,20 +195,17 @@ func (c *checker) checkVpcLink(rs *template.Resource) {
 // checkMapping checks an Integration's RequestParameters (SPEC §6).
 func (c *checker) checkMapping(in *integInfo) {
 	rs := in.res
-	params := rs.Prop("RequestParameters")
-	if params == nil || params.Kind != template.Map {
-		return
-	}
-	for _, f := range params.Fields {
-		if _, _, err := parseTarget(f.Key); err != nil {
+	for _, p := range in.params {
+		f := p.field
+		if err := p.targetErr; err != nil {
 			c.report(RuleMappingTarget, f.KeyRange, cmpOr(targetFix(f.Key), exprFix(err)), "RequestParameters of %s: %v", rs.LogicalID, err)
 		}
 		v := f.Value
-		if !v.IsScalar() || v.Kind == template.Null {
+		if !p.scalar {
 			c.report(RuleMappingSource, v.Range, "", "the source of %s must be a string, not a %s", f.Key, v.Kind)
 			continue
 		}
-		src, err := parseSource(v.Value)
+		src, err := p.src, p.srcErr
 		if err != nil {
 			rule := RuleMappingSource
 			if strings.HasPrefix(v.Value, "context.") {

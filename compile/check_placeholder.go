@@ -19,7 +19,7 @@ func (c *checker) checkPlaceholders(a *apiInfo) {
 	for _, in := range a.integs {
 		rs := in.res
 		typ := in.typ
-		if typ == "AWS" && !awsLambdaURI(str(rs.Prop("IntegrationUri"))) {
+		if typ == "AWS" && !in.lambdaService {
 			continue // AWS service integrations do not run (yet): nothing uses their values
 		}
 		c.placeholdersIn(rs.Prop("IntegrationUri"), "IntegrationUri of "+rs.LogicalID)
@@ -34,10 +34,8 @@ func (c *checker) checkPlaceholders(a *apiInfo) {
 			}
 		}
 	}
-	for _, rs := range c.st.OfType(template.TypeAuthorizer) {
-		if api, ok := c.apiOf(rs, RuleOtherApiID); ok && api == a {
-			c.placeholdersIn(rs.Prop("AuthorizerUri"), "AuthorizerUri of "+rs.LogicalID)
-		}
+	for _, au := range a.authorizers {
+		c.placeholdersIn(au.res.Prop("AuthorizerUri"), "AuthorizerUri of "+au.res.LogicalID)
 	}
 	for _, s := range a.stages {
 		if vars := s.res.Prop("StageVariables"); vars != nil && vars.Kind == template.Map {
@@ -65,10 +63,4 @@ func (c *checker) placeholdersIn(n *template.Node, what string) {
 		c.report(RulePlaceholder, l.Range, "set it with --param "+l.Name()+"=VALUE",
 			"%s uses %s, which wsgw makes up as %q because it does not run %s%s", what, l.Name(), l.Placeholder, l.LogicalID, kind)
 	}
-}
-
-// awsLambdaURI reports whether an AWS integration's URI invokes a Lambda function.
-func awsLambdaURI(v string) bool {
-	m := awsServiceURI.FindStringSubmatch(v)
-	return m != nil && m[1] == "lambda"
 }

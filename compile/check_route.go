@@ -39,7 +39,7 @@ func (c *checker) target(r *routeInfo) *integInfo {
 	}
 	// The Integration: from the Ref inside the Target, else by its ID.
 	id := &template.Node{Kind: template.String, Value: rest, Range: n.Range, Links: n.Links}
-	rs, at, p := c.resolveRef(id, "the integration ID in Target of "+r.res.LogicalID, template.TypeIntegration)
+	rs, at, p := c.resolveRef(id, "the integration ID in Target", r.res.LogicalID, template.TypeIntegration)
 	if p != nil {
 		if len(n.Links) == 0 {
 			// The fixes of resolveRef speak of !Ref, which does not fit inside a Target.
@@ -86,20 +86,36 @@ func (c *checker) checkRoute(r *routeInfo) {
 			"route key %s starts with $, which only $connect, $disconnect and $default may", r.key)
 	}
 	if r.api != nil && r.key != "" {
-		for _, other := range r.api.routes {
-			if other == r {
-				break
-			}
-			if other.key == r.key {
-				c.report(RuleRouteKeyUnique, keyNode.Range, "", "route key %s is already used by %s (line %d) in %s",
-					r.key, other.res.LogicalID, other.res.Prop("RouteKey").Range.Line, r.api.res.LogicalID)
-				break
-			}
+		if other := r.api.firstRoute[r.key]; other != r {
+			c.report(RuleRouteKeyUnique, keyNode.Range, "", "route key %s is already used by %s (line %d) in %s",
+				r.key, other.res.LogicalID, other.res.Prop("RouteKey").Range.Line, r.api.res.LogicalID)
 		}
 	}
 	connect := r.key == "$connect"
 
-	// Authorization (WSGW3007-3009, WSGW6004).
+	c.checkRouteAuth(r)
+
+	// RouteResponseSelectionExpression (WSGW3010).
+	if n := rs.Prop("RouteResponseSelectionExpression"); n != nil && str(n) != "$default" {
+		fix := ""
+		if v := str(n); v == "default" || v == `\$default` || strings.EqualFold(v, "$default") {
+			fix = "did you mean $default?"
+		}
+		c.report(RuleRouteResponseExpr, n.Range, fix, "RouteResponseSelectionExpression of %s is %q; WebSocket APIs support only $default", rs.LogicalID, str(n))
+	}
+
+	// RequestParameters (WSGW3011, WSGW3012).
+	if f, ok := rs.Properties.Field("RequestParameters"); ok {
+		if !connect && r.key != "" {
+			c.report(RuleRouteParamsConnect, f.KeyRange, "", "RequestParameters on route %s: only the $connect route has request parameters", r.key)
+		}
+		c.checkRouteParams(rs, f.Value)
+	}
+}
+
+// checkRouteAuth checks a route's authorization (WSGW3007-3009, WSGW6004).
+func (c *checker) checkRouteAuth(r *routeInfo) {
+	rs, connect := r.res, r.key == "$connect"
 	authNode := rs.Prop("AuthorizationType")
 	auth, authOK := str(authNode), false
 	if auth == "JWT" {
@@ -119,9 +135,9 @@ func (c *checker) checkRoute(r *routeInfo) {
 	if auth == "CUSTOM" && (connect || r.key == "") {
 		if authzNode == nil {
 			c.report(RuleCustomAuthorizer, authNode.Range, "", "AuthorizationType CUSTOM on %s needs an AuthorizerId", rs.LogicalID)
-		} else if a, at, ok := c.ref(authzNode, "AuthorizerId of "+rs.LogicalID, template.TypeAuthorizer, RuleCustomAuthorizer); ok && r.api != nil {
-			if api, known := c.apiOf(a, RuleOtherApiID); known && api != nil && api != r.api {
-				c.report(RuleCustomAuthorizer, at, "", "AuthorizerId of %s names %s, an Authorizer of %s; the route belongs to %s", rs.LogicalID, a.LogicalID, api.res.LogicalID, r.api.res.LogicalID)
+		} else if a, at, ok := c.reported(*r.authorizer, RuleCustomAuthorizer); ok && r.api != nil {
+			if o := c.ownerOf(a); o.ok && o.api != nil && o.api != r.api {
+				c.report(RuleCustomAuthorizer, at, "", "AuthorizerId of %s names %s, an Authorizer of %s; the route belongs to %s", rs.LogicalID, a.LogicalID, o.api.res.LogicalID, r.api.res.LogicalID)
 			}
 		}
 	}
@@ -132,23 +148,6 @@ func (c *checker) checkRoute(r *routeInfo) {
 		}
 		c.report(RuleUnusedAuthorizer, authzNode.Range, "set AuthorizationType: CUSTOM to use it",
 			"AuthorizerId of %s is ignored because its AuthorizationType is %s", rs.LogicalID, how)
-	}
-
-	// RouteResponseSelectionExpression (WSGW3010).
-	if n := rs.Prop("RouteResponseSelectionExpression"); n != nil && str(n) != "$default" {
-		fix := ""
-		if v := str(n); v == "default" || v == `\$default` || strings.EqualFold(v, "$default") {
-			fix = "did you mean $default?"
-		}
-		c.report(RuleRouteResponseExpr, n.Range, fix, "RouteResponseSelectionExpression of %s is %q; WebSocket APIs support only $default", rs.LogicalID, str(n))
-	}
-
-	// RequestParameters (WSGW3011, WSGW3012).
-	if f, ok := rs.Properties.Field("RequestParameters"); ok {
-		if !connect && r.key != "" {
-			c.report(RuleRouteParamsConnect, f.KeyRange, "", "RequestParameters on route %s: only the $connect route has request parameters", r.key)
-		}
-		c.checkRouteParams(rs, f.Value)
 	}
 }
 
@@ -209,19 +208,20 @@ func declaredParam(rs *template.Resource, src Source) bool {
 
 // checkRouteResponse checks a RouteResponse: its Route (WSGW3013) and key (WSGW3014).
 func (c *checker) checkRouteResponse(rs *template.Resource) {
-	api, ok := c.apiOf(rs, RuleOtherApiID)
-	if !ok {
+	o := c.ownerOf(rs)
+	if !o.ok {
 		return
 	}
+	api := o.api
 	if n := rs.Prop("RouteResponseKey"); n != nil && str(n) != "$default" {
 		c.report(RuleRouteResponseKey, n.Range, template.DidYouMean(str(n), []string{"$default"}),
 			"RouteResponseKey of %s is %q; WebSocket APIs support only $default", rs.LogicalID, str(n))
 	}
-	n := rs.Prop("RouteId")
-	if n == nil {
+	ref := c.routeResponses[rs.LogicalID]
+	if ref == nil {
 		return
 	}
-	route, at, ok := c.ref(n, "RouteId of "+rs.LogicalID, template.TypeRoute, RuleRouteResponseRoute)
+	route, at, ok := c.reported(*ref, RuleRouteResponseRoute)
 	if !ok {
 		return
 	}

@@ -44,7 +44,7 @@ func (c *checker) checkStage(s *stageInfo) {
 		}
 	}
 	if n := rs.Prop("DeploymentId"); n != nil {
-		d, at, ok := c.ref(n, "DeploymentId of "+rs.LogicalID, template.TypeDeployment, RuleStageDeployment)
+		d, at, ok := c.ref(n, "DeploymentId", rs.LogicalID, template.TypeDeployment, RuleStageDeployment)
 		if ok && s.api != nil {
 			dapi, known := c.deployApi[d.LogicalID]
 			if !known || dapi != nil && dapi != s.api {
@@ -139,11 +139,9 @@ func (c *checker) checkStageVarUse(a *apiInfo) {
 				}
 			}
 		}
-		if params := in.res.Prop("RequestParameters"); params != nil && params.Kind == template.Map {
-			for _, f := range params.Fields {
-				if src, err := parseSource(str(f.Value)); err == nil && src.Kind == SourceStageVariable {
-					uses = append(uses, use{src.Name, f.Value.Range, f.Key + " of " + in.res.LogicalID, RuleUndefinedStageVar})
-				}
+		for _, p := range in.params {
+			if p.scalar && p.srcErr == nil && p.src.Kind == SourceStageVariable {
+				uses = append(uses, use{p.src.Name, p.field.Value.Range, p.field.Key + " of " + in.res.LogicalID, RuleUndefinedStageVar})
 			}
 		}
 		for _, u := range uses {

@@ -12,7 +12,7 @@ import (
 
 // Rules for non-proxy integrations (SPEC ): mapping templates, template
 // and model selection expressions, integration responses and models. They
-// parse with the same functions the compiler uses (templates.go, models.go),
+// report what bind parsed (bind.go), and the compiler lowers the same parses,
 // so a template that validates is one that compiles.
 
 // exprRange returns the position of an expression error inside the scalar n
@@ -25,27 +25,26 @@ func exprRange(n *template.Node, err error) template.Range {
 	return n.Range
 }
 
-// checkSelection reports a template or model selection expression that does
-// not compile.
-func (c *checker) checkSelection(rs *template.Resource, prop string, kind selectionKind, rule template.Rule) {
-	n := rs.Prop(prop)
-	if n == nil {
+// checkSelection reports a template or model selection expression (of
+// property prop) that does not compile.
+func (c *checker) checkSelection(rs *template.Resource, prop string, p *parsedSelection, rule template.Rule) {
+	if p == nil {
 		return
 	}
+	n := p.node
 	if !n.IsScalar() || n.Kind == template.Null {
 		c.report(rule, n.Range, "", "%s of %s must be a string, not a %s", prop, rs.LogicalID, n.Kind)
 		return
 	}
-	if _, err := parseTemplateSelection(n.Value, kind); err != nil {
+	if err := p.err; err != nil {
 		c.report(rule, exprRange(n, err), exprFix(err), "%s of %s: %v", prop, rs.LogicalID, err)
 	}
 }
 
 // checkTemplates reports the values of a RequestTemplates or
 // ResponseTemplates mapping that are not valid VTL templates.
-func (c *checker) checkTemplates(rs *template.Resource, prop string) {
-	_, _, problems := parseTemplates(prop, rs.LogicalID, rs.Prop(prop))
-	for _, p := range problems {
+func (c *checker) checkTemplates(t parsedTemplates) {
+	for _, p := range t.problems {
 		c.report(RuleTemplateSyntax, p.at, p.fix, "%s", p.msg)
 	}
 }
@@ -56,19 +55,26 @@ func (c *checker) checkIntegrationTemplates(in *integInfo) {
 	if in == nil || !isNonProxy(in.typ) {
 		return
 	}
-	c.checkSelection(in.res, "TemplateSelectionExpression", selectIntegration, RuleTemplateSelection)
-	c.checkTemplates(in.res, "RequestTemplates")
+	c.checkSelection(in.res, "TemplateSelectionExpression", in.selection, RuleTemplateSelection)
+	c.checkTemplates(*in.templates)
 }
 
 // checkIntegrationResponse checks an AWS::ApiGatewayV2::IntegrationResponse:
 // its integration, key, template selection expression and templates.
-func (c *checker) checkIntegrationResponse(rs *template.Resource) {
-	api, ok := c.apiOf(rs, RuleOtherApiID)
-	if !ok {
-		return // it belongs to an HTTP API
+func (c *checker) checkIntegrationResponse(ir *integResponseInfo) {
+	rs := ir.res
+	if !ir.ok {
+		// It belongs to an HTTP API. When its IntegrationId names an
+		// integration of a WebSocket API all the same, the compiler attaches
+		// it there: what it parses must parse.
+		if ir.integ.problem == nil && ir.integ.res != nil && c.integs[ir.integ.res.LogicalID] != nil {
+			c.checkResponseParses(ir)
+		}
+		return
 	}
-	if n := rs.Prop("IntegrationId"); n != nil {
-		if integ, at, ok := c.ref(n, "IntegrationId of "+rs.LogicalID, template.TypeIntegration, RuleResponseIntegID); ok && integ != nil {
+	api := ir.api
+	if ir.integ.node != nil {
+		if integ, at, ok := c.reported(ir.integ, RuleResponseIntegID); ok && integ != nil {
 			in := c.integs[integ.LogicalID]
 			switch {
 			case in == nil:
@@ -79,8 +85,16 @@ func (c *checker) checkIntegrationResponse(rs *template.Resource) {
 			}
 		}
 	}
+	c.checkResponseParses(ir)
+	c.checkEnum(rs, "ContentHandlingStrategy", contentHandlings, RuleContentHandling)
+}
+
+// checkResponseParses checks the key, template selection expression and
+// templates of an IntegrationResponse.
+func (c *checker) checkResponseParses(ir *integResponseInfo) {
+	rs := ir.res
 	if k := rs.Prop("IntegrationResponseKey"); k != nil {
-		if _, err := parseResponseKey(k.Str()); err != nil {
+		if err := ir.keyErr; err != nil {
 			fix := "write /" + k.Str() + "/"
 			if strings.EqualFold(strings.TrimPrefix(k.Str(), "$"), "default") {
 				fix = "write $default"
@@ -90,19 +104,19 @@ func (c *checker) checkIntegrationResponse(rs *template.Resource) {
 			c.report(RuleResponseKey, k.Range, fix, "IntegrationResponseKey of %s is %s: %v", rs.LogicalID, k.Str(), err)
 		}
 	}
-	c.checkSelection(rs, "TemplateSelectionExpression", selectResponse, RuleTemplateSelection)
-	c.checkTemplates(rs, "ResponseTemplates")
-	c.checkEnum(rs, "ContentHandlingStrategy", contentHandlings, RuleContentHandling)
+	c.checkSelection(rs, "TemplateSelectionExpression", ir.selection, RuleTemplateSelection)
+	c.checkTemplates(ir.templates)
 }
 
 // checkModel checks that a Model's Schema compiles, and that its $schema,
 // if any, names draft 4.
-func (c *checker) checkModel(rs *template.Resource) {
-	if _, ok := c.apiOf(rs, RuleOtherApiID); !ok {
+func (c *checker) checkModel(m *modelInfo) {
+	if m == nil || !m.ok {
 		return
 	}
-	if _, err := compileModel(rs); err != nil {
-		c.report(RuleModelSchema, rs.PropRange("Schema"), "", "Schema of %s: %v", rs.LogicalID, err)
+	rs := m.res
+	if m.err != nil {
+		c.report(RuleModelSchema, rs.PropRange("Schema"), "", "Schema of %s: %v", rs.LogicalID, m.err)
 	}
 	n := rs.Prop("Schema")
 	src, err := modelSchema(n)
@@ -119,19 +133,6 @@ func (c *checker) checkModel(rs *template.Resource) {
 	}
 }
 
-// modelsOf returns the Models whose ApiId names api.
-func (c *checker) modelsOf(api *apiInfo) []*template.Resource {
-	var out []*template.Resource
-	for _, m := range c.st.OfType(template.TypeModel) {
-		if n := m.Prop("ApiId"); n != nil {
-			if target, _, p := c.resolveRef(n, "", template.TypeApi); p == nil && target == api.res {
-				out = append(out, m)
-			}
-		}
-	}
-	return out
-}
-
 // checkRouteModels checks a route's ModelSelectionExpression and
 // RequestModels: each model key names a Model of the route's Api by Name.
 func (c *checker) checkRouteModels(r *routeInfo) {
@@ -139,7 +140,7 @@ func (c *checker) checkRouteModels(r *routeInfo) {
 		return
 	}
 	rs := r.res
-	c.checkSelection(rs, "ModelSelectionExpression", selectModel, RuleModelSelection)
+	c.checkSelection(rs, "ModelSelectionExpression", r.modelSelection, RuleModelSelection)
 	_, hasMSE := rs.Properties.Field("ModelSelectionExpression")
 	rm := rs.Prop("RequestModels")
 	switch {
@@ -159,10 +160,9 @@ func (c *checker) checkRouteModels(r *routeInfo) {
 	if r.api == nil {
 		return
 	}
-	models := c.modelsOf(r.api)
 	var names []string
-	for _, m := range models {
-		names = append(names, m.Prop("Name").Str())
+	for _, m := range r.api.models {
+		names = append(names, m.res.Prop("Name").Str())
 	}
 fields:
 	for _, f := range rm.Fields {

@@ -1,7 +1,5 @@
 package compile
 
-import "github.com/wsgw/wsgw/template"
-
 // API Gateway's quotas per WebSocket API (the "API Gateway quotas for
 // configuring and running a WebSocket API" table); they cannot be raised.
 const (
@@ -48,18 +46,5 @@ func (c *checker) checkLimits(a *apiInfo) {
 	}
 	if n := len(a.stages); n > maxStages {
 		c.report(RuleTooManyStages, a.stages[maxStages].res.Range, "", "%s has %d stages; API Gateway allows at most %d per API", a.res.LogicalID, n, maxStages)
-	}
-}
-
-// indexResponses maps each Route to the RouteResponses whose RouteId names it.
-func (c *checker) indexResponses() {
-	for _, rs := range c.st.OfType(template.TypeRouteResponse) {
-		n := rs.Prop("RouteId")
-		if n == nil {
-			continue
-		}
-		if route, _, p := c.resolveRef(n, "RouteId", template.TypeRoute); p == nil {
-			c.responses[route.LogicalID] = append(c.responses[route.LogicalID], rs)
-		}
 	}
 }

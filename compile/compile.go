@@ -1,7 +1,6 @@
 package compile
 
 import (
-	"errors"
 	"fmt"
 	"net/url"
 	"slices"
@@ -89,20 +88,21 @@ func Build(file string, src []byte, load template.Options, opts Options) (plan *
 	return plan, ds
 }
 
-// Compile checks st (Check) and, when it has no errors, compiles it into a
-// Plan. The plan is nil whenever the diagnostics hold an error; warnings come
-// back with a plan.
+// Compile checks st (Check) and, when it has no errors, lowers the bound
+// model the checks read into a Plan. The plan is nil whenever the
+// diagnostics hold an error; warnings come back with a plan.
 func Compile(st *template.Stack, opts Options) (*Plan, template.Diagnostics) {
 	if st == nil {
 		return nil, nil
 	}
-	ds := withoutOverridden(Check(st), st, opts.Integrations)
+	b, ds := check(st)
+	ds = withoutOverridden(ds, st, opts.Integrations)
 	if ds.HasErrors() {
 		return nil, ds
 	}
-	c := &compiler{st: st, opts: opts, integs: map[string]*integSrc{}, seen: map[string]bool{}, functions: map[string]*Function{}}
+	c := &compiler{b: b, st: st, opts: opts, integs: map[string]*integSrc{}, functions: map[string]*Function{}}
 	plan := c.plan()
-	ds = append(ds, c.diags...)
+	ds = append(ds, c.Diagnostics()...)
 	ds.Sort()
 	if ds.HasErrors() {
 		return nil, ds
@@ -110,11 +110,14 @@ func Compile(st *template.Stack, opts Options) (*Plan, template.Diagnostics) {
 	return plan, ds
 }
 
+// compiler lowers a bound model that has passed the checks into a plan. It
+// reports (RulePlan) only what compiling finds: values per stage (stage
+// variables substituted) and the command-line options.
 type compiler struct {
+	template.Collector
+	b      *bound
 	st     *template.Stack
 	opts   Options
-	diags  template.Diagnostics
-	seen   map[string]bool
 	integs map[string]*integSrc
 	// functions holds the Lambda functions integrations and authorizers invoke.
 	functions map[string]*Function
@@ -122,26 +125,8 @@ type compiler struct {
 	np nonProxySrc
 }
 
-func (c *compiler) add(d template.Diagnostic) {
-	key := d.Rule + "\x00" + d.Range.String() + "\x00" + d.Message
-	if c.seen[key] {
-		return
-	}
-	c.seen[key] = true
-	c.diags = append(c.diags, d)
-}
-
 func (c *compiler) errorf(rule template.Rule, at template.Range, format string, args ...any) {
-	c.add(rule.Diag(at, format, args...))
-}
-
-func (c *compiler) exprErr(rule template.Rule, at template.Range, what string, err error) {
-	d := rule.Diag(at, "%s: %v", what, err)
-	var e *exprError
-	if errors.As(err, &e) {
-		d.Fix = e.Fix
-	}
-	c.add(d)
+	c.Add(rule.Diag(at, format, args...))
 }
 
 // fileRange is where diagnostics about command-line options point: the
@@ -161,13 +146,14 @@ type apiSrc struct {
 }
 
 type routeSrc struct {
+	info   *routeInfo
 	res    *template.Resource
 	key    string
 	twoWay bool
-	integ  *template.Resource
+	integ  *integInfo
 	// authorizer is the $connect route's CUSTOM authorizer, apiKey its
 	// ApiKeyRequired, iam its AuthorizationType AWS_IAM.
-	authorizer *template.Resource
+	authorizer *authorizerInfo
 	apiKey     bool
 	iam        bool
 }
@@ -186,11 +172,10 @@ type stageSrc struct {
 func (c *compiler) plan() *Plan {
 	p := &Plan{Source: c.st.File, Apis: []*Api{}}
 	var apis []*apiSrc
-	for _, rs := range c.st.OfType(template.TypeApi) {
-		if rs.Prop("ProtocolType").Str() != "WEBSOCKET" {
-			continue
+	for _, a := range c.b.apiList {
+		if a.websocket {
+			apis = append(apis, c.apiSrc(a))
 		}
-		apis = append(apis, c.apiSrc(rs))
 	}
 	c.checkOptions(apis)
 	for _, a := range apis {
@@ -236,7 +221,7 @@ func (c *compiler) checkOptions(apis []*apiSrc) {
 			}
 			d := RuleStageOption.Diag(at, "--stage %s: the template has no stage %s (%s)", c.opts.Stage, c.opts.Stage, list)
 			d.Fix = template.DidYouMean(c.opts.Stage, names)
-			c.add(d)
+			c.Add(d)
 		}
 	}
 	ids := make([]string, 0, len(c.opts.Integrations))
@@ -249,7 +234,7 @@ func (c *compiler) checkOptions(apis []*apiSrc) {
 		if rs := c.st.Resource(id); rs == nil || rs.Type != template.TypeIntegration && rs.Type != template.TypeAuthorizer {
 			d := RuleIntegrationOption.Diag(c.fileRange(), "--integration %s: the template has no integration or authorizer %s", id, id)
 			d.Fix = template.DidYouMean(id, append(c.st.LogicalIDs(template.TypeIntegration), c.st.LogicalIDs(template.TypeAuthorizer)...))
-			c.add(d)
+			c.Add(d)
 			continue
 		} else if rs.Type == template.TypeIntegration && rs.Prop("IntegrationType").Str() == "MOCK" {
 			c.errorf(RuleIntegrationOption, rs.Range, "--integration %s: %s is a MOCK integration, which calls no URL", id, id)
@@ -275,61 +260,17 @@ func checkHTTPURL(u string) error {
 	return nil
 }
 
-// linked returns the resource of one of types that n was derived from (a Ref
-// or GetAtt), else the one whose physical ID is n's value.
-func (c *compiler) linked(n *template.Node, types ...string) *template.Resource {
-	if n == nil {
-		return nil
-	}
-	for _, l := range n.Links {
-		if r := c.st.Resource(l.LogicalID); r != nil && slices.Contains(types, r.Type) {
-			return r
-		}
-	}
-	for _, t := range types {
-		if r := c.st.ByPhysicalID(t, n.Str()); r != nil {
-			return r
-		}
-	}
-	return nil
-}
-
-func (c *compiler) apiSrc(rs *template.Resource) *apiSrc {
+// apiSrc reads a WebSocket Api of the bound model with its routes and stages.
+func (c *compiler) apiSrc(info *apiInfo) *apiSrc {
+	rs := info.res
 	a := &apiSrc{api: &Api{LogicalID: rs.LogicalID, ID: rs.PhysicalID, Name: rs.Prop("Name").Str(), Stages: []*Stage{},
-		ApiKeySelectionExpression: rs.Prop("ApiKeySelectionExpression").Str()}}
-	if rse := rs.Prop("RouteSelectionExpression"); rse == nil {
-		c.errorf(RulePlan, rs.Range, "WebSocket Api %s needs a RouteSelectionExpression", rs.LogicalID)
-	} else {
-		a.api.RouteSelectionExpression = rse.Str()
-		sel, err := parseSelection(rse.Str())
-		if err != nil {
-			c.exprErr(RulePlan, rse.Range, "RouteSelectionExpression of "+rs.LogicalID, err)
-		}
-		a.api.Selection = sel
+		ApiKeySelectionExpression: rs.Prop("ApiKeySelectionExpression").Str(),
+		RouteSelectionExpression:  info.rse.Str(), Selection: info.selection}}
+	for _, r := range info.routes {
+		a.routes = append(a.routes, c.routeSrc(r))
 	}
-	keys := map[string]*template.Resource{}
-	for _, r := range c.st.OfType(template.TypeRoute) {
-		if c.linked(r.Prop("ApiId"), template.TypeApi) != rs {
-			continue
-		}
-		rt := c.routeSrc(r)
-		if prev := keys[rt.key]; prev != nil {
-			c.errorf(RulePlan, r.PropRange("RouteKey"), "route key %s of %s is already used by %s", rt.key, r.LogicalID, prev.LogicalID)
-			continue
-		}
-		keys[rt.key] = r
-		a.routes = append(a.routes, rt)
-	}
-	for _, s := range c.st.OfType(template.TypeStage) {
-		if c.linked(s.Prop("ApiId"), template.TypeApi) != rs {
-			continue
-		}
-		ss := c.stageSrc(s)
-		if i := slices.IndexFunc(a.stages, func(o *stageSrc) bool { return o.name == ss.name }); i >= 0 {
-			c.errorf(RulePlan, ss.at, "stage %s of %s is already defined by %s", ss.name, rs.LogicalID, a.stages[i].res.LogicalID)
-			continue
-		}
-		a.stages = append(a.stages, ss)
+	for _, s := range info.stages {
+		a.stages = append(a.stages, c.stageSrc(s.res))
 	}
 	if len(a.stages) == 0 {
 		// SPEC: a template without a Stage gets one stage named "local".
@@ -338,50 +279,32 @@ func (c *compiler) apiSrc(rs *template.Resource) *apiSrc {
 	return a
 }
 
-func (c *compiler) routeSrc(r *template.Resource) *routeSrc {
-	rt := &routeSrc{res: r, key: r.Prop("RouteKey").Str()}
+func (c *compiler) routeSrc(info *routeInfo) *routeSrc {
+	r := info.res
+	rt := &routeSrc{info: info, res: r, key: info.key}
 	// SPEC: two-way when RouteResponseSelectionExpression is $default and
 	// a RouteResponse with key $default belongs to the route.
 	if r.Prop("RouteResponseSelectionExpression").Str() == "$default" {
-		for _, rr := range c.st.OfType(template.TypeRouteResponse) {
-			if rr.Prop("RouteResponseKey").Str() == "$default" && c.linked(rr.Prop("RouteId"), template.TypeRoute) == r {
+		for _, rr := range c.b.responses[r.LogicalID] {
+			if rr.Prop("RouteResponseKey").Str() == "$default" {
 				rt.twoWay = true
 				break
 			}
 		}
 	}
-	if t := r.Prop("Target"); t != nil {
-		rt.integ = c.target(r, t)
-	}
+	rt.integ = info.integ
 	if rt.key == "$connect" {
 		rt.apiKey = r.Prop("ApiKeyRequired").Str() == "true"
 		switch r.Prop("AuthorizationType").Str() {
 		case "CUSTOM":
-			rt.authorizer = c.linked(r.Prop("AuthorizerId"), template.TypeAuthorizer)
+			if info.authorizer != nil && info.authorizer.res != nil {
+				rt.authorizer = c.b.authorizer(info.authorizer.res)
+			}
 		case "AWS_IAM":
 			rt.iam = true
 		}
 	}
 	return rt
-}
-
-// target resolves a route's Target, integrations/<IntegrationId>, to the Integration.
-func (c *compiler) target(r *template.Resource, t *template.Node) *template.Resource {
-	id, ok := strings.CutPrefix(t.Str(), "integrations/")
-	if !ok {
-		c.errorf(RulePlan, t.Range, "Target of %s must be integrations/<IntegrationId>, not %q", r.LogicalID, t.Str())
-		return nil
-	}
-	for _, l := range t.Links {
-		if rs := c.st.Resource(l.LogicalID); rs != nil && rs.Type == template.TypeIntegration && rs.PhysicalID == id {
-			return rs
-		}
-	}
-	if rs := c.st.ByPhysicalID(template.TypeIntegration, id); rs != nil {
-		return rs
-	}
-	c.errorf(RulePlan, t.Range, "Target of %s names integration %s, which is not an integration of this template", r.LogicalID, id)
-	return nil
 }
 
 func (c *compiler) stageSrc(s *template.Resource) *stageSrc {
@@ -448,7 +371,7 @@ func (c *compiler) stage(a *apiSrc, s *stageSrc) *Stage {
 	}
 	for _, rt := range a.routes {
 		r := &Route{Key: rt.key, LogicalID: rt.res.LogicalID, TwoWay: rt.twoWay, Throttle: s.routeThrottle[rt.key], ApiKeyRequired: rt.apiKey, IAM: rt.iam}
-		c.routeModels(rt.res, r)
+		c.routeModels(rt.info, r)
 		if rt.integ != nil {
 			r.Integration = c.integration(rt.integ, s)
 		}
@@ -489,7 +412,8 @@ func invokesLambda(in Integration) bool {
 	return ok
 }
 
-func (c *compiler) integSrc(rs *template.Resource) *integSrc {
+func (c *compiler) integSrc(info *integInfo) *integSrc {
+	rs := info.res
 	if is, ok := c.integs[rs.LogicalID]; ok {
 		return is
 	}
@@ -506,36 +430,25 @@ func (c *compiler) integSrc(rs *template.Resource) *integSrc {
 		b.Method = "POST"
 	}
 	if cid := rs.Prop("ConnectionId"); cid != nil {
-		if l := c.linked(cid, template.TypeVpcLinkV1, template.TypeVpcLinkV2); l != nil {
+		if l := info.vpcLink; l != nil {
 			b.VpcLink = l.LogicalID
 		} else {
 			b.VpcLink = cid.Str()
 		}
 	}
 	if t := rs.Prop("TimeoutInMillis"); t != nil {
-		ms, err := strconv.Atoi(t.Str())
-		if err != nil || ms <= 0 {
-			c.errorf(RulePlan, t.Range, "TimeoutInMillis of %s must be a whole number of milliseconds, not %q", rs.LogicalID, t.Str())
-		} else {
+		// Check has made sure it is a whole number in range (WSGW1005, WSGW4009).
+		if ms, err := strconv.Atoi(t.Str()); err == nil {
 			b.TimeoutMillis = ms
 		}
 	}
 	is := &integSrc{base: b, uri: rs.Prop("IntegrationUri")}
 	is.url = is.uri.Str()
-	var uriLinks []template.Link
-	if is.uri != nil {
-		uriLinks = is.uri.Links
-	}
-	for _, l := range uriLinks {
-		if f := c.st.Resource(l.LogicalID); f != nil && l.Attr == "Arn" && (f.Type == template.TypeLambdaFunction || f.Type == template.TypeSAMFunction) {
-			b.Function = f.LogicalID
-			break
-		}
+	if len(info.functions) > 0 {
+		b.Function = info.functions[0].LogicalID
 	}
 	if u, ok := c.opts.Integrations[rs.LogicalID]; ok {
 		is.url, b.Overridden = u, true
-	} else if is.uri == nil && typ != "MOCK" {
-		c.errorf(RulePlan, rs.Range, "%s integration %s needs an IntegrationUri", typ, rs.LogicalID)
 	}
 	if rt := rs.Prop("RequestTemplates"); rt != nil && rt.Kind == template.Map {
 		b.RequestTemplates = make(map[string]string, len(rt.Fields))
@@ -543,42 +456,19 @@ func (c *compiler) integSrc(rs *template.Resource) *integSrc {
 			b.RequestTemplates[f.Key] = f.Value.Str()
 		}
 	}
-	if rp := rs.Prop("RequestParameters"); rp != nil {
-		c.mapping(rs, rp, is)
+	for _, p := range info.params {
+		// Check has reported every target and source that does not parse.
+		is.steps = append(is.steps, Step{Target: p.target, Name: p.name, Source: p.src})
 	}
-	c.nonProxy(rs, b)
+	c.nonProxy(info, b)
 	c.integs[rs.LogicalID] = is
 	return is
 }
 
-// mapping compiles an integration's RequestParameters into steps (SPEC §6).
-func (c *compiler) mapping(rs *template.Resource, rp *template.Node, is *integSrc) {
-	if rp.Kind != template.Map {
-		c.errorf(RulePlan, rp.Range, "RequestParameters of %s must be a mapping of targets to sources", rs.LogicalID)
-		return
-	}
-	for _, f := range rp.Fields {
-		target, name, err := parseTarget(f.Key)
-		if err != nil {
-			c.exprErr(RulePlan, f.KeyRange, "RequestParameters of "+rs.LogicalID, err)
-			continue
-		}
-		if f.Value.Kind != template.String {
-			c.errorf(RulePlan, f.Value.Range, "the source of %s must be a string such as context.connectionId, not a %s", f.Key, f.Value.Kind)
-			continue
-		}
-		src, err := parseSource(f.Value.Value)
-		if err != nil {
-			c.exprErr(RulePlan, f.Value.Range, "source of "+f.Key, err)
-			continue
-		}
-		is.steps = append(is.steps, Step{Target: target, Name: name, Source: src})
-	}
-}
-
 // integration compiles an integration for one stage.
-func (c *compiler) integration(rs *template.Resource, s *stageSrc) *Integration {
-	is := c.integSrc(rs)
+func (c *compiler) integration(info *integInfo, s *stageSrc) *Integration {
+	rs := info.res
+	is := c.integSrc(info)
 	in := *is.base
 	at := rs.Range
 	if is.uri != nil && !in.Overridden {
@@ -603,7 +493,7 @@ func (c *compiler) integration(rs *template.Resource, s *stageSrc) *Integration 
 		in.URL = u
 	}
 	if in.Type == "AWS_PROXY" || in.Type == "AWS" && invokesLambda(in) {
-		t := c.lambdaTarget(is.uri, in.URL)
+		t := c.lambdaTarget(info.functions, in.URL)
 		if t.fn != nil {
 			in.Function = t.fn.LogicalID
 		}
@@ -642,15 +532,6 @@ func substituteStageVars(s string, vars map[string]string) (string, []string) {
 		}
 	}
 	return ExpandStageVariables(s, vars), missing
-}
-
-func mapKeys(m map[string]string) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	slices.Sort(out)
-	return out
 }
 
 // withoutOverridden drops the warnings about made-up values (WSGW1016) in

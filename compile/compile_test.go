@@ -405,9 +405,10 @@ func TestCompileNoPlanOnErrors(t *testing.T) {
 	}
 }
 
-// TestCompilerFallbacks drives the compiler without Check: whatever Check
-// misses, the compiler reports instead of building a plan that would fail at
-// message time (SPEC R-4.2).
+// TestCompilerFallbacks: what the compiler once reported again behind Check
+// (RulePlan) Check reports on its own, at the same place, and no plan is
+// built that would fail at message time (SPEC R-4.2). The compiler lowers the
+// model Check bound and re-derives none of it (issue 16).
 func TestCompilerFallbacks(t *testing.T) {
 	tests := []struct {
 		name, old, new string
@@ -439,12 +440,15 @@ func TestCompilerFallbacks(t *testing.T) {
 			if src == stagedTemplate {
 				t.Fatalf("%q is not in the template", tt.old)
 			}
-			st := load(t, src)
-			c := &compiler{st: st, opts: Options{Stage: "dev"}, integs: map[string]*integSrc{}, seen: map[string]bool{}}
-			c.plan()
-			d := findDiag(t, c.diags, RulePlan.ID, at(t, src, tt.pos))
-			if !strings.HasPrefix(d.Message, tt.msg) {
-				t.Errorf("message %q, want it to start with %q", d.Message, tt.msg)
+			plan, ds := Compile(load(t, src), Options{Stage: "dev"})
+			if plan != nil {
+				t.Fatalf("a plan, diagnostics:\n%s", diagText(ds))
+			}
+			want := at(t, src, tt.pos)
+			if !slices.ContainsFunc(ds, func(d template.Diagnostic) bool {
+				return d.Severity == template.Error && d.Range.String() == want && d.Rule != RulePlan.ID
+			}) {
+				t.Errorf("no error of Check at %s (the compiler said %q); diagnostics:\n%s", want, tt.msg, diagText(ds))
 			}
 		})
 	}
@@ -522,5 +526,42 @@ func TestBuildRecoversPanic(t *testing.T) {
 	want := "lambda.yaml:1:1: error: wsgw failed on this template: injected panic (a bug in wsgw: please report it with the template) [WSGW8004]"
 	if !slices.ContainsFunc(ds, func(d template.Diagnostic) bool { return d.Text() == want }) {
 		t.Errorf("diagnostics %v, want %s", ds, want)
+	}
+}
+
+// TestCheckCoversForeignResources: an IntegrationResponse or Authorizer whose
+// ApiId is an HTTP API, but which a WebSocket API's integration or $connect
+// route uses all the same, is compiled into the plan; Check reports what
+// would not compile in it (the compiler once did, as WSGW8004), so validate
+// and plan agree (issue 16).
+func TestCheckCoversForeignResources(t *testing.T) {
+	const apis = "Resources:\n" +
+		"  Api: {Type: AWS::ApiGatewayV2::Api, Properties: {Name: a, ProtocolType: WEBSOCKET, RouteSelectionExpression: $request.body.action}}\n" +
+		"  Http: {Type: AWS::ApiGatewayV2::Api, Properties: {Name: h, ProtocolType: HTTP}}\n"
+	tests := []struct {
+		name, src string
+		want      map[string]string // rule -> needle for its position
+	}{
+		{"integration response", apis +
+			"  Integ: {Type: AWS::ApiGatewayV2::Integration, Properties: {ApiId: !Ref Api, IntegrationType: MOCK}}\n" +
+			"  Route: {Type: AWS::ApiGatewayV2::Route, Properties: {ApiId: !Ref Api, RouteKey: $default, Target: !Join [/, [integrations, !Ref Integ]]}}\n" +
+			"  Resp: {Type: AWS::ApiGatewayV2::IntegrationResponse, Properties: {ApiId: !Ref Http, IntegrationId: !Ref Integ, IntegrationResponseKey: \"/5[/\", ResponseTemplates: {\"$default\": \"#if(\"}}}\n",
+			map[string]string{RuleResponseKey.ID: `"/5[/"`, RuleTemplateSyntax.ID: `"}}}`}}, // the end of the template, where VTL finds the error
+		{"authorizer", apis +
+			"  Integ: {Type: AWS::ApiGatewayV2::Integration, Properties: {ApiId: !Ref Api, IntegrationType: MOCK}}\n" +
+			"  Route: {Type: AWS::ApiGatewayV2::Route, Properties: {ApiId: !Ref Api, RouteKey: $connect, AuthorizationType: CUSTOM, AuthorizerId: !Ref Auth, Target: !Join [/, [integrations, !Ref Integ]]}}\n" +
+			"  Auth: {Type: AWS::ApiGatewayV2::Authorizer, Properties: {ApiId: !Ref Http, AuthorizerType: JWT, Name: j}}\n",
+			map[string]string{RuleAuthorizerType.ID: "JWT"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ds := Check(load(t, tt.src))
+			for rule, needle := range tt.want {
+				findDiag(t, ds, rule, at(t, tt.src, needle))
+			}
+			if plan, ds := Compile(load(t, tt.src), Options{}); plan != nil || slices.ContainsFunc(ds, func(d template.Diagnostic) bool { return d.Rule == RulePlan.ID }) {
+				t.Errorf("plan %v, diagnostics:\n%s", plan, diagText(ds))
+			}
+		})
 	}
 }

@@ -6,5 +6,13 @@
 // and schemas) are built from it by the gateway when it provisions the plan
 // (ParseTemplate, ResponseKeyPattern, Model.Compile), never kept in it.
 //
+// It works in three steps over one model: bind (bind.go) resolves the stack
+// once into a bound model (the Apis with their routes, integrations, stages,
+// authorizers, responses and models, the links between them, and their
+// expressions, templates and models parsed); the checks (check*.go) read it
+// and report; the compiler (compile.go) lowers it into a Plan, re-deriving no
+// link and re-parsing nothing, and reports (RulePlan) only what compiling
+// alone finds.
+//
 // It imports template and never runtime.
 package compile

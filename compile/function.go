@@ -49,22 +49,17 @@ type lambdaTarget struct {
 }
 
 // lambdaTarget resolves the function a Lambda URI invokes (after stage
-// variables): through the Arn link the URI was built from, else by the
-// function name in the ARN.
-func (c *compiler) lambdaTarget(uri *template.Node, url string) lambdaTarget {
+// variables): the first function whose Arn the URI was built from (fns, bound
+// once), else the function of the template named in the ARN.
+func (c *compiler) lambdaTarget(fns []*template.Resource, url string) lambdaTarget {
 	var t lambdaTarget
 	name, qual, ok := invokedFunction(url)
 	if ok {
 		t.name, t.qualifier = name, qual
 	}
 	var rs *template.Resource
-	if uri != nil {
-		for _, l := range uri.Links {
-			if f := c.st.Resource(l.LogicalID); f != nil && l.Attr == "Arn" && isFunction(f) {
-				rs = f
-				break
-			}
-		}
+	if len(fns) > 0 {
+		rs = fns[0]
 	}
 	if rs == nil && t.name != "" {
 		rs = c.st.ByPhysicalID(template.TypeSAMFunction, t.name)

@@ -195,7 +195,7 @@ func displayDir(dir string) string {
 // placeCode sets where f's code is (SPEC ): its directory, or its
 // inline code, written by Options.WriteInline to the directory it runs in.
 func (c *compiler) placeCode(f *Function, rs *template.Resource) {
-	fc := codeOf(c.st, rs)
+	fc := c.b.codeOf(rs)
 	f.CodeDir, f.InlineCode, f.InlineFile = fc.dir, fc.inline, fc.file
 	f.Unreachable, f.NeedsBuild = fc.unreachable, fc.needsBuild
 	if f.InlineCode == "" || f.Unreachable != "" || c.opts.WriteInline == nil {

@@ -286,45 +286,26 @@ type IntegrationResponse struct {
 // responses and routes' models, compiled once and shared by every stage.
 type nonProxySrc struct {
 	responses map[string][]*IntegrationResponse // by integration logical ID
-	models    map[string]*Model                 // by model logical ID
 }
 
 // isNonProxy reports whether an integration type transforms messages with templates.
 func isNonProxy(typ string) bool { return typ == "HTTP" || typ == "MOCK" || typ == "AWS" }
 
 // nonProxy compiles the templates, passthrough behaviour and integration
-// responses of a non-proxy integration into b. Check has reported every
-// problem already; one found here is a RulePlan error.
-func (c *compiler) nonProxy(rs *template.Resource, b *Integration) {
+// responses of a non-proxy integration into b, from what bind parsed (Check
+// has reported every problem with it).
+func (c *compiler) nonProxy(info *integInfo, b *Integration) {
 	if !isNonProxy(b.Type) {
 		return
 	}
+	rs := info.res
 	b.PassthroughBehavior = rs.Prop("PassthroughBehavior").Str()
 	if b.PassthroughBehavior == "" {
 		b.PassthroughBehavior = PassthroughWhenNoMatch
 	}
 	b.ContentHandlingStrategy = rs.Prop("ContentHandlingStrategy").Str()
-	b.TemplateSelection, _ = c.templates(rs, "RequestTemplates", selectIntegration)
+	b.TemplateSelection = info.selection.selection()
 	b.Responses = c.integrationResponses(rs)
-}
-
-// templates compiles a resource's TemplateSelectionExpression and checks its
-// templates property (RequestTemplates or ResponseTemplates): the selection
-// and the sources by key of the templates that parse.
-func (c *compiler) templates(rs *template.Resource, prop string, kind selectionKind) (*TemplateSelection, map[string]string) {
-	var sel *TemplateSelection
-	if tse := rs.Prop("TemplateSelectionExpression"); tse != nil {
-		var err error
-		sel, err = parseTemplateSelection(tse.Str(), kind)
-		if err != nil {
-			c.exprErr(RulePlan, tse.Range, "TemplateSelectionExpression of "+rs.LogicalID, err)
-		}
-	}
-	_, src, problems := parseTemplates(prop, rs.LogicalID, rs.Prop(prop))
-	for _, p := range problems {
-		c.errorf(RulePlan, p.at, "%s", p.msg)
-	}
-	return sel, src
 }
 
 // integrationResponses compiles the IntegrationResponses whose IntegrationId
@@ -332,8 +313,8 @@ func (c *compiler) templates(rs *template.Resource, prop string, kind selectionK
 func (c *compiler) integrationResponses(rs *template.Resource) []*IntegrationResponse {
 	if c.np.responses == nil {
 		c.np.responses = map[string][]*IntegrationResponse{}
-		for _, ir := range c.st.OfType(template.TypeIntegrationResponse) {
-			if in := c.linked(ir.Prop("IntegrationId"), template.TypeIntegration); in != nil {
+		for _, ir := range c.b.integResponses {
+			if in := ir.integ.res; ir.integ.problem == nil && in != nil {
 				c.np.responses[in.LogicalID] = append(c.np.responses[in.LogicalID], c.integrationResponse(ir))
 			}
 		}
@@ -341,75 +322,51 @@ func (c *compiler) integrationResponses(rs *template.Resource) []*IntegrationRes
 	return c.np.responses[rs.LogicalID]
 }
 
-func (c *compiler) integrationResponse(ir *template.Resource) *IntegrationResponse {
+func (c *compiler) integrationResponse(info *integResponseInfo) *IntegrationResponse {
+	ir := info.res
 	r := &IntegrationResponse{LogicalID: ir.LogicalID, Key: ir.Prop("IntegrationResponseKey").Str(),
 		TemplateSelectionExpression: ir.Prop("TemplateSelectionExpression").Str(),
 		ContentHandlingStrategy:     ir.Prop("ContentHandlingStrategy").Str()}
-	if _, err := parseResponseKey(r.Key); err != nil {
-		c.errorf(RulePlan, ir.PropRange("IntegrationResponseKey"), "IntegrationResponseKey of %s is %s: %v", ir.LogicalID, r.Key, err)
-	}
-	var src map[string]string
-	r.TemplateSelection, src = c.templates(ir, "ResponseTemplates", selectResponse)
-	if len(src) > 0 {
-		r.ResponseTemplates = src
+	r.TemplateSelection = info.selection.selection()
+	if len(info.templates.src) > 0 {
+		r.ResponseTemplates = info.templates.src
 	}
 	return r
 }
 
 // routeModels compiles a route's ModelSelectionExpression and RequestModels
 // into r (SPEC: request validation).
-func (c *compiler) routeModels(res *template.Resource, r *Route) {
-	mse := res.Prop("ModelSelectionExpression")
-	if mse == nil {
+func (c *compiler) routeModels(info *routeInfo, r *Route) {
+	if info.modelSelection == nil {
 		return
 	}
-	r.ModelSelectionExpression = mse.Str()
-	sel, err := parseTemplateSelection(mse.Str(), selectModel)
-	if err != nil {
-		c.exprErr(RulePlan, mse.Range, "ModelSelectionExpression of "+res.LogicalID, err)
-	}
-	r.ModelSelection = sel
-	rm := res.Prop("RequestModels")
+	r.ModelSelectionExpression = info.modelSelection.node.Str()
+	r.ModelSelection = info.modelSelection.selection()
+	rm := info.res.Prop("RequestModels")
 	if rm == nil || rm.Kind != template.Map {
 		return
 	}
-	api := c.linked(res.Prop("ApiId"), template.TypeApi)
 	for _, f := range rm.Fields {
-		m := c.findModel(api, f.Value)
-		if m == nil {
-			c.errorf(RulePlan, f.Value.Range, "RequestModels %s of %s names no Model of its Api", f.Key, res.LogicalID)
-			continue
+		// Check has made sure each names a Model of the route's Api (WSGW3015).
+		if m := findModel(info.api, f.Value); m != nil {
+			if r.RequestModels == nil {
+				r.RequestModels = map[string]*Model{}
+			}
+			r.RequestModels[f.Key] = m.model
 		}
-		if r.RequestModels == nil {
-			r.RequestModels = map[string]*Model{}
-		}
-		r.RequestModels[f.Key] = c.model(m)
 	}
 }
 
 // findModel returns the Model of api that a RequestModels value names, by
 // its Name (as API Gateway reads RequestModels), or nil.
-func (c *compiler) findModel(api *template.Resource, v *template.Node) *template.Resource {
-	for _, m := range c.st.OfType(template.TypeModel) {
-		if m.Prop("Name").Str() == v.Str() && c.linked(m.Prop("ApiId"), template.TypeApi) == api {
+func findModel(api *apiInfo, v *template.Node) *modelInfo {
+	if api == nil {
+		return nil
+	}
+	for _, m := range api.models {
+		if m.res.Prop("Name").Str() == v.Str() {
 			return m
 		}
 	}
 	return nil
-}
-
-// model compiles a Model once.
-func (c *compiler) model(rs *template.Resource) *Model {
-	if m, ok := c.np.models[rs.LogicalID]; ok {
-		return m
-	}
-	if c.np.models == nil {
-		c.np.models = map[string]*Model{}
-	}
-	m, err := compileModel(rs)
-	if err != nil {
-		c.errorf(RulePlan, rs.PropRange("Schema"), "Schema of %s: %v", rs.LogicalID, err)
-	}
-	c.np.models[rs.LogicalID] = m
-	return m
 }

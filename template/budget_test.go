@@ -237,8 +237,8 @@ func TestBudgetAllowsRealTemplates(t *testing.T) {
 	}
 	r := newResolver("big.json", root, Options{})
 	r.run()
-	if r.diags.HasErrors() {
-		t.Fatalf("%v", r.diags[0].Text())
+	if r.diags.Diagnostics().HasErrors() {
+		t.Fatalf("%v", r.diags.Diagnostics()[0].Text())
 	}
 	t.Logf("%d bytes of template: evaluation spent %d MB of %d", b.Len(), r.spent>>20, MaxEvalBytes>>20)
 	if r.spent > MaxEvalBytes/2 {
@@ -262,8 +262,8 @@ func TestBudgetConditionChains(t *testing.T) {
 	}
 	r := newResolver("c.yaml", root, Options{})
 	r.run()
-	if r.diags.HasErrors() || !r.st.Conditions["C999"] {
-		t.Fatalf("C999 %v, diagnostics %v", r.st.Conditions["C999"], r.diags)
+	if r.diags.Diagnostics().HasErrors() || !r.st.Conditions["C999"] {
+		t.Fatalf("C999 %v, diagnostics %v", r.st.Conditions["C999"], r.diags.Diagnostics())
 	}
 	if r.spent > 1<<20 {
 		t.Errorf("spent %d bytes", r.spent)

@@ -2,10 +2,12 @@ package template
 
 import (
 	"encoding/json"
+	"maps"
 	"reflect"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/awslabs/goformation/v7/cloudformation/apigateway"
 	"github.com/awslabs/goformation/v7/cloudformation/apigatewayv2"
@@ -14,7 +16,8 @@ import (
 )
 
 // typed maps the resource types wsgw reads to goformation's structs. Their
-// properties are checked (unknown names, value types) and decoded.
+// structs are the schema the properties are checked against (required and
+// unknown names, value types); nothing is decoded into them.
 var typed = map[string]reflect.Type{
 	TypeApi: reflect.TypeFor[apigatewayv2.Api](),
 	"AWS::ApiGatewayV2::ApiGatewayManagedOverrides": reflect.TypeFor[apigatewayv2.ApiGatewayManagedOverrides](),
@@ -78,15 +81,18 @@ var knownTypeList = func() []string {
 
 func knownTypes() []string { return knownTypeList }
 
-// Typed reports the Go type wsgw decodes resources of type t into, or nil.
+// Typed reports the Go type whose fields are the schema of resources of type t, or nil.
 func Typed(t string) reflect.Type { return typed[t] }
 
 var (
 	jsonUnmarshaler = reflect.TypeFor[json.Unmarshaler]()
 )
 
-// decode checks rs.Properties against the resource type's struct and decodes it into rs.Value.
-func (r *resolver) decode(rs *Resource) {
+// checkProps checks rs.Properties against the resource type's struct: the
+// required properties, unknown names and value types. The node tree stays the
+// only form of the properties wsgw reads (goformation's structs drop Refs);
+// the structs serve as the schema.
+func (r *resolver) checkProps(rs *Resource) {
 	t, ok := typed[rs.Type]
 	if !ok {
 		return
@@ -110,21 +116,7 @@ func (r *resolver) decode(rs *Resource) {
 		props = withoutLocalCode(props)
 	}
 	props = withoutNewerProps(rs.Type, props)
-	before := len(r.diags)
-	v := r.coerce(props, t, rs.LogicalID)
-	if len(r.diags) > before {
-		return
-	}
-	b, err := json.Marshal(map[string]any{"Type": rs.Type, "Properties": v})
-	if err != nil {
-		return
-	}
-	ptr := reflect.New(t)
-	if err := json.Unmarshal(b, ptr.Interface()); err != nil {
-		r.errorf(RuleValueType, rs.Properties.Range, "properties of %s do not fit %s: %s", rs.LogicalID, rs.Type, strings.TrimPrefix(err.Error(), "json: "))
-		return
-	}
-	rs.Value = ptr.Interface()
+	r.checkValue(props, t, rs.LogicalID)
 }
 
 // newerProps lists properties CloudFormation added after the goformation
@@ -163,77 +155,72 @@ func withoutLocalCode(props *Node) *Node {
 	return &out
 }
 
-// coerce walks a resolved node along the Go type it decodes into: it reports
-// unknown properties and wrong value types at the value's position, and turns
-// scalars into what CloudFormation would accept ("30" for a number, 5 for a string).
-func (r *resolver) coerce(n *Node, t reflect.Type, path string) any {
+// checkValue walks a resolved node along the Go type of goformation's
+// schema: it reports unknown properties and wrong value types at the value's
+// position. Scalars are taken as CloudFormation takes them ("30" for a
+// number, 5 for a string).
+func (r *resolver) checkValue(n *Node, t reflect.Type, path string) {
 	for t.Kind() == reflect.Pointer {
 		t = t.Elem()
 	}
 	if t.Kind() == reflect.Interface || reflect.PointerTo(t).Implements(jsonUnmarshaler) && t.Kind() == reflect.Struct && !hasJSONFields(t) {
-		return n.Interface()
+		return
 	}
-	wrong := func(want string) any {
+	wrong := func(want string) {
 		r.errorf(RuleValueType, n.Range, "%s must be %s, not a %s", path, want, describe(n))
-		return nil
 	}
 	switch t.Kind() {
 	case reflect.String:
 		if !n.IsScalar() || n.Kind == Null {
-			return wrong("a string")
+			wrong("a string")
 		}
-		return n.Value
 	case reflect.Bool:
-		if n.Kind == Bool || n.Kind == String && (n.Value == "true" || n.Value == "false") {
-			return n.Value == "true"
+		if !(n.Kind == Bool || n.Kind == String && (n.Value == "true" || n.Value == "false")) {
+			wrong("a boolean (true or false)")
 		}
-		return wrong("a boolean (true or false)")
 	case reflect.Int, reflect.Int64, reflect.Int32:
 		if n.Kind == Number || n.Kind == String {
-			if i, err := strconv.ParseInt(n.Value, 10, 64); err == nil {
-				return i
+			if _, err := strconv.ParseInt(n.Value, 10, 64); err == nil {
+				return
 			}
 		}
-		return wrong("an integer")
+		wrong("an integer")
 	case reflect.Float64, reflect.Float32:
 		if n.Kind == Number || n.Kind == String {
-			if f, err := strconv.ParseFloat(n.Value, 64); err == nil {
-				return f
+			if _, err := strconv.ParseFloat(n.Value, 64); err == nil {
+				return
 			}
 		}
-		return wrong("a number")
+		wrong("a number")
 	case reflect.Slice:
 		if n.Kind != List {
-			return wrong("a list")
+			wrong("a list")
+			return
 		}
-		out := make([]any, len(n.Items))
 		for i, it := range n.Items {
-			out[i] = r.coerce(it, t.Elem(), path+"["+strconv.Itoa(i)+"]")
+			r.checkValue(it, t.Elem(), path+"["+strconv.Itoa(i)+"]")
 		}
-		return out
 	case reflect.Map:
 		if n.Kind != Map {
-			return wrong("a mapping")
+			wrong("a mapping")
+			return
 		}
-		out := make(map[string]any, len(n.Fields))
 		for _, f := range n.Fields {
-			out[f.Key] = r.coerce(f.Value, t.Elem(), path+"."+f.Key)
+			r.checkValue(f.Value, t.Elem(), path+"."+f.Key)
 		}
-		return out
 	case reflect.Struct:
 		if n.Kind != Map {
-			return wrong("a mapping")
+			wrong("a mapping")
+			return
 		}
 		fields := jsonFields(t)
-		names := make([]string, 0, len(fields))
-		for name := range fields {
-			names = append(names, name)
-		}
-		slices.Sort(names)
-		out := make(map[string]any, len(n.Fields))
+		var names []string
 		for _, f := range n.Fields {
 			ft, ok := fields[f.Key]
 			if !ok {
+				if names == nil {
+					names = slices.Sorted(maps.Keys(fields))
+				}
 				where := path
 				if !strings.Contains(path, ".") {
 					where = "resource " + path
@@ -241,11 +228,9 @@ func (r *resolver) coerce(n *Node, t reflect.Type, path string) any {
 				r.errorFix(RuleUnknownProp, f.KeyRange, DidYouMean(f.Key, names), "%s has no property %s", where, f.Key)
 				continue
 			}
-			out[f.Key] = r.coerce(f.Value, ft, path+"."+f.Key)
+			r.checkValue(f.Value, ft, path+"."+f.Key)
 		}
-		return out
 	}
-	return n.Interface()
 }
 
 func describe(n *Node) string {
@@ -255,8 +240,14 @@ func describe(n *Node) string {
 	return n.Kind.String()
 }
 
+// fieldsOf caches jsonFields by struct type.
+var fieldsOf sync.Map // reflect.Type -> map[string]reflect.Type
+
 // jsonFields maps the JSON names of a struct's fields to their types.
 func jsonFields(t reflect.Type) map[string]reflect.Type {
+	if m, ok := fieldsOf.Load(t); ok {
+		return m.(map[string]reflect.Type)
+	}
 	out := map[string]reflect.Type{}
 	for i := range t.NumField() {
 		f := t.Field(i)
@@ -270,6 +261,7 @@ func jsonFields(t reflect.Type) map[string]reflect.Type {
 		}
 		out[name] = f.Type
 	}
+	fieldsOf.Store(t, out)
 	return out
 }
 

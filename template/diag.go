@@ -128,3 +128,41 @@ type Rule struct {
 func (r Rule) Diag(at Range, format string, args ...any) Diagnostic {
 	return Diagnostic{Severity: r.Severity, Rule: r.ID, Message: fmt.Sprintf(format, args...), Range: at}
 }
+
+// Collector gathers the diagnostics of a stage, each once: one with the rule,
+// range and message of a diagnostic collected before is dropped (a SAM node
+// used by several generated resources, a link that several rules read).
+type Collector struct {
+	ds   Diagnostics
+	seen map[diagKey]bool
+}
+
+// diagKey is what makes diagnostics the same: rule, message and start.
+type diagKey struct {
+	rule, msg, file string
+	line, col       int
+}
+
+// Add collects d unless it was collected before, and reports whether it was added.
+func (c *Collector) Add(d Diagnostic) bool {
+	k := diagKey{d.Rule, d.Message, d.Range.File, d.Range.Line, d.Range.Col}
+	if c.seen[k] {
+		return false
+	}
+	if c.seen == nil {
+		c.seen = map[diagKey]bool{}
+	}
+	c.seen[k] = true
+	c.ds = append(c.ds, d)
+	return true
+}
+
+// Report collects a diagnostic of rule at at, with fix ("" for none).
+func (c *Collector) Report(rule Rule, at Range, fix, format string, args ...any) {
+	d := rule.Diag(at, format, args...)
+	d.Fix = fix
+	c.Add(d)
+}
+
+// Diagnostics returns what was collected, in the order it was.
+func (c *Collector) Diagnostics() Diagnostics { return c.ds }

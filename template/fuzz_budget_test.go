@@ -46,7 +46,7 @@ func FuzzSubGrowth(f *testing.F) {
 		r := newResolver("f.json", root, Options{})
 		r.run()
 		refused := false
-		for _, d := range r.diags {
+		for _, d := range r.diags.Diagnostics() {
 			refused = refused || d.Rule == RuleBudget.ID
 		}
 		tooLong, total := false, 0
@@ -60,7 +60,7 @@ func FuzzSubGrowth(f *testing.F) {
 		case total > MaxEvalBytes && !refused:
 			t.Fatalf("%d bytes of strings were not refused", total)
 		case !tooLong && total < MaxEvalBytes/4 && refused:
-			t.Fatalf("%d bytes of strings (%v) were refused: %v", total, lengths, r.diags)
+			t.Fatalf("%d bytes of strings (%v) were refused: %v", total, lengths, r.diags.Diagnostics())
 		}
 		if r.spent > 2*MaxEvalBytes {
 			t.Fatalf("spent %d bytes", r.spent)

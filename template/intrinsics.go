@@ -3,6 +3,7 @@ package template
 import (
 	"encoding/base64"
 	"encoding/json"
+	"iter"
 	"slices"
 	"strconv"
 	"strings"
@@ -64,161 +65,230 @@ func (r *resolver) resolve(n *Node) *Node {
 // bad returns a placeholder for a value that could not be resolved; an error has been reported.
 func bad(at *Node) *Node { return scalar(String, "", at.Range) }
 
+// intrinsic evaluates one intrinsic function: name is the function, arg its
+// argument as written, at the whole {name: arg} node.
+type intrinsic func(r *resolver, name string, arg, at *Node) *Node
+
+// intrinsics maps the intrinsic functions to their evaluation (set in init:
+// they call back into resolve, which reads the table).
+var intrinsics map[string]intrinsic
+
+func init() {
+	intrinsics = map[string]intrinsic{
+		"Ref":              (*resolver).refCall,
+		"Fn::GetAtt":       argAt((*resolver).getAttCall),
+		"Fn::Sub":          argAt((*resolver).sub),
+		"Fn::Join":         (*resolver).join,
+		"Fn::Select":       (*resolver).selectCall,
+		"Fn::Split":        (*resolver).split,
+		"Fn::If":           (*resolver).ifCall,
+		"Fn::FindInMap":    argAt((*resolver).findInMap),
+		"Fn::Base64":       (*resolver).base64,
+		"Fn::GetAZs":       (*resolver).getAZs,
+		"Fn::ImportValue":  (*resolver).importValue,
+		"Fn::Length":       (*resolver).length,
+		"Fn::ToJsonString": (*resolver).toJSONString,
+		"Fn::Cidr":         (*resolver).notEvaluated,
+		"Fn::Transform":    (*resolver).notEvaluated,
+		"Fn::Equals":       (*resolver).conditionOnly,
+		"Fn::And":          (*resolver).conditionOnly,
+		"Fn::Or":           (*resolver).conditionOnly,
+		"Fn::Not":          (*resolver).conditionOnly,
+	}
+}
+
+// argAt adapts an evaluation that needs no name.
+func argAt(f func(r *resolver, arg, at *Node) *Node) intrinsic {
+	return func(r *resolver, _ string, arg, at *Node) *Node { return f(r, arg, at) }
+}
+
+// call evaluates the intrinsic function name.
 func (r *resolver) call(name string, arg, at *Node) *Node {
-	switch name {
-	case "Ref":
-		a := r.resolve(arg)
-		if a == nil || a.Kind != String {
-			r.errorf(RuleIntrinsic, arg.Range, "Ref needs the name of a parameter or resource")
-			return bad(at)
-		}
-		return r.ref(a.Value, at.Range)
-	case "Fn::GetAtt":
-		return r.getAttCall(arg, at)
-	case "Fn::Sub":
-		return r.sub(arg, at)
-	case "Fn::Join":
-		a := r.resolve(arg)
-		if a == nil || a.Kind != List || len(a.Items) != 2 || a.Items[0].Kind != String && a.Items[0].Kind != Null {
-			r.errorf(RuleIntrinsic, arg.Range, "Fn::Join needs [delimiter, [values...]]")
-			return bad(at)
-		}
-		list := a.Items[1]
-		if list.Kind != List {
-			r.errorf(RuleIntrinsic, list.Range, "Fn::Join needs a list of values to join, not a %s", list.Kind)
-			return bad(at)
-		}
-		parts := make([]string, 0, len(list.Items))
-		out := scalar(String, "", at.Range)
-		size := 0
-		for i, it := range list.Items {
-			if !it.IsScalar() {
-				r.errorf(RuleIntrinsic, it.Range, "Fn::Join can only join strings, not a %s", it.Kind)
-				return bad(at)
-			}
-			parts = append(parts, it.Value)
-			out.Links = append(out.Links, it.Links...)
-			if size += len(it.Value); i > 0 {
-				size += len(a.Items[0].Value)
-			}
-		}
-		if r.tooLong("Fn::Join", size, at.Range) || !r.spend(nodeCost+size, at.Range) {
-			return bad(at)
-		}
-		out.Value = strings.Join(parts, a.Items[0].Value)
-		return out
-	case "Fn::Select":
-		a := r.resolve(arg)
-		if a == nil || a.Kind != List || len(a.Items) != 2 {
-			r.errorf(RuleIntrinsic, arg.Range, "Fn::Select needs [index, [values...]]")
-			return bad(at)
-		}
-		i, err := strconv.Atoi(a.Items[0].Value)
-		list := a.Items[1]
-		if err != nil || list.Kind != List || i < 0 || i >= len(list.Items) {
-			r.errorf(RuleIntrinsic, a.Items[0].Range, "Fn::Select index %s is outside the list of %d values", a.Items[0].Value, len(list.Items))
-			return bad(at)
-		}
-		return list.Items[i]
-	case "Fn::Split":
-		a := r.resolve(arg)
-		if a == nil || a.Kind != List || len(a.Items) != 2 || !a.Items[0].IsScalar() || !a.Items[1].IsScalar() || a.Items[0].Value == "" {
-			r.errorf(RuleIntrinsic, arg.Range, "Fn::Split needs [delimiter, string]")
-			return bad(at)
-		}
-		// The parts share the string's bytes; each is a node.
-		n := strings.Count(a.Items[1].Value, a.Items[0].Value) + 1
-		if !r.spend(nodeCost+n*(itemCost+nodeCost), at.Range) {
-			return bad(at)
-		}
-		out := &Node{Kind: List, Range: at.Range, Items: make([]*Node, 0, n)}
-		for _, p := range strings.Split(a.Items[1].Value, a.Items[0].Value) {
-			it := scalar(String, p, at.Range)
-			it.Links = a.Items[1].Links
-			out.Items = append(out.Items, it)
-		}
-		return out
-	case "Fn::If":
-		if arg.Kind != List || len(arg.Items) != 3 || arg.Items[0].Kind != String {
-			r.errorf(RuleIntrinsic, arg.Range, "Fn::If needs [condition name, value if true, value if false]")
-			return bad(at)
-		}
-		// Only the branch the condition picks is evaluated, as in
-		// CloudFormation: the other may name resources that do not exist
-		// under the current conditions (SPEC ). Its names must still
-		// be names of the template.
-		if r.condition(arg.Items[0].Value, arg.Items[0].Range) {
-			r.checkNames(arg.Items[2])
-			return r.resolve(arg.Items[1])
-		}
-		r.checkNames(arg.Items[1])
-		return r.resolve(arg.Items[2])
-	case "Fn::FindInMap":
-		return r.findInMap(arg, at)
-	case "Fn::Base64":
-		a := r.resolve(arg)
-		if a == nil || !a.IsScalar() {
-			r.errorf(RuleIntrinsic, arg.Range, "Fn::Base64 needs a string")
-			return bad(at)
-		}
-		size := base64.StdEncoding.EncodedLen(len(a.Value))
-		if r.tooLong("Fn::Base64", size, at.Range) || !r.spend(nodeCost+size, at.Range) {
-			return bad(at)
-		}
-		out := scalar(String, base64.StdEncoding.EncodeToString([]byte(a.Value)), at.Range)
-		out.Links = a.Links
-		return out
-	case "Fn::GetAZs":
-		a := r.resolve(arg)
-		region := r.st.Region
-		if a != nil && a.Value != "" {
-			region = a.Value
-		}
-		if !r.spend(4*nodeCost+3*(itemCost+len(region)+1), at.Range) {
-			return bad(at)
-		}
-		out := &Node{Kind: List, Range: at.Range}
-		for _, z := range []string{"a", "b", "c"} {
-			out.Items = append(out.Items, scalar(String, region+z, at.Range))
-		}
-		return out
-	case "Fn::ImportValue":
-		a := r.resolve(arg)
-		if a == nil || !a.IsScalar() {
-			r.errorf(RuleIntrinsic, arg.Range, "Fn::ImportValue needs the name of an export")
-			return bad(at)
-		}
-		r.errorf(RuleNotEvaluated, at.Range, "Fn::ImportValue %s is another stack's export, which wsgw cannot read; the value is the export name", a.Value)
-		r.spend(nodeCost+len(a.Value), at.Range)
-		return scalar(String, a.Value, at.Range)
-	case "Fn::Length":
-		a := r.resolve(arg)
-		if a == nil || a.Kind != List {
-			r.errorf(RuleIntrinsic, arg.Range, "Fn::Length needs a list")
-			return bad(at)
-		}
-		return scalar(Number, strconv.Itoa(len(a.Items)), at.Range)
-	case "Fn::ToJsonString":
-		a := r.resolve(arg)
-		// The JSON text is at least as long as the text it holds: refuse
-		// before printing a tree whose text alone is too long.
-		if r.tooLong("Fn::ToJsonString", textSize(a, MaxValueBytes), at.Range) {
-			return bad(at)
-		}
-		b, _ := json.Marshal(a.Interface())
-		if r.tooLong("Fn::ToJsonString", len(b), at.Range) || !r.spend(nodeCost+len(b), at.Range) {
-			return bad(at)
-		}
-		return scalar(String, string(b), at.Range)
-	case "Fn::Cidr", "Fn::Transform":
-		r.resolve(arg)
-		r.errorf(RuleNotEvaluated, at.Range, "wsgw does not evaluate %s; the value is left empty", name)
-		return scalar(String, "", at.Range)
-	case "Fn::Equals", "Fn::And", "Fn::Or", "Fn::Not":
-		r.errorf(RuleIntrinsic, at.Range, "%s can only be used in Conditions or as the condition of Fn::If", name)
-		return bad(at)
+	if f, ok := intrinsics[name]; ok {
+		return f(r, name, arg, at)
 	}
 	r.errorFix(RuleIntrinsic, at.Fields[0].KeyRange, DidYouMean(name, intrinsicNames), "unknown intrinsic function %s", name)
+	return bad(at)
+}
+
+func (r *resolver) refCall(_ string, arg, at *Node) *Node {
+	a := r.resolve(arg)
+	if a == nil || a.Kind != String {
+		r.errorf(RuleIntrinsic, arg.Range, "Ref needs the name of a parameter or resource")
+		return bad(at)
+	}
+	return r.ref(a.Value, at.Range)
+}
+
+// join evaluates Fn::Join [delimiter, [values...]].
+func (r *resolver) join(_ string, arg, at *Node) *Node {
+	a := r.resolve(arg)
+	if a == nil || a.Kind != List || len(a.Items) != 2 || a.Items[0].Kind != String && a.Items[0].Kind != Null {
+		r.errorf(RuleIntrinsic, arg.Range, "Fn::Join needs [delimiter, [values...]]")
+		return bad(at)
+	}
+	list := a.Items[1]
+	if list.Kind != List {
+		r.errorf(RuleIntrinsic, list.Range, "Fn::Join needs a list of values to join, not a %s", list.Kind)
+		return bad(at)
+	}
+	parts := make([]string, 0, len(list.Items))
+	out := scalar(String, "", at.Range)
+	size := 0
+	for i, it := range list.Items {
+		if !it.IsScalar() {
+			r.errorf(RuleIntrinsic, it.Range, "Fn::Join can only join strings, not a %s", it.Kind)
+			return bad(at)
+		}
+		parts = append(parts, it.Value)
+		out.Links = append(out.Links, it.Links...)
+		if size += len(it.Value); i > 0 {
+			size += len(a.Items[0].Value)
+		}
+	}
+	if r.tooLong("Fn::Join", size, at.Range) || !r.spend(nodeCost+size, at.Range) {
+		return bad(at)
+	}
+	out.Value = strings.Join(parts, a.Items[0].Value)
+	return out
+}
+
+// selectCall evaluates Fn::Select [index, [values...]].
+func (r *resolver) selectCall(_ string, arg, at *Node) *Node {
+	a := r.resolve(arg)
+	if a == nil || a.Kind != List || len(a.Items) != 2 {
+		r.errorf(RuleIntrinsic, arg.Range, "Fn::Select needs [index, [values...]]")
+		return bad(at)
+	}
+	i, err := strconv.Atoi(a.Items[0].Value)
+	list := a.Items[1]
+	if err != nil || list.Kind != List || i < 0 || i >= len(list.Items) {
+		r.errorf(RuleIntrinsic, a.Items[0].Range, "Fn::Select index %s is outside the list of %d values", a.Items[0].Value, len(list.Items))
+		return bad(at)
+	}
+	return list.Items[i]
+}
+
+// split evaluates Fn::Split [delimiter, string].
+func (r *resolver) split(_ string, arg, at *Node) *Node {
+	a := r.resolve(arg)
+	if a == nil || a.Kind != List || len(a.Items) != 2 || !a.Items[0].IsScalar() || !a.Items[1].IsScalar() || a.Items[0].Value == "" {
+		r.errorf(RuleIntrinsic, arg.Range, "Fn::Split needs [delimiter, string]")
+		return bad(at)
+	}
+	// The parts share the string's bytes; each is a node.
+	n := strings.Count(a.Items[1].Value, a.Items[0].Value) + 1
+	if !r.spend(nodeCost+n*(itemCost+nodeCost), at.Range) {
+		return bad(at)
+	}
+	out := &Node{Kind: List, Range: at.Range, Items: make([]*Node, 0, n)}
+	for _, p := range strings.Split(a.Items[1].Value, a.Items[0].Value) {
+		it := scalar(String, p, at.Range)
+		it.Links = a.Items[1].Links
+		out.Items = append(out.Items, it)
+	}
+	return out
+}
+
+// ifCall evaluates Fn::If [condition name, value if true, value if false].
+func (r *resolver) ifCall(_ string, arg, at *Node) *Node {
+	if arg.Kind != List || len(arg.Items) != 3 || arg.Items[0].Kind != String {
+		r.errorf(RuleIntrinsic, arg.Range, "Fn::If needs [condition name, value if true, value if false]")
+		return bad(at)
+	}
+	// Only the branch the condition picks is evaluated, as in
+	// CloudFormation: the other may name resources that do not exist
+	// under the current conditions (SPEC ). Its names must still
+	// be names of the template.
+	if r.condition(arg.Items[0].Value, arg.Items[0].Range) {
+		r.checkNames(arg.Items[2])
+		return r.resolve(arg.Items[1])
+	}
+	r.checkNames(arg.Items[1])
+	return r.resolve(arg.Items[2])
+}
+
+// base64 evaluates Fn::Base64 string.
+func (r *resolver) base64(_ string, arg, at *Node) *Node {
+	a := r.resolve(arg)
+	if a == nil || !a.IsScalar() {
+		r.errorf(RuleIntrinsic, arg.Range, "Fn::Base64 needs a string")
+		return bad(at)
+	}
+	size := base64.StdEncoding.EncodedLen(len(a.Value))
+	if r.tooLong("Fn::Base64", size, at.Range) || !r.spend(nodeCost+size, at.Range) {
+		return bad(at)
+	}
+	out := scalar(String, base64.StdEncoding.EncodeToString([]byte(a.Value)), at.Range)
+	out.Links = a.Links
+	return out
+}
+
+// getAZs evaluates Fn::GetAZs region: three zones of the region.
+func (r *resolver) getAZs(_ string, arg, at *Node) *Node {
+	a := r.resolve(arg)
+	region := r.st.Region
+	if a != nil && a.Value != "" {
+		region = a.Value
+	}
+	if !r.spend(4*nodeCost+3*(itemCost+len(region)+1), at.Range) {
+		return bad(at)
+	}
+	out := &Node{Kind: List, Range: at.Range}
+	for _, z := range []string{"a", "b", "c"} {
+		out.Items = append(out.Items, scalar(String, region+z, at.Range))
+	}
+	return out
+}
+
+// importValue evaluates Fn::ImportValue name: the name, with a warning.
+func (r *resolver) importValue(_ string, arg, at *Node) *Node {
+	a := r.resolve(arg)
+	if a == nil || !a.IsScalar() {
+		r.errorf(RuleIntrinsic, arg.Range, "Fn::ImportValue needs the name of an export")
+		return bad(at)
+	}
+	r.errorf(RuleNotEvaluated, at.Range, "Fn::ImportValue %s is another stack's export, which wsgw cannot read; the value is the export name", a.Value)
+	r.spend(nodeCost+len(a.Value), at.Range)
+	return scalar(String, a.Value, at.Range)
+}
+
+// length evaluates Fn::Length list.
+func (r *resolver) length(_ string, arg, at *Node) *Node {
+	a := r.resolve(arg)
+	if a == nil || a.Kind != List {
+		r.errorf(RuleIntrinsic, arg.Range, "Fn::Length needs a list")
+		return bad(at)
+	}
+	return scalar(Number, strconv.Itoa(len(a.Items)), at.Range)
+}
+
+// toJSONString evaluates Fn::ToJsonString value.
+func (r *resolver) toJSONString(_ string, arg, at *Node) *Node {
+	a := r.resolve(arg)
+	// The JSON text is at least as long as the text it holds: refuse
+	// before printing a tree whose text alone is too long.
+	if r.tooLong("Fn::ToJsonString", textSize(a, MaxValueBytes), at.Range) {
+		return bad(at)
+	}
+	b, _ := json.Marshal(a.Interface())
+	if r.tooLong("Fn::ToJsonString", len(b), at.Range) || !r.spend(nodeCost+len(b), at.Range) {
+		return bad(at)
+	}
+	return scalar(String, string(b), at.Range)
+}
+
+// notEvaluated stands for Fn::Cidr and Fn::Transform: their argument is
+// resolved (for its names), the value left empty.
+func (r *resolver) notEvaluated(name string, arg, at *Node) *Node {
+	r.resolve(arg)
+	r.errorf(RuleNotEvaluated, at.Range, "wsgw does not evaluate %s; the value is left empty", name)
+	return scalar(String, "", at.Range)
+}
+
+// conditionOnly stands for the condition functions outside Conditions.
+func (r *resolver) conditionOnly(name string, _, at *Node) *Node {
+	r.errorf(RuleIntrinsic, at.Range, "%s can only be used in Conditions or as the condition of Fn::If", name)
 	return bad(at)
 }
 
@@ -391,6 +461,39 @@ func (r *resolver) findInMap(arg, at *Node) *Node {
 	return r.resolve(m)
 }
 
+// subRef is one ${...} of a Fn::Sub string: the name inside, trimmed, and
+// the offsets of the whole ${...}.
+type subRef struct {
+	name       string
+	start, end int
+}
+
+// literal reports a ${!Text}, which stands for the text ${Text}.
+func (s subRef) literal() bool { return strings.HasPrefix(s.name, "!") }
+
+// subRefs yields the ${...} of a Fn::Sub string in order; a ${ without a
+// closing } is text, and so is all that follows it.
+func subRefs(s string) iter.Seq[subRef] {
+	return func(yield func(subRef) bool) {
+		for i := 0; i < len(s); {
+			j := strings.Index(s[i:], "${")
+			if j < 0 {
+				return
+			}
+			j += i
+			end := strings.IndexByte(s[j:], '}')
+			if end < 0 {
+				return
+			}
+			end += j
+			if !yield(subRef{name: strings.TrimSpace(s[j+2 : end]), start: j, end: end + 1}) {
+				return
+			}
+			i = end + 1
+		}
+	}
+}
+
 // sub evaluates Fn::Sub: "${Name}" is a parameter, resource or variable;
 // "${Res.Attr}" a GetAtt; "${!Text}" the literal "${Text}".
 func (r *resolver) sub(arg, at *Node) *Node {
@@ -429,30 +532,15 @@ func (r *resolver) sub(arg, at *Node) *Node {
 		}
 		return true
 	}
-	for i := 0; i < len(s); {
-		j := strings.Index(s[i:], "${")
-		if j < 0 {
-			if !write(s[i:]) {
-				return bad(at)
-			}
-			break
-		}
-		j += i
-		if !write(s[i:j]) {
+	i := 0
+	for ref := range subRefs(s) {
+		if !write(s[i:ref.start]) {
 			return bad(at)
 		}
-		end := strings.IndexByte(s[j:], '}')
-		if end < 0 {
-			if !write(s[j:]) {
-				return bad(at)
-			}
-			break
-		}
-		end += j
-		name := strings.TrimSpace(s[j+2 : end])
-		pos := tmpl.posIn(j, firstNL)
-		i = end + 1
-		if strings.HasPrefix(name, "!") {
+		i = ref.end
+		name := ref.name
+		pos := tmpl.posIn(ref.start, firstNL)
+		if ref.literal() {
 			if !write("${", name[1:], "}") {
 				return bad(at)
 			}
@@ -476,6 +564,9 @@ func (r *resolver) sub(arg, at *Node) *Node {
 			return bad(at)
 		}
 		out.Links = append(out.Links, v.Links...)
+	}
+	if !write(s[i:]) {
+		return bad(at)
 	}
 	if !r.spend(nodeCost, at.Range) {
 		return bad(at)
@@ -574,20 +665,9 @@ func (r *resolver) checkNames(n *Node) {
 		}
 		s := tmpl.Value
 		firstNL := strings.IndexByte(s, '\n')
-		for i := 0; i < len(s); {
-			j := strings.Index(s[i:], "${")
-			if j < 0 {
-				break
-			}
-			j += i
-			end := strings.IndexByte(s[j:], '}')
-			if end < 0 {
-				break
-			}
-			end += j
-			v := strings.TrimSpace(s[j+2 : end])
-			i = end + 1
-			if strings.HasPrefix(v, "!") || vars != nil && vars.Kind == Map && vars.Get(v) != nil {
+		for ref := range subRefs(s) {
+			v := ref.name
+			if ref.literal() || vars != nil && vars.Kind == Map && vars.Get(v) != nil {
 				continue
 			}
 			if r.knownName(v) {
@@ -601,7 +681,7 @@ func (r *resolver) checkNames(n *Node) {
 					continue
 				}
 			}
-			r.undefined(v, tmpl.posIn(j, firstNL))
+			r.undefined(v, tmpl.posIn(ref.start, firstNL))
 		}
 		return
 	}

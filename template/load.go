@@ -18,6 +18,23 @@ var topLevel = []string{"AWSTemplateFormatVersion", "Description", "Metadata", "
 var resourceAttrs = []string{"Type", "Properties", "DependsOn", "Condition", "Metadata", "DeletionPolicy",
 	"UpdateReplacePolicy", "CreationPolicy", "UpdatePolicy"}
 
+// samResourceAttrs are the attributes of a SAM resource: CloudFormation's and IgnoreGlobals.
+var samResourceAttrs = append(slices.Clone(resourceAttrs), "IgnoreGlobals")
+
+// checkResourceAttrs reports the attributes of resource id (n, of type typ)
+// that are not resource attributes (SAM resources also take IgnoreGlobals).
+func (r *resolver) checkResourceAttrs(id string, n *Node, typ string) {
+	attrs := resourceAttrs
+	if strings.HasPrefix(typ, "AWS::Serverless::") {
+		attrs = samResourceAttrs
+	}
+	for _, a := range n.Fields {
+		if !slices.Contains(attrs, a.Key) {
+			r.errorFix(RuleUnknownProp, a.KeyRange, DidYouMean(a.Key, attrs), "resource %s has no attribute %s (properties go under Properties)", id, a.Key)
+		}
+	}
+}
+
 var pseudoNames = []string{"AWS::Region", "AWS::AccountId", "AWS::StackName", "AWS::StackId", "AWS::Partition",
 	"AWS::URLSuffix", "AWS::NoValue", "AWS::NotificationARNs"}
 
@@ -33,10 +50,10 @@ func Load(file string, src []byte, opts Options) (*Stack, Diagnostics) {
 	}
 	r := newResolver(file, root, opts)
 	r.run()
-	diags = append(diags, r.diags...)
+	// A SAM node used in several generated resources is reported once (Collector).
+	diags = append(diags, r.diags.Diagnostics()...)
 	diags.Sort()
-	// A SAM node used in several generated resources is reported once.
-	return r.st, slices.Compact(diags)
+	return r.st, diags
 }
 
 type dep struct {
@@ -47,7 +64,7 @@ type dep struct {
 type resolver struct {
 	opts  Options
 	st    *Stack
-	diags Diagnostics
+	diags Collector
 
 	params    map[string]*Param
 	pseudo    map[string]string
@@ -91,7 +108,7 @@ func (r *resolver) add(d Diagnostic) {
 	if r.over() && d.Rule != RuleBudget.ID {
 		return
 	}
-	r.diags = append(r.diags, d)
+	r.diags.Add(d)
 }
 
 func (r *resolver) errorf(rule Rule, at Range, format string, args ...any) {
@@ -322,9 +339,10 @@ func (r *resolver) paramValue(p *Param, def *Node, raw string, at Range) *Node {
 		if c := def.Get("ConstraintDescription"); c != nil && c.Kind == String {
 			msg += " (" + c.Value + ")"
 		}
-		r.errorf(RuleParamValue, at, "%s of parameter %s %s", who, p.Name, msg)
 		if p.Source == "override" {
-			r.diags[len(r.diags)-1].Message = fmt.Sprintf("%s value %s", who, msg)
+			r.errorf(RuleParamValue, at, "%s value %s", who, msg)
+		} else {
+			r.errorf(RuleParamValue, at, "%s of parameter %s %s", who, p.Name, msg)
 		}
 	}
 	isList := p.Type == "CommaDelimitedList" || strings.HasPrefix(p.Type, "List<") ||
@@ -337,51 +355,8 @@ func (r *resolver) paramValue(p *Param, def *Node, raw string, at Range) *Node {
 		}
 	}
 	if p.Source != "" {
-		numeric := p.Type == "Number" || p.Type == "List<Number>"
 		for _, v := range values {
-			if numeric {
-				n, err := strconv.ParseFloat(v, 64)
-				if err != nil {
-					fail("is %q, not a number", v)
-					continue
-				}
-				if mv := numAttr(def, "MinValue"); !math.IsNaN(mv) && n < mv {
-					fail("is %s, below MinValue %s", v, def.Get("MinValue").Value)
-				}
-				if mv := numAttr(def, "MaxValue"); !math.IsNaN(mv) && n > mv {
-					fail("is %s, above MaxValue %s", v, def.Get("MaxValue").Value)
-				}
-			}
-			if ml := numAttr(def, "MinLength"); !math.IsNaN(ml) && float64(utf8.RuneCountInString(v)) < ml {
-				fail("is shorter than MinLength %s", def.Get("MinLength").Value)
-			}
-			if ml := numAttr(def, "MaxLength"); !math.IsNaN(ml) && float64(utf8.RuneCountInString(v)) > ml {
-				fail("is longer than MaxLength %s", def.Get("MaxLength").Value)
-			}
-			if pat := def.Get("AllowedPattern"); pat != nil && pat.Kind == String {
-				re, err := regexp.Compile("^(?:" + pat.Value + ")$")
-				if err != nil {
-					r.errorf(RuleParamValue, pat.Range, "AllowedPattern of parameter %s is not a valid pattern: %v", p.Name, err)
-				} else if !re.MatchString(v) {
-					fail("%q does not match AllowedPattern %s", v, pat.Value)
-				}
-			}
-			if av := def.Get("AllowedValues"); av != nil {
-				if av.Kind != List {
-					r.errorf(RuleValueType, av.Range, "AllowedValues of parameter %s must be a list", p.Name)
-				} else if !slices.ContainsFunc(av.Items, func(n *Node) bool { return n.Value == v }) {
-					allowed := make([]string, len(av.Items))
-					for i, it := range av.Items {
-						allowed[i] = it.Value
-					}
-					d := RuleParamValue.Diag(at, "%s of parameter %s is %q, not one of AllowedValues (%s)", who, p.Name, v, strings.Join(allowed, ", "))
-					if p.Source == "override" {
-						d.Message = fmt.Sprintf("%s value is not one of AllowedValues (%s)", who, strings.Join(allowed, ", "))
-					}
-					d.Fix = DidYouMean(v, allowed)
-					r.add(d)
-				}
-			}
+			r.checkParamValue(p, def, v, who, at, fail)
 		}
 	}
 	if isList {
@@ -392,6 +367,55 @@ func (r *resolver) paramValue(p *Param, def *Node, raw string, at Range) *Node {
 		return n
 	}
 	return scalar(String, raw, at)
+}
+
+// checkParamValue checks one value v of parameter p (declared as def)
+// against its type and constraints; fail reports what breaks one, who names
+// where the value comes from.
+func (r *resolver) checkParamValue(p *Param, def *Node, v, who string, at Range, fail func(format string, args ...any)) {
+	if p.Type == "Number" || p.Type == "List<Number>" {
+		n, err := strconv.ParseFloat(v, 64)
+		if err != nil {
+			fail("is %q, not a number", v)
+			return
+		}
+		if mv := numAttr(def, "MinValue"); !math.IsNaN(mv) && n < mv {
+			fail("is %s, below MinValue %s", v, def.Get("MinValue").Value)
+		}
+		if mv := numAttr(def, "MaxValue"); !math.IsNaN(mv) && n > mv {
+			fail("is %s, above MaxValue %s", v, def.Get("MaxValue").Value)
+		}
+	}
+	if ml := numAttr(def, "MinLength"); !math.IsNaN(ml) && float64(utf8.RuneCountInString(v)) < ml {
+		fail("is shorter than MinLength %s", def.Get("MinLength").Value)
+	}
+	if ml := numAttr(def, "MaxLength"); !math.IsNaN(ml) && float64(utf8.RuneCountInString(v)) > ml {
+		fail("is longer than MaxLength %s", def.Get("MaxLength").Value)
+	}
+	if pat := def.Get("AllowedPattern"); pat != nil && pat.Kind == String {
+		re, err := regexp.Compile("^(?:" + pat.Value + ")$")
+		if err != nil {
+			r.errorf(RuleParamValue, pat.Range, "AllowedPattern of parameter %s is not a valid pattern: %v", p.Name, err)
+		} else if !re.MatchString(v) {
+			fail("%q does not match AllowedPattern %s", v, pat.Value)
+		}
+	}
+	if av := def.Get("AllowedValues"); av != nil {
+		if av.Kind != List {
+			r.errorf(RuleValueType, av.Range, "AllowedValues of parameter %s must be a list", p.Name)
+		} else if !slices.ContainsFunc(av.Items, func(n *Node) bool { return n.Value == v }) {
+			allowed := make([]string, len(av.Items))
+			for i, it := range av.Items {
+				allowed[i] = it.Value
+			}
+			d := RuleParamValue.Diag(at, "%s of parameter %s is %q, not one of AllowedValues (%s)", who, p.Name, v, strings.Join(allowed, ", "))
+			if p.Source == "override" {
+				d.Message = fmt.Sprintf("%s value is not one of AllowedValues (%s)", who, strings.Join(allowed, ", "))
+			}
+			d.Fix = DidYouMean(v, allowed)
+			r.add(d)
+		}
+	}
 }
 
 func numAttr(def *Node, name string) float64 {

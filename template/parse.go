@@ -370,53 +370,65 @@ func (c *yamlConv) node(y *yaml.Node, depth int) *Node {
 		}
 		return n
 	case yaml.MappingNode:
-		n := &Node{Kind: Map, Range: r, Fields: make([]Field, 0, len(y.Content)/2)}
-		seen := map[string]Range{}
-		for i := 0; i+1 < len(y.Content); i += 2 {
-			k, v := y.Content[i], y.Content[i+1]
-			kr := c.rng(k)
-			if k.Kind != yaml.ScalarNode {
-				c.diags = append(c.diags, RuleSyntax.Diag(kr, "mapping keys must be plain strings"))
-				continue
-			}
-			if k.Value == "<<" && k.Tag == "!!merge" {
-				c.diags = append(c.diags, RuleSyntax.Diag(kr, "YAML merge keys (<<) are not supported by CloudFormation"))
-				continue
-			}
-			if prev, dup := seen[k.Value]; dup {
-				c.diags = append(c.diags, RuleSyntax.Diag(kr, "duplicate key %q (first defined at line %d)", k.Value, prev.Line))
-				continue
-			}
-			seen[k.Value] = kr
-			n.Fields = append(n.Fields, Field{Key: k.Value, KeyRange: kr, Value: c.node(v, depth+1)})
-		}
-		return n
+		return c.mapping(y, r, depth)
 	default:
-		n := scalar(String, y.Value, r)
-		if y.Style&(yaml.SingleQuotedStyle|yaml.DoubleQuotedStyle) != 0 {
-			n.style = styleQuoted
-		} else if y.Style&(yaml.LiteralStyle|yaml.FoldedStyle) != 0 {
-			n.style = styleBlock
-			if y.Style&yaml.LiteralStyle != 0 {
-				n.blockIndent = c.literalIndent(y)
-			}
-		}
-		n.verbatim = c.verbatim(y)
-		switch y.ShortTag() {
-		case "!!null":
-			n.Kind = Null
-		case "!!bool":
-			n.Kind, n.Value = Bool, strconv.FormatBool(strings.EqualFold(y.Value, "true"))
-		case "!!int", "!!float":
-			n.Kind = Number
-		case "!!str":
-		default:
-			if y.Tag != "" && y.Tag != "!" {
-				c.diags = append(c.diags, RuleSyntax.Diag(r, "YAML tag %s is not supported by CloudFormation", y.ShortTag()))
-			}
-		}
-		return n
+		return c.scalar(y, r)
 	}
+}
+
+// mapping converts a YAML mapping at r, refusing keys CloudFormation does
+// not take (not plain strings, merge keys, duplicates).
+func (c *yamlConv) mapping(y *yaml.Node, r Range, depth int) *Node {
+	n := &Node{Kind: Map, Range: r, Fields: make([]Field, 0, len(y.Content)/2)}
+	seen := map[string]Range{}
+	for i := 0; i+1 < len(y.Content); i += 2 {
+		k, v := y.Content[i], y.Content[i+1]
+		kr := c.rng(k)
+		if k.Kind != yaml.ScalarNode {
+			c.diags = append(c.diags, RuleSyntax.Diag(kr, "mapping keys must be plain strings"))
+			continue
+		}
+		if k.Value == "<<" && k.Tag == "!!merge" {
+			c.diags = append(c.diags, RuleSyntax.Diag(kr, "YAML merge keys (<<) are not supported by CloudFormation"))
+			continue
+		}
+		if prev, dup := seen[k.Value]; dup {
+			c.diags = append(c.diags, RuleSyntax.Diag(kr, "duplicate key %q (first defined at line %d)", k.Value, prev.Line))
+			continue
+		}
+		seen[k.Value] = kr
+		n.Fields = append(n.Fields, Field{Key: k.Value, KeyRange: kr, Value: c.node(v, depth+1)})
+	}
+	return n
+}
+
+// scalar converts a YAML scalar at r, keeping how it was written (its style)
+// for the positions of errors inside it.
+func (c *yamlConv) scalar(y *yaml.Node, r Range) *Node {
+	n := scalar(String, y.Value, r)
+	if y.Style&(yaml.SingleQuotedStyle|yaml.DoubleQuotedStyle) != 0 {
+		n.style = styleQuoted
+	} else if y.Style&(yaml.LiteralStyle|yaml.FoldedStyle) != 0 {
+		n.style = styleBlock
+		if y.Style&yaml.LiteralStyle != 0 {
+			n.blockIndent = c.literalIndent(y)
+		}
+	}
+	n.verbatim = c.verbatim(y)
+	switch y.ShortTag() {
+	case "!!null":
+		n.Kind = Null
+	case "!!bool":
+		n.Kind, n.Value = Bool, strconv.FormatBool(strings.EqualFold(y.Value, "true"))
+	case "!!int", "!!float":
+		n.Kind = Number
+	case "!!str":
+	default:
+		if y.Tag != "" && y.Tag != "!" {
+			c.diags = append(c.diags, RuleSyntax.Diag(r, "YAML tag %s is not supported by CloudFormation", y.ShortTag()))
+		}
+	}
+	return n
 }
 
 // ---- JSON ----

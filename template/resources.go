@@ -51,11 +51,7 @@ func (r *resolver) declareResources(res *Node) {
 			r.errorf(RuleStructure, f.Value.Range, "resource %s must be a mapping with a Type, not a %s", id, f.Value.Kind)
 			continue
 		}
-		for _, a := range f.Value.Fields {
-			if !slices.Contains(resourceAttrs, a.Key) && !(a.Key == "IgnoreGlobals" && strings.HasPrefix(f.Value.Get("Type").Str(), "AWS::Serverless::")) {
-				r.errorFix(RuleUnknownProp, a.KeyRange, DidYouMean(a.Key, resourceAttrs), "resource %s has no attribute %s (properties go under Properties)", id, a.Key)
-			}
-		}
+		r.checkResourceAttrs(id, f.Value, f.Value.Get("Type").Str())
 		t := f.Value.Get("Type")
 		switch {
 		case t == nil:
@@ -218,7 +214,7 @@ func (r *resolver) resolveResource(rs *Resource, globals *Node) {
 	}
 	rs.Properties = resolved
 	if !r.over() {
-		r.decode(rs)
+		r.checkProps(rs)
 	}
 }
 

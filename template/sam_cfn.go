@@ -143,9 +143,9 @@ func (c *cfnWriter) refs(n *Node) []string {
 				if arg.Kind == List && len(arg.Items) == 2 {
 					tmpl, vars = arg.Items[0], arg.Items[1]
 				}
-				for _, m := range subParams.FindAllString(tmpl.Str(), -1) {
-					v := strings.TrimSpace(m[2 : len(m)-1])
-					if vars.Get(v) != nil {
+				for ref := range subRefs(tmpl.Str()) {
+					v := ref.name
+					if ref.literal() || v == "" || vars.Get(v) != nil {
 						continue
 					}
 					id, _, _ := strings.Cut(v, ".")
@@ -235,8 +235,10 @@ func (c *cfnWriter) samFunction(id string, n *Node) (fn, role *Node, note string
 		props = &Node{Kind: Map, Range: at}
 	}
 	if g := c.s.Root.Get("Globals").Get("Function"); g != nil && g.Kind == Map {
-		if g := c.s.ignored(n.Get("IgnoreGlobals"), g); g != nil {
-			props = samMerge(g, props)
+		// As the resolver merges them (resolveResource), on the template as
+		// written: this writes functions whatever their conditions.
+		if g, _, _ := keptGlobals(n.Get("IgnoreGlobals"), g); g != nil {
+			props = mergeGlobals(props, g)
 		}
 	}
 	var notes []string
@@ -283,25 +285,6 @@ func (c *cfnWriter) samFunction(id string, n *Node) (fn, role *Node, note string
 		note = fmt.Sprintf("%s: SAM generates more from %s than wsgw writes here", id, strings.Join(notes, ", "))
 	}
 	return fn, role, note
-}
-
-// ignored is Globals section g without what IgnoreGlobals ig names (checked at Load).
-func (s *Stack) ignored(ig, g *Node) *Node {
-	switch {
-	case ig == nil:
-		return g
-	case ig.Kind == String && ig.Value == "*":
-		return nil
-	case ig.Kind == List:
-		kept := &Node{Kind: Map, Range: g.Range}
-		for _, f := range g.Fields {
-			if !slices.ContainsFunc(ig.Items, func(it *Node) bool { return it.Value == f.Key }) {
-				kept.Fields = append(kept.Fields, f)
-			}
-		}
-		return kept
-	}
-	return g
 }
 
 // samCode is the Code of the Lambda function: InlineCode as ZipFile, an S3

@@ -275,8 +275,6 @@ func (e *wsExpander) resolveParams(n *Node) *Node {
 	return n
 }
 
-var subParams = regexp.MustCompile(`\$\{[^!}][^}]*\}`)
-
 // samSubRef is what SAM reads as a reference inside Fn::Sub (SubAction._sub_all_refs).
 var samSubRef = regexp.MustCompile(`\$\{([A-Za-z0-9.]+|AWS::[A-Z][A-Za-z]*)\}`)
 

@@ -177,19 +177,7 @@ func (e *wsExpander) errorf(rule Rule, at Range, format string, args ...any) {
 func (e *wsExpander) expand(f Field) []Field {
 	a := &wsAPI{id: f.Key, key: f.KeyRange, node: f.Value}
 	r := e.r
-	for _, attr := range f.Value.Fields {
-		if !slices.Contains(resourceAttrs, attr.Key) && attr.Key != "IgnoreGlobals" {
-			r.errorFix(RuleUnknownProp, attr.KeyRange, DidYouMean(attr.Key, append(slices.Clone(resourceAttrs), "IgnoreGlobals")), "resource %s has no attribute %s (properties go under Properties)", f.Key, attr.Key)
-		}
-		switch attr.Key {
-		case "Condition", "DeletionPolicy", "UpdateReplacePolicy":
-			if attr.Key == "Condition" {
-				r.errorf(RuleSAMDropped, attr.KeyRange, "SAM does not pass Condition of a WebSocketApi on to the resources it generates: %s and its routes exist whatever the condition", f.Key)
-			} else {
-				r.errorf(RuleSAMDropped, attr.KeyRange, "SAM does not pass %s of a WebSocketApi on to the resources it generates; they get CloudFormation's default", attr.Key)
-			}
-		}
-	}
+	e.checkAttrs(f)
 	props := f.Value.Get("Properties")
 	if props == nil {
 		props = &Node{Kind: Map, Range: f.KeyRange}
@@ -198,17 +186,7 @@ func (e *wsExpander) expand(f Field) []Field {
 		r.errorf(RuleSAMPropertyType, props.Range, "Properties of %s must be a mapping", f.Key)
 		return nil
 	}
-	// A copy: SAM's parameter resolution below must not change the template as parsed.
-	a.props = e.withGlobals(a, props)
-	a.props = &Node{Kind: Map, Range: a.props.Range, Fields: slices.Clone(a.props.Fields)}
-
-	// SAM resolves parameters (their Default or --param value) in Auth, Domain and Routes before it reads them.
-	ok := e.checkProps(a)
-	for _, name := range []string{"Auth", "Domain", "Routes"} {
-		if i := slices.IndexFunc(a.props.Fields, func(f Field) bool { return f.Key == name }); i >= 0 {
-			a.props.Fields[i].Value = e.resolveParams(a.props.Fields[i].Value)
-		}
-	}
+	ok := e.readProps(a, props)
 	routes := a.prop("Routes")
 	if _, _, intr := routes.Intrinsic(); intr || routes == nil || routes.Kind != Map {
 		return nil // reported by checkProps
@@ -218,32 +196,11 @@ func (e *wsExpander) expand(f Field) []Field {
 		e.errorf(RuleSAMNoRoutes, f.KeyRange, "%s has no routes; a WebSocket API must have at least one route", a.id)
 		return nil
 	}
-	if ip := a.prop("IpAddressType"); ip != nil && ip.Kind == String && ip.Value != "ipv4" && ip.Value != "dualstack" {
-		d := RuleSAMIpAddressType.Diag(ip.Range, "IpAddressType must be ipv4 or dualstack, not %q", ip.Value)
-		d.Fix = DidYouMean(ip.Value, []string{"ipv4", "dualstack"})
-		r.add(d)
-		ok = false
-	}
-	if d := a.prop("Domain"); literalMap(d) && truthy(d.Get("MutualTlsAuthentication")) {
-		f, _ := d.Field("MutualTlsAuthentication")
-		e.errorf(RuleSAMDomain, f.KeyRange, "mutual TLS is not supported for WebSocket APIs; remove MutualTlsAuthentication")
-		ok = false
-	}
 	auth := a.prop("Auth")
 	if !literalMap(auth) {
 		auth = nil // reported by checkProps
 	}
-	if auth != nil && len(auth.Fields) > 0 && routes.Get("$connect") == nil {
-		f, _ := a.props.Field("Auth")
-		e.errorf(RuleSAMAuthConnect, f.KeyRange, "Auth is only available if there is a $connect route; %s has none", a.id)
-		ok = false
-	}
-	if auth != nil && len(auth.Fields) > 0 && !e.checkAuth(a, auth) {
-		ok = false
-	}
-	stageName := a.prop("StageName")
-	if stageName != nil && stageName.Kind == String && stageName.Value == "$default" {
-		e.errorf(RuleSAMStageName, stageName.Range, "a WebSocket API's stage cannot be named $default; leave StageName out for a stage named default")
+	if !e.checkAPI(a, routes, auth) {
 		ok = false
 	}
 
@@ -253,60 +210,20 @@ func (e *wsExpander) expand(f Field) []Field {
 	var routeIDs []string
 	seen := map[string]string{}
 	for _, rf := range routes.Fields {
-		clean, good := sanitizeRouteKey(rf.Key)
-		if !good {
-			d := RuleSAMRouteKey.Diag(rf.KeyRange, "route key %q must be alphanumeric; of the keys starting with $ only $connect, $disconnect and $default are supported", rf.Key)
-			d.Fix = DidYouMean(rf.Key, wsSpecialKeys)
-			r.add(d)
-			ok = false
-			continue
-		}
-		base := a.id + clean
-		if other, dup := seen[base]; dup {
-			e.errorf(RuleSAMRouteKey, rf.KeyRange, "route keys %q and %q both become the logical IDs %sRoute, %sIntegration and %sPermission", other, rf.Key, base, base, base)
-			ok = false
-			continue
-		}
-		seen[base] = rf.Key
-		spec := rf.Value
-		if name, _, intr := spec.Intrinsic(); intr || spec.Kind != Map {
-			what := spec.Kind.String()
-			if intr {
-				what = name
-			}
-			e.errorf(RuleSAMRouteFunction, spec.Range, "route %s must be a mapping with a FunctionArn, not a %s", rf.Key, what)
-			ok = false
-			continue
-		}
-		for _, p := range spec.Fields {
-			if !slices.Contains(wsRouteProps, p.Key) {
-				r.errorFix(RuleSAMUnknownProp, p.KeyRange, DidYouMean(p.Key, wsRouteProps), "route %s of %s has no property %s", rf.Key, a.id, p.Key)
-				ok = false
-			}
-		}
-		fn := spec.Get("FunctionArn")
-		if fn == nil {
-			e.errorf(RuleSAMRouteFunction, rf.KeyRange, "route %s of %s has no FunctionArn; every route needs the function it invokes", rf.Key, a.id)
-			ok = false
-			continue
-		}
-		if rp, has := spec.Field("RequestParameters"); has && rf.Key != "$connect" && truthy(rp.Value) {
-			e.errorf(RuleSAMRouteParams, rp.KeyRange, "RequestParameters are only supported on the $connect route of a WebSocket API, not on %s", rf.Key)
-			ok = false
-		}
-		route := e.route(a, rf, base, spec)
-		if au := e.routeAuth(a, rf, route); au != nil {
-			authorizer = au
-		}
-		integ, perm := e.integration(a, rf, base, spec, fn), e.permission(a, rf, base, fn)
-		// What SAM generates is charged to the evaluation budget as it is
-		// made: a route of two lines becomes three resources, and a parameter
-		// SAM resolves in Routes is placed at each reference.
-		if !r.spend(r.weight(route.Value)+r.weight(integ.Value)+r.weight(perm.Value), rf.KeyRange) {
+		out, au, good, stop := e.expandRoute(a, rf, seen)
+		if stop {
 			return nil
 		}
-		a.out = append(a.out, route, integ, perm)
-		routeIDs = append(routeIDs, base+"Route")
+		if !good {
+			ok = false
+		}
+		if au != nil {
+			authorizer = au
+		}
+		if len(out) > 0 {
+			a.out = append(a.out, out...)
+			routeIDs = append(routeIDs, out[0].Key)
+		}
 	}
 	if d := a.prop("Domain"); literalMap(d) && e.domain(a, d) == nil {
 		ok = false
@@ -322,29 +239,166 @@ func (e *wsExpander) expand(f Field) []Field {
 			a.out = append(a.out, *p)
 		}
 	}
-	if pt := a.prop("PropagateTags"); pt != nil && pt.Kind == Bool && pt.Value == "true" {
-		if tags := a.prop("Tags"); tags != nil && tags.Kind == Map && len(tags.Fields) > 0 {
-			all := api.Value.Get("Properties").Get("Tags")
-			for _, g := range a.out {
-				switch g.Value.Get("Type").Str() {
-				case TypeStage, "AWS::ApiGatewayV2::DomainName":
-					setField(g.Value.Get("Properties"), "Tags", all, all.Range)
-				}
+	e.propagateTags(a, api)
+	if !e.checkCollisions(a) {
+		return nil
+	}
+	return a.out
+}
+
+// readProps sets a.props to props with Globals.WebSocketApi merged and
+// checks them; then, as SAM does before it reads them, it resolves the
+// parameters (their Default or --param value) in Auth, Domain and Routes.
+// It returns false when the check found a problem.
+func (e *wsExpander) readProps(a *wsAPI, props *Node) bool {
+	// A copy: SAM's parameter resolution below must not change the template as parsed.
+	a.props = e.withGlobals(a, props)
+	a.props = &Node{Kind: Map, Range: a.props.Range, Fields: slices.Clone(a.props.Fields)}
+	ok := e.checkProps(a)
+	for _, name := range []string{"Auth", "Domain", "Routes"} {
+		if i := slices.IndexFunc(a.props.Fields, func(f Field) bool { return f.Key == name }); i >= 0 {
+			a.props.Fields[i].Value = e.resolveParams(a.props.Fields[i].Value)
+		}
+	}
+	return ok
+}
+
+// checkAttrs reports the attributes of a WebSocketApi that are not resource
+// attributes, and those SAM does not pass on (WSGW1116).
+func (e *wsExpander) checkAttrs(f Field) {
+	e.r.checkResourceAttrs(f.Key, f.Value, TypeSAMWebSocketApi)
+	for _, attr := range f.Value.Fields {
+		switch attr.Key {
+		case "Condition":
+			e.errorf(RuleSAMDropped, attr.KeyRange, "SAM does not pass Condition of a WebSocketApi on to the resources it generates: %s and its routes exist whatever the condition", f.Key)
+		case "DeletionPolicy", "UpdateReplacePolicy":
+			e.errorf(RuleSAMDropped, attr.KeyRange, "SAM does not pass %s of a WebSocketApi on to the resources it generates; they get CloudFormation's default", attr.Key)
+		}
+	}
+}
+
+// checkAPI checks what SAM's translator refuses in a WebSocketApi's
+// properties besides its routes: IpAddressType, mutual TLS, Auth without
+// $connect, a $default StageName. It returns false when it found any.
+func (e *wsExpander) checkAPI(a *wsAPI, routes, auth *Node) bool {
+	ok := true
+	if ip := a.prop("IpAddressType"); ip != nil && ip.Kind == String && ip.Value != "ipv4" && ip.Value != "dualstack" {
+		d := RuleSAMIpAddressType.Diag(ip.Range, "IpAddressType must be ipv4 or dualstack, not %q", ip.Value)
+		d.Fix = DidYouMean(ip.Value, []string{"ipv4", "dualstack"})
+		e.r.add(d)
+		ok = false
+	}
+	if d := a.prop("Domain"); literalMap(d) && truthy(d.Get("MutualTlsAuthentication")) {
+		f, _ := d.Field("MutualTlsAuthentication")
+		e.errorf(RuleSAMDomain, f.KeyRange, "mutual TLS is not supported for WebSocket APIs; remove MutualTlsAuthentication")
+		ok = false
+	}
+	if auth != nil && len(auth.Fields) > 0 && routes.Get("$connect") == nil {
+		f, _ := a.props.Field("Auth")
+		e.errorf(RuleSAMAuthConnect, f.KeyRange, "Auth is only available if there is a $connect route; %s has none", a.id)
+		ok = false
+	}
+	if auth != nil && len(auth.Fields) > 0 && !e.checkAuth(a, auth) {
+		ok = false
+	}
+	stageName := a.prop("StageName")
+	if stageName != nil && stageName.Kind == String && stageName.Value == "$default" {
+		e.errorf(RuleSAMStageName, stageName.Range, "a WebSocket API's stage cannot be named $default; leave StageName out for a stage named default")
+		ok = false
+	}
+	return ok
+}
+
+// expandRoute generates the Route, Integration and Permission of one route
+// rf of a WebSocketApi (out, the Route first; none when the route cannot
+// make them) and the authorizer its Auth makes, if any. good is false when
+// the route is wrong (reported), stop when the evaluation budget is gone. seen maps the logical ID prefixes of
+// the routes before to their keys.
+func (e *wsExpander) expandRoute(a *wsAPI, rf Field, seen map[string]string) (out []Field, authorizer *Field, good, stop bool) {
+	r := e.r
+	clean, valid := sanitizeRouteKey(rf.Key)
+	if !valid {
+		d := RuleSAMRouteKey.Diag(rf.KeyRange, "route key %q must be alphanumeric; of the keys starting with $ only $connect, $disconnect and $default are supported", rf.Key)
+		d.Fix = DidYouMean(rf.Key, wsSpecialKeys)
+		r.add(d)
+		return nil, nil, false, false
+	}
+	base := a.id + clean
+	if other, dup := seen[base]; dup {
+		e.errorf(RuleSAMRouteKey, rf.KeyRange, "route keys %q and %q both become the logical IDs %sRoute, %sIntegration and %sPermission", other, rf.Key, base, base, base)
+		return nil, nil, false, false
+	}
+	seen[base] = rf.Key
+	spec := rf.Value
+	if name, _, intr := spec.Intrinsic(); intr || spec.Kind != Map {
+		what := spec.Kind.String()
+		if intr {
+			what = name
+		}
+		e.errorf(RuleSAMRouteFunction, spec.Range, "route %s must be a mapping with a FunctionArn, not a %s", rf.Key, what)
+		return nil, nil, false, false
+	}
+	good = true
+	for _, p := range spec.Fields {
+		if !slices.Contains(wsRouteProps, p.Key) {
+			r.errorFix(RuleSAMUnknownProp, p.KeyRange, DidYouMean(p.Key, wsRouteProps), "route %s of %s has no property %s", rf.Key, a.id, p.Key)
+			good = false
+		}
+	}
+	fn := spec.Get("FunctionArn")
+	if fn == nil {
+		e.errorf(RuleSAMRouteFunction, rf.KeyRange, "route %s of %s has no FunctionArn; every route needs the function it invokes", rf.Key, a.id)
+		return nil, nil, false, false
+	}
+	if rp, has := spec.Field("RequestParameters"); has && rf.Key != "$connect" && truthy(rp.Value) {
+		e.errorf(RuleSAMRouteParams, rp.KeyRange, "RequestParameters are only supported on the $connect route of a WebSocket API, not on %s", rf.Key)
+		good = false
+	}
+	route := e.route(a, rf, base, spec)
+	authorizer = e.routeAuth(a, rf, route)
+	integ, perm := e.integration(a, rf, base, spec, fn), e.permission(a, rf, base, fn)
+	// What SAM generates is charged to the evaluation budget as it is
+	// made: a route of two lines becomes three resources, and a parameter
+	// SAM resolves in Routes is placed at each reference.
+	if !r.spend(r.weight(route.Value)+r.weight(integ.Value)+r.weight(perm.Value), rf.KeyRange) {
+		return nil, nil, false, true
+	}
+	return []Field{route, integ, perm}, authorizer, good, false
+}
+
+// propagateTags copies the Api's Tags to the Stage and DomainName when
+// PropagateTags is true, as SAM does.
+func (e *wsExpander) propagateTags(a *wsAPI, api Field) {
+	pt := a.prop("PropagateTags")
+	if pt == nil || pt.Kind != Bool || pt.Value != "true" {
+		return
+	}
+	if tags := a.prop("Tags"); tags != nil && tags.Kind == Map && len(tags.Fields) > 0 {
+		all := api.Value.Get("Properties").Get("Tags")
+		for _, g := range a.out {
+			switch g.Value.Get("Type").Str() {
+			case TypeStage, "AWS::ApiGatewayV2::DomainName":
+				setField(g.Value.Get("Properties"), "Tags", all, all.Range)
 			}
 		}
 	}
+}
+
+// checkCollisions reports a generated logical ID that the template or
+// another WebSocketApi already has, and records the ones a generates.
+func (e *wsExpander) checkCollisions(a *wsAPI) bool {
 	for _, g := range a.out {
 		if e.template[g.Key] && g.Key != a.id {
 			e.errorf(RuleSAMCollision, g.Value.Range, "%s generates %s (%s), which is already a resource of this template", a.id, g.Key, g.Value.Get("Type").Str())
-			return nil
+			return false
 		}
 		if o, dup := e.owner[g.Key]; dup && o != a.id && !strings.HasPrefix(g.Key, "RecordSetGroup") {
 			e.errorf(RuleSAMCollision, g.Value.Range, "%s generates %s, which %s generates too", a.id, g.Key, o)
-			return nil
+			return false
 		}
 		e.owner[g.Key] = a.id
 	}
-	return a.out
+	return true
 }
 
 // withGlobals merges Globals.WebSocketApi into a resource's properties as
@@ -364,21 +418,36 @@ func (e *wsExpander) withGlobals(a *wsAPI, props *Node) *Node {
 }
 
 // ignoreGlobals returns the Globals section g of a resource without what its
-// IgnoreGlobals attribute ig names: "*" for all of it, or a list of properties.
+// IgnoreGlobals attribute ig names (keptGlobals), reporting entries that name
+// nothing g sets and an attribute that is neither "*" nor a list.
 func (r *resolver) ignoreGlobals(id string, ig, g *Node, section string) *Node {
-	if ig == nil || g == nil {
-		return g
+	kept, unknown, ok := keptGlobals(ig, g)
+	for _, it := range unknown {
+		d := RuleSAMUnknownProp.Diag(it.Range, "IgnoreGlobals of %s names %s, which Globals.%s does not set", id, it.Str(), section)
+		d.Fix = DidYouMean(it.Str(), g.Keys())
+		r.add(d)
 	}
+	if !ok {
+		r.errorf(RuleSAMPropertyType, ig.Range, "IgnoreGlobals must be \"*\" or a list of the Globals.%s properties to ignore", section)
+	}
+	return kept
+}
+
+// keptGlobals returns the Globals section g without what the IgnoreGlobals
+// attribute ig names: nil for "*", g less the properties a list names. It
+// returns the entries of the list that name nothing g sets, and ok false when
+// ig is neither "*" nor a list (g is kept whole then).
+func keptGlobals(ig, g *Node) (kept *Node, unknown []*Node, ok bool) {
 	switch {
+	case ig == nil || g == nil:
+		return g, nil, true
 	case ig.Kind == String && ig.Value == "*":
-		return nil
+		return nil, nil, true
 	case ig.Kind == List:
 		drop := map[string]bool{}
 		for _, it := range ig.Items {
 			if it.Kind != String || g.Get(it.Value) == nil {
-				d := RuleSAMUnknownProp.Diag(it.Range, "IgnoreGlobals of %s names %s, which Globals.%s does not set", id, it.Str(), section)
-				d.Fix = DidYouMean(it.Str(), g.Keys())
-				r.add(d)
+				unknown = append(unknown, it)
 				continue
 			}
 			drop[it.Value] = true
@@ -389,10 +458,9 @@ func (r *resolver) ignoreGlobals(id string, ig, g *Node, section string) *Node {
 				kept.Fields = append(kept.Fields, f)
 			}
 		}
-		return kept
+		return kept, unknown, true
 	}
-	r.errorf(RuleSAMPropertyType, ig.Range, "IgnoreGlobals must be \"*\" or a list of the Globals.%s properties to ignore", section)
-	return g
+	return g, nil, false
 }
 
 // samMerge merges a global value with a local one as SAM's GlobalProperties
@@ -748,7 +816,24 @@ func (e *wsExpander) domain(a *wsAPI, d *Node) *Field {
 		"DomainNameConfigurations", &Node{Kind: List, Range: at, Items: []*Node{conf}},
 		"Tags", gmap(at, wsTagName, gstr("SAM", at))))
 
-	// ApiMappings: one per BasePath, or one without a key.
+	mappings, mapsOK := e.apiMappings(a, d, id, at)
+	records, recordsOK := e.recordSets(a, d, id, name)
+	ok = ok && mapsOK && recordsOK
+	if !ok {
+		return nil
+	}
+	a.out = append(a.out, domain)
+	a.out = append(a.out, mappings...)
+	if records != nil {
+		a.out = append(a.out, *records)
+	}
+	return &domain
+}
+
+// apiMappings generates the ApiMappings of a custom domain (id): one per
+// BasePath, or one without a key. ok is false when a BasePath is wrong.
+func (e *wsExpander) apiMappings(a *wsAPI, d *Node, id string, at Range) ([]Field, bool) {
+	ok := true
 	var mappings []Field
 	stage := gref(stageID(a.id, a.prop("StageName")), at)
 	bp := d.Get("BasePath")
@@ -780,7 +865,13 @@ func (e *wsExpander) domain(a *wsAPI, d *Node) *Field {
 			"ApiMappingKey", gstr(strings.Trim(p.Value, "/"), p.Range))))
 	}
 
-	// Route53
+	return mappings, ok
+}
+
+// recordSets generates the Route53 RecordSetGroup of a custom domain (id,
+// named name) when Domain.Route53 asks for one. ok is false when Route53 is wrong.
+func (e *wsExpander) recordSets(a *wsAPI, d *Node, id string, name *Node) (*Field, bool) {
+	ok := true
 	var records *Field
 	if r53f, has := d.Field("Route53"); has {
 		r53 := r53f.Value
@@ -824,13 +915,5 @@ func (e *wsExpander) domain(a *wsAPI, d *Node) *Field {
 			records = &f
 		}
 	}
-	if !ok {
-		return nil
-	}
-	a.out = append(a.out, domain)
-	a.out = append(a.out, mappings...)
-	if records != nil {
-		a.out = append(a.out, *records)
-	}
-	return &domain
+	return records, ok
 }

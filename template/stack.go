@@ -71,9 +71,6 @@ type Resource struct {
 	PhysicalID string
 	// Properties holds the resolved properties, with positions and links.
 	Properties *Node
-	// Value is the typed goformation struct (for example *apigatewayv2.Route)
-	// decoded from Properties, or nil for types wsgw does not read.
-	Value any
 }
 
 // Prop returns the resolved property name, or nil.

@@ -340,7 +340,7 @@ func describeStack(st *Stack) string {
 	}
 	b.WriteString("resources:\n")
 	for _, r := range st.Resources {
-		fmt.Fprintf(&b, "  %s %s ref=%s typed=%v\n", r.LogicalID, r.Type, r.PhysicalID, r.Value != nil)
+		fmt.Fprintf(&b, "  %s %s ref=%s typed=%v\n", r.LogicalID, r.Type, r.PhysicalID, Typed(r.Type) != nil)
 		walk(&b, "    ", r.Properties)
 	}
 	b.WriteString("outputs:\n")
@@ -396,4 +396,49 @@ func value(n *Node) string {
 		return fmt.Sprintf("%q", n.Value)
 	}
 	return n.Value
+}
+
+// TestIntrinsicTable: every intrinsic function that did-you-mean proposes is
+// one the resolver evaluates, and the other way round.
+func TestIntrinsicTable(t *testing.T) {
+	if len(intrinsics) != len(intrinsicNames) {
+		t.Errorf("%d functions in the table, %d names", len(intrinsics), len(intrinsicNames))
+	}
+	for _, name := range intrinsicNames {
+		if intrinsics[name] == nil {
+			t.Errorf("%s has no evaluation", name)
+		}
+	}
+}
+
+// TestResourceAttrs: CloudFormation's resource attributes everywhere, and
+// IgnoreGlobals on SAM resources only, with one check for both (issue 16).
+func TestResourceAttrs(t *testing.T) {
+	tests := []struct {
+		name, typ, attr string
+		want            string // the diagnostic's text after the position, "" for none
+	}{
+		{"IgnoreGlobals on a SAM function", "AWS::Serverless::Function", "IgnoreGlobals: '*'", ""},
+		{"IgnoreGlobals on a Lambda function", "AWS::Lambda::Function", "IgnoreGlobals: '*'",
+			"error: resource R has no attribute IgnoreGlobals (properties go under Properties) [WSGW1004]"},
+		{"misspelt on a SAM function", "AWS::Serverless::Function", "IgnoreGlobal: '*'",
+			"error: resource R has no attribute IgnoreGlobal (properties go under Properties) (did you mean IgnoreGlobals?) [WSGW1004]"},
+		{"misspelt Metadata", "AWS::Lambda::Function", "Metdata: {}",
+			"error: resource R has no attribute Metdata (properties go under Properties) (did you mean Metadata?) [WSGW1004]"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			src := "Transform: AWS::Serverless-2016-10-31\nResources:\n  R:\n    Type: " + tt.typ + "\n    " + tt.attr + "\n"
+			_, ds := Load("t.yaml", []byte(src), Options{})
+			var got []string
+			for _, d := range ds {
+				if d.Rule == RuleUnknownProp.ID {
+					got = append(got, strings.TrimPrefix(d.Text(), "t.yaml:5:5: "))
+				}
+			}
+			if tt.want == "" && len(got) > 0 || tt.want != "" && (len(got) != 1 || got[0] != tt.want) {
+				t.Errorf("got %q, want %q", got, tt.want)
+			}
+		})
+	}
 }
