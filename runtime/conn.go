@@ -82,13 +82,6 @@ const (
 // waits for an answer while a backend call runs.
 const readerTakeover = 5 * time.Millisecond
 
-// handlerLinger is how long a handler goroutine waits for the next message
-// before it ends. A connection that keeps sending while its calls are slow
-// keeps its handler, instead of starting a goroutine per message whose stack
-// grows anew through the HTTP client each time; an idle connection holds no
-// handler.
-const handlerLinger = 20 * time.Millisecond
-
 var _ Peer = (*conn)(nil)
 
 func newConn(g *Gateway, s *apiServer, st *stageState) *conn {
@@ -462,19 +455,13 @@ func (c *conn) startHandler() {
 }
 
 // handleQueued handles the inbox's messages one at a time, in order (SPEC
-// ), and returns when the inbox stayed empty for handlerLinger or the
-// connection is no longer open. A call in flight when the connection closes
+// ), and returns when the inbox is empty or the connection is no
+// longer open. A call in flight when the connection closes
 // runs to its end (or its timeout), as on AWS, where the integration request
 // does not depend on the client's connection; its answer reaches no one.
 func (c *conn) handleQueued() {
-	var linger *time.Timer
-	defer func() {
-		if linger != nil {
-			linger.Stop()
-		}
-	}()
 	for {
-		m, ok := c.in.take(&linger, handlerLinger)
+		m, ok := c.in.take()
 		if !ok {
 			return
 		}

@@ -33,12 +33,10 @@ type inbox struct {
 	mu        sync.Mutex
 	msgs      []inMsg
 	bytes     int
-	handling  bool          // someone holds the handler role
-	lingering bool          // the handler waits a little for the next message
-	closed    bool          // the connection is closing: messages are dropped
-	wake      chan struct{} // wakes a lingering handler (buffered, 1; made on first use)
-	space     chan struct{} // closed when there is room again (nil: nobody waits)
-	handled   chan struct{} // closed when the handler role is released (nil: nobody waits)
+	handling bool          // someone holds the handler role
+	closed   bool          // the connection is closing: messages are dropped
+	space    chan struct{} // closed when there is room again (nil: nobody waits)
+	handled  chan struct{} // closed when the handler role is released (nil: nobody waits)
 }
 
 // put adds m. With inline, a message that finds the inbox empty and nobody
@@ -67,7 +65,6 @@ func (in *inbox) put(m inMsg, inline bool) putResult {
 	in.msgs = append(in.msgs, m)
 	in.bytes += len(m.data)
 	if in.handling {
-		in.wakeHandler()
 		return putQueued
 	}
 	in.handling = true
@@ -80,34 +77,13 @@ func (in *inbox) full(n int) bool {
 		in.maxBytes > 0 && in.bytes+n > in.maxBytes)
 }
 
-// take gives the handler its next message, waiting up to linger for one
-// (*t is the handler's timer, made on first use). false: there is none, or
-// the inbox closed, and the handler role is released.
-func (in *inbox) take(t **time.Timer, linger time.Duration) (inMsg, bool) {
+// take gives the handler its next message. false: there is none, or the
+// inbox closed, and the handler role is released (a handler goroutine ends
+// as soon as it has caught up, so that the reader handles the next message
+// itself again).
+func (in *inbox) take() (inMsg, bool) {
 	in.mu.Lock()
 	defer in.mu.Unlock()
-	if len(in.msgs) == 0 && !in.closed && linger > 0 {
-		if in.wake == nil {
-			in.wake = make(chan struct{}, 1)
-		}
-		if *t == nil {
-			*t = time.NewTimer(linger)
-		} else {
-			(*t).Reset(linger)
-		}
-		in.lingering = true
-		in.mu.Unlock()
-		select {
-		case <-in.wake:
-		case <-(*t).C:
-		}
-		in.mu.Lock()
-		in.lingering = false
-		select {
-		case <-in.wake: // a wake-up that lost the race with the timer
-		default:
-		}
-	}
 	if len(in.msgs) == 0 || in.closed {
 		in.releaseLocked()
 		return inMsg{}, false
@@ -155,18 +131,16 @@ func (in *inbox) close() {
 	in.mu.Unlock()
 }
 
-// dropLocked drops the messages waiting and wakes the reader and a
-// lingering handler. in.mu is held.
+// dropLocked drops the messages waiting and wakes the reader. in.mu is
+// held.
 func (in *inbox) dropLocked() {
 	clear(in.msgs)
 	in.msgs, in.bytes = nil, 0
 	in.wakeReader()
-	in.wakeHandler()
 }
 
 // idle returns a channel closed once nobody holds the handler role (nil
-// when nobody does), and ends the wait of a lingering handler, which has
-// handled everything.
+// when nobody does).
 func (in *inbox) idle() <-chan struct{} {
 	in.mu.Lock()
 	defer in.mu.Unlock()
@@ -176,7 +150,6 @@ func (in *inbox) idle() <-chan struct{} {
 	if in.handled == nil {
 		in.handled = make(chan struct{})
 	}
-	in.wakeHandler()
 	return in.handled
 }
 
@@ -185,15 +158,5 @@ func (in *inbox) wakeReader() {
 	if in.space != nil {
 		close(in.space)
 		in.space = nil
-	}
-}
-
-// wakeHandler ends the wait of a lingering handler. in.mu is held.
-func (in *inbox) wakeHandler() {
-	if in.lingering {
-		select {
-		case in.wake <- struct{}{}:
-		default:
-		}
 	}
 }

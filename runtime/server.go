@@ -501,7 +501,8 @@ func (s *apiServer) logEvent(e *event, start time.Time) {
 	if !s.g.log.Enabled(context.Background(), level) {
 		return
 	}
-	attrs := []slog.Attr{slog.String("connection", e.conn.id)}
+	var buf [12]slog.Attr // no allocation for the attributes of a usual line
+	attrs := append(buf[:0], slog.String("connection", e.conn.id))
 	if !e.noRoute {
 		// Without a matching route, the key goes in "key" below: a
 		// route=KEY would name a route that does not exist.
