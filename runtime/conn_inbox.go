@@ -30,9 +30,9 @@ const (
 type inbox struct {
 	maxMsgs, maxBytes int
 
-	mu        sync.Mutex
-	msgs      []inMsg
-	bytes     int
+	mu       sync.Mutex
+	msgs     []inMsg
+	bytes    int
 	handling bool          // someone holds the handler role
 	closed   bool          // the connection is closing: messages are dropped
 	space    chan struct{} // closed when there is room again (nil: nobody waits)
