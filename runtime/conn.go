@@ -68,6 +68,7 @@ type conn struct {
 	// goroutine the reader while it did).
 	inline   atomic.Int32
 	takeover *time.Timer // the reader's; made on first use
+	msgs     int64       // the reader's: messages read
 }
 
 // Reader turns (conn.inline).
@@ -362,17 +363,24 @@ func (c *conn) serve() {
 		}
 		return nil
 	})
+	// The first deadline is set here, so that an idle connection's reader
+	// goes no deeper than waitReadable: its stack stays the smallest.
+	c.armRead()
 	go c.read()
 }
 
 // read is the reader: it reads frames until the connection ends, then
 // closes it and runs $disconnect (once), unless it hands the reading over
 // while handling a message (takeOver). gorilla answers pings and close
-// frames while reading.
+// frames while reading. The read deadline is set before read starts, then
+// after each message.
 func (c *conn) read() {
 	for {
-		c.armRead()
+		c.tcp.Load().waitReadable(c.msgs)
 		typ, data, err := c.ws.ReadMessage()
+		if err == nil {
+			c.msgs++
+		}
 		if err == nil && typ == websocket.TextMessage && !utf8.Valid(data) {
 			// RFC 6455 §8.1: a text message must be UTF-8 (its fragments
 			// need not be, one by one); else fail the connection with 1007.
@@ -399,6 +407,7 @@ func (c *conn) read() {
 		case putStart:
 			c.startHandler()
 		}
+		c.armRead()
 	}
 }
 
@@ -432,6 +441,7 @@ func (c *conn) takeOver() {
 		return
 	}
 	c.g.wg.Add(1) // the handler the old reader becomes; the connection holds the group above zero
+	c.armRead()
 	c.read()
 }
 

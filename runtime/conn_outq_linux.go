@@ -5,12 +5,13 @@ import (
 	"unsafe"
 )
 
-// initBacklog finds the socket under w, for backlogged.
+// initBacklog finds the socket under w, for backlogged and waitReadable.
 func (w *wire) initBacklog() {
-	sc := socketOf(w.Conn)
+	sc, tls := socketOf(w.Conn)
 	if sc == nil {
 		return
 	}
+	w.canWait = !tls
 	rc, err := sc.SyscallConn()
 	if err != nil {
 		return
@@ -36,4 +37,27 @@ func (w *wire) backlogged(n int) bool {
 		return true
 	}
 	return int(w.outq)+n > directWriteMax
+}
+
+// waitReadable waits until the socket has something to read, when the
+// WebSocket reader holds nothing read and not yet used (it has returned
+// msgs messages and the frame limiter saw them end the stream), so that an
+// idle connection's reader blocks here, a few frames deep, rather than deep
+// in the WebSocket reader: its goroutine keeps the smallest stack. A TLS
+// connection, whose own buffer may hold bytes, does not wait here. Errors
+// (a deadline, a closed connection) are left to the next read.
+func (w *wire) waitReadable(msgs int64) {
+	fl, ok := w.Conn.(*frameLimiter)
+	if !ok || !w.canWait || !fl.atMessageEnd(msgs) {
+		return
+	}
+	_ = w.rc.Read(peekReadable)
+}
+
+// peekReadable is done (true) once the socket has a byte to read, or an
+// error to give.
+func peekReadable(fd uintptr) bool {
+	var b [1]byte
+	_, _, err := syscall.Recvfrom(int(fd), b[:], syscall.MSG_PEEK|syscall.MSG_DONTWAIT)
+	return err != syscall.EAGAIN
 }

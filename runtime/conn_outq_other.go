@@ -8,3 +8,7 @@ func (w *wire) initBacklog() {}
 
 // backlogged is always true outside Linux (see initBacklog).
 func (w *wire) backlogged(int) bool { return true }
+
+// waitReadable does nothing outside Linux: the reader waits in the
+// WebSocket reader.
+func (w *wire) waitReadable(int64) {}

@@ -33,9 +33,10 @@ const directWriteMax = 16 << 10
 type wire struct {
 	net.Conn
 
-	rc     syscall.RawConn // the socket, for backlogged (nil: unknown)
-	outqFn func(fd uintptr)
-	outq   int32 // the last depth read by outqFn
+	rc      syscall.RawConn // the socket, for backlogged and waitReadable (nil: unknown)
+	canWait bool            // no TLS over the socket: waitReadable may wait on it
+	outqFn  func(fd uintptr)
+	outq    int32 // the last depth read by outqFn
 
 	mu     sync.Mutex
 	read   time.Time // the read deadline in force
@@ -109,12 +110,12 @@ func newWire(nc net.Conn) *wire {
 }
 
 // socketOf finds the socket under the gateway's wrappers (frame limiter,
-// head recorder, TLS), or nil.
-func socketOf(c net.Conn) syscall.Conn {
+// head recorder, TLS), or nil, and whether TLS is among them.
+func socketOf(c net.Conn) (sc syscall.Conn, isTLS bool) {
 	for range 8 {
 		switch v := c.(type) {
 		case syscall.Conn:
-			return v
+			return v, isTLS
 		case *frameLimiter:
 			c = v.Conn
 		case *headConn:
@@ -122,12 +123,12 @@ func socketOf(c net.Conn) syscall.Conn {
 		case *peekedConn:
 			c = v.Conn
 		case *tls.Conn:
-			c = v.NetConn()
+			c, isTLS = v.NetConn(), true
 		default:
-			return nil
+			return nil, isTLS
 		}
 	}
-	return nil
+	return nil, isTLS
 }
 
 // raw is the connection under the wire and the frame limiter.

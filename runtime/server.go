@@ -44,8 +44,9 @@ func newAPIServer(g *Gateway, apiLogicalID string, ln net.Listener, host string)
 			CheckOrigin: func(*http.Request) bool { return true },
 			// A small read buffer of its own (gorilla would otherwise keep
 			// net/http's 4 KB one): an idle connection holds it for its
-			// whole life, and larger frames are read past it.
-			ReadBufferSize: 1 << 10,
+			// whole life, and larger frames are read past it (a payload
+			// read that finds it empty goes straight into the message).
+			ReadBufferSize: 512,
 			// Frames of up to 32 KB, from buffers held only while writing.
 			WriteBufferSize: 32 << 10,
 			WriteBufferPool: writeBufferPool,
