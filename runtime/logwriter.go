@@ -5,13 +5,15 @@ import (
 	"io"
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // logWriter hands lines to one goroutine that writes them to w, so that an
 // output that does not keep up (a pipe nobody reads, a full disk) never
 // holds up a connection: Write appends the line to a buffer and returns at
 // once. The goroutine writes everything waiting in one Write to w, so that
-// under load many lines cost one system call and one wake-up. It holds at
+// many lines cost one system call and one wake-up (it lets them gather for
+// logBatchDelay after it is woken). It holds at
 // most queue+1 lines (waiting or being written); a line past that is
 // dropped and counted. The goroutine starts with the first line.
 type logWriter struct {
@@ -33,6 +35,12 @@ type logWriter struct {
 
 // maxSpare bounds the buffer kept for reuse between batches.
 const maxSpare = 256 << 10
+
+// logBatchDelay is how long the goroutine, woken by a line, lets lines
+// gather before it writes them: a connection that sends one message at a
+// time then costs one wake-up per batch instead of one per line (each wakes
+// a parked thread). Shutdown's flush does not wait for it.
+const logBatchDelay = 2 * time.Millisecond
 
 func newLogWriter(w io.Writer, queue int) *logWriter {
 	return &logWriter{w: w, max: max(1, queue) + 1, wake: make(chan struct{}, 1), done: make(chan struct{})}
@@ -88,7 +96,18 @@ func (l *logWriter) run() {
 		}
 		if n == 0 && len(flushed) == 0 {
 			<-l.wake
+			l.gather()
 		}
+	}
+}
+
+// gather waits logBatchDelay for more lines, unless a flush or close waits.
+func (l *logWriter) gather() {
+	l.mu.Lock()
+	hurry := l.closed || len(l.flushed) > 0
+	l.mu.Unlock()
+	if !hurry {
+		time.Sleep(logBatchDelay)
 	}
 }
 
