@@ -303,8 +303,11 @@ type deadlineConn struct {
 	reads, writes []time.Time
 }
 
-func (c *deadlineConn) SetReadDeadline(t time.Time) error  { c.reads = append(c.reads, t); return nil }
-func (c *deadlineConn) SetWriteDeadline(t time.Time) error { c.writes = append(c.writes, t); return nil }
+func (c *deadlineConn) SetReadDeadline(t time.Time) error { c.reads = append(c.reads, t); return nil }
+func (c *deadlineConn) SetWriteDeadline(t time.Time) error {
+	c.writes = append(c.writes, t)
+	return nil
+}
 
 // The wire moves a deadline only when the one in force does not serve, and
 // never makes a timeout fire early.

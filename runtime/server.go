@@ -536,6 +536,9 @@ func (s *apiServer) logEvent(e *event, start time.Time) {
 		attrs = s.bodyAttrs(attrs, e, tr.logBodies)
 	}
 	attrs = append(attrs, slog.String("requestId", e.requestID))
+	if w := s.g.textLog; w != nil && writeTextLine(w, level, msg, attrs) {
+		return
+	}
 	s.g.log.LogAttrs(context.Background(), level, msg, attrs...)
 }
 
