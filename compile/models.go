@@ -14,42 +14,52 @@ import (
 
 // Model is an AWS::ApiGatewayV2::Model: a JSON Schema (draft 4) that the
 // messages of a route whose ModelSelectionExpression selects it must satisfy
-// (SPEC R-7.2). The schema is compiled once per plan.
+// (SPEC R-7.2). The gateway compiles the schema once per plan (Compile).
 type Model struct {
 	LogicalID   string `json:"logicalId"`
 	Name        string `json:"name"`
 	ContentType string `json:"contentType,omitempty"`
 	// Schema is the schema as written, compacted.
 	Schema json.RawMessage `json:"schema"`
+}
 
+// ModelSchema is a Model's schema compiled: what messages are validated
+// against. Model.Compile builds it from the plan, once per plan.
+type ModelSchema struct {
+	name   string // the Model's Name, for messages
 	schema *jsonschema.Schema
+}
+
+// Compile compiles the model's Schema as draft 4 (compileSchema). The
+// compiler has checked that it compiles; the error says why it does not (a
+// plan not written by the compiler).
+func (m *Model) Compile() (*ModelSchema, error) {
+	s, err := compileSchema(m.LogicalID, m.Schema)
+	if err != nil {
+		return nil, fmt.Errorf("Schema of model %s: %w", m.LogicalID, err)
+	}
+	return &ModelSchema{name: m.Name, schema: s}, nil
 }
 
 // Validate checks a message body against the model. The error says why the
 // body is not valid: not JSON, or what the schema rejects.
-func (m *Model) Validate(body []byte) error {
-	if m.schema == nil {
-		return errors.New("model " + m.LogicalID + " has no compiled schema")
-	}
+func (s *ModelSchema) Validate(body []byte) error {
 	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(body))
 	if err != nil {
 		return fmt.Errorf("the body is not JSON: %v", err)
 	}
-	return m.ValidateDecoded(doc)
+	return s.ValidateDecoded(doc)
 }
 
 // ValidateDecoded checks a message body that the caller has decoded already,
 // as Validate would: one JSON value read by encoding/json with UseNumber
 // (objects map[string]any, arrays []any, numbers json.Number). The result is
 // Validate's for the same text.
-func (m *Model) ValidateDecoded(doc any) error {
-	if m.schema == nil {
-		return errors.New("model " + m.LogicalID + " has no compiled schema")
-	}
-	if err := m.schema.Validate(doc); err != nil {
+func (s *ModelSchema) ValidateDecoded(doc any) error {
+	if err := s.schema.Validate(doc); err != nil {
 		var ve *jsonschema.ValidationError
 		if errors.As(err, &ve) {
-			return fmt.Errorf("the body does not match model %s: %s", m.Name, validationSummary(ve))
+			return fmt.Errorf("the body does not match model %s: %s", s.name, validationSummary(ve))
 		}
 		return err
 	}
@@ -163,7 +173,8 @@ func validationSummary(ve *jsonschema.ValidationError) string {
 	return strings.Join(leaves, "; ")
 }
 
-// compileModel reads and compiles a Model resource.
+// compileModel reads a Model resource and checks that its schema compiles
+// (the plan keeps the schema as written; the gateway compiles it, Compile).
 func compileModel(rs *template.Resource) (*Model, error) {
 	m := &Model{LogicalID: rs.LogicalID, Name: rs.Prop("Name").Str(), ContentType: rs.Prop("ContentType").Str()}
 	src, err := modelSchema(rs.Prop("Schema"))
@@ -172,6 +183,6 @@ func compileModel(rs *template.Resource) (*Model, error) {
 		return m, err
 	}
 	m.Schema = src
-	m.schema, err = compileSchema(rs.LogicalID, src)
+	_, err = compileSchema(rs.LogicalID, src)
 	return m, err
 }

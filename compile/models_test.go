@@ -20,11 +20,10 @@ func TestModelDraft4(t *testing.T) {
 		{"2020-12", `{"$schema": "https://json-schema.org/draft/2020-12/schema", ` + body + `}`, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			s, err := compileSchema("M", []byte(tc.schema))
+			m, err := (&Model{LogicalID: "M", Name: "m", Schema: []byte(tc.schema)}).Compile()
 			if err != nil {
 				t.Fatalf("does not compile as draft 4: %v", err)
 			}
-			m := &Model{LogicalID: "M", Name: "m", schema: s}
 			for doc, valid := range map[string]bool{
 				`{"n": 9}`:            true,
 				`{"n": 10}`:           false, // exclusiveMaximum: true

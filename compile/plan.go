@@ -3,12 +3,17 @@ package compile
 import (
 	"encoding/json"
 	"io"
-
-	"github.com/wsgw/wsgw/compile/vtl"
 )
 
 // Plan is the compiled form of a template: what the gateway runs. It is
 // immutable once built; the runtime swaps whole plans, never edits one.
+//
+// A plan is plain data: everything the gateway needs is in exported fields
+// that WriteJSON writes and encoding/json reads back, so a plan decoded from
+// `wsgw plan --format json` serves as the plan it was written from. What
+// runs (parsed templates, compiled patterns and schemas) is built from it
+// once per plan when the gateway provisions it (ParseTemplate,
+// ResponseKeyPattern, Model.Compile), never kept in the plan.
 type Plan struct {
 	// Source is the template file the plan was compiled from.
 	Source string `json:"source"`
@@ -163,8 +168,9 @@ type Integration struct {
 	// sorted by Target then Name.
 	Mapping []Step `json:"mapping,omitempty"`
 	// TemplateSelectionExpression and RequestTemplates are kept as written, for
-	// non-proxy (HTTP, MOCK, AWS) integrations (SPEC R-7.2); the templates are
-	// parsed once, when compiling (RequestTemplate).
+	// non-proxy (HTTP, MOCK, AWS) integrations (SPEC R-7.2); the compiler
+	// checks that the templates parse, and the gateway parses them once per
+	// plan (ParseTemplate).
 	TemplateSelectionExpression string            `json:"templateSelectionExpression,omitempty"`
 	RequestTemplates            map[string]string `json:"requestTemplates,omitempty"`
 	// TemplateSelection is TemplateSelectionExpression compiled (nil: none).
@@ -174,8 +180,6 @@ type Integration struct {
 	PassthroughBehavior     string                 `json:"passthroughBehavior,omitempty"`
 	ContentHandlingStrategy string                 `json:"contentHandlingStrategy,omitempty"`
 	Responses               []*IntegrationResponse `json:"responses,omitempty"`
-	// templates holds RequestTemplates parsed (templates.go).
-	templates map[string]*vtl.Template
 	// NotRunnable, when set, says why the gateway cannot run this integration
 	// yet; such routes answer with the Internal server error frame.
 	NotRunnable string `json:"notRunnable,omitempty"`
@@ -256,8 +260,9 @@ const (
 // Stage variables are resolved while compiling, since a plan's integrations are
 // compiled per stage: a `stageVariables.x` source becomes Kind literal with
 // Name "x", Literal the stage's value and Expr as written. A step whose stage
-// variable the stage lacks is left out of the plan (SPEC R-6.3), so the runtime
-// never sees Kind stageVariables.
+// variable the stage lacks is left out of the plan (SPEC R-6.3), so mapping
+// steps never have Kind stageVariables; an authorizer's identity sources keep
+// it, and the gateway reads the stage's variable when it provisions the plan.
 type Source struct {
 	Kind    SourceKind `json:"kind"`
 	Name    string     `json:"name,omitempty"`

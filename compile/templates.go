@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"regexp"
 	"regexp/syntax"
-	"strconv"
 	"strings"
 
 	"github.com/wsgw/wsgw/compile/vtl"
@@ -13,12 +12,12 @@ import (
 )
 
 // Non-proxy integrations (SPEC R-7.2): template and model selection
-// expressions, mapping templates, integration responses and request models,
-// compiled once per plan. The plan keeps what the template says (expressions
-// and template sources, for `wsgw plan` and its goldens) and, in unexported
-// fields, what the gateway runs (parsed templates, compiled regular
-// expressions and schemas), reached through the methods below; nothing is
-// parsed while a message is handled.
+// expressions, mapping templates, integration responses and request models.
+// The plan keeps what the template says (expressions compiled into parts,
+// template sources, response keys, schemas), as plain data; the gateway
+// builds what runs from it once per plan (ParseTemplate,
+// ResponseKeyPattern, Model.Compile), so nothing is parsed while a message
+// is handled.
 
 // Passthrough behaviours of an integration (PassthroughBehavior).
 const (
@@ -56,18 +55,6 @@ const (
 	TemplateVarHeader           = "header"
 	TemplateVarMultiValueHeader = "multivalueheader"
 )
-
-// Static returns the value of an expression that reads nothing.
-func (s *TemplateSelection) Static() (string, bool) {
-	var b strings.Builder
-	for _, p := range s.Parts {
-		if p.Var != "" {
-			return "", false
-		}
-		b.WriteString(p.Text)
-	}
-	return b.String(), true
-}
 
 // selectionKind says where a template selection expression is written, which
 // decides what it may read.
@@ -217,7 +204,7 @@ func parseTemplates(prop string, owner string, n *template.Node) (map[string]*vt
 				msg: fmt.Sprintf("template %s of %s %s must be a string, not a %s", f.Key, prop, owner, v.Kind)})
 			continue
 		}
-		t, err := vtl.Parse(prop+"."+f.Key, v.Value)
+		t, err := ParseTemplate(prop, f.Key, v.Value)
 		if err != nil {
 			p := templateProblem{at: v.Range, msg: fmt.Sprintf("template %s of %s %s: %v", f.Key, prop, owner, err)}
 			if e, ok := err.(*vtl.Error); ok {
@@ -232,11 +219,26 @@ func parseTemplates(prop string, owner string, n *template.Node) (map[string]*vt
 	return parsed, src, problems
 }
 
+// ParseTemplate parses the template of key in a RequestTemplates (prop
+// "RequestTemplates") or ResponseTemplates ("ResponseTemplates") mapping;
+// the name it gets (RequestTemplates.<key>) is what its render errors say.
+// The compiler checks with it that every template parses, and the gateway
+// parses a plan's templates with it once per plan.
+func ParseTemplate(prop, key, src string) (*vtl.Template, error) {
+	return vtl.Parse(prop+"."+key, src)
+}
+
 type templateProblem struct {
 	at  template.Range
 	msg string
 	fix string
 }
+
+// ResponseKeyPattern compiles the Key of an IntegrationResponse of a plan
+// into the pattern the gateway selects responses with, once per plan: nil
+// for $default, else a regular expression that matches the whole status
+// code (or a Lambda function's error message). See parseResponseKey.
+func ResponseKeyPattern(key string) (*regexp.Regexp, error) { return parseResponseKey(key) }
 
 // parseResponseKey compiles an IntegrationResponseKey: $default, or a
 // regular expression between slashes that must match the whole status code
@@ -278,65 +280,6 @@ type IntegrationResponse struct {
 	TemplateSelection           *TemplateSelection `json:"templateSelection,omitempty"`
 	ResponseTemplates           map[string]string  `json:"responseTemplates,omitempty"`
 	ContentHandlingStrategy     string             `json:"contentHandlingStrategy,omitempty"`
-
-	pattern   *regexp.Regexp
-	templates map[string]*vtl.Template
-}
-
-// IsDefault reports whether the response is the $default one.
-func (r *IntegrationResponse) IsDefault() bool { return r.Key == DefaultTemplateKey }
-
-// Matches reports whether a non-default response's pattern matches status.
-func (r *IntegrationResponse) Matches(status int) bool {
-	return r.pattern != nil && r.pattern.MatchString(strconv.Itoa(status))
-}
-
-// MatchesText reports whether a non-default response's pattern matches s, a
-// Lambda function's error message (AWS integrations invoking a function).
-func (r *IntegrationResponse) MatchesText(s string) bool {
-	return r.pattern != nil && r.pattern.MatchString(s)
-}
-
-// Template returns the parsed response template of key, or nil.
-func (r *IntegrationResponse) Template(key string) *vtl.Template { return r.templates[key] }
-
-// HasTemplates reports whether the response has any template.
-func (r *IntegrationResponse) HasTemplates() bool { return len(r.templates) > 0 }
-
-// RequestTemplate returns the parsed request template of key, or nil.
-func (in *Integration) RequestTemplate(key string) *vtl.Template { return in.templates[key] }
-
-// HasRequestTemplates reports whether the integration has request templates.
-func (in *Integration) HasRequestTemplates() bool { return len(in.templates) > 0 }
-
-// SelectResponse returns the integration response for a status code: the
-// first whose pattern matches, in template order, else the $default one, else
-// nil.
-func (in *Integration) SelectResponse(status int) *IntegrationResponse {
-	var def *IntegrationResponse
-	for _, r := range in.Responses {
-		if r.IsDefault() {
-			def = r
-		} else if r.Matches(status) {
-			return r
-		}
-	}
-	return def
-}
-
-// SelectErrorResponse picks the response of a Lambda function error (an AWS
-// integration): the first whose pattern matches the error message, else the
-// $default one (our choice, as REST APIs select Lambda errors).
-func (in *Integration) SelectErrorResponse(message string) *IntegrationResponse {
-	var def *IntegrationResponse
-	for _, r := range in.Responses {
-		if r.IsDefault() {
-			def = r
-		} else if r.MatchesText(message) {
-			return r
-		}
-	}
-	return def
 }
 
 // nonProxySrc is what the compiler keeps about integrations' templates and
@@ -361,14 +304,14 @@ func (c *compiler) nonProxy(rs *template.Resource, b *Integration) {
 		b.PassthroughBehavior = PassthroughWhenNoMatch
 	}
 	b.ContentHandlingStrategy = rs.Prop("ContentHandlingStrategy").Str()
-	b.TemplateSelection, b.templates, _ = c.templates(rs, "RequestTemplates", selectIntegration)
+	b.TemplateSelection, _ = c.templates(rs, "RequestTemplates", selectIntegration)
 	b.Responses = c.integrationResponses(rs)
 }
 
-// templates compiles a resource's TemplateSelectionExpression and its
-// templates property (RequestTemplates or ResponseTemplates): the selection,
-// the parsed templates and their sources by key.
-func (c *compiler) templates(rs *template.Resource, prop string, kind selectionKind) (*TemplateSelection, map[string]*vtl.Template, map[string]string) {
+// templates compiles a resource's TemplateSelectionExpression and checks its
+// templates property (RequestTemplates or ResponseTemplates): the selection
+// and the sources by key of the templates that parse.
+func (c *compiler) templates(rs *template.Resource, prop string, kind selectionKind) (*TemplateSelection, map[string]string) {
 	var sel *TemplateSelection
 	if tse := rs.Prop("TemplateSelectionExpression"); tse != nil {
 		var err error
@@ -377,11 +320,11 @@ func (c *compiler) templates(rs *template.Resource, prop string, kind selectionK
 			c.exprErr(RulePlan, tse.Range, "TemplateSelectionExpression of "+rs.LogicalID, err)
 		}
 	}
-	parsed, src, problems := parseTemplates(prop, rs.LogicalID, rs.Prop(prop))
+	_, src, problems := parseTemplates(prop, rs.LogicalID, rs.Prop(prop))
 	for _, p := range problems {
 		c.errorf(RulePlan, p.at, "%s", p.msg)
 	}
-	return sel, parsed, src
+	return sel, src
 }
 
 // integrationResponses compiles the IntegrationResponses whose IntegrationId
@@ -402,13 +345,11 @@ func (c *compiler) integrationResponse(ir *template.Resource) *IntegrationRespon
 	r := &IntegrationResponse{LogicalID: ir.LogicalID, Key: ir.Prop("IntegrationResponseKey").Str(),
 		TemplateSelectionExpression: ir.Prop("TemplateSelectionExpression").Str(),
 		ContentHandlingStrategy:     ir.Prop("ContentHandlingStrategy").Str()}
-	re, err := parseResponseKey(r.Key)
-	if err != nil {
+	if _, err := parseResponseKey(r.Key); err != nil {
 		c.errorf(RulePlan, ir.PropRange("IntegrationResponseKey"), "IntegrationResponseKey of %s is %s: %v", ir.LogicalID, r.Key, err)
 	}
-	r.pattern = re
 	var src map[string]string
-	r.TemplateSelection, r.templates, src = c.templates(ir, "ResponseTemplates", selectResponse)
+	r.TemplateSelection, src = c.templates(ir, "ResponseTemplates", selectResponse)
 	if len(src) > 0 {
 		r.ResponseTemplates = src
 	}

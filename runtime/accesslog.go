@@ -11,7 +11,8 @@ type accessFormat []accessPart
 
 type accessPart struct {
 	text string
-	name string // context variable; "" for text
+	name string      // context variable; "" for text
+	get  contextFunc // reads the variable named
 }
 
 const contextPrefix = "$context."
@@ -43,7 +44,7 @@ func parseAccessFormat(f string) accessFormat {
 		if j == 0 {
 			parts = append(parts, accessPart{text: contextPrefix})
 		} else {
-			parts = append(parts, accessPart{name: rest[:j]})
+			parts = append(parts, accessPart{name: rest[:j], get: contextAccessor(rest[:j])})
 		}
 		f = rest[j:]
 	}
@@ -62,7 +63,7 @@ func (f accessFormat) render(sb *strings.Builder, e *event) {
 			sb.WriteString(p.text)
 			continue
 		}
-		if v, ok := e.contextVar(p.name); ok && v != "" {
+		if v, ok := p.get(e); ok && v != "" {
 			sb.WriteString(v)
 		} else {
 			sb.WriteByte('-')

@@ -20,13 +20,26 @@ const authorizerTimeout = defaultTimeout
 
 // authorizer is a prepared Lambda REQUEST authorizer of a $connect route.
 type authorizer struct {
-	a      *compile.Authorizer
-	caller lambdaCaller // nil: not runnable
-	why    string
+	a *compile.Authorizer
+	// identity are the IdentitySources, resolved once per plan.
+	identity []identitySource
+	caller   lambdaCaller // nil: not runnable
+	why      string
 }
 
-func prepareAuthorizer(a *compile.Authorizer, p *compile.Plan, client *http.Client, opts *Options) *authorizer {
+type identitySource struct {
+	expr string
+	get  sourceFunc
+}
+
+// authorizer prepares a for the stage whose variables are vars.
+func (pv *provisioner) authorizer(a *compile.Authorizer, vars map[string]string) *authorizer {
+	p := pv.plan
 	au := &authorizer{a: a, why: a.NotRunnable}
+	for i := range a.IdentitySources {
+		src := &a.IdentitySources[i]
+		au.identity = append(au.identity, identitySource{expr: src.Expr, get: newSource(src, vars)})
+	}
 	if au.why != "" {
 		return au
 	}
@@ -38,7 +51,7 @@ func prepareAuthorizer(a *compile.Authorizer, p *compile.Plan, client *http.Clie
 	if p != nil && a.Function != "" {
 		fn = p.Functions[a.Function]
 	}
-	au.caller, au.why = newLambdaCaller(fn, a.FunctionName, a.FunctionQualifier, override, client, opts)
+	au.caller, au.why = newLambdaCaller(fn, a.FunctionName, a.FunctionQualifier, override, pv.client, pv.opts)
 	return au
 }
 
@@ -91,10 +104,9 @@ func (d *authDenied) Error() string { return d.reason }
 // error, a timeout or a malformed answer 500, as API Gateway's
 // AUTHORIZER_FAILURE and AUTHORIZER_CONFIGURATION_ERROR responses are.
 func (au *authorizer) authorize(ctx context.Context, e *event) (*authResult, *authDenied) {
-	for i := range au.a.IdentitySources {
-		src := &au.a.IdentitySources[i]
-		if v, ok := e.sourceValue(src); !ok || v == "" {
-			return nil, &authDenied{http.StatusUnauthorized, "identity source " + src.Expr + " is missing"}
+	for _, src := range au.identity {
+		if v, ok := src.get(e); !ok || v == "" {
+			return nil, &authDenied{http.StatusUnauthorized, "identity source " + src.expr + " is missing"}
 		}
 	}
 	if au.caller == nil {

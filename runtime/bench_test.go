@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/http"
+	"net/http/httptest"
 	goruntime "runtime"
 	"strconv"
 	"sync"
@@ -15,6 +17,7 @@ import (
 	"github.com/gorilla/websocket"
 
 	"github.com/wsgw/wsgw/compile"
+	"github.com/wsgw/wsgw/template"
 )
 
 // BenchmarkRoundTrip measures a message through a two-way HTTP_PROXY route
@@ -74,6 +77,77 @@ func BenchmarkRoundTrip(b *testing.B) {
 	}
 }
 
+// BenchmarkRoundTripHTTP measures a message through a two-way non-proxy
+// HTTP route (httpAPI's send: a template chosen by a selection expression,
+// a header and a query string mapped, an integration response's template
+// rendering the answer), over conns connections at once.
+func BenchmarkRoundTripHTTP(b *testing.B) {
+	for _, conns := range []int{1, 16} {
+		b.Run("conns="+strconv.Itoa(conns), func(b *testing.B) {
+			be := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				_, _ = io.Copy(io.Discard, r.Body)
+				_, _ = w.Write([]byte(`{"count": 2}`))
+			}))
+			b.Cleanup(be.Close)
+			p, ds := compile.Build("template.yaml", []byte(httpAPI), template.Options{}, compile.Options{Integrations: map[string]string{
+				"ConnectHttp": be.URL + "/connect", "SendHttp": be.URL + "/send"}})
+			if p == nil {
+				b.Fatalf("template does not compile:\n%v", ds)
+			}
+			o := testOptions()
+			o.Throttling = false
+			g, err := New(p, o)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if err := g.Start(); err != nil {
+				b.Fatal(err)
+			}
+			defer g.Shutdown(b.Context())
+			clients := make([]*websocket.Conn, conns)
+			for i := range clients {
+				ws, _, err := websocket.DefaultDialer.Dial("ws://"+g.Addrs()[0]+"/dev", nil)
+				if err != nil {
+					b.Fatal(err)
+				}
+				defer ws.Close()
+				clients[i] = ws
+			}
+			msg := []byte(`{"action": "send", "kind": "chat", "to": ["a", "b"], "text": "hello"}`)
+			want := `{"delivered": 2, "status": "ok"}`
+			b.ResetTimer()
+			var wg sync.WaitGroup
+			per := b.N / conns
+			for i, ws := range clients {
+				n := per
+				if i == 0 {
+					n += b.N % conns
+				}
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					for range n {
+						if err := ws.WriteMessage(websocket.TextMessage, msg); err != nil {
+							b.Error(err)
+							return
+						}
+						_, got, err := ws.ReadMessage()
+						if err != nil {
+							b.Error(err)
+							return
+						}
+						if string(got) != want {
+							b.Errorf("got %q, want %q", got, want)
+							return
+						}
+					}
+				}()
+			}
+			wg.Wait()
+		})
+	}
+}
+
 // newBenchBackend is an echo backend without the test backend's recording.
 func newBenchBackend(b *testing.B) string {
 	s := newEchoServer()
@@ -83,7 +157,7 @@ func newBenchBackend(b *testing.B) string {
 
 // BenchmarkSelect measures route selection on a typical message.
 func BenchmarkSelect(b *testing.B) {
-	sel := compile.Selection{Parts: []compile.SelectionPart{bodyPath("service"), text("/"), bodyPath("action")}}
+	sel := newRouteSelection(compile.Selection{Parts: []compile.SelectionPart{bodyPath("service"), text("/"), bodyPath("action")}})
 	msg := []byte(`{"service":"chat","action":"send","data":{"text":"hello","to":["a","b"]},"n":1.5}`)
 	b.ReportAllocs()
 	for b.Loop() {

@@ -19,6 +19,14 @@
 // Retain), which functions the new plan has, so that the processes of those
 // it renamed or removed stop.
 //
+// A plan is plain data, and what runs is built from it once, when it is
+// provisioned: selection expressions and body paths compiled, the $context
+// variables of mappings, identity sources and access logs resolved to
+// accessors, mapping templates parsed, response patterns and model schemas
+// compiled, URLs parsed and HTTP calls prepared. Nothing on the per-message
+// path parses an expression or a template, and a plan read back from `wsgw
+// plan --format json` serves as the plan it was written from.
+//
 // A Reloader (SPEC §9) watches the template's directory (inotify on Linux,
 // asking only for the events about the template; fsnotify elsewhere),
 // debounces the events for the template's name, rebuilds the plan through a

@@ -86,64 +86,88 @@ type connMeta struct {
 	tr *tracer
 }
 
-// contextVar returns $context.<name> (SPEC R-6.4); ok is false when the
-// variable has no value for this event.
-func (e *event) contextVar(name string) (string, bool) {
-	switch name {
-	case "connectionId":
-		return e.conn.id, true
-	case "connectedAt":
+// contextFunc reads one $context variable of an event (SPEC R-6.4); ok is
+// false when the variable has no value for the event.
+type contextFunc func(e *event) (string, bool)
+
+// contextVars are the $context variables by name, except authorizer.<key>.
+var contextVars = map[string]contextFunc{
+	"connectionId": func(e *event) (string, bool) { return e.conn.id, true },
+	"connectedAt": func(e *event) (string, bool) {
 		return strconv.FormatInt(e.conn.connectedAt.UnixMilli(), 10), true
-	case "domainName":
-		return e.conn.domainName, true
-	case "eventType":
-		return string(e.typ), true
-	case "messageId":
-		return e.messageID, e.messageID != ""
-	case "routeKey":
-		return e.routeKey, e.routeKey != ""
-	case "requestId", "extendedRequestId":
-		return e.requestID, true
-	case "apiId":
-		return e.conn.apiID, true
-	case "stage":
-		return e.stage.stage.Name, true
-	case "requestTime":
+	},
+	"domainName": func(e *event) (string, bool) { return e.conn.domainName, true },
+	"eventType":  func(e *event) (string, bool) { return string(e.typ), true },
+	"messageId":  func(e *event) (string, bool) { return e.messageID, e.messageID != "" },
+	"routeKey":   func(e *event) (string, bool) { return e.routeKey, e.routeKey != "" },
+	"requestId":  ctxRequestID, "extendedRequestId": ctxRequestID,
+	"apiId": func(e *event) (string, bool) { return e.conn.apiID, true },
+	"stage": func(e *event) (string, bool) { return e.stage.stage.Name, true },
+	"requestTime": func(e *event) (string, bool) {
 		return e.time.UTC().Format(requestTimeLayout), true
-	case "requestTimeEpoch":
-		return strconv.FormatInt(e.time.UnixMilli(), 10), true
-	case "identity.sourceIp":
-		return e.conn.sourceIP, e.conn.sourceIP != ""
-	case "identity.userAgent":
-		return e.conn.userAgent, e.conn.userAgent != ""
-	case "identity.accessKey":
-		return e.conn.accessKey, e.conn.accessKey != ""
-	case "messageDirection":
-		return "IN", true
-	case "status":
-		return strconv.Itoa(e.status), e.status != 0
-	case "integrationStatus", "integration.status":
-		return strconv.Itoa(e.integStatus), e.integStatus != 0
-	case "integrationLatency", "integration.latency":
-		return strconv.FormatInt(e.integLatency.Milliseconds(), 10), e.integStatus != 0 || e.integErr != ""
-	case "integration.error", "integrationErrorMessage":
-		return e.integErr, e.integErr != ""
-	case "error.message", "error.messageString":
+	},
+	"requestTimeEpoch":   func(e *event) (string, bool) { return strconv.FormatInt(e.time.UnixMilli(), 10), true },
+	"identity.sourceIp":  func(e *event) (string, bool) { return e.conn.sourceIP, e.conn.sourceIP != "" },
+	"identity.userAgent": func(e *event) (string, bool) { return e.conn.userAgent, e.conn.userAgent != "" },
+	"identity.accessKey": func(e *event) (string, bool) { return e.conn.accessKey, e.conn.accessKey != "" },
+	"messageDirection":   func(*event) (string, bool) { return "IN", true },
+	"status":             func(e *event) (string, bool) { return strconv.Itoa(e.status), e.status != 0 },
+	"integrationStatus":  ctxIntegStatus, "integration.status": ctxIntegStatus,
+	"integrationLatency": ctxIntegLatency, "integration.latency": ctxIntegLatency,
+	"integration.error": ctxIntegError, "integrationErrorMessage": ctxIntegError,
+	"error.message": func(e *event) (string, bool) { return e.errMessage, e.errMessage != "" },
+	"error.messageString": func(e *event) (string, bool) {
 		if e.errMessage == "" {
 			return "", false
 		}
-		if name == "error.messageString" {
-			return `"` + e.errMessage + `"`, true
-		}
-		return e.errMessage, true
-	case "disconnectStatusCode":
+		return `"` + e.errMessage + `"`, true
+	},
+	"disconnectStatusCode": func(e *event) (string, bool) {
 		return strconv.Itoa(e.disconnectCode), e.typ == eventDisconnect
-	case "disconnectReason":
-		return e.disconnectReason, e.typ == eventDisconnect
+	},
+	"disconnectReason": func(e *event) (string, bool) { return e.disconnectReason, e.typ == eventDisconnect },
+}
+
+func ctxRequestID(e *event) (string, bool) { return e.requestID, true }
+
+func ctxIntegStatus(e *event) (string, bool) {
+	return strconv.Itoa(e.integStatus), e.integStatus != 0
+}
+
+func ctxIntegLatency(e *event) (string, bool) {
+	return strconv.FormatInt(e.integLatency.Milliseconds(), 10), e.integStatus != 0 || e.integErr != ""
+}
+
+func ctxIntegError(e *event) (string, bool) { return e.integErr, e.integErr != "" }
+
+// contextAccessor resolves $context.<name> once, when a plan is provisioned
+// (a mapping source, an identity source, an access log variable), into the
+// function that reads it. Unknown names, which the compiler rejects, have no
+// value.
+func contextAccessor(name string) contextFunc {
+	if f, ok := contextVars[name]; ok {
+		return f
+	}
+	if key, ok := strings.CutPrefix(name, "authorizer."); ok {
+		return func(e *event) (string, bool) {
+			if e.conn.auth == nil {
+				return "", false
+			}
+			return e.conn.auth.value(key)
+		}
+	}
+	return func(*event) (string, bool) { return "", false }
+}
+
+// contextVar returns $context.<name> for a name known only while a message
+// is handled ($context.<name> in a mapping template, read as the template
+// runs); ok is false when the variable has no value for this event.
+func (e *event) contextVar(name string) (string, bool) {
+	if f, ok := contextVars[name]; ok {
+		return f(e)
 	}
 	if key, ok := strings.CutPrefix(name, "authorizer."); ok && e.conn.auth != nil {
 		return e.conn.auth.value(key)
 	}
-	// Unknown names were rejected when compiling.
 	return "", false
 }

@@ -50,19 +50,20 @@ type result struct {
 	header http.Header
 }
 
-// prepare turns a compiled integration into something callable once per
-// plan, so that no URL or expression is parsed while a message is handled.
-func prepare(in *compile.Integration, p *compile.Plan, client *http.Client, opts *Options) integration {
+// integration turns a compiled integration of the stage whose variables
+// are vars into something callable once per plan, so that no URL or
+// expression is parsed while a message is handled.
+func (pv *provisioner) integration(in *compile.Integration, vars map[string]string) integration {
 	if in.NotRunnable != "" {
 		return &notRunnable{in: in, reason: in.NotRunnable}
 	}
 	switch in.Type {
 	case "HTTP_PROXY":
-		return newHTTPProxy(in, client, opts)
+		return newHTTPProxy(in, vars, pv.client, pv.opts)
 	case "AWS_PROXY":
-		return newLambdaProxy(in, p, client, opts)
+		return newLambdaProxy(in, pv.plan, pv.client, pv.opts)
 	case "HTTP", "MOCK", "AWS":
-		return newNonProxy(in, p, client, opts)
+		return pv.nonProxy(in, vars)
 	}
 	return &notRunnable{in: in, reason: fmt.Sprintf("%s integrations are not supported by this gateway yet", in.Type)}
 }
@@ -82,20 +83,19 @@ func (n *notRunnable) call(context.Context, *event, bool) (result, error) {
 	return result{}, errors.New("integration not runnable: " + n.reason)
 }
 
-// httpProxy is an HTTP_PROXY integration (SPEC ). ConnectionType
+// httpCall is the HTTP call of an HTTP_PROXY or HTTP (non-proxy)
+// integration, prepared once per plan: method, URL and the URL's own query
+// parsed, mapping steps resolved (SPEC §6, R-7.1, R-7.5). ConnectionType
 // VPC_LINK changes nothing: the call goes to the URL as if the link reached it.
-type httpProxy struct {
-	in       *compile.Integration
-	client   *http.Client
-	method   string
-	url      *url.URL
-	query    url.Values // the URL's own query, when mapping adds to it
-	mapQuery bool       // some step targets a query string
-	timeout  time.Duration
-	maxBody  int
+type httpCall struct {
+	client  *http.Client
+	method  string
+	url     *url.URL
+	query   url.Values // the URL's own query, when mapping adds to it
+	mapping mapping
+	timeout time.Duration
+	maxBody int
 }
-
-var _ integration = (*httpProxy)(nil)
 
 // parseHTTPURL parses an absolute http(s) URL, the only kind of URL an
 // integration can call.
@@ -104,58 +104,62 @@ func parseHTTPURL(s string) (*url.URL, bool) {
 	return u, err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != ""
 }
 
-func newHTTPProxy(in *compile.Integration, client *http.Client, opts *Options) integration {
+// newHTTPCall prepares the call of in on the stage whose variables are
+// vars; why says why it cannot be made.
+func newHTTPCall(in *compile.Integration, vars map[string]string, client *http.Client, opts *Options) (*httpCall, string) {
 	u, ok := parseHTTPURL(in.URL)
 	if !ok {
-		return &notRunnable{in: in, reason: fmt.Sprintf("integration URL %q is not an absolute http(s) URL", in.URL)}
+		return nil, fmt.Sprintf("integration URL %q is not an absolute http(s) URL", in.URL)
 	}
-	h := &httpProxy{in: in, client: client, method: in.Method, url: u, timeout: defaultTimeout, maxBody: opts.MaxResponseBytes}
+	h := &httpCall{client: client, method: in.Method, url: u, mapping: newMapping(in.Mapping, vars),
+		timeout: integrationTimeout(in), maxBody: opts.MaxResponseBytes}
 	if h.method == "" || h.method == "ANY" {
 		h.method = http.MethodPost
 	}
-	if in.TimeoutMillis > 0 {
-		h.timeout = time.Duration(in.TimeoutMillis) * time.Millisecond
-	}
-	for _, st := range in.Mapping {
-		if st.Target == "querystring" {
-			h.mapQuery = true
-		}
-	}
-	if h.mapQuery {
+	if h.mapping.query {
 		h.query = u.Query()
 	}
-	return h
+	return h, ""
 }
 
-func (h *httpProxy) plan() *compile.Integration { return h.in }
+// integrationTimeout is an integration's TimeoutInMillis (SPEC ).
+func integrationTimeout(in *compile.Integration) time.Duration {
+	if in.TimeoutMillis > 0 {
+		return time.Duration(in.TimeoutMillis) * time.Millisecond
+	}
+	return defaultTimeout
+}
 
-func (h *httpProxy) call(ctx context.Context, e *event, wantBody bool) (result, error) {
+// do sends body (nil: none) with Content-Type contentType ("": none) and
+// the mapped headers and query strings, within the integration's timeout.
+// It returns the status and headers of the answer and, when wantBody is set,
+// its body, at most Options.MaxResponseBytes of it.
+func (h *httpCall) do(ctx context.Context, e *event, body []byte, contentType string, wantBody bool) (int, http.Header, []byte, error) {
 	ctx, cancel := context.WithTimeout(ctx, h.timeout)
 	defer cancel()
-
-	var body io.Reader = http.NoBody
-	if e.typ == eventMessage && len(e.body) > 0 {
-		body = bytes.NewReader(e.body)
+	var rd io.Reader = http.NoBody
+	if len(body) > 0 {
+		rd = bytes.NewReader(body)
 	}
-	req, err := http.NewRequestWithContext(ctx, h.method, "", body)
+	req, err := http.NewRequestWithContext(ctx, h.method, "", rd)
 	if err != nil {
-		return result{}, err
+		return 0, nil, nil, err
 	}
 	u := *h.url
 	req.URL, req.Host = &u, u.Host
 	req.Header.Set("User-Agent", "AmazonAPIGateway_"+e.conn.apiID)
-	if e.typ == eventMessage && e.isJSON {
-		req.Header.Set("Content-Type", "application/json")
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
 	}
 	var q url.Values
-	if h.mapQuery {
+	if h.mapping.query {
 		q = make(url.Values, len(h.query)+2)
 		for k, v := range h.query {
 			q[k] = v
 		}
 	}
-	e.applyMapping(h.in.Mapping, req.Header, q)
-	if h.mapQuery {
+	h.mapping.apply(e, req.Header, q)
+	if h.mapping.query {
 		u.RawQuery = q.Encode()
 	}
 	if v := req.Header.Get("Host"); v != "" {
@@ -163,46 +167,40 @@ func (h *httpProxy) call(ctx context.Context, e *event, wantBody bool) (result, 
 		req.Header.Del("Host")
 	}
 	if e.conn.tr != nil {
-		var sent []byte
-		if e.typ == eventMessage {
-			sent = e.body
-		}
-		e.traceRequest(h.method, u.String(), req.Header, sent)
+		e.traceRequest(h.method, u.String(), req.Header, body)
 	}
-
 	resp, err := h.client.Do(req)
 	if err != nil {
-		return result{}, h.explain(ctx, err)
+		return 0, nil, nil, h.explain(ctx, err)
 	}
 	defer resp.Body.Close()
-	res := result{status: resp.StatusCode}
 	if !wantBody {
 		// Drain a little so the connection can be reused.
 		_, _ = io.CopyN(io.Discard, resp.Body, 64<<10)
 		if e.conn.tr != nil {
-			e.traceResponse(res.status, resp.Header, nil)
+			e.traceResponse(resp.StatusCode, resp.Header, nil)
 		}
-		return res, nil
+		return resp.StatusCode, resp.Header, nil, nil
 	}
 	r := io.Reader(resp.Body)
 	if h.maxBody > 0 {
 		r = io.LimitReader(resp.Body, int64(h.maxBody)+1)
 	}
-	res.body, err = io.ReadAll(r)
+	b, err := io.ReadAll(r)
 	if err != nil {
-		return result{}, h.explain(ctx, err)
+		return 0, nil, nil, h.explain(ctx, err)
 	}
-	if h.maxBody > 0 && len(res.body) > h.maxBody {
-		return result{}, fmt.Errorf("integration response exceeds %d bytes", h.maxBody)
+	if h.maxBody > 0 && len(b) > h.maxBody {
+		return 0, nil, nil, fmt.Errorf("integration response exceeds %d bytes", h.maxBody)
 	}
 	if e.conn.tr != nil {
-		e.traceResponse(res.status, resp.Header, res.body)
+		e.traceResponse(resp.StatusCode, resp.Header, b)
 	}
-	return res, nil
+	return resp.StatusCode, resp.Header, b, nil
 }
 
 // explain words a failed call for the log.
-func (h *httpProxy) explain(ctx context.Context, err error) error {
+func (h *httpCall) explain(ctx context.Context, err error) error {
 	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
 		return timedOut(h.timeout)
 	}
@@ -211,6 +209,41 @@ func (h *httpProxy) explain(ctx context.Context, err error) error {
 		err = ue.Err
 	}
 	return fmt.Errorf("%s %s: %w", h.method, h.url.Redacted(), err)
+}
+
+// httpProxy is an HTTP_PROXY integration (SPEC ): the message goes to
+// the URL as it is, and the answer comes back as it is.
+type httpProxy struct {
+	in   *compile.Integration
+	send *httpCall
+}
+
+var _ integration = (*httpProxy)(nil)
+
+func newHTTPProxy(in *compile.Integration, vars map[string]string, client *http.Client, opts *Options) integration {
+	c, why := newHTTPCall(in, vars, client, opts)
+	if c == nil {
+		return &notRunnable{in: in, reason: why}
+	}
+	return &httpProxy{in: in, send: c}
+}
+
+func (h *httpProxy) plan() *compile.Integration { return h.in }
+
+func (h *httpProxy) call(ctx context.Context, e *event, wantBody bool) (result, error) {
+	var body []byte
+	contentType := ""
+	if e.typ == eventMessage {
+		body = e.body
+		if e.isJSON {
+			contentType = jsonKey
+		}
+	}
+	status, _, b, err := h.send.do(ctx, e, body, contentType, wantBody)
+	if err != nil {
+		return result{}, err
+	}
+	return result{status: status, body: b}, nil
 }
 
 // newHTTPClient is the client every HTTP integration of a gateway shares:

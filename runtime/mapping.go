@@ -8,61 +8,112 @@ import (
 	"github.com/wsgw/wsgw/compile"
 )
 
-// sourceValue reads a mapping source for an event (SPEC ); ok is false
+// sourceFunc reads a mapping source for an event (SPEC ); ok is false
 // when it has no value, and the step's target is then left out.
-func (e *event) sourceValue(s *compile.Source) (string, bool) {
+type sourceFunc func(e *event) (string, bool)
+
+// newSource resolves a plan's mapping or identity source once per plan into
+// the function that reads it, for the stage whose variables are vars. An
+// unknown kind has no value.
+func newSource(s *compile.Source, vars map[string]string) sourceFunc {
 	switch s.Kind {
 	case compile.SourceLiteral:
-		return s.Literal, true
-	case compile.SourceContext:
-		return e.contextVar(s.Name)
+		lit := s.Literal
+		return func(*event) (string, bool) { return lit, true }
 	case compile.SourceStageVariable:
-		v, ok := e.stage.stage.Variables[s.Name]
-		return v, ok
+		// The compiler makes the stage variables of mapping steps literals;
+		// an authorizer's identity source reads its stage's.
+		v, ok := vars[s.Name]
+		return func(*event) (string, bool) { return v, ok }
+	case compile.SourceContext:
+		return sourceFunc(contextAccessor(s.Name))
 	case compile.SourceBody:
-		if !e.isJSON {
-			return "", false
+		path := compilePath(s.Path)
+		return func(e *event) (string, bool) {
+			if !e.isJSON {
+				return "", false
+			}
+			return bodyValue(e.doc, path)
 		}
-		return bodyValue(e.doc, s.Path)
 	case compile.SourceHeader:
-		vs := e.header.Values(s.Name)
-		if len(vs) == 0 {
+		name := http.CanonicalHeaderKey(s.Name)
+		return func(e *event) (string, bool) {
+			if vs := e.header[name]; len(vs) > 0 {
+				return vs[0], true
+			}
 			return "", false
 		}
-		return vs[0], true
 	case compile.SourceMultiValueHeader:
-		vs := e.header.Values(s.Name)
-		return strings.Join(vs, ","), len(vs) > 0
+		name := http.CanonicalHeaderKey(s.Name)
+		return func(e *event) (string, bool) {
+			vs := e.header[name]
+			return strings.Join(vs, ","), len(vs) > 0
+		}
 	case compile.SourceQueryString:
-		vs, ok := e.query[s.Name]
-		if !ok || len(vs) == 0 {
+		name := s.Name
+		return func(e *event) (string, bool) {
+			if vs := e.query[name]; len(vs) > 0 {
+				return vs[0], true
+			}
 			return "", false
 		}
-		return vs[0], true
 	case compile.SourceMultiValueQueryStr:
-		vs, ok := e.query[s.Name]
-		return strings.Join(vs, ","), ok && len(vs) > 0
+		name := s.Name
+		return func(e *event) (string, bool) {
+			vs := e.query[name]
+			return strings.Join(vs, ","), len(vs) > 0
+		}
 	}
-	return "", false
+	return func(*event) (string, bool) { return "", false }
 }
 
-// applyMapping runs every mapping step of an integration on an outgoing
-// request (SPEC §6): header targets replace the header, under the name as
-// written in RequestParameters (integration.request.header.ConnectionId
-// sends ConnectionId, not Go's canonical Connectionid), query string targets
-// replace the parameter in query.
-func (e *event) applyMapping(steps []compile.Step, h http.Header, query url.Values) {
+// mapping is an integration's RequestParameters prepared once per plan
+// (SPEC §6): its steps, in the plan's order.
+type mapping struct {
+	steps []mapStep
+	// query: some step targets a query string.
+	query bool
+}
+
+type mapStep struct {
+	query bool // the target is a query string, else a header
+	name  string
+	src   sourceFunc
+}
+
+func newMapping(steps []compile.Step, vars map[string]string) mapping {
+	var m mapping
 	for i := range steps {
 		st := &steps[i]
-		v, ok := e.sourceValue(&st.Source)
+		var q bool
+		switch st.Target {
+		case "header":
+		case "querystring":
+			q, m.query = true, true
+		default:
+			continue // no such target: nothing to write
+		}
+		m.steps = append(m.steps, mapStep{query: q, name: st.Name, src: newSource(&st.Source, vars)})
+	}
+	return m
+}
+
+// apply runs every mapping step on an outgoing request (SPEC §6): header
+// targets replace the header, under the name as written in
+// RequestParameters (integration.request.header.ConnectionId sends
+// ConnectionId, not Go's canonical Connectionid), query string targets
+// replace the parameter in query.
+func (m *mapping) apply(e *event, h http.Header, query url.Values) {
+	for i := range m.steps {
+		st := &m.steps[i]
+		v, ok := st.src(e)
 		if !ok {
 			continue
 		}
-		switch st.Target {
-		case "header":
-			setHeaderAs(h, st.Name, v)
-		case "querystring":
-			query.Set(st.Name, v)
+		if st.query {
+			query.Set(st.name, v)
+		} else {
+			setHeaderAs(h, st.name, v)
 		}
 	}
 }

@@ -22,25 +22,26 @@ const invalidBodyMessage = "Invalid request body"
 // that fails gets the Invalid request body frame and its integration is not
 // called; validateMessage then returns false.
 func (s *apiServer) validateMessage(c *conn, e *event, rs *routeState) bool {
-	r := rs.route
-	if r.ModelSelection == nil {
+	if rs.modelSel == nil {
 		return true
 	}
-	key := evalSelection(r.ModelSelection, e, 0, nil)
-	m := r.RequestModels[key]
-	if m == nil {
-		m = r.RequestModels[compile.DefaultTemplateKey]
+	key := rs.modelSel.eval(e, 0, nil)
+	m, ok := rs.models[key]
+	if !ok {
+		m, ok = rs.models[compile.DefaultTemplateKey]
 	}
 	var err error
 	switch {
-	case m == nil:
-		err = fmt.Errorf("route %s has no model for key %q and no $default model", r.Key, key)
+	case !ok:
+		err = fmt.Errorf("route %s has no model for key %q and no $default model", rs.route.Key, key)
+	case m.err != nil:
+		err = m.err
 	case e.isJSON:
 		// e.doc is the message decoded as the schema library would decode
 		// it (encoding/json, numbers as json.Number): no second parse.
-		err = m.ValidateDecoded(e.doc)
+		err = m.schema.ValidateDecoded(e.doc)
 	default:
-		err = m.Validate(e.body) // not JSON: Validate says why
+		err = m.schema.Validate(e.body) // not JSON: Validate says why
 	}
 	if err == nil {
 		return true
@@ -48,6 +49,37 @@ func (s *apiServer) validateMessage(c *conn, e *event, rs *routeState) bool {
 	e.status, e.errMessage, e.integErr = http.StatusBadRequest, invalidBodyMessage, err.Error()
 	c.answer(websocket.TextMessage, errorFrame(invalidBodyMessage, c.meta.id, e.requestID))
 	return false
+}
+
+// routeModel is a model of a route's RequestModels, its schema compiled once
+// per plan.
+type routeModel struct {
+	schema *compile.ModelSchema
+	// err says why the schema does not compile (a plan the compiler did not
+	// write); every message it selects fails with it.
+	err error
+}
+
+// routeModels compiles the models of a route (nil: the route validates
+// nothing). A model is compiled once however many routes and stages use it.
+func (pv *provisioner) routeModels(r *compile.Route) (templateSelection, map[string]routeModel) {
+	if r.ModelSelection == nil {
+		return nil, nil
+	}
+	models := make(map[string]routeModel, len(r.RequestModels))
+	for key, m := range r.RequestModels {
+		if m == nil {
+			continue
+		}
+		id := m.LogicalID + "\x00" + m.Name + "\x00" + string(m.Schema)
+		rm, ok := pv.models[id]
+		if !ok {
+			rm.schema, rm.err = m.Compile()
+			pv.models[id] = rm
+		}
+		models[key] = rm
+	}
+	return newTemplateSelection(r.ModelSelection), models
 }
 
 // gatewayFrame answers a message the gateway itself refused while running

@@ -53,6 +53,10 @@ Resources:
 	if m == nil {
 		t.Fatal("no model in the plan")
 	}
+	schema, err := m.Compile()
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, msg := range []string{
 		`{"a": 1}`, `{"a": 1.0}`, `{"a": 1.5}`, `{"a": 1e2}`, `{"a": 12345678901234567891}`, `{"a": 12345678901234567890}`,
 		`{"a": 1, "b": "\u00e9\u00e9"}`, `{"a": 1, "b": "abc"}`, `{"b": 1}`, `{"a": 1, "a": "x"}`, `[]`, `"a"`, `null`,
@@ -61,7 +65,7 @@ Resources:
 		if !ok {
 			t.Fatalf("%s does not parse", msg)
 		}
-		want, got := m.Validate([]byte(msg)), m.ValidateDecoded(doc)
+		want, got := schema.Validate([]byte(msg)), schema.ValidateDecoded(doc)
 		if (want == nil) != (got == nil) || want != nil && want.Error() != got.Error() {
 			t.Errorf("%s: from e.doc %v, from the text %v", msg, got, want)
 		}

@@ -7,10 +7,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"mime"
 	"net/http"
-	"net/url"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -49,29 +48,151 @@ import (
 //     {"message": "Unsupported Media Type", ...} (a $connect is refused with
 //     415), as REST APIs answer 415.
 type nonProxy struct {
-	in      *compile.Integration
-	mock    bool
-	client  *http.Client
-	method  string
-	url     *url.URL
+	in   *compile.Integration
+	mock bool
+	// send makes the call of an HTTP integration (nil: MOCK or AWS).
+	send *httpCall
+	// caller invokes the function of an AWS (Lambda) integration.
+	caller  lambdaCaller
 	timeout time.Duration
 	maxBody int
-	// caller invokes the function of an AWS (Lambda) integration.
-	caller lambdaCaller
+	// sel, templates and responses are the integration's template selection,
+	// request templates and integration responses, prepared once per plan.
+	sel       templateSelection
+	templates templates
+	responses []*integResponse
 }
 
 var _ integration = (*nonProxy)(nil)
 
-func newNonProxy(in *compile.Integration, p *compile.Plan, client *http.Client, opts *Options) integration {
-	n := &nonProxy{in: in, mock: in.Type == "MOCK", client: client, method: in.Method, timeout: defaultTimeout, maxBody: opts.MaxResponseBytes}
-	if in.TimeoutMillis > 0 {
-		n.timeout = time.Duration(in.TimeoutMillis) * time.Millisecond
+// templates are the request or response templates of a plan, parsed once
+// per plan, by key.
+type templates map[string]preparedTemplate
+
+type preparedTemplate struct {
+	t *vtl.Template
+	// contentType is the key when it is a media type (text/plain), the
+	// Content-Type the rendered request goes with; "" otherwise.
+	contentType string
+}
+
+// parseTemplates parses the templates of a RequestTemplates
+// ("RequestTemplates") or ResponseTemplates ("ResponseTemplates") of the
+// plan; a template several stages share is parsed once.
+func (pv *provisioner) parseTemplates(prop string, src map[string]string) (templates, error) {
+	if len(src) == 0 {
+		return nil, nil
+	}
+	out := make(templates, len(src))
+	for key, text := range src {
+		id := prop + "\x00" + key + "\x00" + text
+		t, ok := pv.templates[id]
+		if !ok {
+			var err error
+			if t, err = compile.ParseTemplate(prop, key, text); err != nil {
+				return nil, fmt.Errorf("template %s of %s: %w", key, prop, err)
+			}
+			pv.templates[id] = t
+		}
+		pt := preparedTemplate{t: t}
+		if strings.Contains(key, "/") {
+			if _, _, err := mime.ParseMediaType(key); err == nil {
+				pt.contentType = key
+			}
+		}
+		out[key] = pt
+	}
+	return out, nil
+}
+
+// pick returns the template of key, else the $default one, with the key it
+// has.
+func (ts templates) pick(key string) (preparedTemplate, string) {
+	if t, ok := ts[key]; ok {
+		return t, key
+	}
+	if t, ok := ts[compile.DefaultTemplateKey]; ok {
+		return t, compile.DefaultTemplateKey
+	}
+	return preparedTemplate{}, ""
+}
+
+// integResponse is an IntegrationResponse prepared once per plan: its key's
+// pattern compiled, its selection and templates too.
+type integResponse struct {
+	ir        *compile.IntegrationResponse
+	pattern   *regexp.Regexp // nil: $default
+	sel       templateSelection
+	templates templates
+}
+
+func (pv *provisioner) integResponse(ir *compile.IntegrationResponse) (*integResponse, error) {
+	pat, err := compile.ResponseKeyPattern(ir.Key)
+	if err != nil {
+		return nil, fmt.Errorf("IntegrationResponseKey %s of %s: %w", ir.Key, ir.LogicalID, err)
+	}
+	ts, err := pv.parseTemplates("ResponseTemplates", ir.ResponseTemplates)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", ir.LogicalID, err)
+	}
+	return &integResponse{ir: ir, pattern: pat, sel: newTemplateSelection(ir.TemplateSelection), templates: ts}, nil
+}
+
+// selectResponse returns the integration response for a status code: the
+// first whose pattern matches, in template order, else the $default one,
+// else nil.
+func (n *nonProxy) selectResponse(status int) *integResponse {
+	var def *integResponse
+	var code string
+	for _, r := range n.responses {
+		if r.pattern == nil {
+			def = r
+			continue
+		}
+		if code == "" {
+			code = strconv.Itoa(status)
+		}
+		if r.pattern.MatchString(code) {
+			return r
+		}
+	}
+	return def
+}
+
+// selectErrorResponse picks the response of a Lambda function error (an AWS
+// integration): the first whose pattern matches the error message, else the
+// $default one (our choice, as REST APIs select Lambda errors).
+func (n *nonProxy) selectErrorResponse(message string) *integResponse {
+	var def *integResponse
+	for _, r := range n.responses {
+		if r.pattern == nil {
+			def = r
+		} else if r.pattern.MatchString(message) {
+			return r
+		}
+	}
+	return def
+}
+
+func (pv *provisioner) nonProxy(in *compile.Integration, vars map[string]string) integration {
+	n := &nonProxy{in: in, mock: in.Type == "MOCK", timeout: integrationTimeout(in), maxBody: pv.opts.MaxResponseBytes,
+		sel: newTemplateSelection(in.TemplateSelection)}
+	var err error
+	if n.templates, err = pv.parseTemplates("RequestTemplates", in.RequestTemplates); err != nil {
+		return &notRunnable{in: in, reason: err.Error()}
+	}
+	for _, ir := range in.Responses {
+		r, err := pv.integResponse(ir)
+		if err != nil {
+			return &notRunnable{in: in, reason: err.Error()}
+		}
+		n.responses = append(n.responses, r)
 	}
 	if in.Type == "AWS" {
 		// An AWS integration that invokes a Lambda function (compile runs
 		// only those): the rendered request template is the function's
 		// payload, its result the integration response (SPEC ).
-		caller, why := integrationCaller(in, p, client, opts)
+		caller, why := integrationCaller(in, pv.plan, pv.client, pv.opts)
 		if caller == nil {
 			return &notRunnable{in: in, reason: why}
 		}
@@ -79,14 +200,11 @@ func newNonProxy(in *compile.Integration, p *compile.Plan, client *http.Client, 
 		return n
 	}
 	if !n.mock {
-		u, ok := parseHTTPURL(in.URL)
-		if !ok {
-			return &notRunnable{in: in, reason: fmt.Sprintf("integration URL %q is not an absolute http(s) URL", in.URL)}
+		c, why := newHTTPCall(in, vars, pv.client, pv.opts)
+		if c == nil {
+			return &notRunnable{in: in, reason: why}
 		}
-		n.url = u
-		if n.method == "" || n.method == "ANY" {
-			n.method = http.MethodPost
-		}
+		n.send = c
 	}
 	return n
 }
@@ -107,86 +225,28 @@ func (g *gatewayError) Error() string { return g.why }
 const jsonKey = "application/json"
 
 func (n *nonProxy) call(ctx context.Context, e *event, wantBody bool) (result, error) {
-	in := n.in
-	body := e.body
-	if e.binary && in.ContentHandlingStrategy == "CONVERT_TO_TEXT" {
-		body = []byte(base64.StdEncoding.EncodeToString(body))
-	}
 	params := e.vtlParams()
-	key := jsonKey
-	if in.TemplateSelection != nil {
-		key = evalSelection(in.TemplateSelection, e, 0, nil)
+	out, contentType, refused, err := n.request(e, params)
+	if refused != nil || err != nil {
+		return deref(refused), err
 	}
-	out := body
-	contentType := ""
-	tmpl, tkey := pickTemplate(in.RequestTemplate, key)
-	switch {
-	case tmpl != nil:
-		s, err := tmpl.RenderString(e.vtlVars(vtl.NewInput(body, params)))
-		if err != nil {
-			return result{}, fmt.Errorf("request template %s of %s: %w", tkey, in.LogicalID, err)
-		}
-		out = []byte(s)
-		if !n.mock {
-			contentType = templateContentType(tkey, out)
-		}
-	case in.PassthroughBehavior == compile.PassthroughNever,
-		in.PassthroughBehavior == compile.PassthroughWhenNoTemplates && in.HasRequestTemplates():
-		why := fmt.Sprintf("no request template of %s for key %q and PassthroughBehavior %s", in.LogicalID, key, in.PassthroughBehavior)
-		if e.typ == eventConnect {
-			return result{status: http.StatusUnsupportedMediaType}, nil
-		}
-		return result{}, &gatewayError{status: http.StatusUnsupportedMediaType, message: "Unsupported Media Type", why: why}
-	default:
-		if e.typ == eventMessage && e.isJSON {
-			contentType = jsonKey
-		}
-	}
-	if in.ContentHandlingStrategy == "CONVERT_TO_BINARY" {
-		b, err := base64.StdEncoding.DecodeString(string(out))
-		if err != nil {
-			return result{}, fmt.Errorf("ContentHandlingStrategy CONVERT_TO_BINARY of %s: the payload is not base64: %v", in.LogicalID, err)
-		}
-		out = b
-	}
-
 	var status int
 	var respBody []byte
 	var respHeader http.Header
 	var funcErr *string // a Lambda function's error message (AWS integrations)
-	if n.mock {
-		if e.conn.tr != nil {
-			e.traceRequest("MOCK", "", nil, out)
+	switch {
+	case n.mock:
+		status, refused, err = n.mockAnswer(e, out)
+		if refused != nil {
+			return *refused, nil
 		}
-		st, err := mockStatus(out)
-		if err == nil && e.typ == eventConnect && (st < 100 || st > 599) {
-			err = fmt.Errorf("statusCode %d is not an HTTP status code, which a $connect needs", st)
-		}
-		if err != nil {
-			why := fmt.Sprintf("MOCK integration %s: %v", in.LogicalID, err)
-			if e.typ == eventConnect {
-				// The gateway refuses the handshake itself: 500, with why in the log.
-				e.integErr = why
-				return result{status: http.StatusInternalServerError}, nil
-			}
-			return result{}, errors.New(why)
-		}
-		status = st // no body: a mock's response template reads no $input
-		if e.conn.tr != nil {
-			e.traceResponse(status, nil, nil)
-		}
-	} else if n.caller != nil {
-		var err error
+	case n.caller != nil:
 		status, respBody, funcErr, err = n.invoke(ctx, e, out)
-		if err != nil {
-			return result{}, err
-		}
-	} else {
-		var err error
-		status, respHeader, respBody, err = n.send(ctx, e, out, contentType, wantBody)
-		if err != nil {
-			return result{}, err
-		}
+	default:
+		status, respHeader, respBody, err = n.send.do(ctx, e, out, contentType, wantBody)
+	}
+	if err != nil {
+		return result{}, err
 	}
 	res := result{status: status}
 	if !wantBody {
@@ -200,6 +260,89 @@ func (n *nonProxy) call(ctx context.Context, e *event, wantBody bool) (result, e
 	return res, nil
 }
 
+func deref(r *result) result {
+	if r == nil {
+		return result{}
+	}
+	return *r
+}
+
+// request renders what the integration is sent (SPEC ): the request
+// template the selection expression picks ($default as fallback), else the
+// message as it is when PassthroughBehavior lets it through, with the
+// ContentHandlingStrategy applied; contentType is what an HTTP integration
+// sends it as. A message PassthroughBehavior refuses is a gatewayError; a
+// $connect it refuses is answered with refused (415).
+func (n *nonProxy) request(e *event, params vtl.Params) (out []byte, contentType string, refused *result, err error) {
+	in := n.in
+	body := e.body
+	if e.binary && in.ContentHandlingStrategy == "CONVERT_TO_TEXT" {
+		body = []byte(base64.StdEncoding.EncodeToString(body))
+	}
+	key := jsonKey
+	if n.sel != nil {
+		key = n.sel.eval(e, 0, nil)
+	}
+	out = body
+	tmpl, tkey := n.templates.pick(key)
+	switch {
+	case tmpl.t != nil:
+		s, err := tmpl.t.RenderString(e.vtlVars(vtl.NewInput(body, params)))
+		if err != nil {
+			return nil, "", nil, fmt.Errorf("request template %s of %s: %w", tkey, in.LogicalID, err)
+		}
+		out = []byte(s)
+		if !n.mock {
+			contentType = tmpl.renderedType(out)
+		}
+	case in.PassthroughBehavior == compile.PassthroughNever,
+		in.PassthroughBehavior == compile.PassthroughWhenNoTemplates && len(n.templates) > 0:
+		why := fmt.Sprintf("no request template of %s for key %q and PassthroughBehavior %s", in.LogicalID, key, in.PassthroughBehavior)
+		if e.typ == eventConnect {
+			return nil, "", &result{status: http.StatusUnsupportedMediaType}, nil
+		}
+		return nil, "", nil, &gatewayError{status: http.StatusUnsupportedMediaType, message: "Unsupported Media Type", why: why}
+	default:
+		if e.typ == eventMessage && e.isJSON {
+			contentType = jsonKey
+		}
+	}
+	if in.ContentHandlingStrategy == "CONVERT_TO_BINARY" {
+		b, err := base64.StdEncoding.DecodeString(string(out))
+		if err != nil {
+			return nil, "", nil, fmt.Errorf("ContentHandlingStrategy CONVERT_TO_BINARY of %s: the payload is not base64: %v", in.LogicalID, err)
+		}
+		out = b
+	}
+	return out, contentType, nil, nil
+}
+
+// mockAnswer is the status a MOCK integration answers the rendered request
+// out with (mockStatus). A $connect whose status cannot be read is refused
+// by the gateway itself: refused (500), with why in the log.
+func (n *nonProxy) mockAnswer(e *event, out []byte) (status int, refused *result, err error) {
+	if e.conn.tr != nil {
+		e.traceRequest("MOCK", "", nil, out)
+	}
+	st, err := mockStatus(out)
+	if err == nil && e.typ == eventConnect && (st < 100 || st > 599) {
+		err = fmt.Errorf("statusCode %d is not an HTTP status code, which a $connect needs", st)
+	}
+	if err != nil {
+		why := fmt.Sprintf("MOCK integration %s: %v", n.in.LogicalID, err)
+		if e.typ == eventConnect {
+			e.integErr = why
+			return 0, &result{status: http.StatusInternalServerError}, nil
+		}
+		return 0, nil, errors.New(why)
+	}
+	// No body: a mock's response template reads no $input.
+	if e.conn.tr != nil {
+		e.traceResponse(st, nil, nil)
+	}
+	return st, nil, nil
+}
+
 // respond renders what a two-way route sends back for an integration answer.
 // A Lambda function's error (funcErr, its message) selects the response whose
 // pattern matches the message instead of the status.
@@ -208,25 +351,26 @@ func (n *nonProxy) respond(e *event, status int, h http.Header, body []byte, fun
 	if len(in.Responses) == 0 {
 		return body, nil
 	}
-	var ir *compile.IntegrationResponse
+	var r *integResponse
 	if funcErr != nil {
-		ir = in.SelectErrorResponse(*funcErr)
-		if ir == nil {
+		r = n.selectErrorResponse(*funcErr)
+		if r == nil {
 			return nil, fmt.Errorf("no IntegrationResponse of %s matches the function error %q, and it has no $default one", in.LogicalID, *funcErr)
 		}
-	} else if ir = in.SelectResponse(status); ir == nil {
+	} else if r = n.selectResponse(status); r == nil {
 		return nil, fmt.Errorf("no IntegrationResponse of %s matches status %d, and it has no $default one", in.LogicalID, status)
 	}
+	ir := r.ir
 	if ir.ContentHandlingStrategy == "CONVERT_TO_TEXT" {
 		body = []byte(base64.StdEncoding.EncodeToString(body))
 	}
 	key := jsonKey
-	if ir.TemplateSelection != nil {
-		key = evalSelection(ir.TemplateSelection, e, status, h)
+	if r.sel != nil {
+		key = r.sel.eval(e, status, h)
 	}
 	out := body
-	if tmpl, tkey := pickTemplate(ir.Template, key); tmpl != nil {
-		s, err := tmpl.RenderString(e.vtlVars(vtl.NewInput(body, params)))
+	if tmpl, tkey := r.templates.pick(key); tmpl.t != nil {
+		s, err := tmpl.t.RenderString(e.vtlVars(vtl.NewInput(body, params)))
 		if err != nil {
 			return nil, fmt.Errorf("response template %s of %s: %w", tkey, ir.LogicalID, err)
 		}
@@ -242,25 +386,12 @@ func (n *nonProxy) respond(e *event, status int, h http.Header, body []byte, fun
 	return out, nil
 }
 
-// pickTemplate returns the template of key, else the $default one.
-func pickTemplate(get func(string) *vtl.Template, key string) (*vtl.Template, string) {
-	if t := get(key); t != nil {
-		return t, key
-	}
-	if t := get(compile.DefaultTemplateKey); t != nil {
-		return t, compile.DefaultTemplateKey
-	}
-	return nil, ""
-}
-
-// templateContentType is the Content-Type of a rendered request (our
-// choice): the template key when it is a media type, else application/json
-// when the output is JSON, else text/plain.
-func templateContentType(key string, out []byte) string {
-	if strings.Contains(key, "/") {
-		if _, _, err := mime.ParseMediaType(key); err == nil {
-			return key
-		}
+// renderedType is the Content-Type of a request rendered with the template
+// (our choice): the template key when it is a media type, else
+// application/json when the output is JSON, else text/plain.
+func (t preparedTemplate) renderedType(out []byte) string {
+	if t.contentType != "" {
+		return t.contentType
 	}
 	if json.Valid(out) {
 		return jsonKey
@@ -333,102 +464,6 @@ func looseStatusCode(out []byte) ([]byte, bool) {
 	return nil, false
 }
 
-// evalSelection evaluates a compiled template selection expression: body
-// parts read the message (as route selection does, SPEC ), response
-// parts the integration's answer.
-func evalSelection(sel *compile.TemplateSelection, e *event, status int, h http.Header) string {
-	var sb strings.Builder
-	for _, p := range sel.Parts {
-		switch p.Var {
-		case "":
-			sb.WriteString(p.Text)
-		case compile.TemplateVarBody:
-			if e.isJSON {
-				v, _ := bodyValue(e.doc, p.Path)
-				sb.WriteString(v)
-			}
-		case compile.TemplateVarStatusCode:
-			if status != 0 {
-				sb.WriteString(strconv.Itoa(status))
-			}
-		case compile.TemplateVarHeader:
-			sb.WriteString(h.Get(p.Name))
-		case compile.TemplateVarMultiValueHeader:
-			sb.WriteString(strings.Join(h.Values(p.Name), ","))
-		}
-	}
-	return sb.String()
-}
-
-// send makes the HTTP call of a non-proxy HTTP integration with the rendered
-// body; mapped headers and query strings apply as for HTTP_PROXY (SPEC §6).
-func (n *nonProxy) send(ctx context.Context, e *event, body []byte, contentType string, wantBody bool) (int, http.Header, []byte, error) {
-	ctx, cancel := context.WithTimeout(ctx, n.timeout)
-	defer cancel()
-	var rd io.Reader = http.NoBody
-	if len(body) > 0 {
-		rd = bytes.NewReader(body)
-	}
-	req, err := http.NewRequestWithContext(ctx, n.method, "", rd)
-	if err != nil {
-		return 0, nil, nil, err
-	}
-	u := *n.url
-	req.URL, req.Host = &u, u.Host
-	req.Header.Set("User-Agent", "AmazonAPIGateway_"+e.conn.apiID)
-	if contentType != "" {
-		req.Header.Set("Content-Type", contentType)
-	}
-	var q url.Values
-	mapQuery := false
-	for _, st := range n.in.Mapping {
-		if st.Target == "querystring" {
-			mapQuery = true
-		}
-	}
-	if mapQuery {
-		q = u.Query()
-	}
-	e.applyMapping(n.in.Mapping, req.Header, q)
-	if mapQuery {
-		u.RawQuery = q.Encode()
-	}
-	if v := req.Header.Get("Host"); v != "" {
-		req.Host = v
-		req.Header.Del("Host")
-	}
-	if e.conn.tr != nil {
-		e.traceRequest(n.method, u.String(), req.Header, body)
-	}
-	resp, err := n.client.Do(req)
-	if err != nil {
-		return 0, nil, nil, n.explain(ctx, err)
-	}
-	defer resp.Body.Close()
-	if !wantBody {
-		_, _ = io.CopyN(io.Discard, resp.Body, 64<<10)
-		if e.conn.tr != nil {
-			e.traceResponse(resp.StatusCode, resp.Header, nil)
-		}
-		return resp.StatusCode, resp.Header, nil, nil
-	}
-	r := io.Reader(resp.Body)
-	if n.maxBody > 0 {
-		r = io.LimitReader(resp.Body, int64(n.maxBody)+1)
-	}
-	b, err := io.ReadAll(r)
-	if err != nil {
-		return 0, nil, nil, n.explain(ctx, err)
-	}
-	if n.maxBody > 0 && len(b) > n.maxBody {
-		return 0, nil, nil, fmt.Errorf("integration response exceeds %d bytes", n.maxBody)
-	}
-	if e.conn.tr != nil {
-		e.traceResponse(resp.StatusCode, resp.Header, b)
-	}
-	return resp.StatusCode, resp.Header, b, nil
-}
-
 // invoke runs the function of an AWS integration with the rendered payload.
 // Its result is the response body with status 200; a function error gives
 // status 200 too, the error's JSON (errorMessage, errorType) as the body and
@@ -448,17 +483,6 @@ func (n *nonProxy) invoke(ctx context.Context, e *event, payload []byte) (int, [
 		return 0, nil, nil, fmt.Errorf("integration response exceeds %d bytes", n.maxBody)
 	}
 	return http.StatusOK, out, nil, nil
-}
-
-func (n *nonProxy) explain(ctx context.Context, err error) error {
-	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-		return timedOut(n.timeout)
-	}
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		err = ue.Err
-	}
-	return fmt.Errorf("%s %s: %w", n.method, n.url.Redacted(), err)
 }
 
 // vtlParams are $input.params() of an event: the $connect request's headers

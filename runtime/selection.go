@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"io"
+	"net/http"
 	"slices"
 	"strconv"
 	"strings"
@@ -25,22 +26,50 @@ func parseBody(b []byte) (v any, ok bool) {
 	return v, true
 }
 
-// lookupPath walks path through objects (by key) and arrays (by index,
-// written "2" or "[2]"). ok is false when a step is missing.
-func lookupPath(v any, path []string) (any, bool) {
+// jsonPath is a body path (SPEC) compiled once per plan: each step an
+// object key and, when it reads as one, an array index.
+type jsonPath []pathStep
+
+// pathStep is one segment of a path: key selects the member of an object,
+// index (-1: none) the element of an array.
+type pathStep struct {
+	key   string
+	index int
+}
+
+// compilePath compiles a plan's path. An array index is written "2" (the
+// compiler writes [2] so) or "[2]"; any other segment selects no element of
+// an array.
+func compilePath(path []string) jsonPath {
+	if path == nil {
+		return nil
+	}
+	out := make(jsonPath, len(path))
+	for i, p := range path {
+		n, err := strconv.Atoi(strings.TrimSuffix(strings.TrimPrefix(p, "["), "]"))
+		if err != nil || n < 0 {
+			n = -1
+		}
+		out[i] = pathStep{key: p, index: n}
+	}
+	return out
+}
+
+// lookup walks the path through objects (by key) and arrays (by index). ok
+// is false when a step is missing.
+func (path jsonPath) lookup(v any) (any, bool) {
 	for _, p := range path {
 		switch x := v.(type) {
 		case map[string]any:
 			var ok bool
-			if v, ok = x[p]; !ok {
+			if v, ok = x[p.key]; !ok {
 				return nil, false
 			}
 		case []any:
-			i, err := strconv.Atoi(strings.TrimSuffix(strings.TrimPrefix(p, "["), "]"))
-			if err != nil || i < 0 || i >= len(x) {
+			if p.index < 0 || p.index >= len(x) {
 				return nil, false
 			}
-			v = x[i]
+			v = x[p.index]
 		default:
 			return nil, false
 		}
@@ -51,10 +80,13 @@ func lookupPath(v any, path []string) (any, bool) {
 // bodyValue is the text of the JSON value at path (SPEC ): strings as
 // they are, numbers and booleans as their JSON text, arrays as "[a, b]".
 // A missing path or a null has no value.
-func bodyValue(doc any, path []string) (string, bool) {
-	v, ok := lookupPath(doc, path)
+func bodyValue(doc any, path jsonPath) (string, bool) {
+	v, ok := path.lookup(doc)
 	if !ok || v == nil {
 		return "", false
+	}
+	if s, ok := v.(string); ok { // the common case: no builder
+		return s, true
 	}
 	var sb strings.Builder
 	writeValue(&sb, v)
@@ -102,26 +134,96 @@ func writeValue(sb *strings.Builder, v any) {
 	}
 }
 
+// routeSelection is an Api's RouteSelectionExpression compiled once per
+// plan: its parts, a path (nil: text) or text each.
+type routeSelection []selectionPart
+
+type selectionPart struct {
+	text string
+	path jsonPath
+}
+
+func newRouteSelection(sel compile.Selection) routeSelection {
+	out := make(routeSelection, len(sel.Parts))
+	for i, p := range sel.Parts {
+		out[i] = selectionPart{text: p.Text, path: compilePath(p.Path)}
+	}
+	return out
+}
+
 // selectRouteKey evaluates a compiled RouteSelectionExpression against a
 // parsed JSON message: text parts as they are, body paths as their value
 // (missing: empty string).
-func selectRouteKey(sel compile.Selection, doc any) string {
-	if len(sel.Parts) == 1 { // the common $request.body.action: no builder
-		p := sel.Parts[0]
-		if p.Path == nil {
-			return p.Text
+func selectRouteKey(sel routeSelection, doc any) string {
+	if len(sel) == 1 { // the common $request.body.action: no builder
+		p := sel[0]
+		if p.path == nil {
+			return p.text
 		}
-		v, _ := bodyValue(doc, p.Path)
+		v, _ := bodyValue(doc, p.path)
 		return v
 	}
 	var sb strings.Builder
-	for _, p := range sel.Parts {
-		if p.Path == nil {
-			sb.WriteString(p.Text)
+	for _, p := range sel {
+		if p.path == nil {
+			sb.WriteString(p.text)
 			continue
 		}
-		if v, ok := lookupPath(doc, p.Path); ok && v != nil {
+		if v, ok := p.path.lookup(doc); ok && v != nil {
 			writeValue(&sb, v)
+		}
+	}
+	return sb.String()
+}
+
+// templateSelection is a template or model selection expression compiled
+// once per plan (nil: none).
+type templateSelection []templatePart
+
+type templatePart struct {
+	v    string // compile.TemplateVar*, "" for text
+	text string
+	path jsonPath
+	name string // a header name, canonical
+}
+
+func newTemplateSelection(sel *compile.TemplateSelection) templateSelection {
+	if sel == nil {
+		return nil
+	}
+	out := make(templateSelection, len(sel.Parts))
+	for i, p := range sel.Parts {
+		out[i] = templatePart{v: p.Var, text: p.Text, path: compilePath(p.Path), name: http.CanonicalHeaderKey(p.Name)}
+	}
+	return out
+}
+
+// eval evaluates the selection: body parts read the message (as route
+// selection does, SPEC ), response parts the integration's answer.
+func (sel templateSelection) eval(e *event, status int, h http.Header) string {
+	if len(sel) == 1 && sel[0].v == "" { // a static key, such as \$default
+		return sel[0].text
+	}
+	var sb strings.Builder
+	for _, p := range sel {
+		switch p.v {
+		case "":
+			sb.WriteString(p.text)
+		case compile.TemplateVarBody:
+			if e.isJSON {
+				v, _ := bodyValue(e.doc, p.path)
+				sb.WriteString(v)
+			}
+		case compile.TemplateVarStatusCode:
+			if status != 0 {
+				sb.WriteString(strconv.Itoa(status))
+			}
+		case compile.TemplateVarHeader:
+			if vs := h[p.name]; len(vs) > 0 {
+				sb.WriteString(vs[0])
+			}
+		case compile.TemplateVarMultiValueHeader:
+			sb.WriteString(strings.Join(h[p.name], ","))
 		}
 	}
 	return sb.String()

@@ -39,7 +39,7 @@ func TestSelectRouteKey(t *testing.T) {
 			if !ok {
 				t.Fatalf("%s is JSON", tc.msg)
 			}
-			if got := selectRouteKey(compile.Selection{Parts: tc.sel}, doc); got != tc.want {
+			if got := selectRouteKey(newRouteSelection(compile.Selection{Parts: tc.sel}), doc); got != tc.want {
 				t.Errorf("got %q, want %q", got, tc.want)
 			}
 		})

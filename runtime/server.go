@@ -402,7 +402,7 @@ func (s *apiServer) handleMessage(c *conn, typ int, data []byte, start time.Time
 	if !e.binary {
 		e.doc, e.isJSON = parseBody(data)
 		if e.isJSON {
-			key = selectRouteKey(st.api.Selection, e.doc)
+			key = selectRouteKey(st.sel, e.doc)
 		}
 	}
 	defer func() {

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/wsgw/wsgw/compile"
+	"github.com/wsgw/wsgw/compile/vtl"
 )
 
 // snapshot is a plan with everything the gateway provisions from it: stage
@@ -25,7 +26,9 @@ type apiState struct {
 }
 
 type stageState struct {
-	api    *compile.Api
+	api *compile.Api
+	// sel is the Api's RouteSelectionExpression compiled.
+	sel    routeSelection
 	stage  *compile.Stage
 	access accessFormat
 	routes map[string]*routeState
@@ -36,6 +39,10 @@ type routeState struct {
 	integ  integration // nil: route without integration
 	auth   *authorizer // nil: no authorizer ($connect only)
 	bucket *bucket     // nil: not throttled
+	// modelSel and models are the route's ModelSelectionExpression and
+	// RequestModels compiled (nil: no request validation).
+	modelSel templateSelection
+	models   map[string]routeModel
 }
 
 // stageSegment is the path segment a stage is served at ("" for "/").
@@ -49,22 +56,29 @@ func stageSegment(s *compile.Stage) string {
 	return s.Name
 }
 
-// provision builds the snapshot of p.
+// provision builds the snapshot of p: everything that runs is built here,
+// once per plan, from the plan's plain data (selection expressions and
+// paths compiled, $context variables resolved, templates parsed, schemas and
+// response patterns compiled, URLs parsed), so that a plan decoded from
+// `wsgw plan --format json` serves as the plan it was written from.
 func provision(p *compile.Plan, client *http.Client, opts *Options, now time.Time) *snapshot {
 	s := &snapshot{plan: p, apis: map[string]*apiState{}}
+	pv := &provisioner{plan: p, client: client, opts: opts, templates: map[string]*vtl.Template{}, models: map[string]routeModel{}}
 	for _, api := range p.Apis {
 		as := &apiState{api: api, stages: map[string]*stageState{}}
 		s.apis[api.LogicalID] = as
+		sel := newRouteSelection(api.Selection)
 		for _, st := range api.Stages {
-			ss := &stageState{api: api, stage: st, access: parseAccessFormat(st.AccessLogFormat), routes: map[string]*routeState{}}
+			ss := &stageState{api: api, sel: sel, stage: st, access: parseAccessFormat(st.AccessLogFormat), routes: map[string]*routeState{}}
 			as.stages[stageSegment(st)] = ss
 			for key, r := range st.Routes {
 				rs := &routeState{route: r}
+				rs.modelSel, rs.models = pv.routeModels(r)
 				if r.Integration != nil {
-					rs.integ = prepare(r.Integration, p, client, opts)
+					rs.integ = pv.integration(r.Integration, st.Variables)
 				}
 				if r.Authorizer != nil {
-					rs.auth = prepareAuthorizer(r.Authorizer, p, client, opts)
+					rs.auth = pv.authorizer(r.Authorizer, st.Variables)
 				}
 				if t := r.Throttle; t != nil {
 					rs.bucket = newBucket(t, now)
@@ -76,6 +90,18 @@ func provision(p *compile.Plan, client *http.Client, opts *Options, now time.Tim
 		}
 	}
 	return s
+}
+
+// provisioner builds what runs from one plan (provision). Its caches make
+// a template or a schema that several stages or routes share built once.
+type provisioner struct {
+	plan   *compile.Plan
+	client *http.Client
+	opts   *Options
+	// templates holds the parsed templates by property, key and source.
+	templates map[string]*vtl.Template
+	// models holds the compiled models by logical ID, name and schema.
+	models map[string]routeModel
 }
 
 // stage returns the stage a connection belongs to, or nil when the plan no

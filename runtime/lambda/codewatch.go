@@ -36,17 +36,22 @@ type walkWatch struct {
 	code uint64        // last fingerprint computed
 	at   time.Time     // when
 	cost time.Duration // how long it took
+	now  func() time.Time // the clock; nil is time.Now (tests stop it so every call walks)
 }
 
 func (w *walkWatch) generation() uint64 {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if w.cost > 2*time.Millisecond && time.Since(w.at) < 50*w.cost {
+	now := w.now
+	if now == nil {
+		now = time.Now
+	}
+	if w.cost > 2*time.Millisecond && now().Sub(w.at) < 50*w.cost {
 		return w.code
 	}
-	start := time.Now()
+	start := now()
 	w.code = fingerprint(w.dir)
-	w.at = time.Now()
+	w.at = now()
 	w.cost = w.at.Sub(start)
 	return w.code
 }
