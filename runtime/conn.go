@@ -81,7 +81,7 @@ const (
 // readerTakeover is how long the reader handles a message itself before a
 // new goroutine takes over the reading: the longest a ping or a close frame
 // waits for an answer while a backend call runs.
-const readerTakeover = 5 * time.Millisecond
+const readerTakeover = 20 * time.Millisecond
 
 var _ Peer = (*conn)(nil)
 
