@@ -109,6 +109,29 @@ func newWire(nc net.Conn) *wire {
 	return w
 }
 
+// settled drops the wrappers whose work ends with the handshake: the head
+// recorder (the request head is read) and the demultiplexer's peeked byte
+// (given back). An idle connection then holds less, and each read and write
+// goes through fewer layers.
+func settled(c net.Conn) net.Conn {
+	for {
+		switch v := c.(type) {
+		case *headConn:
+			if v.recording.Load() {
+				return c
+			}
+			c = v.Conn
+		case *peekedConn:
+			if v.has {
+				return c
+			}
+			c = v.Conn
+		default:
+			return c
+		}
+	}
+}
+
 // socketOf finds the socket under the gateway's wrappers (frame limiter,
 // head recorder, TLS), or nil, and whether TLS is among them.
 func socketOf(c net.Conn) (sc syscall.Conn, isTLS bool) {

@@ -365,6 +365,7 @@ func (h *hijacker) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	}
 	// The upgrader reads through brw.Reader after resetting it onto the
 	// returned conn (it refuses a handshake with bytes buffered after it).
+	nc = settled(nc)
 	if h.limit {
 		nc = &frameLimiter{Conn: nc, maxFrame: h.maxFrame, maxMessage: h.maxMessage}
 	}
