@@ -521,7 +521,7 @@ func (s *apiServer) logEvent(e *event, start time.Time) {
 	if e.typ == eventDisconnect {
 		attrs = append(attrs, slog.Int("code", e.disconnectCode))
 	}
-	msg := strings.ToLower(string(e.typ))
+	msg := logMessage(e.typ)
 	switch {
 	case e.noRoute:
 		// Say why, and what the expression gave (SPEC ).
@@ -541,6 +541,20 @@ func (s *apiServer) logEvent(e *event, start time.Time) {
 		return
 	}
 	s.g.log.LogAttrs(context.Background(), level, msg, attrs...)
+}
+
+// logMessage is the message of an event's log line: its type in lower case
+// (without an allocation per line for the usual three).
+func logMessage(t eventType) string {
+	switch t {
+	case eventConnect:
+		return "connect"
+	case eventMessage:
+		return "message"
+	case eventDisconnect:
+		return "disconnect"
+	}
+	return strings.ToLower(string(t))
 }
 
 // millis is d in milliseconds, to the microsecond (0.957 for 957µs).
