@@ -69,7 +69,15 @@ type conn struct {
 	inline   atomic.Int32
 	takeover *time.Timer // the reader's; made on first use
 	msgs     int64       // the reader's: messages read
+	lastRead time.Time   // the reader's: when the last message came
+	sparse   bool        // the reader's: the last two messages came more than sparseGap apart
 }
+
+// sparseGap is the gap between messages past which the reader waits for the
+// next one in waitReadable (a system call per message, which a busy
+// connection is spared): a connection that sends nothing, or seldom, keeps
+// the smallest stack while idle.
+const sparseGap = 100 * time.Millisecond
 
 // Reader turns (conn.inline).
 const (
@@ -376,7 +384,9 @@ func (c *conn) serve() {
 // after each message.
 func (c *conn) read() {
 	for {
-		c.tcp.Load().waitReadable(c.msgs)
+		if c.msgs == 0 || c.sparse {
+			c.tcp.Load().waitReadable(c.msgs)
+		}
 		typ, data, err := c.ws.ReadMessage()
 		if err == nil {
 			c.msgs++
@@ -398,6 +408,8 @@ func (c *conn) read() {
 		}
 		now := c.g.now()
 		c.touch(now)
+		c.sparse = now.Sub(c.lastRead) > sparseGap
+		c.lastRead = now
 		m := inMsg{typ: typ, data: data, at: now}
 		switch c.in.put(m, true) {
 		case putRun:
