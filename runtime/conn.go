@@ -5,22 +5,11 @@ import (
 	"errors"
 	"io"
 	"net"
-	"sync"
 	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
 	"github.com/gorilla/websocket"
-)
-
-// connState is where a connection is in its life.
-type connState int
-
-const (
-	stateConnecting connState = iota // $connect running; @connections answers 410
-	stateOpen                        // messages flow
-	stateClosing                     // close frame sent or received
-	stateClosed                      // TCP connection closed
 )
 
 // Close codes and reasons the gateway sends (RFC 6455 §7.4).
@@ -34,37 +23,32 @@ const (
 	reasonBinary       = "Binary frames are not supported"
 )
 
-// outFrame is a frame waiting in a connection's send queue.
-type outFrame struct {
-	typ    int // websocket.TextMessage, BinaryMessage or CloseMessage
-	data   []byte
-	code   int        // CloseMessage only
-	reason string     // CloseMessage only
-	done   chan error // nil when nobody waits
-}
-
-// inMsg is a message read from the client and not yet handled.
-type inMsg struct {
-	typ  int // websocket.TextMessage or BinaryMessage
-	data []byte
-	at   time.Time // when it arrived
-}
-
-// conn is one client connection. Its reader goroutine (serve) only reads
-// frames, so that pings, pongs and close frames are answered at once, and
-// hands messages to the inbox; a handler goroutine (handle) runs while
-// messages are pending and handles them one at a time, in order; a writer
-// goroutine (drain) runs while frames are queued. Everything under mu is the
-// inbox, the send queue and the close state.
+// conn is one client connection, made of three parts with a lock each:
+//
+//   - life, its state (connecting → open → closing → closed), changed only
+//     by move;
+//   - in, the inbox: messages read and not yet handled, handled one at a
+//     time, in order (SPEC );
+//   - out, the send queue: frames to write, one writer at a time, bounded.
+//
+// Its goroutines exist only while there is work. The reader (read) reads
+// frames, so that gorilla answers pings and close frames as they come. A
+// message that finds nothing waiting is handled by the reader itself, and
+// its answer written by it too when nothing else is being written: a
+// message then costs no goroutine hand-off. When a call takes longer than
+// readerTakeover, a new goroutine takes over the reading (takeOver), so
+// pings and closes are still answered while a backend call runs; messages
+// then queue in the inbox for a handler goroutine, and frames that wait
+// behind a write in the send queue for a writer goroutine.
 type conn struct {
 	g   *Gateway
 	srv *apiServer
 	// meta is fixed once the handshake starts.
 	meta    connMeta
 	stageID string // the stage's path segment
-	ws      *websocket.Conn
-	tcp     net.Conn // the hijacked connection, under the frameLimiter
 	maxAt   time.Time
+	// ws is set once upgraded, before out is ready and the reader starts.
+	ws *websocket.Conn
 
 	// stage is the connection's stage as compiled by the latest plan that
 	// had it: $disconnect runs from it once a plan has dropped the stage.
@@ -72,40 +56,58 @@ type conn struct {
 
 	lastActive atomic.Int64 // unix nanoseconds
 
-	mu            sync.Mutex
-	state         connState
-	queue         []outFrame
-	queued        int  // bytes in queue
-	writing       bool // the writer goroutine runs
-	ready         bool // ws is set: the writer may run
-	closeCode     int
-	closeReason   string
-	closeSent     chan struct{} // closed once the close frame is written (or failed)
-	sentClosed    bool          // closeSent is closed
-	closeDeadline time.Time     // the read deadline while closing
-	cut           bool          // Shutdown cut the connection (during the upgrade: once upgraded)
-	byGateway     bool          // the gateway started the close (for the inspector)
+	life lifecycle
+	in   inbox
+	out  sendQueue
 
-	inbox      []inMsg       // messages waiting for the handler, oldest first
-	inboxBytes int           // bytes in inbox
-	handling   bool          // the handler goroutine runs
-	lingering  bool          // the handler waits a little for the next message
-	wake       chan struct{} // wakes a lingering handler (buffered, 1)
-	space      chan struct{} // closed when the inbox has room again (nil: nobody waits)
-	handled    chan struct{} // closed when the handler ends (nil: nobody waits)
+	tcp atomic.Pointer[wire] // the hijacked connection, once upgraded
+	cut atomic.Bool          // Shutdown cut the connection (during the upgrade: once upgraded)
+
+	// inline is the reader's turn: readerReading, readerHandling (the reader
+	// handles a message itself) or readerHandedOver (takeOver made another
+	// goroutine the reader while it did).
+	inline   atomic.Int32
+	takeover *time.Timer // the reader's; made on first use
+	msgs     int64       // the reader's: messages read
+	lastRead time.Time   // the reader's: when the last message came
+	sparse   bool        // the reader's: the last two messages came more than sparseGap apart
 }
 
+// sparseGap is the gap between messages past which the reader waits for the
+// next one in waitReadable (a system call per message, which a busy
+// connection is spared): a connection that sends nothing, or seldom, keeps
+// the smallest stack while idle.
+const sparseGap = 100 * time.Millisecond
+
+// Reader turns (conn.inline).
+const (
+	readerReading int32 = iota
+	readerHandling
+	readerHandedOver
+)
+
+// readerTakeover is how long the reader handles a message itself before a
+// new goroutine takes over the reading: the longest a ping or a close frame
+// waits for an answer while a backend call runs.
+const readerTakeover = 20 * time.Millisecond
+
 var _ Peer = (*conn)(nil)
+
+func newConn(g *Gateway, s *apiServer, st *stageState) *conn {
+	o := &g.opts
+	c := &conn{g: g, srv: s, stageID: stageSegment(st.stage)}
+	c.in.maxMsgs, c.in.maxBytes = o.MessageQueue, o.MessageQueueBytes
+	c.out.maxFrames, c.out.maxBytes = o.SendQueue, o.SendQueueBytes
+	c.stage.Store(st)
+	return c
+}
 
 // ID returns the connection id.
 func (c *conn) ID() string { return c.meta.id }
 
 // Info describes the connection; ErrGone unless it is open.
 func (c *conn) Info() (ConnInfo, error) {
-	c.mu.Lock()
-	st := c.state
-	c.mu.Unlock()
-	if st != stateOpen {
+	if c.life.current() != stateOpen {
 		return ConnInfo{}, ErrGone
 	}
 	return ConnInfo{
@@ -135,12 +137,56 @@ func (c *conn) currentStage() *stageState {
 	return c.stage.Load()
 }
 
+func (c *conn) touch(t time.Time) { c.lastActive.Store(t.UnixNano()) }
+
+// move is the one transition function: it moves the connection's state
+// (lifecycle.move) and makes the rest follow. Leaving open, the connection
+// leaves the registry (so @connections answers 410), the inbox drops what
+// waits and takes nothing more, and the send queue takes nothing more: with
+// causeGateway it ends with a close frame behind the accepted frames (or in
+// their place, with discard). At the end, the frames not written fail and
+// the TCP connection is closed. false: nothing changed.
+func (c *conn) move(cause closeCause, code int, reason string, discard bool) bool {
+	from, ok := c.life.move(cause, code, reason)
+	if !ok {
+		return false
+	}
+	switch cause {
+	case causeAccept:
+		return true
+	case causeGateway:
+		dropped, start := c.out.seal(&outFrame{typ: websocket.CloseMessage, code: code, reason: reason}, discard)
+		failFrames(dropped)
+		if start {
+			c.startWriter()
+		}
+	case causePeer:
+		c.out.seal(nil, false)
+	case causeEnd:
+		failFrames(c.out.drop())
+		if w := c.tcp.Load(); w != nil {
+			w.Close()
+		}
+	}
+	c.in.close()
+	if from == stateOpen {
+		c.g.reg.Unregister(c.meta.id)
+	}
+	return true
+}
+
 // Send queues data (a text frame when it is UTF-8, else binary) and waits
 // until it is written.
 func (c *conn) Send(ctx context.Context, data []byte) error {
 	typ := websocket.TextMessage
 	if !utf8.Valid(data) {
 		typ = websocket.BinaryMessage
+	}
+	if c.tryWrite(len(data)) {
+		if c.writeNow(outFrame{typ: typ, data: data}) != nil {
+			return ErrGone
+		}
+		return nil
 	}
 	done := make(chan error, 1)
 	if err := c.enqueue(outFrame{typ: typ, data: data, done: done}); err != nil {
@@ -173,57 +219,70 @@ func (c *conn) Close(ctx context.Context, code int, reason string) error {
 	}
 }
 
-func (c *conn) touch(t time.Time) { c.lastActive.Store(t.UnixNano()) }
+// answer sends a frame nobody waits for (a message's answer): written at
+// once when nothing else is, else queued.
+func (c *conn) answer(typ int, data []byte) {
+	f := outFrame{typ: typ, data: data}
+	if c.tryWrite(len(data)) {
+		_ = c.writeNow(f)
+		return
+	}
+	_ = c.enqueue(f)
+}
+
+// tryWrite takes the writer role for a frame of n bytes that may be written
+// at once: nothing waits before it, and the client reads (wire.backlogged).
+func (c *conn) tryWrite(n int) bool {
+	if !c.out.tryWrite() {
+		return false
+	}
+	if !c.tcp.Load().backlogged(n) {
+		return true
+	}
+	if c.out.more() {
+		c.startWriter()
+	}
+	return false
+}
 
 // enqueue adds a frame to the send queue. A queue past its bounds means the
 // client does not read: its frames are dropped and the connection is closed
 // with 1008 (policy violation) "Slow consumer".
 func (c *conn) enqueue(f outFrame) error {
-	c.mu.Lock()
-	if c.state != stateOpen {
-		c.mu.Unlock()
+	switch c.out.push(f) {
+	case pushStart:
+		c.startWriter()
+	case pushSealed:
 		return ErrGone
-	}
-	o := &c.g.opts
-	if len(c.queue) > 0 && (o.SendQueue > 0 && len(c.queue) >= o.SendQueue ||
-		o.SendQueueBytes > 0 && c.queued+len(f.data) > o.SendQueueBytes) {
-		c.mu.Unlock()
+	case pushFull:
+		o := &c.g.opts
 		c.g.log.Warn("send queue full, closing", "connection", c.meta.id, "frames", o.SendQueue, "bytes", o.SendQueueBytes)
 		c.startClose(websocket.ClosePolicyViolation, reasonSlowConsumer, true)
 		return ErrGone
 	}
-	c.queue = append(c.queue, f)
-	c.queued += len(f.data)
-	c.startWriter()
-	c.mu.Unlock()
 	return nil
 }
 
-// startWriter starts the writer goroutine unless it runs or the upgrade is
-// not done. c.mu is held.
-func (c *conn) startWriter() {
-	if c.ready && !c.writing && len(c.queue) > 0 {
-		c.writing = true
-		go c.drain()
+// writeNow writes f for a sender that holds the writer role (tryWrite), and
+// hands the role to a writer goroutine when frames queued meanwhile.
+func (c *conn) writeNow(f outFrame) error {
+	err := c.write(f)
+	if c.out.more() {
+		c.startWriter()
 	}
+	return err
 }
+
+// startWriter starts a writer goroutine for the role the caller was given.
+func (c *conn) startWriter() { go c.drain() }
 
 // drain writes queued frames in order and exits when the queue is empty.
 func (c *conn) drain() {
 	for {
-		c.mu.Lock()
-		if len(c.queue) == 0 {
-			c.writing = false
-			c.queue = nil
-			c.mu.Unlock()
+		f, ok := c.out.next()
+		if !ok {
 			return
 		}
-		f := c.queue[0]
-		c.queue[0] = outFrame{}
-		c.queue = c.queue[1:]
-		c.queued -= len(f.data)
-		c.mu.Unlock()
-
 		err := c.write(f)
 		if f.done != nil {
 			f.done <- err
@@ -238,17 +297,16 @@ func (c *conn) write(f outFrame) error {
 	if t := c.g.opts.WriteTimeout; t > 0 {
 		deadline = c.g.now().Add(t)
 	}
+	w := c.tcp.Load()
 	if f.typ == websocket.CloseMessage {
 		err := c.ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(f.code, f.reason), deadline)
-		c.mu.Lock()
-		c.markCloseSent()
-		c.mu.Unlock()
+		c.life.closeFrameSent()
 		if err != nil && !errors.Is(err, websocket.ErrCloseSent) {
-			c.tcp.Close()
+			w.Close()
 			return err
 		}
 		// Wait a little for the client's close frame, then let the reader end.
-		c.setCloseDeadline(c.g.now().Add(c.g.opts.CloseGrace))
+		_ = w.pinRead(c.g.now().Add(c.g.opts.CloseGrace))
 		return nil
 	}
 	// The frame is reported before it is written, so that whatever a client
@@ -258,118 +316,50 @@ func (c *conn) write(f outFrame) error {
 		c.traceFrame(&f)
 	}
 	_ = c.ws.SetWriteDeadline(deadline)
-	err := c.ws.WriteMessage(f.typ, f.data)
-	if err != nil {
-		c.tcp.Close()
+	if err := c.ws.WriteMessage(f.typ, f.data); err != nil {
+		w.Close()
 		return err
 	}
 	c.touch(c.g.now())
 	return nil
 }
 
-// startClose begins the closing handshake from the gateway's side: the
-// connection leaves the registry (so @connections answers 410), and a close
-// frame is queued behind the accepted frames (or in their place, with
-// discard). It returns a channel closed once the frame is written, and false
-// when the connection was not open.
+// startClose begins the closing handshake from the gateway's side (see
+// move). It returns a channel closed once the close frame is written, and
+// false when the connection was not open.
 func (c *conn) startClose(code int, reason string, discard bool) (<-chan struct{}, bool) {
-	c.mu.Lock()
-	if c.state != stateOpen {
-		c.mu.Unlock()
+	if !c.move(causeGateway, code, reason, discard) {
 		return nil, false
 	}
-	c.state = stateClosing
-	c.closeCode, c.closeReason = code, reason
-	c.byGateway = true
-	var dropped []outFrame
-	if discard {
-		dropped, c.queue, c.queued = c.queue, nil, 0
-	}
-	c.queue = append(c.queue, outFrame{typ: websocket.CloseMessage, code: code, reason: reason})
-	c.startWriter()
-	c.dropInbox()
-	sent := c.closeSent
-	c.mu.Unlock()
-	failFrames(dropped)
-	c.g.reg.Unregister(c.meta.id)
-	return sent, true
-}
-
-// peerClosed records a close the client started (or a lost connection).
-func (c *conn) peerClosed(code int, reason string) {
-	c.mu.Lock()
-	if c.state != stateOpen {
-		c.mu.Unlock()
-		return
-	}
-	c.state = stateClosing
-	c.closeCode, c.closeReason = code, reason
-	c.dropInbox()
-	c.mu.Unlock()
-	c.g.reg.Unregister(c.meta.id)
-}
-
-// markCloseSent releases those waiting for the close frame. c.mu is held.
-func (c *conn) markCloseSent() {
-	if !c.sentClosed {
-		c.sentClosed = true
-		close(c.closeSent)
-	}
-}
-
-func failFrames(fs []outFrame) {
-	for _, f := range fs {
-		if f.done != nil {
-			f.done <- ErrGone
-		}
-	}
+	return c.life.sentCh(), true
 }
 
 // cutTCP closes the TCP connection, which ends the reader; during the
 // upgrade, the handshake closes it once upgraded.
 func (c *conn) cutTCP() {
-	c.mu.Lock()
-	c.cut = true
-	tcp := c.tcp
-	c.mu.Unlock()
-	if tcp != nil {
-		tcp.Close()
+	c.cut.Store(true)
+	if w := c.tcp.Load(); w != nil {
+		w.Close()
 	}
 }
 
-// setCloseDeadline makes the reader give up at t.
-func (c *conn) setCloseDeadline(t time.Time) {
-	c.mu.Lock()
-	c.closeDeadline = t
-	_ = c.tcp.SetReadDeadline(t)
-	c.mu.Unlock()
-}
-
-// armRead sets the read deadline for the next frame: the close grace while
-// closing, else the idle timeout capped by the maximum connection duration.
+// armRead sets the read deadline for the next frame: the idle timeout capped
+// by the maximum connection duration (while closing the wire keeps the close
+// grace).
 func (c *conn) armRead() {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	d := c.closeDeadline
-	if d.IsZero() {
-		if t := c.g.opts.IdleTimeout; t > 0 {
-			d = c.g.now().Add(t)
-		}
-		if !c.maxAt.IsZero() && (d.IsZero() || c.maxAt.Before(d)) {
-			d = c.maxAt
-		}
+	var d time.Time
+	if t := c.g.opts.IdleTimeout; t > 0 {
+		d = c.g.now().Add(t)
 	}
-	_ = c.tcp.SetReadDeadline(d)
+	if !c.maxAt.IsZero() && (d.IsZero() || c.maxAt.Before(d)) {
+		d = c.maxAt
+	}
+	_ = c.tcp.Load().SetReadDeadline(d)
 }
 
-// serve is the reader: it reads frames until the connection ends, hands
-// messages to the inbox, then closes the connection and runs $disconnect
-// (once). gorilla answers pings and close frames while reading, so they
-// never wait for a backend call.
+// serve starts the reader on a goroutine of the connection's own.
 func (c *conn) serve() {
-	defer c.finish()
-	pong := func(string) error { c.armRead(); return nil }
-	c.ws.SetPongHandler(pong)
+	c.ws.SetPongHandler(func(string) error { c.armRead(); return nil })
 	c.ws.SetPingHandler(func(data string) error {
 		c.armRead()
 		err := c.ws.WriteControl(websocket.PongMessage, []byte(data), c.g.now().Add(time.Second))
@@ -381,9 +371,26 @@ func (c *conn) serve() {
 		}
 		return nil
 	})
+	// The first deadline is set here, so that an idle connection's reader
+	// goes no deeper than waitReadable: its stack stays the smallest.
+	c.armRead()
+	go c.read()
+}
+
+// read is the reader: it reads frames until the connection ends, then
+// closes it and runs $disconnect (once), unless it hands the reading over
+// while handling a message (takeOver). gorilla answers pings and close
+// frames while reading. The read deadline is set before read starts, then
+// after each message.
+func (c *conn) read() {
 	for {
-		c.armRead()
+		if c.msgs == 0 || c.sparse {
+			c.tcp.Load().waitReadable(c.msgs)
+		}
 		typ, data, err := c.ws.ReadMessage()
+		if err == nil {
+			c.msgs++
+		}
 		if err == nil && typ == websocket.TextMessage && !utf8.Valid(data) {
 			// RFC 6455 §8.1: a text message must be UTF-8 (its fragments
 			// need not be, one by one); else fail the connection with 1007.
@@ -396,171 +403,97 @@ func (c *conn) serve() {
 		}
 		if err != nil {
 			c.readFailed(err)
+			c.finish()
 			return
 		}
 		now := c.g.now()
 		c.touch(now)
-		c.deliver(inMsg{typ: typ, data: data, at: now})
+		c.sparse = now.Sub(c.lastRead) > sparseGap
+		c.lastRead = now
+		m := inMsg{typ: typ, data: data, at: now}
+		switch c.in.put(m, true) {
+		case putRun:
+			if !c.handleInline(m) {
+				return // another goroutine reads now
+			}
+		case putStart:
+			c.startHandler()
+		}
+		c.armRead()
 	}
 }
 
-// deliver adds a message to the inbox and starts the handler if it does not
-// run. While the inbox is full (Options.MessageQueue messages or
-// Options.MessageQueueBytes bytes) it waits, so the reader stops reading and
-// TCP pushes back on the client. A message arriving while the connection
-// closes is dropped.
+// handleInline handles m on the reader, which holds the handler role. If
+// the call outlasts readerTakeover, takeOver makes a new goroutine the
+// reader, and this one stays the handler until the inbox is empty (false).
+func (c *conn) handleInline(m inMsg) bool {
+	c.inline.Store(readerHandling)
+	if c.takeover == nil {
+		c.takeover = time.AfterFunc(readerTakeover, c.takeOver)
+	} else {
+		c.takeover.Reset(readerTakeover)
+	}
+	c.srv.handleMessage(c, m.typ, m.data, m.at)
+	if c.inline.CompareAndSwap(readerHandling, readerReading) {
+		c.takeover.Stop()
+		if c.in.release() {
+			c.startHandler() // injected meanwhile (Gateway.Inject)
+		}
+		return true
+	}
+	defer c.g.wg.Done() // counted by takeOver
+	c.handleQueued()
+	return false
+}
+
+// takeOver runs when the reader has handled one message for
+// readerTakeover: unless it is done, this goroutine becomes the reader.
+func (c *conn) takeOver() {
+	if !c.inline.CompareAndSwap(readerHandling, readerHandedOver) {
+		return
+	}
+	c.g.wg.Add(1) // the handler the old reader becomes; the connection holds the group above zero
+	c.armRead()
+	c.read()
+}
+
+// deliver hands m to the handler (Gateway.Inject): it waits in the inbox,
+// behind the messages already there. A message arriving while the
+// connection closes is dropped.
 func (c *conn) deliver(m inMsg) {
-	c.mu.Lock()
-	for c.state == stateOpen && c.inboxFull(len(m.data)) {
-		if c.space == nil {
-			c.space = make(chan struct{})
-		}
-		space := c.space
-		c.mu.Unlock()
-		<-space
-		c.mu.Lock()
-	}
-	if c.state != stateOpen {
-		c.mu.Unlock()
-		return // closing: discard until the client's close frame
-	}
-	c.inbox = append(c.inbox, m)
-	c.inboxBytes += len(m.data)
-	if c.lingering {
-		c.wakeHandler()
-	} else if !c.handling {
-		c.handling = true
-		c.g.wg.Add(1) // the connection holds the group above zero; Shutdown waits for the handler too
-		go func() {
-			defer c.g.wg.Done()
-			c.handle()
-		}()
-	}
-	c.mu.Unlock()
-}
-
-// inboxFull reports whether a message of n bytes must wait. An empty inbox
-// takes any message. c.mu is held.
-func (c *conn) inboxFull(n int) bool {
-	o := &c.g.opts
-	return len(c.inbox) > 0 && (o.MessageQueue > 0 && len(c.inbox) >= o.MessageQueue ||
-		o.MessageQueueBytes > 0 && c.inboxBytes+n > o.MessageQueueBytes)
-}
-
-// wakeReader releases a reader waiting for room in the inbox. c.mu is held.
-func (c *conn) wakeReader() {
-	if c.space != nil {
-		close(c.space)
-		c.space = nil
+	if c.in.put(m, false) == putStart {
+		c.startHandler()
 	}
 }
 
-// wakeHandler ends the wait of a lingering handler. c.mu is held.
-func (c *conn) wakeHandler() {
-	if c.lingering {
-		select {
-		case c.wake <- struct{}{}:
-		default:
-		}
-	}
+// startHandler starts a handler goroutine for the role the caller was
+// given.
+func (c *conn) startHandler() {
+	c.g.wg.Add(1) // the connection holds the group above zero; Shutdown waits for the handler too
+	go func() {
+		defer c.g.wg.Done()
+		c.handleQueued()
+	}()
 }
 
-// dropInbox drops the messages not yet handled: the connection is closing.
-// c.mu is held.
-func (c *conn) dropInbox() {
-	clear(c.inbox)
-	c.inbox, c.inboxBytes = nil, 0
-	c.wakeReader()
-	c.wakeHandler()
-}
-
-// handlerLinger is how long the handler goroutine waits for the next message
-// before it ends. A connection that keeps sending keeps its handler, instead
-// of starting a goroutine per message whose stack grows anew through the
-// HTTP client each time (the top avoidable cost in wsgw-bench's CPU
-// profile); an idle connection still holds no handler.
-const handlerLinger = 20 * time.Millisecond
-
-// handle is the handler goroutine: it handles the inbox's messages one at a
-// time, in order (SPEC ), and ends when the inbox is empty or the
-// connection is no longer open. A call in flight when the connection closes
+// handleQueued handles the inbox's messages one at a time, in order (SPEC
+// ), and returns when the inbox is empty or the connection is no
+// longer open. A call in flight when the connection closes
 // runs to its end (or its timeout), as on AWS, where the integration request
 // does not depend on the client's connection; its answer reaches no one.
-func (c *conn) handle() {
-	ctx := c.g.ctx
-	var linger *time.Timer
-	defer func() {
-		if linger != nil {
-			linger.Stop()
-		}
-	}()
+func (c *conn) handleQueued() {
 	for {
-		c.mu.Lock()
-		if len(c.inbox) == 0 && c.state == stateOpen {
-			if c.wake == nil {
-				c.wake = make(chan struct{}, 1)
-			}
-			if linger == nil {
-				linger = time.NewTimer(handlerLinger)
-			} else {
-				linger.Reset(handlerLinger)
-			}
-			c.lingering = true
-			c.mu.Unlock()
-			select {
-			case <-c.wake:
-			case <-linger.C:
-			}
-			c.mu.Lock()
-			c.lingering = false
-			select {
-			case <-c.wake: // a wake-up that lost the race with the timer
-			default:
-			}
-		}
-		if len(c.inbox) == 0 || c.state != stateOpen {
-			c.handling = false
-			c.dropInbox()
-			if c.handled != nil {
-				close(c.handled)
-				c.handled = nil
-			}
-			c.mu.Unlock()
+		m, ok := c.in.take()
+		if !ok {
 			return
 		}
-		m := c.inbox[0]
-		c.inbox[0] = inMsg{}
-		c.inbox = c.inbox[1:]
-		c.inboxBytes -= len(m.data)
-		if len(c.inbox) == 0 {
-			c.inbox = nil
-		}
-		c.wakeReader()
-		c.mu.Unlock()
-
-		c.srv.handleMessage(ctx, c, m.typ, m.data, m.at)
+		c.srv.handleMessage(c, m.typ, m.data, m.at)
 	}
-}
-
-// handlerDone returns a channel closed when the handler goroutine ends, or
-// nil when it does not run. c.mu is held.
-func (c *conn) handlerDone() chan struct{} {
-	if !c.handling {
-		return nil
-	}
-	if c.handled == nil {
-		c.handled = make(chan struct{})
-	}
-	return c.handled
 }
 
 // waitHandled waits until the handler has handled every message read so far.
 func (c *conn) waitHandled() {
-	c.mu.Lock()
-	done := c.handlerDone()
-	c.wakeHandler() // a lingering handler has handled everything: let it end now
-	c.mu.Unlock()
-	if done != nil {
+	if done := c.in.idle(); done != nil {
 		<-done
 	}
 }
@@ -572,7 +505,7 @@ func (c *conn) readFailed(err error) {
 	switch {
 	case errors.As(err, &ce):
 		// The client's close frame (gorilla answered it), or its answer to ours.
-		c.peerClosed(ce.Code, ce.Text)
+		c.move(causePeer, ce.Code, ce.Text, false)
 		return
 	case errors.Is(err, errFrameTooLarge):
 		// The messages before the frame are still handled (the stream stopped
@@ -593,7 +526,7 @@ func (c *conn) readFailed(err error) {
 		c.closeAndLinger(websocket.CloseGoingAway, reasonGoingAway)
 	default:
 		// EOF, reset, protocol error: the connection is lost.
-		c.peerClosed(websocket.CloseAbnormalClosure, "")
+		c.move(causePeer, websocket.CloseAbnormalClosure, "", false)
 	}
 }
 
@@ -610,40 +543,26 @@ func (c *conn) closeAndLinger(code int, reason string) {
 	if c.g.opts.WriteTimeout <= 0 {
 		wait = 10 * time.Second
 	}
+	t := time.NewTimer(wait)
+	defer t.Stop()
 	select {
 	case <-sent:
-	case <-time.After(wait):
+	case <-t.C:
 		return
 	}
-	raw := c.tcp
-	if fl, ok := raw.(*frameLimiter); ok {
-		raw = fl.Conn
-	}
+	raw := c.tcp.Load().raw()
 	_ = raw.SetReadDeadline(c.g.now().Add(c.g.opts.CloseGrace))
 	_, _ = io.Copy(io.Discard, raw)
 }
 
-// finish closes the TCP connection and runs $disconnect (SPEC ): the
+// finish closes the connection and runs $disconnect (SPEC ): the
 // messages not yet handled are dropped and $disconnect runs at once, without
 // waiting for a call in flight, which goes on to its end (our choice: on AWS
 // the $disconnect and message integration requests are independent).
 func (c *conn) finish() {
-	c.mu.Lock()
-	if c.state == stateOpen {
-		c.state = stateClosing
-		c.closeCode = websocket.CloseAbnormalClosure
-	}
-	dropped := c.queue
-	c.queue, c.queued = nil, 0
-	code, reason := c.closeCode, c.closeReason
-	c.state = stateClosed
-	c.markCloseSent()
-	c.dropInbox()
-	c.mu.Unlock()
-	failFrames(dropped)
-	c.g.reg.Unregister(c.meta.id)
-	c.tcp.Close()
+	c.move(causeEnd, 0, "", false)
 	c.g.untrack(c)
+	code, reason := c.life.closedWith()
 	c.srv.disconnect(c, code, reason)
 	c.g.wg.Done()
 }

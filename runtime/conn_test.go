@@ -2,6 +2,8 @@ package runtime
 
 import (
 	"context"
+	"io"
+	"net"
 	"net/http"
 	"strconv"
 	"sync"
@@ -362,6 +364,82 @@ func TestSwapDuringHandshake(t *testing.T) {
 				t.Errorf("disconnectStatusCode %q", code)
 			}
 			other.none(t, 100*time.Millisecond)
+		})
+	}
+}
+
+// maskedFrame is a whole client frame with payload p (zero mask key).
+func maskedFrame(fin bool, opcode byte, p string) []byte {
+	return append(clientFrame(fin, opcode, len(p)), p...)
+}
+
+// readServerFrame reads one unmasked server frame of fewer than 126 bytes.
+func readServerFrame(t *testing.T, c net.Conn) (byte, string) {
+	t.Helper()
+	_ = c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	var h [2]byte
+	if _, err := io.ReadFull(c, h[:]); err != nil {
+		t.Fatalf("reading a frame: %v", err)
+	}
+	p := make([]byte, h[1]&0x7f)
+	if _, err := io.ReadFull(c, p); err != nil {
+		t.Fatalf("reading a frame: %v", err)
+	}
+	return h[0] & 0x0f, string(p)
+}
+
+// However frames are cut into TCP segments, each is read and answered: an
+// idle reader waits for the socket only when it holds nothing read and not
+// yet used (several frames in one segment, a message in pieces, a ping
+// behind a message). SPEC: answers in order.
+func TestFramesAcrossSegments(t *testing.T) {
+	b := newBackend(t, echo)
+	g := startGateway(t, testPlan(actionSel, twoWay(route("$default", httpInteg("D", b.URL)))), nil)
+	type answer struct {
+		op   byte
+		data string
+	}
+	tests := []struct {
+		name   string
+		writes [][]byte
+		want   []answer
+	}{
+		{"two messages in one segment",
+			[][]byte{append(maskedFrame(true, 1, "one"), maskedFrame(true, 1, "two")...)},
+			[]answer{{1, "one"}, {1, "two"}}},
+		{"a message then a ping in one segment",
+			[][]byte{append(maskedFrame(true, 1, "one"), maskedFrame(true, 9, "p")...)},
+			[]answer{{1, "one"}, {10, "p"}}},
+		{"a message in two fragments, one per segment",
+			[][]byte{maskedFrame(false, 1, "fr"), maskedFrame(true, 0, "ag")},
+			[]answer{{1, "frag"}}},
+		{"a frame cut in the middle",
+			[][]byte{maskedFrame(true, 1, "split")[:8], maskedFrame(true, 1, "split")[8:]},
+			[]answer{{1, "split"}}},
+		{"a message, then one more later",
+			[][]byte{maskedFrame(true, 1, "first"), maskedFrame(true, 1, "second")},
+			[]answer{{1, "first"}, {1, "second"}}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			c := rawDial(t, g.Addrs()[0], "/dev")
+			for _, w := range tc.writes {
+				if _, err := c.Write(w); err != nil {
+					t.Fatal(err)
+				}
+			}
+			// The pong may come before or after the echo (the ping is
+			// answered by the reader, the echo after a backend call).
+			got := map[answer]bool{}
+			for range tc.want {
+				op, data := readServerFrame(t, c)
+				got[answer{op, data}] = true
+			}
+			for _, w := range tc.want {
+				if !got[w] {
+					t.Errorf("no frame %d %q among %v", w.op, w.data, got)
+				}
+			}
 		})
 	}
 }

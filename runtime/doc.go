@@ -36,20 +36,25 @@
 //
 // # Connections
 //
-// Per connection there is one reader goroutine, which only reads frames, so
-// that pings are answered and close frames seen at once, whatever the
-// backend is doing. It hands each message to a bounded FIFO, the inbox,
-// served by one handler goroutine that runs only while messages are pending,
-// and 20 ms after, so that a busy connection does not start (and grow the
-// stack of) a goroutine per message; an idle connection holds just the
-// reader, with a 1 KB read buffer, once the HTTP handler that upgraded it
-// has returned. The handler handles messages one at a time,
-// in the order they arrived (SPEC ). When the inbox is full
-// (Options.MessageQueue messages or Options.MessageQueueBytes bytes) the
-// reader waits for room and stops reading: TCP then pushes back on the
-// client, and its pings wait too. At most one writer goroutine runs, only
-// while frames are queued, so route responses and @connections posts leave
-// in the order they were accepted. The send queue is bounded
+// A connection is three parts with a lock each (conn.go): its lifecycle
+// (connecting → open → closing → closed, changed in one place, conn.move),
+// its inbox and its send queue. One reader goroutine reads frames, so that
+// pings are answered and close frames seen as they come. A message that
+// finds the inbox empty and no handler running is handled by the reader
+// itself, and its answer written by it too when nothing else is being
+// written and the socket's send queue is near empty: a message then costs
+// no goroutine hand-off. When a backend call outlasts 20 ms, a new goroutine
+// takes over the reading, so pings and closes are still answered while the
+// call runs; the old one stays the handler until the inbox is empty. The
+// handler handles messages one at a time, in the order they arrived (SPEC
+// When the inbox is full (Options.MessageQueue messages or
+// Options.MessageQueueBytes bytes) the reader waits for room and stops
+// reading: TCP then pushes back on the client, and its pings wait too. An
+// idle connection holds just the reader, blocked a few frames deep (2 KB of
+// stack), and a 512-byte read buffer. One writer at a time: a frame that
+// finds the send queue busy waits in it, and a writer goroutine runs only
+// while frames wait, so route responses and @connections posts leave in
+// the order they were accepted. The send queue is bounded
 // (Options.SendQueue frames, Options.SendQueueBytes bytes): a client that
 // does not read makes it overflow, and the connection is then closed with
 // 1008 "Slow consumer" and its queued frames dropped, so a slow reader never
@@ -95,10 +100,11 @@
 // # Logs
 //
 // The event log (Options.LogOutput) and the access log (Options.AccessLog)
-// are written by a goroutine each, through a queue of Options.LogQueue
-// lines, so an output that does not keep up (a pipe nobody reads) never
-// holds up a connection: lines that find the queue full are dropped and
-// counted, and Shutdown writes out the queues (for at most 2 s) and reports
+// are written by a goroutine each, which writes the lines waiting in one
+// write (after letting them gather for 2 ms), through a queue of
+// Options.LogQueue lines, so an output that does not keep up (a pipe nobody
+// reads) never holds up a connection: lines that find the queue full are
+// dropped and counted, and Shutdown writes out the queues (for at most 2 s) and reports
 // the drops in one warning line. A request for a stage the Api does not have
 // answers 403 with a JSON message naming the stages served, and logs it as a
 // warning.

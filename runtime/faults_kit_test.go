@@ -163,9 +163,7 @@ func queuedBytes(g *Gateway) int {
 	g.mu.Unlock()
 	most := 0
 	for _, c := range conns {
-		c.mu.Lock()
-		most = max(most, c.queued)
-		c.mu.Unlock()
+		most = max(most, c.out.queuedBytes())
 	}
 	return most
 }

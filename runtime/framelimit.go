@@ -42,6 +42,16 @@ type frameLimiter struct {
 	hdrLen int      // bytes of hdr read so far
 	skip   int64    // payload bytes still to pass before the next header
 	err    error    // sticky errFrameTooLarge
+
+	fins     int64 // final frames of data messages read (messages complete once their payload is)
+	notAtEnd bool  // the last frame read is not the final frame of a data message
+}
+
+// atMessageEnd reports whether what was read so far ends exactly with the
+// final frame of the msgs-th data message: once the WebSocket reader has
+// returned msgs messages, it holds nothing read and not yet used.
+func (f *frameLimiter) atMessageEnd(msgs int64) bool {
+	return f.err == nil && f.skip == 0 && f.hdrLen == 0 && !f.notAtEnd && f.fins == msgs
 }
 
 // Read reads from the connection and inspects what it read.
@@ -85,8 +95,13 @@ func (f *frameLimiter) scan(b []byte) int {
 		length := payloadLen(f.hdr[:f.hdrLen])
 		f.hdrLen = 0
 		f.skip = length
+		fin := f.hdr[0]&0x80 != 0
+		f.notAtEnd = opcode >= 0x8 || !fin
 		if opcode >= 0x8 {
 			continue // control frame
+		}
+		if fin {
+			f.fins++
 		}
 		// Data (0x1, 0x2) or continuation (0x0) frame.
 		if opcode != 0 {

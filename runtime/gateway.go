@@ -23,8 +23,11 @@ type Gateway struct {
 	client *http.Client
 	log    *slog.Logger
 	elog   *logWriter // under log when it writes to Options.LogOutput
-	alog   *accessLog
-	reg    Registry
+	// textLog is elog when log is slog's text handler on it: event lines
+	// are then written straight to it in the same format (appendTextLine).
+	textLog *logWriter
+	alog    *accessLog
+	reg     Registry
 	// tracer is every connection's (nil: no observer, no body logging).
 	tracer *tracer
 	// cluster, when the gateway is a cluster node (Options.Cluster), is reg.
@@ -97,6 +100,7 @@ func New(p *compile.Plan, opts Options) (*Gateway, error) {
 		switch opts.LogFormat {
 		case "", "text":
 			h = slog.NewTextHandler(g.elog, ho)
+			g.textLog = g.elog
 		case "json":
 			h = slog.NewJSONHandler(g.elog, ho)
 		default:

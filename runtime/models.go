@@ -47,7 +47,7 @@ func (s *apiServer) validateMessage(c *conn, e *event, rs *routeState) bool {
 		return true
 	}
 	e.status, e.errMessage, e.integErr = http.StatusBadRequest, invalidBodyMessage, err.Error()
-	_ = c.enqueue(outFrame{typ: websocket.TextMessage, data: errorFrame(invalidBodyMessage, c.meta.id, e.requestID)})
+	c.answer(websocket.TextMessage, errorFrame(invalidBodyMessage, c.meta.id, e.requestID))
 	return false
 }
 
@@ -91,6 +91,6 @@ func (s *apiServer) gatewayFrame(c *conn, e *event, err error) bool {
 		return false
 	}
 	e.status, e.errMessage, e.integErr = ge.status, ge.message, ge.why
-	_ = c.enqueue(outFrame{typ: websocket.TextMessage, data: errorFrame(ge.message, c.meta.id, e.requestID)})
+	c.answer(websocket.TextMessage, errorFrame(ge.message, c.meta.id, e.requestID))
 	return true
 }

@@ -404,10 +404,7 @@ func (g *Gateway) Inject(id string, data []byte, binary bool) error {
 	if c == nil {
 		return ErrGone
 	}
-	c.mu.Lock()
-	open := c.state == stateOpen
-	c.mu.Unlock()
-	if !open {
+	if c.life.current() != stateOpen {
 		return ErrGone
 	}
 	typ := websocket.TextMessage
@@ -475,9 +472,7 @@ func (g *Gateway) Stages() []StageInfo {
 // closedBy says who started the close: "gateway" or "client" (a lost
 // connection counts as the client's).
 func (c *conn) closedBy() string {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.byGateway {
+	if c.life.closedByGateway() {
 		return "gateway"
 	}
 	return "client"

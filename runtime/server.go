@@ -44,8 +44,9 @@ func newAPIServer(g *Gateway, apiLogicalID string, ln net.Listener, host string)
 			CheckOrigin: func(*http.Request) bool { return true },
 			// A small read buffer of its own (gorilla would otherwise keep
 			// net/http's 4 KB one): an idle connection holds it for its
-			// whole life, and larger frames are read past it.
-			ReadBufferSize: 1 << 10,
+			// whole life, and larger frames are read past it (a payload
+			// read that finds it empty goes straight into the message).
+			ReadBufferSize: 512,
 			// Frames of up to 32 KB, from buffers held only while writing.
 			WriteBufferSize: 32 << 10,
 			WriteBufferPool: writeBufferPool,
@@ -168,22 +169,40 @@ func (s *apiServer) handshake(w http.ResponseWriter, r *http.Request, st *stageS
 		http.Error(w, "Upgrade Required", http.StatusUpgradeRequired)
 		return
 	}
-	g := s.g
-	if !g.enter() {
+	if !s.g.enter() {
 		http.Error(w, "Service Unavailable", http.StatusServiceUnavailable)
 		return
 	}
+	h := s.newHandshake(w, r, st)
+	respHeader, ran, ok := s.connect(h, r, st)
+	if !ok {
+		return
+	}
+	h.open()
+	s.upgrade(h, r, respHeader, ran)
+}
+
+// handshakeRun is a handshake under way: its connection (registered, so
+// its id is reserved), its $connect event and the response to write.
+type handshakeRun struct {
+	s     *apiServer
+	w     http.ResponseWriter
+	c     *conn
+	e     *event
+	start time.Time
+}
+
+// newHandshake makes the connection and its $connect event, and reserves
+// a unique id for it: the connection answers 410 until it is open.
+func (s *apiServer) newHandshake(w http.ResponseWriter, r *http.Request, st *stageState) *handshakeRun {
+	g := s.g
 	start := g.now()
 	ip, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
 		ip = r.RemoteAddr
 	}
-	c := &conn{
-		g: g, srv: s, stageID: stageSegment(st.stage), closeSent: make(chan struct{}),
-		meta: connMeta{apiID: st.api.ID, domainName: s.domainName, connectedAt: start, sourceIP: ip, userAgent: r.UserAgent(), tr: g.tracer},
-	}
-	c.stage.Store(st)
-	// Reserve a unique id; the connection answers 410 until it is open.
+	c := newConn(g, s, st)
+	c.meta = connMeta{apiID: st.api.ID, domainName: s.domainName, connectedAt: start, sourceIP: ip, userAgent: r.UserAgent(), tr: g.tracer}
 	for {
 		c.meta.id = g.newConnID()
 		if g.reg.Register(c) == nil {
@@ -198,67 +217,78 @@ func (s *apiServer) handshake(w http.ResponseWriter, r *http.Request, st *stageS
 	if c.meta.tr != nil {
 		s.traceStart(e, r, "")
 	}
+	return &handshakeRun{s: s, w: w, c: c, e: e, start: start}
+}
 
-	// refuseWith answers the handshake with status, written by write (nil:
-	// the status text).
-	refuseWith := func(status int, write func()) {
-		g.reg.Unregister(c.meta.id)
-		e.status = status
-		if write != nil {
-			write()
-		} else {
-			http.Error(w, http.StatusText(status), status)
-		}
-		s.logEvent(e, start)
-		g.alog.write(e)
-		g.wg.Done()
+// refuse answers the handshake with status, written by write (nil: the
+// status text), and lets go of the connection.
+func (h *handshakeRun) refuse(status int, write func()) {
+	g := h.s.g
+	g.reg.Unregister(h.c.meta.id)
+	h.e.status = status
+	if write != nil {
+		write()
+	} else {
+		http.Error(h.w, http.StatusText(status), status)
 	}
-	refuse := func(status int) { refuseWith(status, nil) }
+	h.s.logEvent(h.e, h.start)
+	g.alog.write(h.e)
+	g.wg.Done()
+}
+
+// connect checks the handshake (AWS_IAM, the authorizer, the models) and
+// runs the $connect integration: the headers a Lambda $connect response adds
+// to the handshake, and whether the integration answered 2xx (ran). false:
+// the handshake was refused.
+func (s *apiServer) connect(h *handshakeRun, r *http.Request, st *stageState) (respHeader http.Header, ran, ok bool) {
+	c, e := h.c, h.e
+	rs := st.routes["$connect"]
 	// AWS_IAM: a SigV4-signed handshake, before any function runs.
-	if rs := st.routes["$connect"]; rs != nil && rs.route.IAM {
+	if rs != nil && rs.route.IAM {
 		key, deny := sigV4AccessKey(r)
 		if deny != nil {
 			e.errMessage = deny.message
-			refuseWith(deny.status, func() { writeAWSError(w, deny.status, deny.errType, deny.message) })
-			return
+			h.refuse(deny.status, func() { writeAWSError(h.w, deny.status, deny.errType, deny.message) })
+			return nil, false, false
 		}
 		c.meta.accessKey = key
 	}
-	if status := s.admit(r, c, e, st.routes["$connect"], st.api); status != 0 {
-		refuse(status)
-		return
+	if status := s.admit(r, c, e, rs, st.api); status != 0 {
+		h.refuse(status, nil)
+		return nil, false, false
 	}
-	var respHeader http.Header // what a Lambda $connect response adds to the handshake
-	ran := false               // the $connect integration answered 2xx
-	if rs := st.routes["$connect"]; rs != nil && rs.integ != nil {
-		e.integration = rs.integ.plan().LogicalID
-		t0 := g.now()
-		res, err := rs.integ.call(r.Context(), e, false)
-		e.integLatency = g.now().Sub(t0)
-		switch {
-		case err != nil:
-			e.integErr, e.errMessage = err.Error(), err.Error()
-			refuse(http.StatusBadGateway)
-			return
-		case res.status < 200:
-			e.integStatus = res.status
-			refuse(http.StatusBadGateway)
-			return
-		case res.status > 299:
-			e.integStatus = res.status
-			refuse(res.status)
-			return
-		}
+	if rs == nil || rs.integ == nil {
+		return nil, false, true
+	}
+	g := s.g
+	e.integration = rs.integ.plan().LogicalID
+	t0 := g.now()
+	res, err := rs.integ.call(r.Context(), e, false)
+	e.integLatency = g.now().Sub(t0)
+	switch {
+	case err != nil:
+		e.integErr, e.errMessage = err.Error(), err.Error()
+		h.refuse(http.StatusBadGateway, nil)
+		return nil, false, false
+	case res.status < 200:
 		e.integStatus = res.status
-		respHeader = handshakeHeader(res.header)
-		ran = true
+		h.refuse(http.StatusBadGateway, nil)
+		return nil, false, false
+	case res.status > 299:
+		e.integStatus = res.status
+		h.refuse(res.status, nil)
+		return nil, false, false
 	}
+	e.integStatus = res.status
+	return handshakeHeader(res.header), true, true
+}
 
-	// Open before the handshake response leaves, so that the backend can post
-	// as soon as the client knows it is connected; frames wait for the upgrade.
-	c.mu.Lock()
-	c.state = stateOpen
-	c.mu.Unlock()
+// open opens the connection before the handshake response leaves, so that
+// the backend can post as soon as the client knows it is connected; frames
+// wait in the send queue for the upgrade.
+func (h *handshakeRun) open() {
+	c, g := h.c, h.s.g
+	c.move(causeAccept, 0, "", false)
 	c.touch(g.now())
 	// Join the set Swap and Shutdown walk before the handshake response
 	// leaves, so that a swap from now on updates the connection's stage or,
@@ -271,62 +301,57 @@ func (s *apiServer) handshake(w http.ResponseWriter, r *http.Request, st *stageS
 	if g.beforeUpgrade != nil {
 		g.beforeUpgrade()
 	}
-	hw := &hijacker{ResponseWriter: w}
-	if o := g.opts; o.MaxFrameBytes > 0 || o.MaxMessageBytes > 0 {
-		hw.wrap = func(nc net.Conn) net.Conn {
-			return &frameLimiter{Conn: nc, maxFrame: int64(o.MaxFrameBytes), maxMessage: int64(o.MaxMessageBytes)}
-		}
-	}
+}
+
+// upgrade writes the handshake response and starts the reader; when the
+// upgrade fails (the upgrader answered the client), the connection ends, and
+// a backend that saw its $connect (ran) sees its $disconnect.
+func (s *apiServer) upgrade(h *handshakeRun, r *http.Request, respHeader http.Header, ran bool) {
+	c, e, g := h.c, h.e, s.g
+	o := &g.opts
+	hw := &hijacker{ResponseWriter: h.w, limit: o.MaxFrameBytes > 0 || o.MaxMessageBytes > 0,
+		maxFrame: int64(o.MaxFrameBytes), maxMessage: int64(o.MaxMessageBytes)}
 	ws, err := s.upgrader.Upgrade(hw, r, respHeader)
 	if err != nil {
-		// The upgrader answered the client.
-		c.mu.Lock()
-		c.state = stateClosed
-		dropped := c.queue
-		c.queue, c.queued = nil, 0
-		c.markCloseSent()
-		c.mu.Unlock()
-		failFrames(dropped)
-		g.reg.Unregister(c.meta.id)
+		c.move(causeEnd, 0, "", false)
 		g.untrack(c)
 		e.status, e.errMessage = http.StatusBadRequest, err.Error()
-		s.logEvent(e, start)
+		s.logEvent(e, h.start)
 		if ran {
-			// The backend saw a $connect: let it see the $disconnect too.
 			s.disconnect(c, websocket.CloseAbnormalClosure, "")
 		}
 		g.wg.Done()
 		return
 	}
-	if t := g.opts.MaxConnDuration; t > 0 {
-		c.maxAt = start.Add(t)
+	if t := o.MaxConnDuration; t > 0 {
+		c.maxAt = h.start.Add(t)
 	}
-	c.mu.Lock()
-	c.ws, c.tcp = ws, hw.conn
-	c.ready = true
-	c.startWriter()
-	cut := c.cut
-	c.mu.Unlock()
-	if cut {
+	c.ws = ws
+	c.tcp.Store(hw.conn)
+	if c.out.setReady() {
+		c.startWriter()
+	}
+	if c.cut.Load() {
 		// Shutdown gave up waiting during the upgrade.
 		hw.conn.Close()
 	}
 	e.status = http.StatusOK
-	s.logEvent(e, start)
+	s.logEvent(e, h.start)
 	g.alog.write(e)
 	// The reader runs on a goroutine of its own and the HTTP handler returns,
 	// so that net/http's per-request state (its 4 KB write buffer, the request,
 	// the request context) and the handler's deep stack are not held for the
 	// connection's life. Shutdown does not wait for hijacked connections.
-	go c.serve()
+	c.serve()
 }
 
-// hijacker lets the upgrader hijack the connection through wrap (the frame
-// limiter), and keeps what it returned.
+// hijacker lets the upgrader hijack the connection through a wire (over a
+// frame limiter when limit is set), and keeps it.
 type hijacker struct {
 	http.ResponseWriter
-	wrap func(net.Conn) net.Conn
-	conn net.Conn
+	limit                bool
+	maxFrame, maxMessage int64
+	conn                 *wire
 }
 
 func (h *hijacker) Hijack() (net.Conn, *bufio.ReadWriter, error) {
@@ -338,13 +363,14 @@ func (h *hijacker) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	if h.wrap != nil && brw.Reader.Buffered() == 0 {
-		// The upgrader reads through brw.Reader after resetting it onto the
-		// returned conn; with bytes buffered it refuses the handshake anyway.
-		nc = h.wrap(nc)
+	// The upgrader reads through brw.Reader after resetting it onto the
+	// returned conn (it refuses a handshake with bytes buffered after it).
+	nc = settled(nc)
+	if h.limit {
+		nc = &frameLimiter{Conn: nc, maxFrame: h.maxFrame, maxMessage: h.maxMessage}
 	}
-	h.conn = nc
-	return nc, brw, nil
+	h.conn = newWire(nc)
+	return h.conn, brw, nil
 }
 
 // errorFrame is the frame API Gateway sends for Forbidden, Internal server
@@ -354,11 +380,13 @@ func errorFrame(message, connID, requestID string) []byte {
 	return []byte(`{"message": "` + message + `", "connectionId":"` + connID + `", "requestId":"` + requestID + `"}`)
 }
 
-// handleMessage routes one message and runs its integration (SPEC R-5.4)
-// with ctx, which ends when the connection closes. It runs on the
-// connection's handler goroutine, so a connection's messages are handled in
-// order and a slow backend delays only its own connection.
-func (s *apiServer) handleMessage(ctx context.Context, c *conn, typ int, data []byte, start time.Time) {
+// handleMessage routes one message and runs its integration (SPEC R-5.4).
+// It runs in the connection's handler role (the reader itself, or a handler
+// goroutine), so a connection's messages are handled in order and a slow
+// backend delays only its own connection. The call's context is the
+// gateway's: a call in flight when its connection closes runs to its end (or
+// its timeout), as on AWS; Shutdown cancels it when it gives up waiting.
+func (s *apiServer) handleMessage(c *conn, typ int, data []byte, start time.Time) {
 	g := s.g
 	st := g.snap.Load().stage(s.apiLogicalID, c.stageID)
 	if st == nil {
@@ -388,18 +416,18 @@ func (s *apiServer) handleMessage(ctx context.Context, c *conn, typ int, data []
 	}
 	if rs == nil {
 		e.routeKey, e.status, e.errMessage, e.noRoute = key, http.StatusForbidden, "Forbidden", true
-		_ = c.enqueue(outFrame{typ: websocket.TextMessage, data: errorFrame("Forbidden", c.meta.id, e.requestID)})
+		c.answer(websocket.TextMessage, errorFrame("Forbidden", c.meta.id, e.requestID))
 		return
 	}
 	e.routeKey = rs.route.Key
 	if g.opts.Throttling && rs.bucket != nil && !rs.bucket.take(g.now()) {
 		e.status, e.errMessage = http.StatusTooManyRequests, "Too Many Requests"
-		_ = c.enqueue(outFrame{typ: websocket.TextMessage, data: errorFrame("Too Many Requests", c.meta.id, e.requestID)})
+		c.answer(websocket.TextMessage, errorFrame("Too Many Requests", c.meta.id, e.requestID))
 		return
 	}
 	internalError := func(msg string) {
 		e.status, e.errMessage, e.integErr = http.StatusInternalServerError, "Internal server error", msg
-		_ = c.enqueue(outFrame{typ: websocket.TextMessage, data: errorFrame("Internal server error", c.meta.id, e.requestID)})
+		c.answer(websocket.TextMessage, errorFrame("Internal server error", c.meta.id, e.requestID))
 	}
 	if !s.validateMessage(c, e, rs) {
 		return
@@ -410,14 +438,9 @@ func (s *apiServer) handleMessage(ctx context.Context, c *conn, typ int, data []
 	}
 	e.integration = rs.integ.plan().LogicalID
 	t0 := g.now()
-	res, err := rs.integ.call(ctx, e, rs.route.TwoWay)
+	res, err := rs.integ.call(g.ctx, e, rs.route.TwoWay)
 	e.integLatency = g.now().Sub(t0)
 	if err != nil {
-		if ctx.Err() != nil && g.ctx.Err() == nil {
-			// Nobody is left to answer.
-			internalError("call abandoned: the connection closed")
-			return
-		}
 		if s.gatewayFrame(c, e, err) {
 			return
 		}
@@ -425,7 +448,7 @@ func (s *apiServer) handleMessage(ctx context.Context, c *conn, typ int, data []
 			// SPEC R-5.6: past TimeoutInMillis clients get API Gateway's
 			// timeout frame; the status is that of its INTEGRATION_TIMEOUT.
 			e.status, e.errMessage, e.integErr = http.StatusGatewayTimeout, timeoutMessage, err.Error()
-			_ = c.enqueue(outFrame{typ: websocket.TextMessage, data: errorFrame(timeoutMessage, c.meta.id, e.requestID)})
+			c.answer(websocket.TextMessage, errorFrame(timeoutMessage, c.meta.id, e.requestID))
 			return
 		}
 		internalError(err.Error())
@@ -437,7 +460,7 @@ func (s *apiServer) handleMessage(ctx context.Context, c *conn, typ int, data []
 		if !utf8.Valid(res.body) {
 			ft = websocket.BinaryMessage
 		}
-		_ = c.enqueue(outFrame{typ: ft, data: res.body})
+		c.answer(ft, res.body)
 	}
 }
 
@@ -480,7 +503,8 @@ func (s *apiServer) logEvent(e *event, start time.Time) {
 	if !s.g.log.Enabled(context.Background(), level) {
 		return
 	}
-	attrs := []slog.Attr{slog.String("connection", e.conn.id)}
+	var buf [12]slog.Attr // no allocation for the attributes of a usual line
+	attrs := append(buf[:0], slog.String("connection", e.conn.id))
 	if !e.noRoute {
 		// Without a matching route, the key goes in "key" below: a
 		// route=KEY would name a route that does not exist.
@@ -497,7 +521,7 @@ func (s *apiServer) logEvent(e *event, start time.Time) {
 	if e.typ == eventDisconnect {
 		attrs = append(attrs, slog.Int("code", e.disconnectCode))
 	}
-	msg := strings.ToLower(string(e.typ))
+	msg := logMessage(e.typ)
 	switch {
 	case e.noRoute:
 		// Say why, and what the expression gave (SPEC R-11.2).
@@ -513,7 +537,24 @@ func (s *apiServer) logEvent(e *event, start time.Time) {
 		attrs = s.bodyAttrs(attrs, e, tr.logBodies)
 	}
 	attrs = append(attrs, slog.String("requestId", e.requestID))
+	if w := s.g.textLog; w != nil && writeTextLine(w, level, msg, attrs) {
+		return
+	}
 	s.g.log.LogAttrs(context.Background(), level, msg, attrs...)
+}
+
+// logMessage is the message of an event's log line: its type in lower case
+// (without an allocation per line for the usual three).
+func logMessage(t eventType) string {
+	switch t {
+	case eventConnect:
+		return "connect"
+	case eventMessage:
+		return "message"
+	case eventDisconnect:
+		return "disconnect"
+	}
+	return strings.ToLower(string(t))
 }
 
 // millis is d in milliseconds, to the microsecond (0.957 for 957µs).
