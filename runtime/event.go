@@ -34,8 +34,9 @@ type event struct {
 
 	body   []byte
 	binary bool
-	doc    any  // body parsed as JSON
-	isJSON bool // body is JSON
+	isJSON bool // body is JSON (jsonValid)
+	doc    any  // body decoded by decoded(), on first use
+	docSet bool
 
 	// header, query and host are the $connect request's, tls whether it came
 	// over TLS (CONNECT only).
@@ -66,6 +67,18 @@ type event struct {
 	traceAt int64
 	// noRoute: no route matched the message's key and there is no $default.
 	noRoute bool
+}
+
+// decoded returns the body decoded by encoding/json (numbers as
+// json.Number), decoding it on first use: only model validation needs the
+// whole document (SPEC ); route selection, template selection and
+// mapping read single paths with jsonValid's scanner.
+func (e *event) decoded() any {
+	if !e.docSet {
+		e.doc, _ = parseBody(e.body)
+		e.docSet = true
+	}
+	return e.doc
 }
 
 // connMeta is what an event needs to know about its connection.

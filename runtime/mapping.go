@@ -33,7 +33,7 @@ func newSource(s *compile.Source, vars map[string]string) sourceFunc {
 			if !e.isJSON {
 				return "", false
 			}
-			return bodyValue(e.doc, path)
+			return bodyValue(e.body, path)
 		}
 	case compile.SourceHeader:
 		name := http.CanonicalHeaderKey(s.Name)

@@ -37,9 +37,9 @@ func (s *apiServer) validateMessage(c *conn, e *event, rs *routeState) bool {
 	case m.err != nil:
 		err = m.err
 	case e.isJSON:
-		// e.doc is the message decoded as the schema library would decode
-		// it (encoding/json, numbers as json.Number): no second parse.
-		err = m.schema.ValidateDecoded(e.doc)
+		// e.decoded() is the message decoded as the schema library would
+		// decode it (encoding/json, numbers as json.Number).
+		err = m.schema.ValidateDecoded(e.decoded())
 	default:
 		err = m.schema.Validate(e.body) // not JSON: Validate says why
 	}

@@ -55,42 +55,16 @@ func compilePath(path []string) jsonPath {
 	return out
 }
 
-// lookup walks the path through objects (by key) and arrays (by index). ok
-// is false when a step is missing.
-func (path jsonPath) lookup(v any) (any, bool) {
-	for _, p := range path {
-		switch x := v.(type) {
-		case map[string]any:
-			var ok bool
-			if v, ok = x[p.key]; !ok {
-				return nil, false
-			}
-		case []any:
-			if p.index < 0 || p.index >= len(x) {
-				return nil, false
-			}
-			v = x[p.index]
-		default:
-			return nil, false
-		}
-	}
-	return v, true
-}
-
-// bodyValue is the text of the JSON value at path (SPEC R-5.4): strings as
-// they are, numbers and booleans as their JSON text, arrays as "[a, b]".
-// A missing path or a null has no value.
-func bodyValue(doc any, path jsonPath) (string, bool) {
-	v, ok := path.lookup(doc)
-	if !ok || v == nil {
+// bodyValue is the text of the JSON value at path in body, which jsonValid
+// accepted (SPEC R-5.4): strings as they are, numbers and booleans as their
+// JSON text, arrays as "[a, b]". A missing path or a null has no value. Only
+// the path is read: the rest of the message is not decoded.
+func bodyValue(body []byte, path jsonPath) (string, bool) {
+	raw, ok := path.find(body)
+	if !ok {
 		return "", false
 	}
-	if s, ok := v.(string); ok { // the common case: no builder
-		return s, true
-	}
-	var sb strings.Builder
-	writeValue(&sb, v)
-	return sb.String(), true
+	return rawValue(raw)
 }
 
 // writeValue writes v as route selection renders it. Objects, which the
@@ -152,15 +126,15 @@ func newRouteSelection(sel compile.Selection) routeSelection {
 }
 
 // selectRouteKey evaluates a compiled RouteSelectionExpression against a
-// parsed JSON message: text parts as they are, body paths as their value
-// (missing: empty string).
-func selectRouteKey(sel routeSelection, doc any) string {
+// message jsonValid accepted: text parts as they are, body paths as their
+// value (missing: empty string).
+func selectRouteKey(sel routeSelection, body []byte) string {
 	if len(sel) == 1 { // the common $request.body.action: no builder
 		p := sel[0]
 		if p.path == nil {
 			return p.text
 		}
-		v, _ := bodyValue(doc, p.path)
+		v, _ := bodyValue(body, p.path)
 		return v
 	}
 	var sb strings.Builder
@@ -169,8 +143,14 @@ func selectRouteKey(sel routeSelection, doc any) string {
 			sb.WriteString(p.text)
 			continue
 		}
-		if v, ok := p.path.lookup(doc); ok && v != nil {
-			writeValue(&sb, v)
+		raw, ok := p.path.find(body)
+		if !ok {
+			continue
+		}
+		if raw[0] == '"' && plainString(raw[1:len(raw)-1]) {
+			sb.Write(raw[1 : len(raw)-1]) // the common case: no string of its own
+		} else if v, ok := rawValue(raw); ok {
+			sb.WriteString(v)
 		}
 	}
 	return sb.String()
@@ -211,7 +191,7 @@ func (sel templateSelection) eval(e *event, status int, h http.Header) string {
 			sb.WriteString(p.text)
 		case compile.TemplateVarBody:
 			if e.isJSON {
-				v, _ := bodyValue(e.doc, p.path)
+				v, _ := bodyValue(e.body, p.path)
 				sb.WriteString(v)
 			}
 		case compile.TemplateVarStatusCode:

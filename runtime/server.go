@@ -401,9 +401,9 @@ func (s *apiServer) handleMessage(c *conn, typ int, data []byte, start time.Time
 	}
 	key := ""
 	if !e.binary {
-		e.doc, e.isJSON = parseBody(data)
+		e.isJSON = jsonValid(data)
 		if e.isJSON {
-			key = selectRouteKey(st.sel, e.doc)
+			key = selectRouteKey(st.sel, data)
 		}
 	}
 	defer func() {
