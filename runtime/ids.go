@@ -33,6 +33,20 @@ func newID() string {
 	return string(out[:])
 }
 
+// newIDPair returns two ids of newID's shape in one allocation: a message's
+// request and message ids.
+func newIDPair() (string, string) {
+	var out [32]byte
+	for i := 0; i < 32; i += 16 {
+		n := idCounter.Add(1)
+		encode62(out[i:i+11], mix(n^idKeys[0]))
+		encode62(out[i+11:i+15], mix(n+idKeys[1]))
+		out[i+15] = '='
+	}
+	s := string(out[:])
+	return s[:16], s[16:]
+}
+
 // mix is a bijection on uint64 (xor-shifts and multiplications by odd
 // constants, from splitmix64), so distinct inputs give distinct outputs.
 func mix(x uint64) uint64 {

@@ -91,6 +91,7 @@ type httpCall struct {
 	client  *http.Client
 	method  string
 	url     *url.URL
+	urlText string     // url as text, for the trace (when mapping adds no query)
 	query   url.Values // the URL's own query, when mapping adds to it
 	mapping mapping
 	timeout time.Duration
@@ -118,6 +119,8 @@ func newHTTPCall(in *compile.Integration, vars map[string]string, client *http.C
 	}
 	if h.mapping.query {
 		h.query = u.Query()
+	} else {
+		h.urlText = u.String()
 	}
 	return h, ""
 }
@@ -145,8 +148,9 @@ func (h *httpCall) do(ctx context.Context, e *event, body []byte, contentType st
 	if err != nil {
 		return 0, nil, nil, err
 	}
-	u := *h.url
-	req.URL, req.Host = &u, u.Host
+	u := req.URL // NewRequestWithContext's own, empty: no second URL per call
+	*u = *h.url
+	req.Host = u.Host
 	req.Header.Set("User-Agent", "AmazonAPIGateway_"+e.conn.apiID)
 	if contentType != "" {
 		req.Header.Set("Content-Type", contentType)
@@ -167,7 +171,11 @@ func (h *httpCall) do(ctx context.Context, e *event, body []byte, contentType st
 		req.Header.Del("Host")
 	}
 	if e.conn.tr != nil {
-		e.traceRequest(h.method, u.String(), req.Header, body)
+		text := h.urlText
+		if h.mapping.query {
+			text = u.String()
+		}
+		e.traceRequest(h.method, text, req.Header, body)
 	}
 	resp, err := h.client.Do(req)
 	if err != nil {
@@ -182,11 +190,7 @@ func (h *httpCall) do(ctx context.Context, e *event, body []byte, contentType st
 		}
 		return resp.StatusCode, resp.Header, nil, nil
 	}
-	r := io.Reader(resp.Body)
-	if h.maxBody > 0 {
-		r = io.LimitReader(resp.Body, int64(h.maxBody)+1)
-	}
-	b, err := io.ReadAll(r)
+	b, err := readBody(resp, h.maxBody)
 	if err != nil {
 		return 0, nil, nil, h.explain(ctx, err)
 	}
@@ -197,6 +201,27 @@ func (h *httpCall) do(ctx context.Context, e *event, body []byte, contentType st
 		e.traceResponse(resp.StatusCode, resp.Header, b)
 	}
 	return resp.StatusCode, resp.Header, b, nil
+}
+
+// readBody reads an answer's body, at most maxBody+1 bytes of it (0: no
+// limit). A body whose length the answer declares is read into one buffer of
+// that size, without io.ReadAll's growing.
+func readBody(resp *http.Response, maxBody int) ([]byte, error) {
+	if n := resp.ContentLength; n > 0 && n <= 1<<20 && (maxBody <= 0 || n <= int64(maxBody)) {
+		b := make([]byte, n)
+		if _, err := io.ReadFull(resp.Body, b); err != nil {
+			if err == io.EOF {
+				err = io.ErrUnexpectedEOF // shorter than declared, as io.ReadAll would say
+			}
+			return nil, err
+		}
+		return b, nil
+	}
+	r := io.Reader(resp.Body)
+	if maxBody > 0 {
+		r = io.LimitReader(resp.Body, int64(maxBody)+1)
+	}
+	return io.ReadAll(r)
 }
 
 // explain words a failed call for the log.

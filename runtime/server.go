@@ -394,8 +394,8 @@ func (s *apiServer) handleMessage(c *conn, typ int, data []byte, start time.Time
 		return
 	}
 	c.stage.Store(st)
-	e := &event{typ: eventMessage, conn: &c.meta, stage: st, requestID: newID(), messageID: newID(), time: start,
-		body: data, binary: typ == websocket.BinaryMessage}
+	e := &event{typ: eventMessage, conn: &c.meta, stage: st, time: start, body: data, binary: typ == websocket.BinaryMessage}
+	e.requestID, e.messageID = newIDPair()
 	if c.meta.tr != nil {
 		s.traceStart(e, nil, "")
 	}
