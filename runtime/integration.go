@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"reflect"
 	"time"
 
 	"github.com/wsgw/wsgw/compile"
@@ -89,6 +90,7 @@ func (n *notRunnable) call(context.Context, *event, bool) (result, error) {
 // VPC_LINK changes nothing: the call goes to the URL as if the link reached it.
 type httpCall struct {
 	client  *http.Client
+	rt      http.RoundTripper // client's transport, called directly (see roundTrip)
 	method  string
 	url     *url.URL
 	urlText string     // url as text, for the trace (when mapping adds no query)
@@ -112,7 +114,7 @@ func newHTTPCall(in *compile.Integration, vars map[string]string, client *http.C
 	if !ok {
 		return nil, fmt.Sprintf("integration URL %q is not an absolute http(s) URL", in.URL)
 	}
-	h := &httpCall{client: client, method: in.Method, url: u, mapping: newMapping(in.Mapping, vars),
+	h := &httpCall{client: client, rt: directTransport(client), method: in.Method, url: u, mapping: newMapping(in.Mapping, vars),
 		timeout: integrationTimeout(in), maxBody: opts.MaxResponseBytes}
 	if h.method == "" || h.method == "ANY" {
 		h.method = http.MethodPost
@@ -177,7 +179,7 @@ func (h *httpCall) do(ctx context.Context, e *event, body []byte, contentType st
 		}
 		e.traceRequest(h.method, text, req.Header, body)
 	}
-	resp, err := h.client.Do(req)
+	resp, err := h.roundTrip(req)
 	if err != nil {
 		return 0, nil, nil, h.explain(ctx, err)
 	}
@@ -201,6 +203,32 @@ func (h *httpCall) do(ctx context.Context, e *event, body []byte, contentType st
 		e.traceResponse(resp.StatusCode, resp.Header, b)
 	}
 	return resp.StatusCode, resp.Header, b, nil
+}
+
+// directTransport returns the transport of a client that follows no
+// redirects (noRedirects, SPEC ), keeps no cookies and has no timeout of
+// its own (the request's context carries the integration's), such as the
+// gateway's (newHTTPClient): on it, http.Client.Do would add nothing but a
+// copy of the headers per call, kept for redirects it never follows. It
+// returns nil for any other client, which is then used as it is.
+func directTransport(c *http.Client) http.RoundTripper {
+	if c.Jar != nil || c.Timeout != 0 || c.CheckRedirect == nil ||
+		reflect.ValueOf(c.CheckRedirect).Pointer() != reflect.ValueOf(noRedirects).Pointer() {
+		return nil
+	}
+	if c.Transport == nil {
+		return http.DefaultTransport
+	}
+	return c.Transport
+}
+
+// roundTrip sends req on the transport directly where directTransport
+// allows it, else through the client.
+func (h *httpCall) roundTrip(req *http.Request) (*http.Response, error) {
+	if h.rt == nil {
+		return h.client.Do(req)
+	}
+	return h.rt.RoundTrip(req)
 }
 
 // readBody reads an answer's body, at most maxBody+1 bytes of it (0: no
@@ -289,9 +317,11 @@ func newHTTPClient(opts *Options) *http.Client {
 		ForceAttemptHTTP2:     true,
 	}
 	return &http.Client{
-		Transport: tr,
-		CheckRedirect: func(*http.Request, []*http.Request) error {
-			return http.ErrUseLastResponse
-		},
+		Transport:     tr,
+		CheckRedirect: noRedirects,
 	}
 }
+
+// noRedirects is the gateway client's redirect policy: a 3xx answer is the
+// answer (SPEC ).
+func noRedirects(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }

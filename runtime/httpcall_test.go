@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 )
 
 // readBody reads a declared length into one buffer and an undeclared one
@@ -39,5 +40,24 @@ func TestReadBody(t *testing.T) {
 				t.Errorf("got %q, want %q", got, tc.want)
 			}
 		})
+	}
+}
+
+// The gateway's client is called through its transport (no per-call header
+// copy); a client that could follow redirects, keep cookies or time out on
+// its own is called as it is (SPEC ).
+func TestDirectTransport(t *testing.T) {
+	g := newHTTPClient(&Options{})
+	if rt := directTransport(g); rt != g.Transport {
+		t.Errorf("the gateway's client: transport %v, want its own", rt)
+	}
+	follows := *g
+	follows.CheckRedirect = func(*http.Request, []*http.Request) error { return nil }
+	timeout := *g
+	timeout.Timeout = time.Second
+	for name, c := range map[string]*http.Client{"default client": {}, "redirects followed": &follows, "own timeout": &timeout} {
+		if rt := directTransport(c); rt != nil {
+			t.Errorf("%s: transport %v, want the client used", name, rt)
+		}
 	}
 }
