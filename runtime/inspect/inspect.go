@@ -106,8 +106,12 @@ type Inspector struct {
 	// live counts the connections not yet closed.
 	live atomic.Int64
 
+	// conns maps a connection id to its record, open or closed and kept:
+	// read without a lock on every event (each event would otherwise take
+	// a shared read lock, whose counter the cores pass between them); mu
+	// orders the changes of conns and closed.
+	conns  sync.Map // string -> *record
 	mu     sync.RWMutex
-	conns  map[string]*record
 	closed []*record // ring of the closed connections kept, ClosedConns long
 	cnext  int
 
@@ -121,7 +125,7 @@ var _ runtime.Observer = (*Inspector)(nil)
 
 // New returns an inspector that keeps what opts says.
 func New(opts Options) *Inspector {
-	return &Inspector{opts: opts.withDefaults(), conns: map[string]*record{}, subs: map[*subscriber]struct{}{}}
+	return &Inspector{opts: opts.withDefaults(), subs: map[*subscriber]struct{}{}}
 }
 
 // Attach gives the inspector the gateway its actions and listings use.
@@ -144,16 +148,14 @@ func (in *Inspector) Observe(ev runtime.Event) {
 // keep adds it to its connection's timeline.
 func (in *Inspector) keep(it *item) {
 	ev := &it.ev
-	in.mu.RLock()
-	r := in.conns[ev.ConnectionID]
-	in.mu.RUnlock()
+	r := in.lookup(ev.ConnectionID)
 	if r == nil {
 		if ev.Kind != runtime.KindConnect {
 			return // a connection the inspector never saw open (or forgot)
 		}
 		r = &record{id: ev.ConnectionID, api: ev.Api, stage: ev.Stage, sourceIP: ev.SourceIP, userAgent: ev.UserAgent, connectedAt: ev.Time}
 		in.mu.Lock()
-		in.conns[ev.ConnectionID] = r
+		in.conns.Store(ev.ConnectionID, r)
 		in.mu.Unlock()
 		in.live.Add(1)
 	}
@@ -192,7 +194,7 @@ func (in *Inspector) retire(r *record) {
 	in.mu.Lock()
 	defer in.mu.Unlock()
 	if in.opts.ClosedConns == 0 {
-		delete(in.conns, r.id)
+		in.conns.CompareAndDelete(r.id, r)
 		return
 	}
 	if len(in.closed) < in.opts.ClosedConns {
@@ -200,18 +202,16 @@ func (in *Inspector) retire(r *record) {
 		return
 	}
 	old := in.closed[in.cnext]
-	if in.conns[old.id] == old {
-		delete(in.conns, old.id)
-	}
+	in.conns.CompareAndDelete(old.id, old)
 	in.closed[in.cnext] = r
 	in.cnext = (in.cnext + 1) % len(in.closed)
 }
 
 // lookup returns the record of connection id, open or closed, or nil.
 func (in *Inspector) lookup(id string) *record {
-	in.mu.RLock()
-	defer in.mu.RUnlock()
-	return in.conns[id]
+	r, _ := in.conns.Load(id)
+	rec, _ := r.(*record)
+	return rec
 }
 
 // closedRecords returns the closed connections kept, the latest first.
