@@ -4,10 +4,39 @@ import (
 	"log/slog"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unicode"
 	"unicode/utf8"
 )
+
+// stamp is the text of one second of one location as log lines write it:
+// head up to the seconds ("2006-01-02T15:04:05"), zone after the
+// milliseconds ("Z07:00"). A stamp never changes once made.
+type stamp struct {
+	sec        int64
+	loc        *time.Location
+	head, zone []byte
+}
+
+// lastStamp is the stamp of the second the last line was written in: lines
+// of one second share it instead of formatting the date each.
+var lastStamp atomic.Pointer[stamp]
+
+// appendStamp appends t as t.AppendFormat(b, "2006-01-02T15:04:05.000Z07:00")
+// would, formatting the date and zone once per second.
+func appendStamp(b []byte, t time.Time) []byte {
+	sec, loc := t.Unix(), t.Location()
+	s := lastStamp.Load()
+	if s == nil || s.sec != sec || s.loc != loc {
+		s = &stamp{sec: sec, loc: loc, head: t.AppendFormat(nil, "2006-01-02T15:04:05"), zone: t.AppendFormat(nil, "Z07:00")}
+		lastStamp.Store(s)
+	}
+	ms := t.Nanosecond() / 1e6
+	b = append(b, s.head...)
+	b = append(b, '.', byte('0'+ms/100), byte('0'+ms/10%10), byte('0'+ms%10))
+	return append(b, s.zone...)
+}
 
 // appendTextLine appends the line slog.TextHandler writes for a record at t
 // with level, msg and attrs (no groups, no source, no ReplaceAttr), without
@@ -16,7 +45,7 @@ import (
 // writes the line).
 func appendTextLine(b []byte, t time.Time, level slog.Level, msg string, attrs []slog.Attr) ([]byte, bool) {
 	b = append(b, "time="...)
-	b = t.Truncate(time.Millisecond).AppendFormat(b, "2006-01-02T15:04:05.000Z07:00")
+	b = appendStamp(b, t.Truncate(time.Millisecond))
 	b = append(b, " level="...)
 	b = appendTextString(b, level.String())
 	b = append(b, " msg="...)

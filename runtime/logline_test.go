@@ -85,3 +85,29 @@ func BenchmarkEventLine(b *testing.B) {
 		}
 	})
 }
+
+// appendStamp writes what time.Time.AppendFormat writes, across seconds,
+// milliseconds, zones and the year's ends: the event log line's time.
+func TestAppendStamp(t *testing.T) {
+	zones := []*time.Location{time.UTC, time.Local, time.FixedZone("east", 5*3600+30*60), time.FixedZone("west", -7*3600)}
+	if ny, err := time.LoadLocation("America/New_York"); err == nil {
+		zones = append(zones, ny) // a daylight-saving change at 2026-03-08 07:00 UTC
+	}
+	starts := []time.Time{
+		time.Date(2026, 3, 8, 6, 59, 58, 0, time.UTC),
+		time.Date(2026, 12, 31, 23, 59, 58, 990_000_000, time.UTC),
+		time.Date(1969, 12, 31, 23, 59, 59, 0, time.UTC),
+		time.Now(),
+	}
+	for _, start := range starts {
+		for _, loc := range zones {
+			for step := range 400 {
+				tm := start.Add(time.Duration(step) * 7 * time.Millisecond).In(loc).Truncate(time.Millisecond)
+				want := tm.AppendFormat(nil, "2006-01-02T15:04:05.000Z07:00")
+				if got := appendStamp([]byte("x"), tm); string(got) != "x"+string(want) {
+					t.Fatalf("%v: got %s, want x%s", tm, got, want)
+				}
+			}
+		}
+	}
+}
