@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/url"
 	"reflect"
+	"sync/atomic"
 	"time"
 
 	"github.com/wsgw/wsgw/compile"
@@ -98,6 +99,30 @@ type httpCall struct {
 	mapping mapping
 	timeout time.Duration
 	maxBody int
+	ua      atomic.Pointer[userAgent] // the last Api's User-Agent header
+}
+
+// userAgent is the User-Agent header value of the calls of one Api
+// ("AmazonAPIGateway_" and its id), made once rather than per call.
+type userAgent struct {
+	apiID string
+	value []string
+}
+
+// jsonType is the Content-Type header value of a JSON message, shared by
+// every call. Header values the gateway shares between requests are never
+// changed in place: mapping replaces a header's values (setHeaderAs), and a
+// one-element slice has no room to append into.
+var jsonType = []string{jsonKey}
+
+// userAgent returns the User-Agent header value of a call for Api apiID.
+func (h *httpCall) userAgent(apiID string) []string {
+	if ua := h.ua.Load(); ua != nil && ua.apiID == apiID {
+		return ua.value
+	}
+	ua := &userAgent{apiID: apiID, value: []string{"AmazonAPIGateway_" + apiID}}
+	h.ua.Store(ua)
+	return ua.value
 }
 
 // parseHTTPURL parses an absolute http(s) URL, the only kind of URL an
@@ -153,9 +178,13 @@ func (h *httpCall) do(ctx context.Context, e *event, body []byte, contentType st
 	u := req.URL // NewRequestWithContext's own, empty: no second URL per call
 	*u = *h.url
 	req.Host = u.Host
-	req.Header.Set("User-Agent", "AmazonAPIGateway_"+e.conn.apiID)
-	if contentType != "" {
-		req.Header.Set("Content-Type", contentType)
+	req.Header["User-Agent"] = h.userAgent(e.conn.apiID)
+	switch contentType {
+	case "":
+	case jsonKey:
+		req.Header["Content-Type"] = jsonType
+	default:
+		req.Header["Content-Type"] = []string{contentType}
 	}
 	var q url.Values
 	if h.mapping.query {
