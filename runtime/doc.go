@@ -25,7 +25,10 @@
 // accessors, mapping templates parsed, response patterns and model schemas
 // compiled, URLs parsed and HTTP calls prepared. Nothing on the per-message
 // path parses an expression or a template, and a plan read back from `wsgw
-// plan --format json` serves as the plan it was written from.
+// plan --format json` serves as the plan it was written from. A message is
+// not decoded either: jsonValid checks it is one JSON value (what
+// encoding/json accepts) and each body path reads its value straight from
+// the text (jsonscan.go); only model validation decodes the whole message.
 //
 // A Reloader (SPEC §9) watches the template's directory (inotify on Linux,
 // asking only for the events about the template; fsnotify elsewhere),
