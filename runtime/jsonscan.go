@@ -19,7 +19,7 @@ const maxJSONDepth = 10000
 func jsonValid(b []byte) bool {
 	var buf [64]byte
 	open := buf[:0] // '{' or '[' per open container
-	i := skipSpace(b, 0)
+	i := skipJSONSpace(b, 0)
 	for {
 		// A value starts at i.
 		if i >= len(b) {
@@ -34,7 +34,7 @@ func jsonValid(b []byte) bool {
 			if c == '[' {
 				end = ']'
 			}
-			i = skipSpace(b, i+1)
+			i = skipJSONSpace(b, i+1)
 			if i < len(b) && b[i] == end {
 				i++
 				break
@@ -75,7 +75,7 @@ func jsonValid(b []byte) bool {
 		}
 		// A value ended at i: close containers until one continues.
 		for {
-			i = skipSpace(b, i)
+			i = skipJSONSpace(b, i)
 			if len(open) == 0 {
 				return i == len(b)
 			}
@@ -84,7 +84,7 @@ func jsonValid(b []byte) bool {
 			}
 			top := open[len(open)-1]
 			if b[i] == ',' {
-				i = skipSpace(b, i+1)
+				i = skipJSONSpace(b, i+1)
 				if top == '{' {
 					var ok bool
 					if i, ok = jsonMemberKey(b, i); !ok {
@@ -113,14 +113,14 @@ func jsonMemberKey(b []byte, i int) (int, bool) {
 	if !ok {
 		return i, false
 	}
-	i = skipSpace(b, i)
+	i = skipJSONSpace(b, i)
 	if i >= len(b) || b[i] != ':' {
 		return i, false
 	}
-	return skipSpace(b, i+1), true
+	return skipJSONSpace(b, i+1), true
 }
 
-func skipSpace(b []byte, i int) int {
+func skipJSONSpace(b []byte, i int) int {
 	for i < len(b) {
 		switch b[i] {
 		case ' ', '\t', '\n', '\r':
@@ -248,7 +248,7 @@ func skipValue(b []byte, i int) int {
 // (the last of duplicate keys, as encoding/json keeps), an array's element by
 // index. ok is false when a step is missing.
 func (path jsonPath) find(b []byte) (raw []byte, ok bool) {
-	i := skipSpace(b, 0)
+	i := skipJSONSpace(b, 0)
 	for _, p := range path {
 		if i >= len(b) {
 			return nil, false
@@ -256,19 +256,19 @@ func (path jsonPath) find(b []byte) (raw []byte, ok bool) {
 		switch b[i] {
 		case '{':
 			found := -1
-			i = skipSpace(b, i+1)
+			i = skipJSONSpace(b, i+1)
 			for i < len(b) && b[i] == '"' {
 				k := i
 				i, _ = skipString(b, i)
 				match := keyEquals(b[k:i], p.key)
-				i = skipSpace(b, i)
-				i = skipSpace(b, i+1) // the ':'
+				i = skipJSONSpace(b, i)
+				i = skipJSONSpace(b, i+1) // the ':'
 				if match {
 					found = i
 				}
-				i = skipSpace(b, skipValue(b, i))
+				i = skipJSONSpace(b, skipValue(b, i))
 				if i < len(b) && b[i] == ',' {
-					i = skipSpace(b, i+1)
+					i = skipJSONSpace(b, i+1)
 				}
 			}
 			if found < 0 {
@@ -279,7 +279,7 @@ func (path jsonPath) find(b []byte) (raw []byte, ok bool) {
 			if p.index < 0 {
 				return nil, false
 			}
-			i = skipSpace(b, i+1)
+			i = skipJSONSpace(b, i+1)
 			for n := 0; ; n++ {
 				if i >= len(b) || b[i] == ']' {
 					return nil, false
@@ -287,9 +287,9 @@ func (path jsonPath) find(b []byte) (raw []byte, ok bool) {
 				if n == p.index {
 					break
 				}
-				i = skipSpace(b, skipValue(b, i))
+				i = skipJSONSpace(b, skipValue(b, i))
 				if i < len(b) && b[i] == ',' {
-					i = skipSpace(b, i+1)
+					i = skipJSONSpace(b, i+1)
 				}
 			}
 		default:
