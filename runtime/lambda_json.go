@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"slices"
 	"strconv"
+	"unicode/utf16"
 	"unicode/utf8"
 )
 
@@ -214,11 +215,11 @@ func appendJSONString[S string | []byte](b []byte, s S) []byte {
 }
 
 // parseSimpleResponse reads, without reflection, the answers most handlers
-// give: an object of statusCode (an integer), body (a string without
-// escapes or control characters, valid UTF-8) and isBase64Encoded (true or
-// false) in any order, none of them required. The body is not copied: it
-// is a part of payload. Anything else (headers, escapes, null, other keys,
-// another spelling of a key) is not ok, and json.Unmarshal reads it
+// give: an object of statusCode (an integer), body (a string) and
+// isBase64Encoded (true or false) in any order, none of them required. A
+// body without escapes is not copied: it is a part of payload. Anything
+// else (headers, null, other keys, another spelling of a key, invalid UTF-8)
+// is not ok, and json.Unmarshal reads it
 // (parseLambdaResponse); FuzzParseSimpleResponse holds the two to the same
 // result.
 func parseSimpleResponse(payload []byte) (res result, ok bool) {
@@ -301,26 +302,78 @@ func skipSpace(b []byte, i int) int {
 	return i
 }
 
-// simpleString reads the JSON string at b[i:] when it has no escapes and no
-// control characters and is valid UTF-8: its contents and the index after it.
+// simpleString reads the JSON string at b[i:]: its contents, unescaped,
+// and the index after it. Not ok: no string there, control characters,
+// invalid UTF-8 or a \u escape of a surrogate (encoding/json's way with
+// those is left to it). A string without escapes is not copied.
 func simpleString(b []byte, i int) (s []byte, next int, ok bool) {
 	if i >= len(b) || b[i] != '"' {
 		return nil, 0, false
 	}
-	end := bytes.IndexByte(b[i+1:], '"')
-	if end < 0 {
-		return nil, 0, false
-	}
-	s = b[i+1 : i+1+end]
-	for _, c := range s {
-		if c < 0x20 || c == '\\' {
+	start, escaped := i+1, false
+	for i = start; i < len(b); i++ {
+		switch c := b[i]; {
+		case c == '"':
+			s = b[start:i]
+			if !utf8.Valid(s) {
+				return nil, 0, false
+			}
+			if escaped {
+				if s, ok = unescape(s); !ok {
+					return nil, 0, false
+				}
+			}
+			return s, i + 1, true
+		case c == '\\':
+			escaped = true
+			i++ // the escaped character: never the closing quote
+		case c < 0x20:
 			return nil, 0, false
 		}
 	}
-	if !utf8.Valid(s) {
-		return nil, 0, false
+	return nil, 0, false
+}
+
+// unescape decodes the escapes of a JSON string's contents.
+func unescape(s []byte) ([]byte, bool) {
+	out := make([]byte, 0, len(s))
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c != '\\' {
+			out = append(out, c)
+			continue
+		}
+		if i++; i >= len(s) {
+			return nil, false
+		}
+		switch s[i] {
+		case '"', '\\', '/':
+			out = append(out, s[i])
+		case 'b':
+			out = append(out, '\b')
+		case 'f':
+			out = append(out, '\f')
+		case 'n':
+			out = append(out, '\n')
+		case 'r':
+			out = append(out, '\r')
+		case 't':
+			out = append(out, '\t')
+		case 'u':
+			if i+4 >= len(s) {
+				return nil, false
+			}
+			r, err := strconv.ParseUint(string(s[i+1:i+5]), 16, 16)
+			if err != nil || utf16.IsSurrogate(rune(r)) {
+				return nil, false
+			}
+			out = utf8.AppendRune(out, rune(r))
+			i += 4
+		default:
+			return nil, false
+		}
 	}
-	return s, i + 2 + end, true
+	return out, true
 }
 
 // simpleInt reads the JSON integer at b[i:] (-?(0|[1-9][0-9]*), at most 15

@@ -125,7 +125,8 @@ func FuzzParseSimpleResponse(f *testing.F) {
 		`{"statusCode":-0}`, `{"statusCode":012}`, `{"statusCode":2e2}`, `{"statusCode":200.0}`, `{"statusCode":null}`,
 		`{"statusCode":123456789012345}`, `{"statusCode":1234567890123456789012}`, `{"body":"a\"b"}`, `{"body":"a\nb"}`,
 		`{"body":"\xff"}`, `{"body":null}`, `{"StatusCode":500}`, `{"body":"x","body":"y"}`, `{"body":"x",}`, `{"body":"x"}x`,
-		`{"headers":{"a":"b"},"body":"x"}`, `null`, `[]`, `"x"`, ``, `{"body":"x"`, `{"statusCode":200}}`, "\ufeff{}",
+		`{"headers":{"a":"b"},"body":"x"}`, `{"body":"{\"a\":\"\\\\ \/ \b\f\n\r\t\u00e9\u0000\uFFFF\"}"}`,
+		`{"body":"\ud83d\ude00"}`, `{"body":"\ud800"}`, `{"body":"\u12"}`, `{"body":"\x"}`, `{"body":"x\"}`, `{"bo\u0064y":"x"}`, `null`, `[]`, `"x"`, ``, `{"body":"x"`, `{"statusCode":200}}`, "\ufeff{}",
 	} {
 		f.Add([]byte(s))
 	}
@@ -147,7 +148,7 @@ func FuzzParseSimpleResponse(f *testing.F) {
 // The answers of the usual handlers take the fast path.
 func TestParseSimpleResponseTakesCommonAnswers(t *testing.T) {
 	for _, s := range []string{`{"statusCode":200,"body":"hello"}`, `{"body":"x","statusCode":404}`, `{"statusCode":200}`,
-		`{"statusCode": 200, "isBase64Encoded": true, "body": "aGVsbG8="}`} {
+		`{"statusCode": 200, "isBase64Encoded": true, "body": "aGVsbG8="}`, `{"statusCode":200,"body":"{\"seq\":1,\"pad\":\"é\"}"}`} {
 		if _, ok := parseSimpleResponse([]byte(s)); !ok {
 			t.Errorf("%s: not read by the fast path", s)
 		}
