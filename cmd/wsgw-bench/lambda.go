@@ -32,9 +32,13 @@ const (
 // lambdaTargetNames are the targets of -mode lambda, in report order.
 // chat, not measured by default, is the chat example's sendmessage round
 // trip (one connection only: it broadcasts to every connection).
-// node-cmp is the Node.js echo served by the binary -wsgw-compare names (an
-// earlier build), for before/after measures in one run.
-var lambdaTargetNames = []string{"node", "node-cmp", "python", "go", "sls", "http", "chat"}
+// node-cmp and chat-cmp are the Node.js echo and the chat example served by
+// the binary -wsgw-compare names (an earlier build; chat-cmp's template is
+// -chat-compare), for before/after measures in one run.
+var lambdaTargetNames = []string{"node", "node-cmp", "python", "go", "sls", "http", "chat", "chat-cmp"}
+
+// isChat reports whether target t is the chat example (one connection only).
+func isChat(t string) bool { return t == "chat" || t == "chat-cmp" }
 
 // checkLambdaFlags checks the flags of -mode lambda.
 func checkLambdaFlags(o *options, fs *flag.FlagSet) error {
@@ -225,16 +229,23 @@ func setUpTarget(ctx context.Context, o *options, name, dir, backendURL string, 
 		return startWsgw(ctx, o, name, dir, "--param", "BackendUrl="+backendURL)
 	case "sls":
 		return startSls(ctx, o, stderr)
-	case "chat":
-		tmpl, err := filepath.Abs(o.chat)
+	case "chat", "chat-cmp":
+		tmpl, bin := o.chat, o.wsgw
+		if name == "chat-cmp" {
+			bin = o.wsgwCompare
+			if o.chatCompare != "" {
+				tmpl = o.chatCompare
+			}
+		}
+		tmpl, err := filepath.Abs(tmpl)
 		if err != nil {
 			return nil, err
 		}
 		if _, err := os.Stat(filepath.Join(filepath.Dir(tmpl), "src", "node_modules")); err != nil {
 			return nil, fmt.Errorf("%s: run npm ci in its src directory first", tmpl)
 		}
-		cmd := exec.CommandContext(ctx, o.wsgw, "serve", "--addr", "127.0.0.1:0", "--no-watch", "--no-throttle",
-			"--param", fmt.Sprintf("ConnectionsFileName=wsgw-bench-chat-%d.json", os.Getpid()), tmpl)
+		cmd := exec.CommandContext(ctx, bin, "serve", "--addr", "127.0.0.1:0", "--no-watch", "--no-throttle",
+			"--param", fmt.Sprintf("ConnectionsFileName=wsgw-bench-%s-%d.json", name, os.Getpid()), tmpl)
 		s, err := startServer(ctx, name, cmd, regexp.MustCompile(`WebSocket +(ws://127\.0\.0\.1:\d+/\w+)`), 60*time.Second)
 		if err == nil {
 			s.chat = true
@@ -392,10 +403,10 @@ func runLambda(ctx context.Context, o *options, stdout, stderr io.Writer) int {
 		return exitFailure
 	}
 	defer os.RemoveAll(dir)
-	if slices.Contains(targets, "node-cmp") {
+	if slices.Contains(targets, "node-cmp") || slices.Contains(targets, "chat-cmp") {
 		p, err := exec.LookPath(o.wsgwCompare)
 		if o.wsgwCompare == "" || err != nil {
-			fmt.Fprintln(stderr, "wsgw-bench: -targets node-cmp needs -wsgw-compare, the wsgw binary to compare with")
+			fmt.Fprintln(stderr, "wsgw-bench: -targets node-cmp and chat-cmp need -wsgw-compare, the wsgw binary to compare with")
 			return exitUsage
 		}
 		o.wsgwCompare, _ = filepath.Abs(p)
@@ -442,7 +453,7 @@ func runLambda(ctx context.Context, o *options, stdout, stderr io.Writer) int {
 	if o.warmup > 0 {
 		for _, t := range targets {
 			c := slices.Max(conns)
-			if t == "chat" {
+			if isChat(t) {
 				c = 1
 			}
 			measureTarget(ctx, o, servers[t], c, 0, 4*o.warmup, msgs)
@@ -462,7 +473,7 @@ func runLambda(ctx context.Context, o *options, stdout, stderr io.Writer) int {
 				if ctx.Err() != nil {
 					break
 				}
-				if t == "chat" && c != 1 {
+				if isChat(t) && c != 1 {
 					continue // a broadcast reaches every connection
 				}
 				m := measureTarget(ctx, o, servers[t], c, o.warmup, o.duration, msgs)
@@ -545,7 +556,7 @@ func writeLambdaSummary(w io.Writer, all []lambdaMeasure, targets []string, conn
 		return
 	}
 	for _, t := range targets {
-		if t == "sls" || t == "http" || t == "chat" {
+		if t == "sls" || t == "http" || isChat(t) {
 			continue
 		}
 		for _, c := range conns {

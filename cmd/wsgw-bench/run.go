@@ -70,6 +70,7 @@ type options struct {
 	soak        time.Duration
 	slsDir      string
 	chat        string
+	chatCompare string
 	wsgwCompare string
 }
 
@@ -145,12 +146,13 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.StringVar(&o.postVia, "post-via", "", "-mode load: the backend's posts go through the @connections API at `http://HOST:PORT/STAGE/@connections` (comma-separated: one at random each time) instead of the -gateway's (a cluster's other node: the cross-node path)")
 	fs.StringVar(&o.memProfile, "memprofile", "", "-mode load: write a heap profile to `FILE` once the connections are open (in process: gateway and clients)")
 	fs.StringVar(&o.wsgw, "wsgw", "wsgw", "-mode lambda: the wsgw `binary` to serve the Lambda templates with")
-	fs.StringVar(&o.targets, "targets", "node,python,go,sls,http", "-mode lambda: what to measure: node, python, go (wsgw serving a Lambda echo), sls (serverless-offline 13.9 --useInProcess), http (wsgw's HTTP_PROXY, the gateway's reference cost), chat (the chat example's sendmessage, at 1 connection)")
+	fs.StringVar(&o.targets, "targets", "node,python,go,sls,http", "-mode lambda: what to measure: node, python, go (wsgw serving a Lambda echo), sls (serverless-offline 13.9 --useInProcess), http (wsgw's HTTP_PROXY, the gateway's reference cost), chat (the chat example's sendmessage, at 1 connection), node-cmp and chat-cmp (node and chat served by -wsgw-compare)")
 	fs.StringVar(&o.connsList, "conns-list", "1,32", "-mode lambda: connection counts measured in each round")
 	fs.IntVar(&o.rounds, "rounds", 3, "-mode lambda: interleaved rounds (each measures every target at every connection count)")
 	fs.DurationVar(&o.soak, "soak", 0, "-mode lambda: after the rounds, run node (and sls) at the largest connection count this long, in 6 slices, and report each slice's rate")
-	fs.StringVar(&o.wsgwCompare, "wsgw-compare", "", "-mode lambda: another wsgw `binary` (an earlier build) serving the node echo as target node-cmp")
+	fs.StringVar(&o.wsgwCompare, "wsgw-compare", "", "-mode lambda: another wsgw `binary` (an earlier build) serving the node echo as target node-cmp and the chat example as chat-cmp")
 	fs.StringVar(&o.chat, "chat", "examples/chat/template.yaml", "-mode lambda: the chat example's template, for -targets chat (needs npm ci in its src directory)")
+	fs.StringVar(&o.chatCompare, "chat-compare", "", "-mode lambda: the chat template target chat-cmp serves (default: -chat), for instance an earlier version of the example")
 	fs.StringVar(&o.slsDir, "sls-dir", "", "-mode lambda: where serverless@3 and serverless-offline@13.9.0 are installed with npm (default: wsgw-bench/serverless-offline-13.9.0 in the user cache directory)")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
@@ -216,7 +218,7 @@ var (
 	loadOnly = map[string]bool{"rate": true, "conn-rate": true, "route": true, "gateway-pid": true,
 		"backend-listen": true, "dial-concurrency": true, "memprofile": true, "post-via": true}
 	lambdaOnly = map[string]bool{"wsgw": true, "targets": true, "conns-list": true, "rounds": true,
-		"soak": true, "sls-dir": true, "chat": true, "wsgw-compare": true}
+		"soak": true, "sls-dir": true, "chat": true, "chat-compare": true, "wsgw-compare": true}
 )
 
 // onlyFor refuses a flag of set given outside -mode mode.
