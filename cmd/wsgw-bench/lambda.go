@@ -104,8 +104,9 @@ func parseTargets(s string) ([]string, error) {
 	return out, nil
 }
 
-// lambdaServer is one server under test, running as a process of its own.
-type lambdaServer struct {
+// serverProcess is one server under test (a gateway, the floor proxy, the echo
+// backend), running as a process of its own.
+type serverProcess struct {
 	name string
 	url  string
 	cmd  *exec.Cmd
@@ -118,10 +119,10 @@ type lambdaServer struct {
 	chat bool
 }
 
-func (s *lambdaServer) pid() int { return s.cmd.Process.Pid }
+func (s *serverProcess) pid() int { return s.cmd.Process.Pid }
 
 // stop kills the server's process group and waits for it.
-func (s *lambdaServer) stop() {
+func (s *serverProcess) stop() {
 	_ = syscall.Kill(-s.cmd.Process.Pid, syscall.SIGTERM)
 	done := make(chan struct{})
 	go func() { _ = s.cmd.Wait(); close(done) }()
@@ -134,7 +135,7 @@ func (s *lambdaServer) stop() {
 }
 
 // tail returns the last lines of the server's output.
-func (s *lambdaServer) tail() string {
+func (s *serverProcess) tail() string {
 	b, _ := os.ReadFile(s.log)
 	lines := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
 	return strings.Join(lines[max(0, len(lines)-20):], "\n")
@@ -145,7 +146,7 @@ func (s *lambdaServer) tail() string {
 // no reader is woken per line, for wsgw and serverless-offline alike. It
 // waits until the output matches ready; the match's last group is the
 // server's URL.
-func startServer(ctx context.Context, name string, cmd *exec.Cmd, ready *regexp.Regexp, wait time.Duration) (*lambdaServer, error) {
+func startServer(ctx context.Context, name string, cmd *exec.Cmd, ready *regexp.Regexp, wait time.Duration) (*serverProcess, error) {
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	f, err := os.CreateTemp("", "wsgw-bench-"+name+"-*.log")
 	if err != nil {
@@ -157,7 +158,7 @@ func startServer(ctx context.Context, name string, cmd *exec.Cmd, ready *regexp.
 		os.Remove(f.Name())
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
-	s := &lambdaServer{name: name, cmd: cmd, log: f.Name()}
+	s := &serverProcess{name: name, cmd: cmd, log: f.Name()}
 	deadline := time.Now().Add(wait)
 	for time.Now().Before(deadline) && ctx.Err() == nil {
 		b, _ := os.ReadFile(s.log)
@@ -177,7 +178,7 @@ var wsgwReady = regexp.MustCompile(`WebSocket +(ws://127\.0\.0\.1:\d+/bench)`)
 
 // startWsgw serves the template in dir with the wsgw binary (-wsgw, or
 // -wsgw-compare for node-cmp).
-func startWsgw(ctx context.Context, o *options, name, dir string, extra ...string) (*lambdaServer, error) {
+func startWsgw(ctx context.Context, o *options, name, dir string, extra ...string) (*serverProcess, error) {
 	args := append([]string{"serve", "--addr", "127.0.0.1:0", "--no-watch", "--no-throttle"}, extra...)
 	args = append(args, filepath.Join(dir, "template.yaml"))
 	bin := o.wsgw
@@ -190,7 +191,7 @@ func startWsgw(ctx context.Context, o *options, name, dir string, extra ...strin
 }
 
 // setUpTarget writes the files of target name under dir and starts its server.
-func setUpTarget(ctx context.Context, o *options, name, dir, backendURL string, stderr io.Writer) (*lambdaServer, error) {
+func setUpTarget(ctx context.Context, o *options, name, dir, backendURL string, stderr io.Writer) (*serverProcess, error) {
 	dir = filepath.Join(dir, name)
 	switch name {
 	case "node", "node-cmp":
@@ -277,7 +278,7 @@ func installedVersion(dir, name string) string {
 // startSls installs the pinned serverless and serverless-offline when they
 // are missing, writes the service and runs `serverless offline
 // --useInProcess` on free ports of 127.0.0.1.
-func startSls(ctx context.Context, o *options, stderr io.Writer) (*lambdaServer, error) {
+func startSls(ctx context.Context, o *options, stderr io.Writer) (*serverProcess, error) {
 	dir, err := slsDir(o)
 	if err != nil {
 		return nil, err
@@ -355,7 +356,7 @@ func (m lambdaMeasure) totalCPU() float64 { return m.GwCPU + m.FnCPU }
 
 // measureTarget runs one closed-loop phase against s with conns connections
 // and reads the CPU time its processes used meanwhile.
-func measureTarget(ctx context.Context, o *options, s *lambdaServer, conns int, warmup, duration time.Duration, msgs *messages) lambdaMeasure {
+func measureTarget(ctx context.Context, o *options, s *serverProcess, conns int, warmup, duration time.Duration, msgs *messages) lambdaMeasure {
 	before := allProcs()
 	var tg target = &wsTarget{url: s.url, timeout: o.timeout}
 	if s.chat {
@@ -418,7 +419,7 @@ func runLambda(ctx context.Context, o *options, stdout, stderr io.Writer) int {
 		defer shutdown(stderr, "backend", be.shutdown)
 		backendURL = be.url
 	}
-	servers := map[string]*lambdaServer{}
+	servers := map[string]*serverProcess{}
 	defer func() {
 		for _, s := range servers {
 			s.stop()
@@ -576,7 +577,7 @@ func floats(fs []float64) string {
 
 // writeInstanceMemory prints the resident set of each warm function
 // process of the wsgw targets, and of the servers themselves.
-func writeInstanceMemory(w io.Writer, servers map[string]*lambdaServer, targets []string) {
+func writeInstanceMemory(w io.Writer, servers map[string]*serverProcess, targets []string) {
 	fmt.Fprintln(w, "\nmemory (VmRSS):")
 	procs := allProcs()
 	for _, t := range targets {
@@ -597,7 +598,7 @@ func writeInstanceMemory(w io.Writer, servers map[string]*lambdaServer, targets 
 // soakTarget runs s at conns connections for -soak, in 6 back-to-back
 // slices, and prints each slice's rate and the spread. It reports whether
 // a slice had errors.
-func soakTarget(ctx context.Context, o *options, s *lambdaServer, conns int, msgs *messages, w io.Writer) bool {
+func soakTarget(ctx context.Context, o *options, s *serverProcess, conns int, msgs *messages, w io.Writer) bool {
 	const nSlices = 6
 	slice := o.soak / nSlices
 	var rates []float64

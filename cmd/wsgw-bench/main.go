@@ -35,6 +35,9 @@ import (
 )
 
 func main() {
+	if role := os.Getenv(childEnv); role != "" {
+		os.Exit(runChild(role, os.Args[1:], os.Stdout, os.Stderr))
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr, nil)
 	stop()
