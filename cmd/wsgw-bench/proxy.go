@@ -58,7 +58,7 @@ type proxyConfig struct {
 type ratioReport struct {
 	Num    string `json:"num"`
 	Den    string `json:"den"`
-	Metric string `json:"metric"` // messages_per_s, p99_ms or proxy_cpu_us_per_message
+	Metric string `json:"metric"` // messages_per_s, p99_ms, proxy_cpu_us_per_message or all_cpu_us_per_message
 	Conns  int    `json:"conns"`
 	// Rounds holds each round's ratio, sorted.
 	Rounds []float64 `json:"rounds"`
@@ -75,7 +75,14 @@ var proxyMetrics = []struct {
 	{"messages_per_s", "msg/s", func(m measurement) float64 { return m.Rate }},
 	{"p99_ms", "p99", func(m measurement) float64 { return m.P99 }},
 	{"proxy_cpu_us_per_message", "proxy CPU", func(m measurement) float64 { return m.GwCPU }},
+	// On a machine whose cores the three processes share, the rates go
+	// about as the inverse of this: a less noisy view of them.
+	{"all_cpu_us_per_message", "all CPU", measurement.allCPU},
 }
+
+// allCPU is the CPU time per message of the client, proxy and backend
+// processes together.
+func (m measurement) allCPU() float64 { return m.ClCPU + m.GwCPU + m.BeCPU }
 
 // metricLabel is the table's name of a metric.
 func metricLabel(name string) string {
@@ -185,11 +192,11 @@ func runProxy(ctx context.Context, o *options, stdout, stderr io.Writer) int {
 	rep := &proxyReport{Machine: thisMachine(), Config: proxyConfig{Size: o.size, Duration: o.duration.Seconds(),
 		Warmup: o.warmup.Seconds(), Rounds: o.rounds, Conns: conns, Targets: targets, Wsgw: o.wsgw, Compare: o.wsgwCompare}}
 	rep.LoadAverage[0] = loadAverage()
-	const row = "%5s  %-8s  %5s  %7s  %8s  %8s  %12s  %14s  %6s\n"
+	const row = "%5s  %-8s  %5s  %7s  %8s  %8s  %12s  %14s  %13s  %6s\n"
 	if !o.json {
 		fmt.Fprintf(stdout, "wsgw-bench -mode proxy: %d-byte messages, %s per phase after %s warm-up, %d rounds, %d CPUs, load average %.2f, %s\n",
 			o.size, o.duration, o.warmup, o.rounds, rep.Machine.CPUs, rep.LoadAverage[0], time.Now().UTC().Format(time.RFC3339))
-		fmt.Fprintf(stdout, row, "round", "target", "conns", "msg/s", "p50 ms", "p99 ms", "proxy µs/msg", "backend µs/msg", "errors")
+		fmt.Fprintf(stdout, row, "round", "target", "conns", "msg/s", "p50 ms", "p99 ms", "proxy µs/msg", "backend µs/msg", "client µs/msg", "errors")
 	}
 	all, failed := runRounds(ctx, o, stdout, stderr, roundPlan{
 		targets: targets,
@@ -212,7 +219,7 @@ func runProxy(ctx context.Context, o *options, stdout, stderr io.Writer) int {
 				cpu = fmt.Sprintf("%.1f", m.GwCPU)
 			}
 			fmt.Fprintf(w, row, strconv.Itoa(m.Round), m.Target, strconv.Itoa(m.Conns), fmt.Sprintf("%.0f", m.Rate), fmt.Sprintf("%.3f", m.P50),
-				fmt.Sprintf("%.3f", m.P99), cpu, fmt.Sprintf("%.1f", m.BeCPU), strconv.FormatInt(m.Errors, 10))
+				fmt.Sprintf("%.3f", m.P99), cpu, fmt.Sprintf("%.1f", m.BeCPU), fmt.Sprintf("%.1f", m.ClCPU), strconv.FormatInt(m.Errors, 10))
 		},
 		tail: func(t string) string {
 			if s := servers[t]; s != nil {
@@ -245,7 +252,7 @@ func runProxy(ctx context.Context, o *options, stdout, stderr io.Writer) int {
 func writeProxySummary(w io.Writer, rep *proxyReport) error {
 	fmt.Fprintf(w, "\nsummary (min–max over the rounds; load average %.2f before, %.2f after):\n", rep.LoadAverage[0], rep.LoadAverage[1])
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "target\tconns\tmsg/s\tp50 ms\tp99 ms\tproxy µs/msg\tbackend µs/msg")
+	fmt.Fprintln(tw, "target\tconns\tmsg/s\tp50 ms\tp99 ms\tproxy µs/msg\tbackend µs/msg\tall µs/msg")
 	for _, t := range rep.Config.Targets {
 		for _, c := range rep.Config.Conns {
 			ms := pickMeasures(rep.Measures, t, c)
@@ -256,11 +263,11 @@ func writeProxySummary(w io.Writer, rep *proxyReport) error {
 			if t != "direct" {
 				cpu = span(ms, func(m measurement) float64 { return m.GwCPU }, "%.1f")
 			}
-			fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\t%s\t%s\n", t, c,
+			fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\t%s\t%s\t%s\n", t, c,
 				span(ms, func(m measurement) float64 { return m.Rate }, "%.0f"),
 				span(ms, func(m measurement) float64 { return m.P50 }, "%.3f"),
 				span(ms, func(m measurement) float64 { return m.P99 }, "%.3f"),
-				cpu, span(ms, func(m measurement) float64 { return m.BeCPU }, "%.1f"))
+				cpu, span(ms, func(m measurement) float64 { return m.BeCPU }, "%.1f"), span(ms, measurement.allCPU, "%.1f"))
 		}
 	}
 	if err := tw.Flush(); err != nil {

@@ -120,7 +120,7 @@ func TestFloorProxy(t *testing.T) {
 // none.
 func TestProxyRatios(t *testing.T) {
 	ms := func(target string, round, conns int, rate, p99, cpu float64) measurement {
-		return measurement{Target: target, Round: round, Conns: conns, Rate: rate, P99: p99, GwCPU: cpu}
+		return measurement{Target: target, Round: round, Conns: conns, Rate: rate, P99: p99, GwCPU: cpu, BeCPU: 20, ClCPU: 10}
 	}
 	all := []measurement{
 		ms("wsgw", 1, 32, 8000, 6, 60), ms("floor", 1, 32, 10000, 4, 40), ms("direct", 1, 32, 16000, 3, 0),
@@ -146,6 +146,12 @@ func TestProxyRatios(t *testing.T) {
 		"wsgw/floor proxy_cpu_us_per_message 1":  {1.5},
 		"wsgw/direct messages_per_s 1":           {0.5},
 		"wsgw/direct p99_ms 1":                   {5},
+		// client + proxy + backend
+		"wsgw/floor all_cpu_us_per_message 32":   {1.286, 1.297},
+		"wsgw/direct all_cpu_us_per_message 32":  {3, 3.2},
+		"floor/direct all_cpu_us_per_message 32": {2.333, 2.467},
+		"wsgw/floor all_cpu_us_per_message 1":    {1.385},
+		"wsgw/direct all_cpu_us_per_message 1":   {6},
 	}
 	for k, w := range want {
 		r, ok := got[k]
@@ -198,6 +204,18 @@ func TestProxyMode(t *testing.T) {
 			t.Errorf("%s round %d at %d connections: %+v, want messages, no error, 0 < p50 <= p99", m.Target, m.Round, m.Conns, m)
 		}
 		byKey[m.Target+" "+itoa(m.Round)+" "+itoa(m.Conns)] = m
+	}
+	// /proc counts in 10 ms ticks: a phase may show none, all of them not.
+	var proxyCPU, backendCPU float64
+	for _, m := range rep.Measures {
+		if m.Target == "direct" && m.GwCPU != 0 {
+			t.Errorf("direct: proxy CPU %v, want none", m.GwCPU)
+		}
+		proxyCPU += m.GwCPU
+		backendCPU += m.BeCPU
+	}
+	if proxyCPU <= 0 || backendCPU <= 0 {
+		t.Errorf("CPU per message: proxies %v µs, backend %v µs in all; want both read from /proc", proxyCPU, backendCPU)
 	}
 	rates := 0
 	for _, r := range rep.Ratios {

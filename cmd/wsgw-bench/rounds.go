@@ -28,9 +28,11 @@ type measurement struct {
 	// FnCPU its descendants' (the function instances it started), BeCPU
 	// the backend's process (-mode proxy); CPU time per message answered,
 	// in µs.
-	GwCPU    float64 `json:"gateway_cpu_us_per_message"`
-	FnCPU    float64 `json:"function_cpu_us_per_message"`
-	BeCPU    float64 `json:"backend_cpu_us_per_message,omitempty"`
+	GwCPU float64 `json:"gateway_cpu_us_per_message"`
+	FnCPU float64 `json:"function_cpu_us_per_message"`
+	BeCPU float64 `json:"backend_cpu_us_per_message,omitempty"`
+	// ClCPU is this process's: the clients'.
+	ClCPU    float64 `json:"client_cpu_us_per_message,omitempty"`
 	FirstErr string  `json:"first_error,omitempty"`
 }
 
@@ -59,6 +61,7 @@ func measurePhase(ctx context.Context, o *options, name string, tg target, pid, 
 		if backendPID > 0 {
 			m.BeCPU = us(after[backendPID].cpu - before[backendPID].cpu)
 		}
+		m.ClCPU = us(res.CPU)
 	}
 	return m
 }
