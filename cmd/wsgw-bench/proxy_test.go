@@ -184,7 +184,7 @@ func TestProxyMode(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	code := run(ctx, []string{"-mode", "proxy", "-json", "-wsgw", bin, "-wsgw-compare", bin, "-conns-list", "2,1",
-		"-rounds", "2", "-duration", "150ms", "-warmup", "20ms", "-timeout", "5s"}, &stdout, &stderr, nil)
+		"-rounds", "2", "-duration", "250ms", "-warmup", "20ms", "-timeout", "5s"}, &stdout, &stderr, nil)
 	if code != exitOK {
 		t.Fatalf("exit %d\nstderr:\n%s\nstdout:\n%s", code, stderr.String(), stdout.String())
 	}
