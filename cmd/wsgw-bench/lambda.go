@@ -365,9 +365,13 @@ func hasProc(o *options, stderr io.Writer) bool {
 // what, named in messages), absolute paths of executables found.
 func findBinaries(o *options, compare bool, what string, stderr io.Writer) int {
 	if compare {
-		p, err := exec.LookPath(o.wsgwCompare)
-		if o.wsgwCompare == "" || err != nil {
+		if o.wsgwCompare == "" {
 			fmt.Fprintf(stderr, "wsgw-bench: %s needs -wsgw-compare, the wsgw binary to compare with\n", what)
+			return exitUsage
+		}
+		p, err := exec.LookPath(o.wsgwCompare)
+		if err != nil {
+			fmt.Fprintf(stderr, "wsgw-bench: -wsgw-compare %s: %v\n", o.wsgwCompare, err)
 			return exitUsage
 		}
 		o.wsgwCompare, _ = filepath.Abs(p)

@@ -137,7 +137,7 @@ func runProxy(ctx context.Context, o *options, stdout, stderr io.Writer) int {
 	if !hasProc(o, stderr) {
 		return exitUsage
 	}
-	if code := findBinaries(o, o.wsgwCompare != "", "-wsgw-compare", stderr); code != exitOK {
+	if code := findBinaries(o, o.wsgwCompare != "", "-mode proxy", stderr); code != exitOK {
 		return code
 	}
 	conns, _ := parseConnsList(o.connsList)
