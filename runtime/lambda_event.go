@@ -113,7 +113,12 @@ func (e *event) requestContext() *proxyContext {
 // disconnectReason in requestContext (SPEC ). stageVariables is there
 // when the stage has variables.
 func (e *event) proxyEventJSON() ([]byte, error) {
-	ev := proxyEvent{RequestContext: e.requestContext()}
+	return e.proxyEvent().appendJSON(make([]byte, 0, 640+len(e.body)*4/3))
+}
+
+// proxyEvent is the Lambda event of e, before it is written (proxyEventJSON).
+func (e *event) proxyEvent() *proxyEvent {
+	ev := &proxyEvent{RequestContext: e.requestContext()}
 	switch e.typ {
 	case eventConnect:
 		// As in the $connect events API Gateway sends: messageId,
@@ -139,7 +144,7 @@ func (e *event) proxyEventJSON() ([]byte, error) {
 	if vars := e.stage.stage.Variables; len(vars) > 0 {
 		ev.StageVariables = vars
 	}
-	return json.Marshal(&ev)
+	return ev
 }
 
 // hopHeaders are the hop-by-hop headers of RFC 9110 §7.6.1 (and RFC 2616's
@@ -289,6 +294,15 @@ type lambdaResponse struct {
 // anything but a JSON object or null, a statusCode that is not a number, or
 // a body that is not a string is a bad response (SPEC ).
 func parseLambdaResponse(payload []byte) (result, error) {
+	if res, ok := parseSimpleResponse(payload); ok {
+		return res, nil
+	}
+	return unmarshalLambdaResponse(payload)
+}
+
+// unmarshalLambdaResponse is parseLambdaResponse with encoding/json, for
+// every answer.
+func unmarshalLambdaResponse(payload []byte) (result, error) {
 	var resp *lambdaResponse
 	if err := json.Unmarshal(payload, &resp); err != nil {
 		return result{}, &badResponseError{payload: payload, err: err}

@@ -6,14 +6,12 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"math"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"slices"
-	"sort"
 	"strconv"
 	"strings"
 	"syscall"
@@ -32,15 +30,19 @@ const (
 // lambdaTargetNames are the targets of -mode lambda, in report order.
 // chat, not measured by default, is the chat example's sendmessage round
 // trip (one connection only: it broadcasts to every connection).
-// node-cmp is the Node.js echo served by the binary -wsgw-compare names (an
-// earlier build), for before/after measures in one run.
-var lambdaTargetNames = []string{"node", "node-cmp", "python", "go", "sls", "http", "chat"}
+// node-cmp and chat-cmp are the Node.js echo and the chat example served by
+// the binary -wsgw-compare names (an earlier build; chat-cmp's template is
+// -chat-compare), for before/after measures in one run.
+var lambdaTargetNames = []string{"node", "node-cmp", "python", "go", "sls", "http", "chat", "chat-cmp"}
 
-// checkLambdaFlags checks the flags of -mode lambda.
-func checkLambdaFlags(o *options, fs *flag.FlagSet) error {
+// isChat reports whether target t is the chat example (one connection only).
+func isChat(t string) bool { return t == "chat" || t == "chat-cmp" }
+
+// checkRoundsFlags checks the flags of -mode lambda and -mode proxy.
+func checkRoundsFlags(o *options, fs *flag.FlagSet) error {
 	for _, f := range []string{"gateway", "backend", "throttle", "cpuprofile"} {
 		if isSet(fs, f) {
-			return fmt.Errorf("-%s does not apply to -mode lambda", f)
+			return fmt.Errorf("-%s does not apply to -mode %s", f, o.mode)
 		}
 	}
 	if _, err := parseConnsList(o.connsList); err != nil {
@@ -104,8 +106,9 @@ func parseTargets(s string) ([]string, error) {
 	return out, nil
 }
 
-// lambdaServer is one server under test, running as a process of its own.
-type lambdaServer struct {
+// serverProcess is one server under test (a gateway, the floor proxy, the echo
+// backend), running as a process of its own.
+type serverProcess struct {
 	name string
 	url  string
 	cmd  *exec.Cmd
@@ -118,10 +121,10 @@ type lambdaServer struct {
 	chat bool
 }
 
-func (s *lambdaServer) pid() int { return s.cmd.Process.Pid }
+func (s *serverProcess) pid() int { return s.cmd.Process.Pid }
 
 // stop kills the server's process group and waits for it.
-func (s *lambdaServer) stop() {
+func (s *serverProcess) stop() {
 	_ = syscall.Kill(-s.cmd.Process.Pid, syscall.SIGTERM)
 	done := make(chan struct{})
 	go func() { _ = s.cmd.Wait(); close(done) }()
@@ -134,7 +137,7 @@ func (s *lambdaServer) stop() {
 }
 
 // tail returns the last lines of the server's output.
-func (s *lambdaServer) tail() string {
+func (s *serverProcess) tail() string {
 	b, _ := os.ReadFile(s.log)
 	lines := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
 	return strings.Join(lines[max(0, len(lines)-20):], "\n")
@@ -145,7 +148,7 @@ func (s *lambdaServer) tail() string {
 // no reader is woken per line, for wsgw and serverless-offline alike. It
 // waits until the output matches ready; the match's last group is the
 // server's URL.
-func startServer(ctx context.Context, name string, cmd *exec.Cmd, ready *regexp.Regexp, wait time.Duration) (*lambdaServer, error) {
+func startServer(ctx context.Context, name string, cmd *exec.Cmd, ready *regexp.Regexp, wait time.Duration) (*serverProcess, error) {
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	f, err := os.CreateTemp("", "wsgw-bench-"+name+"-*.log")
 	if err != nil {
@@ -157,7 +160,7 @@ func startServer(ctx context.Context, name string, cmd *exec.Cmd, ready *regexp.
 		os.Remove(f.Name())
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
-	s := &lambdaServer{name: name, cmd: cmd, log: f.Name()}
+	s := &serverProcess{name: name, cmd: cmd, log: f.Name()}
 	deadline := time.Now().Add(wait)
 	for time.Now().Before(deadline) && ctx.Err() == nil {
 		b, _ := os.ReadFile(s.log)
@@ -176,12 +179,12 @@ func startServer(ctx context.Context, name string, cmd *exec.Cmd, ready *regexp.
 var wsgwReady = regexp.MustCompile(`WebSocket +(ws://127\.0\.0\.1:\d+/bench)`)
 
 // startWsgw serves the template in dir with the wsgw binary (-wsgw, or
-// -wsgw-compare for node-cmp).
-func startWsgw(ctx context.Context, o *options, name, dir string, extra ...string) (*lambdaServer, error) {
+// -wsgw-compare for a target named *-cmp: node-cmp, wsgw-cmp).
+func startWsgw(ctx context.Context, o *options, name, dir string, extra ...string) (*serverProcess, error) {
 	args := append([]string{"serve", "--addr", "127.0.0.1:0", "--no-watch", "--no-throttle"}, extra...)
 	args = append(args, filepath.Join(dir, "template.yaml"))
 	bin := o.wsgw
-	if name == "node-cmp" {
+	if strings.HasSuffix(name, "-cmp") {
 		bin = o.wsgwCompare
 	}
 	cmd := exec.CommandContext(ctx, bin, args...)
@@ -189,8 +192,17 @@ func startWsgw(ctx context.Context, o *options, name, dir string, extra ...strin
 	return startServer(ctx, name, cmd, wsgwReady, 60*time.Second)
 }
 
+// startProxyWsgw serves benchTemplate from dir, its integration calling
+// backendURL.
+func startProxyWsgw(ctx context.Context, o *options, name, dir, backendURL string) (*serverProcess, error) {
+	if err := writeFiles(dir, map[string]string{"template.yaml": benchTemplate}); err != nil {
+		return nil, err
+	}
+	return startWsgw(ctx, o, name, dir, "--param", "BackendUrl="+backendURL)
+}
+
 // setUpTarget writes the files of target name under dir and starts its server.
-func setUpTarget(ctx context.Context, o *options, name, dir, backendURL string, stderr io.Writer) (*lambdaServer, error) {
+func setUpTarget(ctx context.Context, o *options, name, dir, backendURL string, stderr io.Writer) (*serverProcess, error) {
 	dir = filepath.Join(dir, name)
 	switch name {
 	case "node", "node-cmp":
@@ -219,22 +231,26 @@ func setUpTarget(ctx context.Context, o *options, name, dir, backendURL string, 
 		}
 		return startWsgw(ctx, o, name, dir)
 	case "http":
-		if err := writeFiles(dir, map[string]string{"template.yaml": benchTemplate}); err != nil {
-			return nil, err
-		}
-		return startWsgw(ctx, o, name, dir, "--param", "BackendUrl="+backendURL)
+		return startProxyWsgw(ctx, o, name, dir, backendURL)
 	case "sls":
 		return startSls(ctx, o, stderr)
-	case "chat":
-		tmpl, err := filepath.Abs(o.chat)
+	case "chat", "chat-cmp":
+		tmpl, bin := o.chat, o.wsgw
+		if name == "chat-cmp" {
+			bin = o.wsgwCompare
+			if o.chatCompare != "" {
+				tmpl = o.chatCompare
+			}
+		}
+		tmpl, err := filepath.Abs(tmpl)
 		if err != nil {
 			return nil, err
 		}
 		if _, err := os.Stat(filepath.Join(filepath.Dir(tmpl), "src", "node_modules")); err != nil {
 			return nil, fmt.Errorf("%s: run npm ci in its src directory first", tmpl)
 		}
-		cmd := exec.CommandContext(ctx, o.wsgw, "serve", "--addr", "127.0.0.1:0", "--no-watch", "--no-throttle",
-			"--param", fmt.Sprintf("ConnectionsFileName=wsgw-bench-chat-%d.json", os.Getpid()), tmpl)
+		cmd := exec.CommandContext(ctx, bin, "serve", "--addr", "127.0.0.1:0", "--no-watch", "--no-throttle",
+			"--param", fmt.Sprintf("ConnectionsFileName=wsgw-bench-%s-%d.json", name, os.Getpid()), tmpl)
 		s, err := startServer(ctx, name, cmd, regexp.MustCompile(`WebSocket +(ws://127\.0\.0\.1:\d+/\w+)`), 60*time.Second)
 		if err == nil {
 			s.chat = true
@@ -277,7 +293,7 @@ func installedVersion(dir, name string) string {
 // startSls installs the pinned serverless and serverless-offline when they
 // are missing, writes the service and runs `serverless offline
 // --useInProcess` on free ports of 127.0.0.1.
-func startSls(ctx context.Context, o *options, stderr io.Writer) (*lambdaServer, error) {
+func startSls(ctx context.Context, o *options, stderr io.Writer) (*serverProcess, error) {
 	dir, err := slsDir(o)
 	if err != nil {
 		return nil, err
@@ -337,51 +353,55 @@ func freePorts(n int) ([]int, error) {
 	return out, nil
 }
 
-// lambdaMeasure is one phase against one target.
-type lambdaMeasure struct {
-	Target   string  `json:"target"`
-	Round    int     `json:"round"`
-	Conns    int     `json:"conns"`
-	Rate     float64 `json:"messages_per_s"`
-	P50      float64 `json:"p50_ms"`
-	P99      float64 `json:"p99_ms"`
-	Errors   int64   `json:"errors"`
-	GwCPU    float64 `json:"gateway_cpu_us_per_message"`
-	FnCPU    float64 `json:"function_cpu_us_per_message"`
-	FirstErr string  `json:"first_error,omitempty"`
-}
-
-func (m lambdaMeasure) totalCPU() float64 { return m.GwCPU + m.FnCPU }
-
 // measureTarget runs one closed-loop phase against s with conns connections
 // and reads the CPU time its processes used meanwhile.
-func measureTarget(ctx context.Context, o *options, s *lambdaServer, conns int, warmup, duration time.Duration, msgs *messages) lambdaMeasure {
-	before := allProcs()
+func measureTarget(ctx context.Context, o *options, s *serverProcess, conns int, warmup, duration time.Duration, msgs *messages) measurement {
 	var tg target = &wsTarget{url: s.url, timeout: o.timeout}
 	if s.chat {
 		tg = chatTarget{tg}
 	}
-	res := runPhase(ctx, tg,
-		phaseConfig{name: s.name, workers: conns, warmup: warmup, duration: duration, maxMessages: o.maxMessages, msgs: msgs})
-	after := allProcs()
-	gw0, fn0, _ := treeCPU(before, s.pid())
-	gw1, fn1, _ := treeCPU(after, s.pid())
-	m := lambdaMeasure{Target: s.name, Conns: conns, Rate: math.Round(res.Rate()),
-		P50: ms(res.Latency.quantile(0.50)), P99: ms(res.Latency.quantile(0.99)), Errors: res.Errors}
-	if len(res.FirstErrors) > 0 {
-		m.FirstErr = res.FirstErrors[0]
+	return measurePhase(ctx, o, s.name, tg, s.pid(), 0, conns, warmup, duration, msgs)
+}
+
+// hasProc reports whether /proc can be read (Linux), saying so when not.
+func hasProc(o *options, stderr io.Writer) bool {
+	if _, err := os.Stat("/proc/self/stat"); err != nil {
+		fmt.Fprintf(stderr, "wsgw-bench: -mode %s reads /proc: it runs on Linux\n", o.mode)
+		return false
 	}
-	if n := res.All; n > 0 {
-		us := func(d time.Duration) float64 { return math.Round(float64(d.Microseconds())/float64(n)*10) / 10 }
-		m.GwCPU, m.FnCPU = us(gw1-gw0), us(max(0, fn1-fn0))
+	return true
+}
+
+// findBinaries makes -wsgw, and -wsgw-compare when compare is set (for
+// what, named in messages), absolute paths of executables found.
+func findBinaries(o *options, compare bool, what string, stderr io.Writer) int {
+	if compare {
+		if o.wsgwCompare == "" {
+			fmt.Fprintf(stderr, "wsgw-bench: %s needs -wsgw-compare, the wsgw binary to compare with\n", what)
+			return exitUsage
+		}
+		p, err := exec.LookPath(o.wsgwCompare)
+		if err != nil {
+			fmt.Fprintf(stderr, "wsgw-bench: -wsgw-compare %s: %v\n", o.wsgwCompare, err)
+			return exitUsage
+		}
+		o.wsgwCompare, _ = filepath.Abs(p)
 	}
-	return m
+	p, err := exec.LookPath(o.wsgw)
+	if err != nil {
+		fmt.Fprintf(stderr, "wsgw-bench: -wsgw %s: %v (build it: go build -o /tmp/wsgw ./cmd/wsgw)\n", o.wsgw, err)
+		return exitUsage
+	}
+	if o.wsgw, err = filepath.Abs(p); err != nil {
+		fmt.Fprintf(stderr, "wsgw-bench: %v\n", err)
+		return exitFailure
+	}
+	return exitOK
 }
 
 // runLambda is -mode lambda.
 func runLambda(ctx context.Context, o *options, stdout, stderr io.Writer) int {
-	if _, err := os.Stat("/proc/self/stat"); err != nil {
-		fmt.Fprintln(stderr, "wsgw-bench: -mode lambda reads /proc: it runs on Linux")
+	if !hasProc(o, stderr) {
 		return exitUsage
 	}
 	conns, _ := parseConnsList(o.connsList)
@@ -392,20 +412,9 @@ func runLambda(ctx context.Context, o *options, stdout, stderr io.Writer) int {
 		return exitFailure
 	}
 	defer os.RemoveAll(dir)
-	if slices.Contains(targets, "node-cmp") {
-		p, err := exec.LookPath(o.wsgwCompare)
-		if o.wsgwCompare == "" || err != nil {
-			fmt.Fprintln(stderr, "wsgw-bench: -targets node-cmp needs -wsgw-compare, the wsgw binary to compare with")
-			return exitUsage
-		}
-		o.wsgwCompare, _ = filepath.Abs(p)
-	}
-	if p, err := exec.LookPath(o.wsgw); err != nil {
-		fmt.Fprintf(stderr, "wsgw-bench: -wsgw %s: %v (build it: go build -o /tmp/wsgw ./cmd/wsgw)\n", o.wsgw, err)
-		return exitUsage
-	} else if o.wsgw, err = filepath.Abs(p); err != nil {
-		fmt.Fprintf(stderr, "wsgw-bench: %v\n", err)
-		return exitFailure
+	cmp := slices.Contains(targets, "node-cmp") || slices.Contains(targets, "chat-cmp")
+	if code := findBinaries(o, cmp, "-targets node-cmp and chat-cmp", stderr); code != exitOK {
+		return code
 	}
 
 	var backendURL string
@@ -418,7 +427,7 @@ func runLambda(ctx context.Context, o *options, stdout, stderr io.Writer) int {
 		defer shutdown(stderr, "backend", be.shutdown)
 		backendURL = be.url
 	}
-	servers := map[string]*lambdaServer{}
+	servers := map[string]*serverProcess{}
 	defer func() {
 		for _, s := range servers {
 			s.stop()
@@ -436,46 +445,26 @@ func runLambda(ctx context.Context, o *options, stdout, stderr io.Writer) int {
 	}
 
 	msgs := newMessages("", o.size)
-	// Every target first runs unmeasured at the largest connection count,
-	// so that round 1 does not measure instances starting or a JIT warming
-	// up (Node.js, serverless-offline).
-	if o.warmup > 0 {
-		for _, t := range targets {
-			c := slices.Max(conns)
-			if t == "chat" {
-				c = 1
-			}
-			measureTarget(ctx, o, servers[t], c, 0, 4*o.warmup, msgs)
-		}
-	}
-	var all []lambdaMeasure
 	fmt.Fprintf(stdout, "wsgw-bench -mode lambda: %d-byte messages, %s per phase after %s warm-up, %d rounds, %d CPUs, %s\n",
 		o.size, o.duration, o.warmup, o.rounds, thisMachine().CPUs, time.Now().UTC().Format(time.RFC3339))
 	const row = "%5s  %-8s  %5s  %7s  %8s  %8s  %9s  %9s  %9s  %6s\n"
 	fmt.Fprintf(stdout, row, "round", "target", "conns", "msg/s", "p50 ms", "p99 ms", "gw µs/msg", "fn µs/msg", "µs/msg", "errors")
+	all, failed := runRounds(ctx, o, stdout, stderr, roundPlan{
+		targets: targets,
+		conns:   conns,
+		skip:    func(t string, c int) bool { return isChat(t) && c != 1 }, // a broadcast reaches every connection
+		measure: func(t string, c int, warmup, duration time.Duration) measurement {
+			return measureTarget(ctx, o, servers[t], c, warmup, duration, msgs)
+		},
+		row: func(w io.Writer, m measurement) {
+			fmt.Fprintf(w, row, strconv.Itoa(m.Round), m.Target, strconv.Itoa(m.Conns), fmt.Sprintf("%.0f", m.Rate), fmt.Sprintf("%.3f", m.P50),
+				fmt.Sprintf("%.3f", m.P99), fmt.Sprintf("%.1f", m.GwCPU), fmt.Sprintf("%.1f", m.FnCPU), fmt.Sprintf("%.1f", m.totalCPU()), strconv.FormatInt(m.Errors, 10))
+		},
+		tail: func(t string) string { return servers[t].tail() },
+	})
 	code := exitOK
-	for r := 1; r <= o.rounds && ctx.Err() == nil; r++ {
-		for _, c := range conns {
-			// Interleaved: each round starts with another target.
-			order := append(slices.Clone(targets[(r-1)%len(targets):]), targets[:(r-1)%len(targets)]...)
-			for _, t := range order {
-				if ctx.Err() != nil {
-					break
-				}
-				if t == "chat" && c != 1 {
-					continue // a broadcast reaches every connection
-				}
-				m := measureTarget(ctx, o, servers[t], c, o.warmup, o.duration, msgs)
-				m.Round = r
-				all = append(all, m)
-				fmt.Fprintf(stdout, row, strconv.Itoa(r), t, strconv.Itoa(c), fmt.Sprintf("%.0f", m.Rate), fmt.Sprintf("%.3f", m.P50),
-					fmt.Sprintf("%.3f", m.P99), fmt.Sprintf("%.1f", m.GwCPU), fmt.Sprintf("%.1f", m.FnCPU), fmt.Sprintf("%.1f", m.totalCPU()), strconv.FormatInt(m.Errors, 10))
-				if m.Errors > 0 {
-					code = exitFailure
-					fmt.Fprintf(stderr, "wsgw-bench: %s at %d connections: %d errors, first: %s\nits last output:\n%s\n", t, c, m.Errors, m.FirstErr, servers[t].tail())
-				}
-			}
-		}
+	if failed {
+		code = exitFailure
 	}
 	writeLambdaSummary(stdout, all, targets, conns)
 	writeInstanceMemory(stdout, servers, targets)
@@ -499,45 +488,23 @@ func runLambda(ctx context.Context, o *options, stdout, stderr io.Writer) int {
 
 // writeLambdaSummary prints, per target and connection count, the range over
 // the rounds, and the ratio node/sls of each round.
-func writeLambdaSummary(w io.Writer, all []lambdaMeasure, targets []string, conns []int) {
+func writeLambdaSummary(w io.Writer, all []measurement, targets []string, conns []int) {
 	fmt.Fprintln(w, "\nsummary (min-max over the rounds):")
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "target\tconns\tmsg/s\tp50 ms\tp99 ms\tgateway µs/msg\tfunction µs/msg\ttotal µs/msg")
-	span := func(ms []lambdaMeasure, f func(lambdaMeasure) float64, format string) string {
-		if len(ms) == 0 {
-			return "-"
-		}
-		lo, hi := math.Inf(1), math.Inf(-1)
-		for _, m := range ms {
-			lo, hi = min(lo, f(m)), max(hi, f(m))
-		}
-		if lo == hi {
-			return fmt.Sprintf(format, lo)
-		}
-		return fmt.Sprintf(format+"–"+format, lo, hi)
-	}
-	pick := func(t string, c int) []lambdaMeasure {
-		var out []lambdaMeasure
-		for _, m := range all {
-			if m.Target == t && m.Conns == c {
-				out = append(out, m)
-			}
-		}
-		return out
-	}
 	for _, t := range targets {
 		for _, c := range conns {
-			ms := pick(t, c)
+			ms := pickMeasures(all, t, c)
 			if len(ms) == 0 {
 				continue // chat beyond one connection
 			}
 			fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\t%s\t%s\t%s\n", t, c,
-				span(ms, func(m lambdaMeasure) float64 { return m.Rate }, "%.0f"),
-				span(ms, func(m lambdaMeasure) float64 { return m.P50 }, "%.3f"),
-				span(ms, func(m lambdaMeasure) float64 { return m.P99 }, "%.3f"),
-				span(ms, func(m lambdaMeasure) float64 { return m.GwCPU }, "%.0f"),
-				span(ms, func(m lambdaMeasure) float64 { return m.FnCPU }, "%.0f"),
-				span(ms, lambdaMeasure.totalCPU, "%.0f"))
+				span(ms, func(m measurement) float64 { return m.Rate }, "%.0f"),
+				span(ms, func(m measurement) float64 { return m.P50 }, "%.3f"),
+				span(ms, func(m measurement) float64 { return m.P99 }, "%.3f"),
+				span(ms, func(m measurement) float64 { return m.GwCPU }, "%.0f"),
+				span(ms, func(m measurement) float64 { return m.FnCPU }, "%.0f"),
+				span(ms, measurement.totalCPU, "%.0f"))
 		}
 	}
 	tw.Flush()
@@ -545,38 +512,22 @@ func writeLambdaSummary(w io.Writer, all []lambdaMeasure, targets []string, conn
 		return
 	}
 	for _, t := range targets {
-		if t == "sls" || t == "http" || t == "chat" {
+		if t == "sls" || t == "http" || isChat(t) {
 			continue
 		}
 		for _, c := range conns {
-			var ratios []float64
-			for _, m := range pick(t, c) {
-				for _, s := range pick("sls", c) {
-					if s.Round == m.Round && s.Rate > 0 {
-						ratios = append(ratios, m.Rate/s.Rate)
-					}
-				}
-			}
+			ratios := roundRatios(all, t, "sls", c, func(m measurement) float64 { return m.Rate })
 			if len(ratios) == 0 {
 				continue
 			}
-			sort.Float64s(ratios)
 			fmt.Fprintf(w, "ratio %s/sls at %d connections: %.2f–%.2f (per round: %s)\n", t, c, ratios[0], ratios[len(ratios)-1], floats(ratios))
 		}
 	}
 }
 
-func floats(fs []float64) string {
-	s := make([]string, len(fs))
-	for i, f := range fs {
-		s[i] = fmt.Sprintf("%.2f", f)
-	}
-	return strings.Join(s, " ")
-}
-
 // writeInstanceMemory prints the resident set of each warm function
 // process of the wsgw targets, and of the servers themselves.
-func writeInstanceMemory(w io.Writer, servers map[string]*lambdaServer, targets []string) {
+func writeInstanceMemory(w io.Writer, servers map[string]*serverProcess, targets []string) {
 	fmt.Fprintln(w, "\nmemory (VmRSS):")
 	procs := allProcs()
 	for _, t := range targets {
@@ -597,7 +548,7 @@ func writeInstanceMemory(w io.Writer, servers map[string]*lambdaServer, targets 
 // soakTarget runs s at conns connections for -soak, in 6 back-to-back
 // slices, and prints each slice's rate and the spread. It reports whether
 // a slice had errors.
-func soakTarget(ctx context.Context, o *options, s *lambdaServer, conns int, msgs *messages, w io.Writer) bool {
+func soakTarget(ctx context.Context, o *options, s *serverProcess, conns int, msgs *messages, w io.Writer) bool {
 	const nSlices = 6
 	slice := o.soak / nSlices
 	var rates []float64

@@ -50,7 +50,8 @@ func TestTreeCPU(t *testing.T) {
 	}
 }
 
-func TestLambdaFlags(t *testing.T) {
+// The flags of -mode lambda and -mode proxy.
+func TestRoundsFlags(t *testing.T) {
 	cases := []struct {
 		name string
 		args []string
@@ -62,9 +63,16 @@ func TestLambdaFlags(t *testing.T) {
 		{"bad count", []string{"-mode", "lambda", "-conns-list", "1,0"}, "-conns-list"},
 		{"gateway", []string{"-mode", "lambda", "-gateway", "ws://127.0.0.1:1/x"}, "-gateway does not apply to -mode lambda"},
 		{"rounds", []string{"-mode", "lambda", "-rounds", "0"}, "-rounds 0"},
-		{"lambda flag in echo mode", []string{"-rounds", "2"}, "-rounds applies to -mode lambda"},
+		{"lambda flag in echo mode", []string{"-rounds", "2"}, "-rounds applies to -mode lambda or proxy"},
 		{"lambda flag in load mode", []string{"-mode", "load", "-targets", "node"}, "-targets applies to -mode lambda"},
 		{"load flag in lambda mode", []string{"-mode", "lambda", "-rate", "5"}, "-rate applies to -mode load"},
+		{"proxy", []string{"-mode", "proxy"}, ""},
+		{"proxy counts and compare", []string{"-mode", "proxy", "-conns-list", "32,1", "-rounds", "5", "-wsgw-compare", "/tmp/old", "-json"}, ""},
+		{"proxy targets", []string{"-mode", "proxy", "-targets", "node"}, "-targets applies to -mode lambda"},
+		{"proxy gateway", []string{"-mode", "proxy", "-gateway", "ws://127.0.0.1:1/x"}, "-gateway does not apply to -mode proxy"},
+		{"load flag in proxy mode", []string{"-mode", "proxy", "-rate", "5"}, "-rate applies to -mode load"},
+		{"rounds in load mode", []string{"-mode", "load", "-rounds", "2"}, "-rounds applies to -mode lambda or proxy"},
+		{"proxy bad count", []string{"-mode", "proxy", "-conns-list", "0"}, "-conns-list"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

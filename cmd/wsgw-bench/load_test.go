@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
-	"path/filepath"
 	goruntime "runtime"
 	"strconv"
 	"strings"
@@ -280,17 +279,10 @@ func TestLoadIdle(t *testing.T) {
 // every connection's $disconnect ran (SPEC ), which the load
 // backend counts.
 func TestLoadSIGTERM(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds the wsgw binary")
-	}
 	if goruntime.GOOS == "windows" {
 		t.Skip("SIGTERM")
 	}
-	bin := filepath.Join(t.TempDir(), "wsgw")
-	build := exec.Command("go", "build", "-o", bin, "github.com/wsgw/wsgw/cmd/wsgw")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	bin := wsgwBinary(t)
 	backendAddr := freeAddr(t)
 	cmd := exec.Command(bin, "serve", "--no-throttle", "--no-watch", "--addr", "127.0.0.1:0",
 		"--param", "BackendUrl=http://"+backendAddr, "load.yaml")

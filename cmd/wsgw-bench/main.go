@@ -26,6 +26,22 @@
 // (seqcheck.go); it reports latencies from each message's due time, the
 // $connect and $disconnect calls the backend saw, and the gateway's memory
 // (memory.go): the resident set of -gateway-pid, or of this process.
+//
+// -mode lambda (lambda.go) runs the wsgw binary -wsgw names, serving Lambda
+// echo functions, against serverless-offline, each in processes of their
+// own, in interleaved rounds (rounds.go).
+//
+// -mode proxy (proxy.go) measures the HTTP_PROXY echo the way users run it,
+// in three processes: the echo backend and `wsgw serve` of the echo Api (the
+// binary -wsgw names, logging to a file, inspector on) each in a process of
+// its own, the clients in this one. In the same interleaved rounds it drives
+// a floor proxy (one goroutine per connection: read a frame, POST it, write
+// the answer; nothing else), the backend directly over HTTP, and with
+// -wsgw-compare an earlier wsgw build; it prints messages/s, p50, p99, the
+// CPU time per message of the proxy's and the backend's processes (from
+// /proc), and the ratios wsgw/floor and wsgw/direct of each round. The
+// backend and the floor proxy are this executable again, started with
+// WSGW_BENCH_CHILD=backend or floor in its environment (child.go).
 package main
 
 import (
@@ -35,6 +51,9 @@ import (
 )
 
 func main() {
+	if role := os.Getenv(childEnv); role != "" {
+		os.Exit(runChild(role, os.Args[1:], os.Stdout, os.Stderr))
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr, nil)
 	stop()

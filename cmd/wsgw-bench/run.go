@@ -70,12 +70,14 @@ type options struct {
 	soak        time.Duration
 	slsDir      string
 	chat        string
+	chatCompare string
 	wsgwCompare string
 }
 
 const usageText = `usage: wsgw-bench [-mode echo] [flags]
        wsgw-bench -mode load [flags]
        wsgw-bench -mode lambda -wsgw PATH [flags]
+       wsgw-bench -mode proxy -wsgw PATH [-wsgw-compare OLD] [flags]
 
 -mode echo (the default) runs the same closed-loop echo load (each connection sends a message and waits
 for its echo before the next) twice: through a wsgw gateway over WebSocket, then
@@ -111,6 +113,19 @@ memory per warm instance and the ratio wsgw node / serverless-offline:
 
   go build -o /tmp/wsgw ./cmd/wsgw && go run ./cmd/wsgw-bench -mode lambda -wsgw /tmp/wsgw
 
+-mode proxy (proxy.go) measures the HTTP_PROXY echo as users run it, in three
+processes: the echo backend, 'wsgw serve' of the echo Api (the binary -wsgw
+names; logs to a file, inspector on) and the clients (this process). In the
+same interleaved rounds, at every count of -conns-list, it also drives a floor
+proxy in a process of its own (one goroutine per connection: read a frame,
+POST it to the backend, write the answer; no routing, mapping, limits or logs),
+the backend directly over HTTP, and, with -wsgw-compare OLD, an earlier build
+(wsgw-cmp). It prints messages/s, p50, p99, the CPU per message of the proxy's
+process and of the backend's, and the ratios of each round: wsgw/floor,
+wsgw/direct, floor/direct, wsgw/wsgw-cmp (-json: as JSON):
+
+  go build -o /tmp/wsgw ./cmd/wsgw && go run ./cmd/wsgw-bench -mode proxy -wsgw /tmp/wsgw -rounds 5
+
 Flags:
 `
 
@@ -122,7 +137,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 		fmt.Fprint(stderr, usageText)
 		fs.PrintDefaults()
 	}
-	fs.StringVar(&o.mode, "mode", "echo", "echo: closed-loop echo through the gateway vs direct; load: open-loop load with loss, duplicate and order checks")
+	fs.StringVar(&o.mode, "mode", "echo", "echo: closed-loop echo through the gateway vs direct; load: open-loop load with loss, duplicate and order checks; lambda: Lambda integrations vs serverless-offline; proxy: the wsgw binary's HTTP_PROXY vs a floor proxy and the backend direct, each in a process of its own")
 	fs.IntVar(&o.conns, "conns", 32, fmt.Sprintf("WebSocket connections, and goroutines calling the backend directly (1-%d; -mode load: 1-%d)", maxConns, maxLoadConns))
 	fs.IntVar(&o.size, "size", 128, fmt.Sprintf("message size in `bytes` (%d-%d)", minSize, maxSize))
 	fs.DurationVar(&o.duration, "duration", 5*time.Second, fmt.Sprintf("measured time of each phase (at most %s; -mode load: %s)", maxDuration, maxLoadDuration))
@@ -144,13 +159,14 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.IntVar(&o.dialConcurrency, "dial-concurrency", 100, "-mode load: handshakes under way at once while opening the connections")
 	fs.StringVar(&o.postVia, "post-via", "", "-mode load: the backend's posts go through the @connections API at `http://HOST:PORT/STAGE/@connections` (comma-separated: one at random each time) instead of the -gateway's (a cluster's other node: the cross-node path)")
 	fs.StringVar(&o.memProfile, "memprofile", "", "-mode load: write a heap profile to `FILE` once the connections are open (in process: gateway and clients)")
-	fs.StringVar(&o.wsgw, "wsgw", "wsgw", "-mode lambda: the wsgw `binary` to serve the Lambda templates with")
-	fs.StringVar(&o.targets, "targets", "node,python,go,sls,http", "-mode lambda: what to measure: node, python, go (wsgw serving a Lambda echo), sls (serverless-offline 13.9 --useInProcess), http (wsgw's HTTP_PROXY, the gateway's reference cost), chat (the chat example's sendmessage, at 1 connection)")
-	fs.StringVar(&o.connsList, "conns-list", "1,32", "-mode lambda: connection counts measured in each round")
-	fs.IntVar(&o.rounds, "rounds", 3, "-mode lambda: interleaved rounds (each measures every target at every connection count)")
+	fs.StringVar(&o.wsgw, "wsgw", "wsgw", "-mode lambda and proxy: the wsgw `binary` to serve the templates with")
+	fs.StringVar(&o.targets, "targets", "node,python,go,sls,http", "-mode lambda: what to measure: node, python, go (wsgw serving a Lambda echo), sls (serverless-offline 13.9 --useInProcess), http (wsgw's HTTP_PROXY, the gateway's reference cost), chat (the chat example's sendmessage, at 1 connection), node-cmp and chat-cmp (node and chat served by -wsgw-compare)")
+	fs.StringVar(&o.connsList, "conns-list", "1,32", "-mode lambda and proxy: connection counts measured in each round")
+	fs.IntVar(&o.rounds, "rounds", 3, "-mode lambda and proxy: interleaved rounds (each measures every target at every connection count)")
 	fs.DurationVar(&o.soak, "soak", 0, "-mode lambda: after the rounds, run node (and sls) at the largest connection count this long, in 6 slices, and report each slice's rate")
-	fs.StringVar(&o.wsgwCompare, "wsgw-compare", "", "-mode lambda: another wsgw `binary` (an earlier build) serving the node echo as target node-cmp")
+	fs.StringVar(&o.wsgwCompare, "wsgw-compare", "", "-mode lambda and proxy: another wsgw `binary` (an earlier build) serving the node echo as target node-cmp and the chat example as chat-cmp (-mode proxy: the HTTP_PROXY echo as target wsgw-cmp)")
 	fs.StringVar(&o.chat, "chat", "examples/chat/template.yaml", "-mode lambda: the chat example's template, for -targets chat (needs npm ci in its src directory)")
+	fs.StringVar(&o.chatCompare, "chat-compare", "", "-mode lambda: the chat template target chat-cmp serves (default: -chat), for instance an earlier version of the example")
 	fs.StringVar(&o.slsDir, "sls-dir", "", "-mode lambda: where serverless@3 and serverless-offline@13.9.0 are installed with npm (default: wsgw-bench/serverless-offline-13.9.0 in the user cache directory)")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
@@ -164,18 +180,33 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 		if err := onlyFor(fs, "lambda", lambdaOnly); err != nil {
 			return nil, err
 		}
+		if err := onlyFor(fs, "lambda or proxy", roundsOnly); err != nil {
+			return nil, err
+		}
 		return o, checkLoadFlags(o, fs)
 	case "lambda":
 		if err := onlyFor(fs, "load", loadOnly); err != nil {
 			return nil, err
 		}
-		return o, checkLambdaFlags(o, fs)
+		return o, checkRoundsFlags(o, fs)
+	case "proxy":
+		bad := onlyFor(fs, "load", loadOnly)
+		if bad == nil {
+			bad = onlyFor(fs, "lambda", lambdaOnly)
+		}
+		if bad != nil {
+			return nil, bad
+		}
+		return o, checkRoundsFlags(o, fs)
 	default:
-		return nil, fmt.Errorf("-mode %q: want echo, load or lambda", o.mode)
+		return nil, fmt.Errorf("-mode %q: want echo, load, lambda or proxy", o.mode)
 	}
 	bad := onlyFor(fs, "load", loadOnly)
 	if bad == nil {
 		bad = onlyFor(fs, "lambda", lambdaOnly)
+	}
+	if bad == nil {
+		bad = onlyFor(fs, "lambda or proxy", roundsOnly)
 	}
 	if bad != nil {
 		return nil, bad
@@ -215,8 +246,8 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 var (
 	loadOnly = map[string]bool{"rate": true, "conn-rate": true, "route": true, "gateway-pid": true,
 		"backend-listen": true, "dial-concurrency": true, "memprofile": true, "post-via": true}
-	lambdaOnly = map[string]bool{"wsgw": true, "targets": true, "conns-list": true, "rounds": true,
-		"soak": true, "sls-dir": true, "chat": true, "wsgw-compare": true}
+	lambdaOnly = map[string]bool{"targets": true, "soak": true, "sls-dir": true, "chat": true, "chat-compare": true}
+	roundsOnly = map[string]bool{"wsgw": true, "conns-list": true, "rounds": true, "wsgw-compare": true}
 )
 
 // onlyFor refuses a flag of set given outside -mode mode.
@@ -338,6 +369,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, backendHa
 		return runLoad(ctx, o, stdout, stderr, loadHooks{})
 	case "lambda":
 		return runLambda(ctx, o, stdout, stderr)
+	case "proxy":
+		return runProxy(ctx, o, stdout, stderr)
 	}
 	rep, err := bench(ctx, o, stderr, backendHandler)
 	if err != nil {

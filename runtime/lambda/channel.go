@@ -1,11 +1,14 @@
 package lambda
 
 import (
-	"bufio"
 	"bytes"
+	"context"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"io"
+	"net"
+	"os"
 	"strconv"
 	"time"
 )
@@ -30,6 +33,12 @@ import (
 //	E requestId \n errorType \n doc   the handler's error (the /error post)
 //	F requestId \n errorType \n doc   the same, and the loop exits (an uncaught exception)
 //	I errorType \n doc                an init error (/init/error)
+//
+// Who reads: until the loop is ready, a goroutine of the process
+// (readStartup); from then on the goroutine that invokes reads the answer to
+// its event itself, so that an answer reaches its caller without a hand-over
+// between goroutines. Between invocations nobody reads: a loop writes
+// nothing then (it waits for the next event).
 const (
 	frameReady     = 'N'
 	frameResponse  = 'R'
@@ -46,81 +55,211 @@ const maxFrame = maxPayload + 64<<10
 // exec.Cmd.ExtraFiles.
 const channelFD = "3"
 
-// sendFrame writes the invocation frame of inv; the write gives up at the
-// invocation's deadline (a loop that stopped reading).
+// sendFrame writes the invocation frame of inv: its head, then the event as
+// it is (one writev, no copy); the write gives up at the invocation's
+// deadline (a loop that stopped reading).
 func (p *process) sendFrame(inv *invocation, deadline time.Time) error {
-	n := len(inv.id) + len(inv.arn) + len(inv.traceID) + len(inv.payload) + 24
-	b := make([]byte, 4, 4+n)
-	b = append(b, inv.id...)
-	b = append(b, '\n')
-	b = strconv.AppendInt(b, deadline.UnixMilli(), 10)
-	b = append(b, '\n')
-	b = append(b, inv.arn...)
-	b = append(b, '\n')
-	b = append(b, inv.traceID...)
-	b = append(b, '\n')
-	b = append(b, inv.payload...)
-	binary.LittleEndian.PutUint32(b, uint32(len(b)-4))
+	h := append(p.head[:0], 0, 0, 0, 0)
+	h = append(h, inv.id...)
+	h = append(h, '\n')
+	h = strconv.AppendInt(h, deadline.UnixMilli(), 10)
+	h = append(h, '\n')
+	h = append(h, inv.arn...)
+	h = append(h, '\n')
+	h = append(h, inv.traceID...)
+	h = append(h, '\n')
+	binary.LittleEndian.PutUint32(h, uint32(len(h)-4+len(inv.payload)))
+	p.head = h
 	p.frames.SetWriteDeadline(deadline)
-	_, err := p.frames.Write(b)
+	bufs := net.Buffers{h, inv.payload}
+	_, err := bufs.WriteTo(p.frames)
 	return err
 }
 
-// readFrames reads the loop's frames until the channel closes (the process
-// exited or was killed).
-func (p *process) readFrames() {
-	defer close(p.framesRead)
-	r := bufio.NewReaderSize(p.frames, 64<<10)
+// frame is one frame of the loop.
+type frame struct {
+	kind byte
+	id   []byte // R, E, F
+	typ  string // E, F, I
+	body []byte // R: the payload; E, F, I: the error document
+	// tooLarge: an R, E or F frame over maxFrame, read past.
+	tooLarge bool
+}
+
+// protocolViolation is a frame the protocol does not allow.
+type protocolViolation string
+
+func (v protocolViolation) Error() string { return string(v) }
+
+// readFrame reads the next frame of the loop. Errors are those of the
+// channel (io.EOF once the process has exited, os.ErrDeadlineExceeded) or a
+// protocolViolation.
+func (p *process) readFrame() (frame, error) {
+	r := p.fr
 	var hdr [4]byte
+	if _, err := io.ReadFull(r, hdr[:]); err != nil {
+		return frame{}, err
+	}
+	n := int64(binary.LittleEndian.Uint32(hdr[:]))
+	if n == 0 {
+		return frame{}, protocolViolation("empty frame")
+	}
+	if n > maxFrame {
+		return p.skipFrame(n)
+	}
+	b := make([]byte, n)
+	if _, err := io.ReadFull(r, b); err != nil {
+		return frame{}, err
+	}
+	f := frame{kind: b[0]}
+	rest := b[1:]
+	switch f.kind {
+	case frameReady:
+	case frameInitError:
+		typ, doc, _ := bytes.Cut(rest, []byte{'\n'})
+		f.typ, f.body = string(typ), doc
+	case frameResponse, frameError, frameFatal:
+		id, rest, ok := bytes.Cut(rest, []byte{'\n'})
+		if !ok {
+			return frame{}, protocolViolation("frame without a request id")
+		}
+		f.id, f.body = id, rest
+		if f.kind != frameResponse {
+			typ, doc, _ := bytes.Cut(rest, []byte{'\n'})
+			f.typ, f.body = string(typ), doc
+		}
+	default:
+		return frame{}, protocolViolation(fmt.Sprintf("unknown frame kind %q", f.kind))
+	}
+	return f, nil
+}
+
+// skipFrame reads past a frame of n bytes over maxFrame: a response or error
+// that large fails the invocation as Lambda does, and the process stays.
+func (p *process) skipFrame(n int64) (frame, error) {
+	head, err := p.fr.Peek(min(int(n), 128))
+	if len(head) == 0 {
+		return frame{}, err
+	}
+	kind, rest := head[0], head[1:]
+	id, _, found := bytes.Cut(rest, []byte{'\n'})
+	if (kind != frameResponse && kind != frameError && kind != frameFatal) || !found {
+		return frame{}, protocolViolation(fmt.Sprintf("frame of %d bytes", n))
+	}
+	f := frame{kind: kind, id: bytes.Clone(id), tooLarge: true} // before Discard reuses the buffer
+	if _, err := p.fr.Discard(int(n)); err != nil {
+		return frame{}, err
+	}
+	return f, nil
+}
+
+// readStartup reads the loop's frames until it is ready (or failed to
+// start, or exited); the invocations read their answers themselves.
+func (p *process) readStartup() {
+	defer close(p.framesRead)
 	for {
-		if _, err := io.ReadFull(r, hdr[:]); err != nil {
-			return
-		}
-		n := int64(binary.LittleEndian.Uint32(hdr[:]))
-		if n == 0 {
-			p.protocolError("empty frame")
-			p.kill()
-			return
-		}
-		if n > maxFrame {
-			if !p.tooLarge(r, n) {
-				p.kill()
-				return
-			}
-			continue
-		}
-		body := make([]byte, n)
-		if _, err := io.ReadFull(r, body); err != nil {
-			return
-		}
-		if !p.handleFrame(body) {
+		f, err := p.readFrame()
+		var v protocolViolation
+		if errors.As(err, &v) {
+			p.protocolError(string(v))
 			p.kill() // a loop that lost track of the protocol
+			return
+		}
+		if err != nil {
+			return
+		}
+		switch f.kind {
+		case frameReady:
+			p.markReady()
+			return // the reader is now the invoking goroutine's
+		case frameInitError:
+			p.initFailure(parseFunctionError(f.body, f.typ))
+		default:
+			p.unknownID(string(f.id), "")
+			p.kill()
 			return
 		}
 	}
 }
 
-// tooLarge reads past a frame of n bytes over maxFrame: a response or error
-// that large fails the invocation as Lambda does, and the process stays.
-func (p *process) tooLarge(r *bufio.Reader, n int64) bool {
-	head, _ := r.Peek(min(int(n), 128))
-	kind, rest := head[0], head[1:]
-	idBytes, _, found := bytes.Cut(rest, []byte{'\n'})
-	if (kind != frameResponse && kind != frameError && kind != frameFatal) || !found {
-		p.protocolError(fmt.Sprintf("frame of %d bytes", n))
-		return false
+// aLongTimeAgo is a read deadline that ends a blocked read at once.
+var aLongTimeAgo = time.Unix(1, 0)
+
+// awaitFrame reads the loop's frames until the answer to inv, which the
+// process took. When ctx (nil: none) ends first, it returns an outcome marked
+// abandoned, and the channel is left for the next awaitFrame of inv.
+func (p *process) awaitFrame(ctx context.Context, inv *invocation) outcome {
+	p.frames.SetReadDeadline(inv.deadline)
+	var kicked chan struct{} // closed once ctx's end has ended the read
+	if ctx != nil && ctx.Done() != nil {
+		kicked = make(chan struct{})
+		stop := context.AfterFunc(ctx, func() {
+			p.frames.SetReadDeadline(aLongTimeAgo)
+			close(kicked)
+		})
+		defer func() {
+			if !stop() {
+				<-kicked // no read deadline set after this returns
+			}
+		}()
 	}
-	id := string(idBytes) // before Discard reuses the buffer
-	if _, err := r.Discard(int(n)); err != nil {
-		return false
+	for {
+		f, err := p.readFrame()
+		var v protocolViolation
+		switch {
+		case errors.As(err, &v):
+			return p.failProtocol(inv, string(v))
+		case errors.Is(err, os.ErrDeadlineExceeded):
+			if kicked != nil && ctx.Err() != nil && time.Now().Before(inv.deadline) {
+				return outcome{abandoned: true}
+			}
+			p.kill()
+			p.take(inv.id)
+			return outcome{err: fmt.Errorf("function %s: %w after %.2f seconds", p.fn.LogicalID, ErrTimeout, inv.timeout.Seconds())}
+		case err != nil:
+			// The channel closed: the process exited (or was killed).
+			var gaveUp <-chan struct{}
+			if ctx != nil {
+				gaveUp = ctx.Done()
+			}
+			select {
+			case <-p.done:
+			case <-gaveUp:
+				return outcome{abandoned: true}
+			}
+			p.take(inv.id)
+			return outcome{err: p.exitError("exited during the invocation")}
+		}
+		switch f.kind {
+		case frameReady:
+			continue
+		case frameInitError:
+			p.initFailure(parseFunctionError(f.body, f.typ))
+			continue
+		}
+		if string(f.id) != inv.id {
+			return p.failProtocol(inv, unknownID(string(f.id), inv.id))
+		}
+		p.take(inv.id)
+		switch {
+		case f.tooLarge:
+			return outcome{healthy: f.kind != frameFatal, err: responseTooLarge()}
+		case f.kind != frameResponse:
+			// After F the process exits: it takes no further event.
+			return outcome{healthy: f.kind == frameError, err: parseFunctionError(f.body, f.typ)}
+		case len(f.body) > maxPayload:
+			return outcome{healthy: true, err: responseTooLarge()}
+		}
+		return outcome{healthy: true, payload: f.body}
 	}
-	inv, cur := p.take(id)
-	if inv == nil {
-		p.unknownID(id, cur)
-		return false
-	}
-	inv.result <- outcome{healthy: kind != frameFatal, err: responseTooLarge()}
-	return true
+}
+
+// failProtocol fails inv, in flight, with ErrProtocol and kills the process.
+func (p *process) failProtocol(inv *invocation, what string) outcome {
+	p.take(inv.id)
+	err := p.protocolFailure(what)
+	p.kill()
+	return outcome{err: err}
 }
 
 func responseTooLarge() *FunctionError {
@@ -130,51 +269,16 @@ func responseTooLarge() *FunctionError {
 	}
 }
 
-// handleFrame acts on one frame of the loop; false means the channel is done
-// with (a protocol error killed the process).
-func (p *process) handleFrame(b []byte) bool {
-	kind, rest := b[0], b[1:]
-	switch kind {
-	case frameReady:
-		p.markReady()
-		return true
-	case frameInitError:
-		typ, doc, _ := bytes.Cut(rest, []byte{'\n'})
-		p.initFailure(parseFunctionError(doc, string(typ)))
-		return true
-	case frameResponse, frameError, frameFatal:
-		id, rest, ok := bytes.Cut(rest, []byte{'\n'})
-		if !ok {
-			p.protocolError("frame without a request id")
-			return false
-		}
-		inv, cur := p.take(string(id))
-		if inv == nil {
-			p.unknownID(string(id), cur)
-			return false
-		}
-		if kind != frameResponse {
-			// After F the process exits: it takes no further event.
-			typ, doc, _ := bytes.Cut(rest, []byte{'\n'})
-			inv.result <- outcome{healthy: kind == frameError, err: parseFunctionError(doc, string(typ))}
-			return true
-		}
-		if len(rest) > maxPayload {
-			inv.result <- outcome{healthy: true, err: responseTooLarge()}
-			return true
-		}
-		inv.result <- outcome{healthy: true, payload: rest}
-		return true
-	}
-	p.protocolError(fmt.Sprintf("unknown frame kind %q", kind))
-	return false
-}
-
-// unknownID is a protocol error: an answer to a request not in flight.
-func (p *process) unknownID(id, cur string) {
+// unknownID words the protocol error of an answer to a request not in flight.
+func unknownID(id, cur string) string {
 	what := "unknown request id " + strconv.Quote(id)
 	if cur != "" {
 		what += " (the invocation in flight is " + cur + ")"
 	}
-	p.protocolError(what)
+	return what
+}
+
+// unknownID is a protocol error: an answer to a request not in flight.
+func (p *process) unknownID(id, cur string) {
+	p.protocolError(unknownID(id, cur))
 }

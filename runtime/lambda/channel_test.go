@@ -160,3 +160,40 @@ func needFrames(t *testing.T) {
 		t.Skip("no frame channel on Windows: the loops use the Runtime API")
 	}
 }
+
+// A loop that exits during an invocation (the handler calls process.exit)
+// fails it with ErrExited and the exit status, even when the caller had
+// given up on it before; the next invocation starts a new process.
+func TestFrameChannelExitDuringInvocation(t *testing.T) {
+	needNode(t)
+	needFrames(t)
+	fn := scriptFunction(t, "nodejs20.x", "index.handler", map[string]string{"index.js": `
+exports.handler = async (event) => {
+  if (event.exit) setTimeout(() => process.exit(3), event.after || 0);
+  if (event.exit) await new Promise(() => {});
+  return process.pid;
+};`})
+	r, _ := newRunner(t, Options{MaxProcesses: 1})
+	first, err := invoke(t, r, fn, `{}`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = invoke(t, r, fn, `{"exit":true}`)
+	if !errors.Is(err, ErrExited) || !strings.Contains(err.Error(), "exited during the invocation (exit status 3)") {
+		t.Fatalf("error = %v, want ErrExited during the invocation with exit status 3", err)
+	}
+	second, err := invoke(t, r, fn, `{}`)
+	if err != nil || string(second) == string(first) {
+		t.Fatalf("after the exit: pid %s, %v; want a new process (was %s)", second, err, first)
+	}
+	// Given up on, then exited: the next invocation gets a new process.
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+	defer cancel()
+	if _, err := r.Invoke(ctx, fn, []byte(`{"exit":true,"after":100}`)); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("caller that gives up: error = %v, want its context's", err)
+	}
+	third, err := invoke(t, r, fn, `{}`)
+	if err != nil || string(third) == string(second) {
+		t.Fatalf("after an abandoned invocation that exited: pid %s, %v; want a new process (was %s)", third, err, second)
+	}
+}

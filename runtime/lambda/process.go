@@ -1,6 +1,7 @@
 package lambda
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -36,7 +37,12 @@ type process struct {
 	cmd    *exec.Cmd
 	srv    *http.Server // the Runtime API; nil with frames
 	frames net.Conn     // the frame channel (channel.go); nil with the Runtime API
-	// framesRead is closed once readFrames has read the channel to its end.
+	// fr reads frames: readStartup's until the loop is ready, then the
+	// invoking goroutine's (one invocation at a time).
+	fr *bufio.Reader
+	// head is the invocation frame's head, reused (sendFrame).
+	head []byte
+	// framesRead is closed once readStartup is done reading.
 	framesRead chan struct{}
 	out        *lineWriter
 	spawned    time.Time
@@ -74,7 +80,12 @@ type invocation struct {
 	arn     string
 	payload []byte
 	timeout time.Duration
-	result  chan outcome // buffered 1; written by whoever clears process.cur
+	// deadline is when the invocation times out, set as the process takes it.
+	deadline time.Time
+	// result is buffered 1, written by whoever clears process.cur (the
+	// Runtime API's handlers; the frame channel's answers are read by the
+	// invoking goroutine itself).
+	result chan outcome
 }
 
 // outcome is how an invocation ended.
@@ -190,8 +201,9 @@ func start(s spawnSpec) (*process, error) {
 			return nil, fmt.Errorf("function %s: %w: runtime channel: %v", fn.LogicalID, ErrStart, err)
 		}
 		p.frames = c
+		p.fr = bufio.NewReaderSize(c, 64<<10)
 		p.framesRead = make(chan struct{})
-		go p.readFrames()
+		go p.readStartup()
 	} else {
 		// Served from now on: the process's first connection waits in the
 		// listener's backlog until then.
@@ -206,8 +218,9 @@ func (p *process) wait() {
 	err := p.cmd.Wait()
 	killGroup(p.cmd.Process) // whatever it started
 	if p.frames != nil {
-		// The frames it wrote before exiting (an error, then exit 129)
-		// are read before done says it is gone.
+		// The frames it wrote before exiting (an init error, then exit 1)
+		// are read before done says it is gone; during an invocation the
+		// invoking goroutine reads them.
 		select {
 		case <-p.framesRead:
 		case <-time.After(time.Second):
@@ -284,7 +297,8 @@ func (p *process) invoke(ctx context.Context, inv *invocation, initTimeout time.
 		p.mu.Lock()
 		p.cur = inv
 		p.mu.Unlock()
-		if err := p.sendFrame(inv, time.Now().Add(inv.timeout)); err != nil {
+		inv.deadline = time.Now().Add(inv.timeout)
+		if err := p.sendFrame(inv, inv.deadline); err != nil {
 			p.take(inv.id)
 			if ne, ok := err.(net.Error); ok && ne.Timeout() {
 				p.kill()
@@ -332,6 +346,9 @@ func (p *process) exitedBeforeTaking() outcome {
 // await waits for the answer to the invocation the process took; when ctx
 // (nil: none) ends first, it returns an outcome marked abandoned.
 func (p *process) await(ctx context.Context, inv *invocation) outcome {
+	if p.frames != nil {
+		return p.awaitFrame(ctx, inv)
+	}
 	timer := time.NewTimer(inv.timeout)
 	defer timer.Stop()
 	var gaveUp <-chan struct{}
@@ -545,16 +562,23 @@ func (p *process) violation(w http.ResponseWriter, r *http.Request, status int, 
 // protocolError fails the invocation in flight, if any, with ErrProtocol and
 // kills the process.
 func (p *process) protocolError(what string) {
-	err := fmt.Errorf("function %s: %w: %s", p.fn.LogicalID, ErrProtocol, what)
 	p.mu.Lock()
 	inv := p.cur
 	p.cur = nil
 	p.mu.Unlock()
-	p.log.Warn("lambda runtime API misuse", "function", p.fn.LogicalID, "error", err)
+	err := p.protocolFailure(what)
 	if inv != nil {
 		inv.result <- outcome{err: err}
 		p.kill()
 	}
+}
+
+// protocolFailure logs a misuse of the protocol and returns the ErrProtocol
+// error that fails the invocation in flight.
+func (p *process) protocolFailure(what string) error {
+	err := fmt.Errorf("function %s: %w: %s", p.fn.LogicalID, ErrProtocol, what)
+	p.log.Warn("lambda runtime API misuse", "function", p.fn.LogicalID, "error", err)
+	return err
 }
 
 func writeAPIError(w http.ResponseWriter, status int, errType, msg string) {

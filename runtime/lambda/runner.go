@@ -186,7 +186,9 @@ func (r *Runner) Invoke(ctx context.Context, fn *compile.Function, payload []byt
 			arn:     fn.Arn,
 			payload: payload,
 			timeout: timeout,
-			result:  make(chan outcome, 1),
+		}
+		if p.frames == nil {
+			inv.result = make(chan outcome, 1) // the Runtime API's handlers answer on it
 		}
 		finish := func(o outcome) {
 			pl.release(p, o)
