@@ -1,6 +1,7 @@
 package compile
 
 import (
+	"cmp"
 	"fmt"
 	"regexp"
 	"slices"
@@ -198,7 +199,7 @@ func (c *checker) checkMapping(in *integInfo) {
 	for _, p := range in.params {
 		f := p.field
 		if err := p.targetErr; err != nil {
-			c.report(RuleMappingTarget, f.KeyRange, cmpOr(targetFix(f.Key), exprFix(err)), "RequestParameters of %s: %v", rs.LogicalID, err)
+			c.report(RuleMappingTarget, f.KeyRange, cmp.Or(targetFix(f.Key), exprFix(err)), "RequestParameters of %s: %v", rs.LogicalID, err)
 		}
 		v := f.Value
 		if !p.scalar {
@@ -211,7 +212,7 @@ func (c *checker) checkMapping(in *integInfo) {
 			if strings.HasPrefix(v.Value, "context.") {
 				rule = RuleContextVariable
 			}
-			c.report(rule, v.Range, cmpOr(sourceFix(v.Value), exprFix(err)), "%s: %v", f.Key, err)
+			c.report(rule, v.Range, cmp.Or(sourceFix(v.Value), exprFix(err)), "%s: %v", f.Key, err)
 			continue
 		}
 		if !connectOnly(src.Kind) {
@@ -284,11 +285,4 @@ func sourceFix(v string) string {
 		}
 	}
 	return ""
-}
-
-func cmpOr(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
 }

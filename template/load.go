@@ -1,6 +1,7 @@
 package template
 
 import (
+	"cmp"
 	"fmt"
 	"math"
 	"regexp"
@@ -201,30 +202,23 @@ func (s *Stack) IsSAM() bool {
 
 func (r *resolver) readPseudo() {
 	o := r.opts.Params
-	r.st.Region = cmpOr(o["AWS::Region"], r.st.Region)
-	r.st.AccountID = cmpOr(o["AWS::AccountId"], r.st.AccountID)
-	r.st.Name = cmpOr(o["AWS::StackName"], r.st.Name)
+	r.st.Region = cmp.Or(o["AWS::Region"], r.st.Region)
+	r.st.AccountID = cmp.Or(o["AWS::AccountId"], r.st.AccountID)
+	r.st.Name = cmp.Or(o["AWS::StackName"], r.st.Name)
 	// One partition for ${AWS::Partition} and the ARNs SAM generates: the
 	// region's (aws-cn for cn-*, aws-us-gov for us-gov-*), unless given.
-	partition := cmpOr(o["AWS::Partition"], partitionOf(r.st.Region))
+	partition := cmp.Or(o["AWS::Partition"], partitionOf(r.st.Region))
 	r.st.Partition = partition
 	defSuffix := "amazonaws.com"
 	if partition == "aws-cn" {
 		defSuffix = "amazonaws.com.cn"
 	}
-	suffix := cmpOr(o["AWS::URLSuffix"], defSuffix)
+	suffix := cmp.Or(o["AWS::URLSuffix"], defSuffix)
 	r.pseudo = map[string]string{
 		"AWS::Region": r.st.Region, "AWS::AccountId": r.st.AccountID, "AWS::StackName": r.st.Name,
 		"AWS::StackId":   fmt.Sprintf("arn:%s:cloudformation:%s:%s:stack/%s/00000000-0000-0000-0000-000000000000", partition, r.st.Region, r.st.AccountID, r.st.Name),
 		"AWS::Partition": partition, "AWS::URLSuffix": suffix,
 	}
-}
-
-func cmpOr(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
 }
 
 // ---- parameters ----

@@ -1,6 +1,7 @@
 package template
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"net/url"
@@ -418,7 +419,7 @@ func (c *cfnWriter) simpleTable(n *Node) *Node {
 		}
 		if v := pk.Get("Type"); v != nil {
 			conv := map[string]string{"String": "S", "Number": "N", "Binary": "B"}[v.Str()]
-			typ = gstr(cmpOr(conv, v.Str()), v.Range)
+			typ = gstr(cmp.Or(conv, v.Str()), v.Range)
 		}
 	}
 	out := gmap(at,

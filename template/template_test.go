@@ -1,6 +1,7 @@
 package template
 
 import (
+	"cmp"
 	"flag"
 	"fmt"
 	"os"
@@ -332,7 +333,7 @@ func describeStack(st *Stack) string {
 	var b strings.Builder
 	b.WriteString("parameters:\n")
 	for _, p := range st.Params {
-		fmt.Fprintf(&b, "  %s (%s) = %s [%s]\n", p.Name, p.Type, value(p.Value), cmpOr(p.Source, "none"))
+		fmt.Fprintf(&b, "  %s (%s) = %s [%s]\n", p.Name, p.Type, value(p.Value), cmp.Or(p.Source, "none"))
 	}
 	b.WriteString("conditions:\n")
 	for _, k := range mapKeys(st.Conditions) {

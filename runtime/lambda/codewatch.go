@@ -33,9 +33,9 @@ type walkWatch struct {
 	dir string
 
 	mu   sync.Mutex
-	code uint64        // last fingerprint computed
-	at   time.Time     // when
-	cost time.Duration // how long it took
+	code uint64           // last fingerprint computed
+	at   time.Time        // when
+	cost time.Duration    // how long it took
 	now  func() time.Time // the clock; nil is time.Now (tests stop it so every call walks)
 }
 

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	mrand "math/rand/v2"
 	"slices"
 	"sort"
@@ -359,12 +360,7 @@ func configKey(fn *compile.Function) string {
 	if fn.ReservedConcurrency != nil {
 		fmt.Fprintf(&b, "reserved %d\n", *fn.ReservedConcurrency)
 	}
-	keys := make([]string, 0, len(fn.Environment))
-	for k := range fn.Environment {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
+	for _, k := range slices.Sorted(maps.Keys(fn.Environment)) {
 		fmt.Fprintf(&b, "%q=%q\n", k, fn.Environment[k])
 	}
 	return b.String()
