@@ -120,6 +120,8 @@ func jsonMemberKey(b []byte, i int) (int, bool) {
 	return skipJSONSpace(b, i+1), true
 }
 
+// skipJSONSpace returns the index of the first byte at or after i that is not
+// JSON white space.
 func skipJSONSpace(b []byte, i int) int {
 	for i < len(b) {
 		switch b[i] {

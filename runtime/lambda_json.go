@@ -225,24 +225,24 @@ func appendJSONString[S string | []byte](b []byte, s S) []byte {
 func parseSimpleResponse(payload []byte) (res result, ok bool) {
 	res.status = http.StatusOK
 	var b64 bool
-	i := skipSpace(payload, 0)
+	i := skipJSONSpace(payload, 0)
 	if i >= len(payload) || payload[i] != '{' {
 		return result{}, false
 	}
-	i = skipSpace(payload, i+1)
+	i = skipJSONSpace(payload, i+1)
 	if i < len(payload) && payload[i] == '}' {
-		return res, skipSpace(payload, i+1) == len(payload)
+		return res, skipJSONSpace(payload, i+1) == len(payload)
 	}
 	for {
 		key, next, ok := simpleString(payload, i)
 		if !ok {
 			return result{}, false
 		}
-		i = skipSpace(payload, next)
+		i = skipJSONSpace(payload, next)
 		if i >= len(payload) || payload[i] != ':' {
 			return result{}, false
 		}
-		i = skipSpace(payload, i+1)
+		i = skipJSONSpace(payload, i+1)
 		switch string(key) {
 		case "statusCode":
 			n, next, ok := simpleInt(payload, i)
@@ -268,16 +268,16 @@ func parseSimpleResponse(payload []byte) (res result, ok bool) {
 		default:
 			return result{}, false
 		}
-		i = skipSpace(payload, i)
+		i = skipJSONSpace(payload, i)
 		if i >= len(payload) {
 			return result{}, false
 		}
 		switch payload[i] {
 		case ',':
-			i = skipSpace(payload, i+1)
+			i = skipJSONSpace(payload, i+1)
 			continue
 		case '}':
-			if skipSpace(payload, i+1) != len(payload) {
+			if skipJSONSpace(payload, i+1) != len(payload) {
 				return result{}, false
 			}
 		default:
@@ -295,13 +295,6 @@ func parseSimpleResponse(payload []byte) (res result, ok bool) {
 	return res, true
 }
 
-func skipSpace(b []byte, i int) int {
-	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
-		i++
-	}
-	return i
-}
-
 // simpleString reads the JSON string at b[i:]: its contents, unescaped,
 // and the index after it. Not ok: no string there, control characters,
 // invalid UTF-8 or a \u escape of a surrogate (encoding/json's way with
@@ -310,28 +303,21 @@ func simpleString(b []byte, i int) (s []byte, next int, ok bool) {
 	if i >= len(b) || b[i] != '"' {
 		return nil, 0, false
 	}
-	start, escaped := i+1, false
-	for i = start; i < len(b); i++ {
-		switch c := b[i]; {
-		case c == '"':
-			s = b[start:i]
-			if !utf8.Valid(s) {
-				return nil, 0, false
-			}
-			if escaped {
-				if s, ok = unescape(s); !ok {
-					return nil, 0, false
-				}
-			}
-			return s, i + 1, true
-		case c == '\\':
-			escaped = true
-			i++ // the escaped character: never the closing quote
-		case c < 0x20:
-			return nil, 0, false
-		}
+	end, ok := skipString(b, i)
+	if !ok {
+		return nil, 0, false
 	}
-	return nil, 0, false
+	s = b[i+1 : end-1]
+	if plainString(s) {
+		return s, end, true
+	}
+	if !utf8.Valid(s) {
+		return nil, 0, false
+	}
+	if s, ok = unescape(s); !ok {
+		return nil, 0, false
+	}
+	return s, end, true
 }
 
 // unescape decodes the escapes of a JSON string's contents.
