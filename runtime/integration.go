@@ -10,7 +10,6 @@ import (
 	"net/http"
 	"net/url"
 	"reflect"
-	"sync/atomic"
 	"time"
 
 	"github.com/wsgw/wsgw/compile"
@@ -52,20 +51,20 @@ type result struct {
 	header http.Header
 }
 
-// integration turns a compiled integration of the stage whose variables
-// are vars into something callable once per plan, so that no URL or
-// expression is parsed while a message is handled.
-func (pv *provisioner) integration(in *compile.Integration, vars map[string]string) integration {
+// integration turns a compiled integration of Api apiID's stage whose
+// variables are vars into something callable once per plan, so that no URL
+// or expression is parsed while a message is handled.
+func (pv *provisioner) integration(in *compile.Integration, apiID string, vars map[string]string) integration {
 	if in.NotRunnable != "" {
 		return &notRunnable{in: in, reason: in.NotRunnable}
 	}
 	switch in.Type {
 	case "HTTP_PROXY":
-		return newHTTPProxy(in, vars, pv.client, pv.opts)
+		return newHTTPProxy(in, apiID, vars, pv.client, pv.opts)
 	case "AWS_PROXY":
 		return newLambdaProxy(in, pv.plan, pv.client, pv.opts)
 	case "HTTP", "MOCK", "AWS":
-		return pv.nonProxy(in, vars)
+		return pv.nonProxy(in, apiID, vars)
 	}
 	return &notRunnable{in: in, reason: fmt.Sprintf("%s integrations are not supported by this gateway yet", in.Type)}
 }
@@ -99,14 +98,7 @@ type httpCall struct {
 	mapping mapping
 	timeout time.Duration
 	maxBody int
-	ua      atomic.Pointer[userAgent] // the last Api's User-Agent header
-}
-
-// userAgent is the User-Agent header value of the calls of one Api
-// ("AmazonAPIGateway_" and its id), made once rather than per call.
-type userAgent struct {
-	apiID string
-	value []string
+	ua      []string // the User-Agent header: "AmazonAPIGateway_" and the Api's id
 }
 
 // jsonType is the Content-Type header value of a JSON message, shared by
@@ -115,16 +107,6 @@ type userAgent struct {
 // one-element slice has no room to append into.
 var jsonType = []string{jsonKey}
 
-// userAgent returns the User-Agent header value of a call for Api apiID.
-func (h *httpCall) userAgent(apiID string) []string {
-	if ua := h.ua.Load(); ua != nil && ua.apiID == apiID {
-		return ua.value
-	}
-	ua := &userAgent{apiID: apiID, value: []string{"AmazonAPIGateway_" + apiID}}
-	h.ua.Store(ua)
-	return ua.value
-}
-
 // parseHTTPURL parses an absolute http(s) URL, the only kind of URL an
 // integration can call.
 func parseHTTPURL(s string) (*url.URL, bool) {
@@ -132,15 +114,15 @@ func parseHTTPURL(s string) (*url.URL, bool) {
 	return u, err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != ""
 }
 
-// newHTTPCall prepares the call of in on the stage whose variables are
-// vars; why says why it cannot be made.
-func newHTTPCall(in *compile.Integration, vars map[string]string, client *http.Client, opts *Options) (*httpCall, string) {
+// newHTTPCall prepares the call of in on Api apiID's stage whose variables
+// are vars; why says why it cannot be made.
+func newHTTPCall(in *compile.Integration, apiID string, vars map[string]string, client *http.Client, opts *Options) (*httpCall, string) {
 	u, ok := parseHTTPURL(in.URL)
 	if !ok {
 		return nil, fmt.Sprintf("integration URL %q is not an absolute http(s) URL", in.URL)
 	}
 	h := &httpCall{client: client, rt: directTransport(client), method: in.Method, url: u, mapping: newMapping(in.Mapping, vars),
-		timeout: integrationTimeout(in), maxBody: opts.MaxResponseBytes}
+		timeout: integrationTimeout(in), maxBody: opts.MaxResponseBytes, ua: []string{"AmazonAPIGateway_" + apiID}}
 	if h.method == "" || h.method == "ANY" {
 		h.method = http.MethodPost
 	}
@@ -178,7 +160,7 @@ func (h *httpCall) do(ctx context.Context, e *event, body []byte, contentType st
 	u := req.URL // NewRequestWithContext's own, empty: no second URL per call
 	*u = *h.url
 	req.Host = u.Host
-	req.Header["User-Agent"] = h.userAgent(e.conn.apiID)
+	req.Header["User-Agent"] = h.ua
 	switch contentType {
 	case "":
 	case jsonKey:
@@ -302,8 +284,8 @@ type httpProxy struct {
 
 var _ integration = (*httpProxy)(nil)
 
-func newHTTPProxy(in *compile.Integration, vars map[string]string, client *http.Client, opts *Options) integration {
-	c, why := newHTTPCall(in, vars, client, opts)
+func newHTTPProxy(in *compile.Integration, apiID string, vars map[string]string, client *http.Client, opts *Options) integration {
+	c, why := newHTTPCall(in, apiID, vars, client, opts)
 	if c == nil {
 		return &notRunnable{in: in, reason: why}
 	}

@@ -174,7 +174,7 @@ func (n *nonProxy) selectErrorResponse(message string) *integResponse {
 	return def
 }
 
-func (pv *provisioner) nonProxy(in *compile.Integration, vars map[string]string) integration {
+func (pv *provisioner) nonProxy(in *compile.Integration, apiID string, vars map[string]string) integration {
 	n := &nonProxy{in: in, mock: in.Type == "MOCK", timeout: integrationTimeout(in), maxBody: pv.opts.MaxResponseBytes,
 		sel: newTemplateSelection(in.TemplateSelection)}
 	var err error
@@ -200,7 +200,7 @@ func (pv *provisioner) nonProxy(in *compile.Integration, vars map[string]string)
 		return n
 	}
 	if !n.mock {
-		c, why := newHTTPCall(in, vars, pv.client, pv.opts)
+		c, why := newHTTPCall(in, apiID, vars, pv.client, pv.opts)
 		if c == nil {
 			return &notRunnable{in: in, reason: why}
 		}

@@ -75,7 +75,7 @@ func provision(p *compile.Plan, client *http.Client, opts *Options, now time.Tim
 				rs := &routeState{route: r}
 				rs.modelSel, rs.models = pv.routeModels(r)
 				if r.Integration != nil {
-					rs.integ = pv.integration(r.Integration, st.Variables)
+					rs.integ = pv.integration(r.Integration, api.ID, st.Variables)
 				}
 				if r.Authorizer != nil {
 					rs.auth = pv.authorizer(r.Authorizer, st.Variables)
