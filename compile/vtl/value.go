@@ -478,12 +478,9 @@ func javaDouble(f float64) string {
 	return mant + "E" + strconv.Itoa(e)
 }
 
-// writeJSON writes v as compact JSON (the JSON-backed lists of $input.path
-// and the output of $input.json): keys in order, numbers as Java prints them.
-func writeJSON(b *strings.Builder, v any) {
-	writeJSONB(b, v, 0, &budget{n: 1 << 20, max: 16 << 20})
-}
-
+// writeJSONB writes v as compact JSON (the JSON-backed lists of $input.path
+// and the output of $input.json): keys in order, numbers as Java prints them,
+// within the render's budget.
 func writeJSONB(b *strings.Builder, v any, depth int, bud *budget) {
 	if !bud.spend(b) {
 		return
@@ -579,13 +576,9 @@ func writeJSONString(b *strings.Builder, s string) {
 	b.WriteByte('"')
 }
 
-// valuesEqual is Velocity 1.7's == : nulls are equal to each other only,
+// valuesEqualB is Velocity 1.7's == : nulls are equal to each other only,
 // numbers compare by value, values of the same kind with equals(), and
-// anything else by comparing their string forms.
-func valuesEqual(a, b any) bool {
-	return valuesEqualB(a, b, &budget{n: 1 << 20})
-}
-
+// anything else by comparing their string forms, within the render's budget.
 func valuesEqualB(a, b any, bud *budget) bool {
 	a, b = norm(a), norm(b)
 	if a == nil || b == nil {
