@@ -300,9 +300,10 @@ func (in *Inspector) closedConns() []ConnJSON {
 	out := []ConnJSON{}
 	for _, rec := range in.closedRecords() {
 		rec.mu.Lock()
+		end := *rec.end
 		out = append(out, ConnJSON{ConnectionID: rec.id, Api: rec.api, Stage: rec.stage, ConnectedAt: rec.connectedAt.UTC().Format(timeLayout),
-			SourceIP: rec.sourceIP, UserAgent: rec.userAgent, Events: rec.total, Closed: true, ClosedAt: rec.closedAt.UTC().Format(timeLayout),
-			Code: rec.code, Reason: rec.reason, By: rec.by, Refused: rec.refused})
+			SourceIP: rec.sourceIP, UserAgent: rec.userAgent, Events: rec.total, Closed: true, ClosedAt: end.closedAt.UTC().Format(timeLayout),
+			Code: end.code, Reason: end.reason, By: end.by, Refused: end.refused})
 		rec.mu.Unlock()
 	}
 	return out
@@ -315,10 +316,11 @@ func (in *Inspector) serveEvents(w http.ResponseWriter, r *http.Request) {
 		writeErr(w, http.StatusNotFound, "no connection "+strconv.Quote(r.PathValue("id"))+" (never seen, or closed and forgotten)")
 		return
 	}
-	items := rec.events()
-	out := make([]EventJSON, len(items))
-	for i := range items {
-		out[i] = toJSON(items[i].seq, &items[i].ev, items[i].size)
+	kept := rec.events()
+	out := make([]EventJSON, len(kept))
+	for i, k := range kept {
+		seq, ev, size := decode(k, &rec.base)
+		out[i] = toJSON(seq, &ev, size)
 	}
 	writeJSON(w, http.StatusOK, out)
 }
@@ -350,14 +352,12 @@ func (in *Inspector) serveStream(w http.ResponseWriter, r *http.Request) {
 		case <-ping.C:
 			_, _ = io.WriteString(w, ": ping\n\n")
 		case it := <-s.ch:
-			b, _ := json.Marshal(toJSON(it.seq, &it.ev, it.size))
-			if _, err := fmt.Fprintf(w, "data: %s\n\n", b); err != nil {
+			if _, err := fmt.Fprintf(w, "data: %s\n\n", it.json()); err != nil {
 				return
 			}
 			for len(s.ch) > 0 {
 				it := <-s.ch
-				b, _ := json.Marshal(toJSON(it.seq, &it.ev, it.size))
-				_, _ = fmt.Fprintf(w, "data: %s\n\n", b)
+				_, _ = fmt.Fprintf(w, "data: %s\n\n", it.json())
 			}
 			if d := s.dropped.Load(); d != reported {
 				fmt.Fprintf(w, "event: dropped\ndata: %d\n\n", d)
@@ -426,10 +426,14 @@ func (in *Inspector) replay(w http.ResponseWriter, r *http.Request, g *runtime.G
 		writeErr(w, http.StatusGone, "connection is gone")
 		return
 	}
-	var msg *item
-	for _, it := range rec.events() {
-		if it.seq == seq && it.ev.Kind == runtime.KindMessage {
-			msg = &it
+	var msg *runtime.Event
+	size := 0
+	for _, k := range rec.events() {
+		if seqOf(k) != seq {
+			continue
+		}
+		if _, ev, n := decode(k, &rec.base); ev.Kind == runtime.KindMessage {
+			msg, size = &ev, n
 			break
 		}
 	}
@@ -437,11 +441,11 @@ func (in *Inspector) replay(w http.ResponseWriter, r *http.Request, g *runtime.G
 		writeErr(w, http.StatusNotFound, fmt.Sprintf("no message event %d in the connection's timeline", seq))
 		return
 	}
-	if msg.size > len(msg.ev.Body) {
-		writeErr(w, http.StatusConflict, fmt.Sprintf("the message was %d bytes and only %d were kept", msg.size, len(msg.ev.Body)))
+	if size > len(msg.Body) {
+		writeErr(w, http.StatusConflict, fmt.Sprintf("the message was %d bytes and only %d were kept", size, len(msg.Body)))
 		return
 	}
-	if err := g.Inject(id, msg.ev.Body, msg.ev.Binary); err != nil {
+	if err := g.Inject(id, msg.Body, msg.Binary); err != nil {
 		goneOr(w, err)
 		return
 	}

@@ -1,6 +1,7 @@
 package inspect
 
 import (
+	"encoding/json"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -56,26 +57,20 @@ func (o Options) withDefaults() Options {
 	return o
 }
 
-// item is an event as kept: its sequence number and the event, whose body is
-// cut to Options.BodyBytes (Size keeps its length).
-type item struct {
-	seq  uint64
-	ev   runtime.Event
-	size int
+// record is one connection's timeline: a ring of its latest events, each in
+// its kept form (compact.go), which leaves out what base holds.
+type record struct {
+	base // set when the record is made, never changed
+
+	mu    sync.Mutex
+	ring  [][]byte // grows to the connection's limit, then wraps
+	next  int      // where the next event goes once the ring is full
+	total int      // events seen
+	end   *ending  // nil while the connection is open
 }
 
-// record is one connection's timeline: a ring of its latest events.
-type record struct {
-	id, api, stage string
-	sourceIP       string
-	userAgent      string
-	connectedAt    time.Time
-
-	mu       sync.Mutex
-	ring     []item // grows to EventsPerConn, then wraps
-	next     int    // where the next event goes once the ring is full
-	total    int    // events seen
-	closed   bool
+// ending is how a connection ended.
+type ending struct {
 	closedAt time.Time
 	code     int
 	reason   string
@@ -83,14 +78,55 @@ type record struct {
 	refused  bool // the handshake was refused
 }
 
-// events returns the kept events, oldest first.
-func (r *record) events() []item {
+// firstRing is the ring's first length: an idle connection's four events
+// (connect, integration request and response, connected) fit.
+const firstRing = 4
+
+// events returns copies of the kept events, oldest first.
+func (r *record) events() [][]byte {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	out := make([]item, 0, len(r.ring))
-	out = append(out, r.ring[r.next:]...)
-	out = append(out, r.ring[:r.next]...)
+	n := 0
+	for _, b := range r.ring {
+		n += len(b)
+	}
+	buf := make([]byte, 0, n)
+	out := make([][]byte, 0, len(r.ring))
+	for i := range r.ring {
+		b := r.ring[(r.next+i)%len(r.ring)]
+		start := len(buf)
+		buf = append(buf, b...)
+		out = append(out, buf[start:len(buf):len(buf)])
+	}
 	return out
+}
+
+// put stores an event's kept form in the ring, reusing the buffer of the
+// event it replaces where it fits. The ring grows, while it never wrapped
+// (so that it stays in order), up to in's limit.
+func (r *record) put(kept []byte, in *Inspector) {
+	if n := len(r.ring); r.next == 0 && n < in.opts.EventsPerConn {
+		if l := in.limit(); n < l {
+			if n == cap(r.ring) {
+				grown := make([][]byte, n, min(l, max(firstRing, 2*n)))
+				copy(grown, r.ring)
+				r.ring = grown
+			}
+			r.ring = append(r.ring, clone(nil, kept))
+			return
+		}
+	}
+	r.ring[r.next] = clone(r.ring[r.next], kept)
+	r.next = (r.next + 1) % len(r.ring)
+}
+
+// clone copies b into old's buffer when it fits without keeping much more
+// than it needs, else into a new one.
+func clone(old, b []byte) []byte {
+	if cap(old) >= len(b) && cap(old) <= 2*len(b)+64 {
+		return append(old[:0], b...)
+	}
+	return append(make([]byte, 0, len(b)), b...)
 }
 
 // Inspector keeps the recent events of a gateway's connections and serves
@@ -134,51 +170,50 @@ func (in *Inspector) Attach(g *runtime.Gateway) { in.g.Store(g) }
 // Observe keeps ev in its connection's timeline and hands it to the live
 // streams. It never blocks: a stream that does not keep up loses events.
 func (in *Inspector) Observe(ev runtime.Event) {
-	it := item{seq: in.seq.Add(1), ev: ev, size: len(ev.Body)}
-	if len(ev.Body) > in.opts.BodyBytes {
-		// Keep a copy of the start, so the large body can be freed.
-		it.ev.Body = append([]byte(nil), ev.Body[:in.opts.BodyBytes]...)
+	seq := in.seq.Add(1)
+	r := in.lookup(ev.ConnectionID)
+	if r == nil && ev.Kind == runtime.KindConnect {
+		r = in.open(&ev)
 	}
-	in.keep(&it)
+	var b *base
+	if r != nil {
+		b = &r.base
+	}
+	// Most events fit the scratch buffer, which stays on the stack.
+	var scratch [512]byte
+	kept := appendEvent(scratch[:0], seq, &ev, b, in.opts.BodyBytes)
+	if r != nil {
+		in.keep(r, &ev, kept)
+	}
 	if in.nsubs.Load() > 0 {
-		in.publish(&it)
+		in.publish(item{kept: clone(nil, kept), b: b, conn: ev.ConnectionID})
 	}
 }
 
-// keep adds it to its connection's timeline.
-func (in *Inspector) keep(it *item) {
-	ev := &it.ev
-	r := in.lookup(ev.ConnectionID)
-	if r == nil {
-		if ev.Kind != runtime.KindConnect {
-			return // a connection the inspector never saw open (or forgot)
-		}
-		r = &record{id: ev.ConnectionID, api: ev.Api, stage: ev.Stage, sourceIP: ev.SourceIP, userAgent: ev.UserAgent, connectedAt: ev.Time}
-		in.mu.Lock()
-		in.conns.Store(ev.ConnectionID, r)
-		in.mu.Unlock()
-		in.live.Add(1)
-	}
-	limit := in.opts.EventsPerConn
-	if n := in.live.Load(); n*int64(limit) > int64(in.opts.TotalEvents) {
-		limit = max(minEventsPerConn, in.opts.TotalEvents/int(n))
-	}
+// open makes the record of the connection whose handshake ev is.
+func (in *Inspector) open(ev *runtime.Event) *record {
+	r := &record{base: base{id: ev.ConnectionID, api: ev.Api, stage: ev.Stage, reqID: ev.RequestID, sourceIP: ev.SourceIP,
+		userAgent: ev.UserAgent, connectedAt: ev.Time}}
+	in.mu.Lock()
+	in.conns.Store(ev.ConnectionID, r)
+	in.mu.Unlock()
+	in.live.Add(1)
+	return r
+}
+
+// keep adds an event of r's connection, kept its kept form, to r's
+// timeline.
+func (in *Inspector) keep(r *record, ev *runtime.Event, kept []byte) {
 	r.mu.Lock()
-	// Grow only while the ring never wrapped, so that it stays in order.
-	if len(r.ring) < limit && r.next == 0 {
-		r.ring = append(r.ring, *it)
-	} else {
-		r.ring[r.next] = *it
-		r.next = (r.next + 1) % len(r.ring)
-	}
+	r.put(kept, in)
 	r.total++
 	closing := false
 	switch {
 	case ev.Kind == runtime.KindConnected && ev.Status != 101:
-		r.refused, r.closed, r.closedAt, r.code, r.reason = true, true, ev.Time, ev.Status, ev.Error
+		r.end = &ending{refused: true, closedAt: ev.Time, code: ev.Status, reason: ev.Error}
 		closing = true
-	case ev.Kind == runtime.KindDisconnect && !r.closed:
-		r.closed, r.closedAt, r.code, r.reason, r.by = true, ev.Time, ev.Code, ev.Reason, ev.By
+	case ev.Kind == runtime.KindDisconnect && r.end == nil:
+		r.end = &ending{closedAt: ev.Time, code: ev.Code, reason: ev.Reason, by: ev.By}
 		closing = true
 	}
 	r.mu.Unlock()
@@ -186,6 +221,16 @@ func (in *Inspector) keep(it *item) {
 		in.live.Add(-1)
 		in.retire(r)
 	}
+}
+
+// limit is how many events a connection keeps now: EventsPerConn, fewer
+// when so many are open that they would keep more than TotalEvents.
+func (in *Inspector) limit() int {
+	limit := in.opts.EventsPerConn
+	if n := in.live.Load(); n*int64(limit) > int64(in.opts.TotalEvents) {
+		limit = max(minEventsPerConn, in.opts.TotalEvents/int(n))
+	}
+	return limit
 }
 
 // retire moves a closed connection to the closed ring, forgetting the one it
@@ -253,17 +298,32 @@ func (in *Inspector) unsubscribe(s *subscriber) {
 	in.smu.Unlock()
 }
 
+// item is an event as a live stream gets it: its kept form and the record
+// it leaves fields out for.
+type item struct {
+	kept []byte
+	b    *base
+	conn string
+}
+
+// json is the event as the stream writes it.
+func (it *item) json() []byte {
+	seq, ev, size := decode(it.kept, it.b)
+	b, _ := json.Marshal(toJSON(seq, &ev, size))
+	return b
+}
+
 // publish hands it to every live stream that follows its connection,
 // dropping it for those that are full.
-func (in *Inspector) publish(it *item) {
+func (in *Inspector) publish(it item) {
 	in.smu.RLock()
 	defer in.smu.RUnlock()
 	for s := range in.subs {
-		if s.conn != "" && s.conn != it.ev.ConnectionID {
+		if s.conn != "" && s.conn != it.conn {
 			continue
 		}
 		select {
-		case s.ch <- *it:
+		case s.ch <- it:
 		default:
 			s.dropped.Add(1)
 		}

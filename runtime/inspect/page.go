@@ -39,8 +39,9 @@ func (in *Inspector) serveIndex(w http.ResponseWriter, r *http.Request) {
 		data.Selected = data.Live[len(data.Live)-1].ConnectionID
 	}
 	if rec := in.lookup(data.Selected); rec != nil {
-		for _, it := range rec.events() {
-			j := toJSON(it.seq, &it.ev, it.size)
+		for _, k := range rec.events() {
+			seq, ev, size := decode(k, &rec.base)
+			j := toJSON(seq, &ev, size)
 			pe := pageEvent{Time: j.Time[11:23], Type: j.Type, Info: describe(&j)}
 			if j.Body != nil {
 				pe.Body = *j.Body

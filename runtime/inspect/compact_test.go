@@ -1,0 +1,255 @@
+package inspect
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/wsgw/wsgw/runtime"
+)
+
+// wantJSON is an event as the inspector served it before events were kept
+// compact: the event itself, its body cut to bodyMax bytes, and the body's
+// full size.
+func wantJSON(t *testing.T, seq uint64, ev runtime.Event, bodyMax int) []byte {
+	t.Helper()
+	size := len(ev.Body)
+	if len(ev.Body) > bodyMax {
+		ev.Body = ev.Body[:bodyMax]
+	}
+	b, err := json.Marshal(toJSON(seq, &ev, size))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// keptJSON is the same event kept compact and read back.
+func keptJSON(t *testing.T, seq uint64, ev runtime.Event, b *base, bodyMax int) []byte {
+	t.Helper()
+	kept := appendEvent(nil, seq, &ev, b, bodyMax)
+	if got := seqOf(kept); got != seq {
+		t.Errorf("seqOf = %d, want %d", got, seq)
+	}
+	s, back, size := decode(kept, b)
+	out, err := json.Marshal(toJSON(s, &back, size))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// trickyEvents are events whose kept form could lose something: headers
+// with several values, nil and empty values, names in odd case, empty and
+// nil bodies, binary and cut bodies, text cut inside a rune, zero and early
+// times, kinds and strings of every sort (SPEC R-11.2, R-11.4).
+func trickyEvents(at time.Time) []runtime.Event {
+	long := strings.Repeat("é", 40) // 80 bytes: a cut at 33 falls inside a rune
+	return []runtime.Event{
+		{Kind: runtime.KindConnect, Time: at, ConnectionID: "c", Api: "Api", Stage: "dev", RequestID: "r1", Route: "$connect",
+			Method: "GET", URL: "/dev?a=1&a=2", SourceIP: "127.0.0.1", UserAgent: "Go-http-client/1.1",
+			Header: http.Header{"Sec-Websocket-Key": {"k=="}, "Upgrade": {"websocket"}, "X-Multi": {"a", "b", "", "a"},
+				"x-lower-case": {"v"}, "X-Nil": nil, "X-Empty": {}, "Cookie": {"a=1; b=2"}, "": {""}}},
+		{Kind: runtime.KindIntegrationRequest, Time: at.Add(time.Millisecond), ConnectionID: "c", Api: "Api", Stage: "dev", RequestID: "r1",
+			Route: "$connect", Integration: "I", Method: "POST", URL: "http://127.0.0.1:9/connect", Header: http.Header{}},
+		{Kind: runtime.KindIntegrationResponse, Time: at.Add(2 * time.Millisecond), ConnectionID: "c", Api: "Api", Stage: "dev",
+			RequestID: "r1", Route: "$connect", Integration: "I", Status: 200, Latency: 832 * time.Microsecond,
+			Header: http.Header{"Content-Length": {"0"}, "Date": {"Sat, 05 Dec 2026 17:51:03 GMT"}}},
+		{Kind: runtime.KindIntegrationResponse, Time: at, ConnectionID: "c", Status: 204, Body: []byte{}},
+		{Kind: runtime.KindIntegrationResponse, Time: at, ConnectionID: "c", Status: 502, Body: nil, Latency: -time.Second},
+		{Kind: runtime.KindConnected, Time: at.Add(3 * time.Millisecond), ConnectionID: "c", Api: "Api", Stage: "dev", RequestID: "r1",
+			Route: "$connect", Integration: "I", Status: 101, Latency: 3 * time.Millisecond},
+		{Kind: runtime.KindMessage, Time: at, ConnectionID: "c", Api: "Api", Stage: "dev", RequestID: "r2", Route: "-", Body: []byte(`{"action":"echo"}`)},
+		{Kind: runtime.KindMessage, Time: at, ConnectionID: "c", Route: "-", Body: []byte{}},
+		{Kind: runtime.KindMessage, Time: at, ConnectionID: "c", Route: "-", Body: nil},
+		{Kind: runtime.KindMessage, Time: at, ConnectionID: "c", Body: []byte(long)},
+		{Kind: runtime.KindMessage, Time: at, ConnectionID: "c", Body: []byte{0xff, 0, 1, 2}, Binary: true},
+		{Kind: runtime.KindFrame, Time: at, ConnectionID: "c", Api: "Other", Stage: "", Body: bytes.Repeat([]byte{0, 0xfe}, 100), Binary: true},
+		{Kind: runtime.KindFrame, Time: at, ConnectionID: "c", Body: []byte("\xff not valid"), Binary: false},
+		{Kind: runtime.KindRoute, Time: at, ConnectionID: "c", Key: "echo", Expr: "$request.body.action", Route: "echo", Why: runtime.WhyMatched},
+		{Kind: runtime.KindRoute, Time: at, ConnectionID: "c", Key: "", Expr: "$request.body.action", Route: "-", Why: runtime.WhyNoSuch},
+		{Kind: runtime.KindRoute, Time: at, ConnectionID: "c", Route: "$default", Why: runtime.WhyNotJSON},
+		{Kind: runtime.KindManagement, Time: at, ConnectionID: "c", Api: "Api", Stage: "dev", Method: "POST", URL: "/dev/@connections/c",
+			Status: 200, Body: []byte("hi")},
+		{Kind: runtime.KindError, Time: at, ConnectionID: "c", Status: 500, Error: "backend down: \x00 \"quoted\"", Latency: time.Hour},
+		{Kind: runtime.KindDisconnect, Time: at, ConnectionID: "c", Code: 1001, Reason: "going away", By: "client"},
+		{Kind: runtime.KindDisconnect, ConnectionID: "c", Code: -1, By: "gateway"}, // zero time
+		{Kind: "custom.kind", Time: at.AddDate(-300, 0, 0), ConnectionID: "c", SourceIP: "10.0.0.1", UserAgent: "other"},
+		{Kind: "", Time: time.Date(2600, 1, 1, 0, 0, 0, 1, time.UTC), ConnectionID: "other", RequestID: "r1"},
+		{Kind: runtime.KindConnected, Time: at, ConnectionID: "c", Status: 403, Error: "refused"},
+	}
+}
+
+// TestKeptFormRoundTrip: an event kept compact gives the JSON it gave kept
+// whole, byte for byte, with and without a record to leave fields out for.
+func TestKeptFormRoundTrip(t *testing.T) {
+	at := time.Now() // with a monotonic reading, as the gateway's times have
+	b := &base{id: "c", api: "Api", stage: "dev", reqID: "r1", sourceIP: "127.0.0.1", userAgent: "Go-http-client/1.1", connectedAt: at}
+	for _, bodyMax := range []int{1, 16, 33, 4096} {
+		for i, ev := range trickyEvents(at) {
+			want := wantJSON(t, uint64(i+1), ev, bodyMax)
+			for _, rec := range []*base{nil, b, {}} {
+				if got := keptJSON(t, uint64(i+1), ev, rec, bodyMax); !bytes.Equal(got, want) {
+					t.Errorf("event %d (%s), body cut at %d, record %v:\n got %s\nwant %s", i, ev.Kind, bodyMax, rec != nil, got, want)
+				}
+			}
+		}
+	}
+	// Every common string, as a header name, a value and a field.
+	for i, s := range common {
+		ev := runtime.Event{Kind: runtime.KindIntegrationRequest, Time: at, ConnectionID: "c", Method: s, Route: s,
+			Header: http.Header{s: {s, s + "x"}}}
+		if got, want := keptJSON(t, 7, ev, b, 16), wantJSON(t, 7, ev, 16); !bytes.Equal(got, want) {
+			t.Errorf("common[%d] %q:\n got %s\nwant %s", i, s, got, want)
+		}
+	}
+}
+
+// TestKeptFormRandom: random events round trip too.
+func TestKeptFormRandom(t *testing.T) {
+	rnd := rand.New(rand.NewPCG(1, 2))
+	at := time.Date(2026, 12, 5, 17, 0, 0, 123456789, time.UTC)
+	b := &base{id: "c", api: "Api", stage: "dev", reqID: "r1", sourceIP: "1.2.3.4", userAgent: "ua", connectedAt: at}
+	pick := func() string {
+		switch rnd.IntN(5) {
+		case 0:
+			return ""
+		case 1:
+			return common[rnd.IntN(len(common))]
+		case 2:
+			return []string{"c", "Api", "dev", "r1", "1.2.3.4", "ua"}[rnd.IntN(6)]
+		}
+		buf := make([]byte, rnd.IntN(70))
+		for i := range buf {
+			buf[i] = byte(rnd.IntN(256))
+		}
+		return string(buf)
+	}
+	kinds := append(kinds[1:], "x", "")
+	for i := range 3000 {
+		ev := runtime.Event{Kind: kinds[rnd.IntN(len(kinds))], ConnectionID: pick(), Api: pick(), Stage: pick(), RequestID: pick(),
+			Route: pick(), Integration: pick(), Key: pick(), Expr: pick(), Why: pick(), Method: pick(), URL: pick(),
+			Reason: pick(), By: pick(), Error: pick(), SourceIP: pick(), UserAgent: pick(),
+			Status: rnd.IntN(700) - 100, Code: rnd.IntN(5000), Latency: time.Duration(rnd.Int64() - rnd.Int64()), Binary: rnd.IntN(2) == 0}
+		if rnd.IntN(10) > 0 {
+			ev.Time = at.Add(time.Duration(rnd.Int64N(int64(1000*time.Hour))) - 500*time.Hour)
+		}
+		if rnd.IntN(3) > 0 {
+			ev.Header = http.Header{}
+			for range rnd.IntN(6) {
+				var vs []string
+				if rnd.IntN(8) > 0 {
+					vs = []string{}
+					for range rnd.IntN(4) {
+						vs = append(vs, pick())
+					}
+				}
+				ev.Header[pick()] = vs
+			}
+		}
+		if rnd.IntN(3) > 0 {
+			ev.Body = []byte(pick() + pick() + pick())
+		}
+		bodyMax := 1 + rnd.IntN(100)
+		want := wantJSON(t, uint64(i), ev, bodyMax)
+		for _, rec := range []*base{nil, b} {
+			if got := keptJSON(t, uint64(i), ev, rec, bodyMax); !bytes.Equal(got, want) {
+				t.Fatalf("event %d, record %v:\n got %s\nwant %s", i, rec != nil, got, want)
+			}
+		}
+	}
+}
+
+// TestServedEventsUnchanged: the timeline the API serves, the live stream
+// and a replay's lookup read the kept events back as they were: the JSON
+// of each is the event's own, byte for byte (SPEC R-11.2, R-11.4).
+func TestServedEventsUnchanged(t *testing.T) {
+	in := New(Options{BodyBytes: 33, EventsPerConn: 12})
+	s := in.subscribe("c")
+	defer in.unsubscribe(s)
+	at := time.Now()
+	var want [][]byte
+	seq := uint64(0)
+	for _, ev := range trickyEvents(at) {
+		if ev.ConnectionID != "c" {
+			ev.ConnectionID = "c"
+		}
+		if ev.Kind == runtime.KindDisconnect || (ev.Kind == runtime.KindConnected && ev.Status != 101) {
+			continue // keep the connection open: its record is the one made by the first event
+		}
+		seq++
+		in.Observe(ev)
+		want = append(want, wantJSON(t, seq, ev, 33))
+	}
+	want = want[len(want)-12:] // the ring keeps the last 12
+	req := httptest.NewRequest("GET", "/api/connections/c/events", nil)
+	req.Host = "127.0.0.1"
+	rec := httptest.NewRecorder()
+	in.Handler().ServeHTTP(rec, req)
+	var got []json.RawMessage
+	if err := json.Unmarshal(rec.Body.Bytes(), &got); err != nil {
+		t.Fatalf("%d %s: %v", rec.Code, rec.Body, err)
+	}
+	if len(got) != len(want) {
+		t.Fatalf("%d events served, want %d", len(got), len(want))
+	}
+	wantAll, _ := json.Marshal(want2raw(want))
+	if gotAll, _ := json.Marshal(got); !bytes.Equal(gotAll, wantAll) {
+		t.Errorf("served:\n got %s\nwant %s", gotAll, wantAll)
+	}
+	// The stream had every event, kept whole as the API serves them.
+	n := 0
+	for len(s.ch) > 0 {
+		it := <-s.ch
+		n++
+		if int(seq)-n < len(want) {
+			if got, w := it.json(), want[len(want)-(int(seq)-n)-1]; !bytes.Equal(got, w) {
+				t.Errorf("stream event %d:\n got %s\nwant %s", n, got, w)
+			}
+		}
+	}
+	if n != int(seq) {
+		t.Errorf("stream had %d events, want %d", n, seq)
+	}
+}
+
+func want2raw(bs [][]byte) []json.RawMessage {
+	out := make([]json.RawMessage, len(bs))
+	for i, b := range bs {
+		out[i] = b
+	}
+	return out
+}
+
+// TestRingReuse: once a connection's ring is full, a new event reuses the
+// buffer of the one it replaces when that fits, and a small event does not
+// keep a large event's buffer (SPEC R-11.4: what is kept stays bounded).
+func TestRingReuse(t *testing.T) {
+	in := New(Options{EventsPerConn: 10})
+	in.Observe(runtime.Event{Kind: runtime.KindConnect, ConnectionID: "c"})
+	big := bytes.Repeat([]byte("x"), 3000)
+	for i := range 30 {
+		body := []byte(fmt.Sprintf(`{"i":%d}`, i))
+		if i%10 == 3 {
+			body = big
+		}
+		in.Observe(runtime.Event{Kind: runtime.KindMessage, ConnectionID: "c", Body: body})
+	}
+	r := in.lookup("c")
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if len(r.ring) != 10 || cap(r.ring) != 10 {
+		t.Fatalf("ring len %d cap %d, want 10 and 10", len(r.ring), cap(r.ring))
+	}
+	for i, b := range r.ring {
+		if cap(b) > 2*len(b)+64 {
+			t.Errorf("slot %d keeps %d bytes for %d", i, cap(b), len(b))
+		}
+	}
+}
