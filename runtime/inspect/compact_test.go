@@ -234,9 +234,9 @@ func TestRingReuse(t *testing.T) {
 	in := New(Options{EventsPerConn: 10})
 	in.Observe(runtime.Event{Kind: runtime.KindConnect, ConnectionID: "c"})
 	big := bytes.Repeat([]byte("x"), 3000)
-	for i := range 30 {
+	for i := range 24 {
 		body := []byte(fmt.Sprintf(`{"i":%d}`, i))
-		if i%10 == 3 {
+		if i%7 == 3 {
 			body = big
 		}
 		in.Observe(runtime.Event{Kind: runtime.KindMessage, ConnectionID: "c", Body: body})
@@ -251,5 +251,35 @@ func TestRingReuse(t *testing.T) {
 		if cap(b) > 2*len(b)+64 {
 			t.Errorf("slot %d keeps %d bytes for %d", i, cap(b), len(b))
 		}
+	}
+}
+
+// TestObserveAllocs: once a connection's ring is full, keeping an event of
+// the usual size allocates nothing, whatever it holds (SPEC R-11.4: a busy
+// gateway does not slow down because nobody watches).
+func TestObserveAllocs(t *testing.T) {
+	in := New(Options{EventsPerConn: 10})
+	in.Observe(runtime.Event{Kind: runtime.KindConnect, ConnectionID: "c", Time: time.Now()})
+	h := http.Header{"Content-Type": {"application/json"}, "X-Connection-Id": {"c"}}
+	body := []byte(`{"action":"echo","n":12345,"text":"hello, world"}`)
+	evs := []runtime.Event{
+		{Kind: runtime.KindMessage, ConnectionID: "c", Route: "-", Body: body},
+		{Kind: runtime.KindRoute, ConnectionID: "c", Key: "echo", Expr: "$request.body.action", Route: "echo", Why: runtime.WhyMatched},
+		{Kind: runtime.KindIntegrationRequest, ConnectionID: "c", Method: "POST", URL: "http://127.0.0.1:1/echo", Header: h, Body: body},
+		{Kind: runtime.KindIntegrationResponse, ConnectionID: "c", Status: 200, Header: h, Body: body, Latency: time.Millisecond},
+		{Kind: runtime.KindFrame, ConnectionID: "c", Body: body},
+	}
+	for range 4 {
+		for _, ev := range evs {
+			ev.Time = time.Now()
+			in.Observe(ev)
+		}
+	}
+	if n := testing.AllocsPerRun(50, func() {
+		for _, ev := range evs {
+			in.Observe(ev)
+		}
+	}); n != 0 {
+		t.Errorf("%v allocations per message", n)
 	}
 }
