@@ -27,8 +27,8 @@ import (
 // Flags of the kept form: bit i < nStrings says string field i is not empty.
 const (
 	nStrings = 16
-	fTime    = 1 << (nStrings + iota) // the time is not zero: uvarint seconds and nanoseconds follow
-	fTimeRel                          // the time is a zigzag varint of nanoseconds after the record's connectedAt
+	fTime    = 1 << (nStrings + iota) // the time is not zero: varint seconds and uvarint nanoseconds follow (without fTimeRel)
+	fTimeRel                          // the time is a zigzag varint of nanoseconds after base.nano
 	fStatus                           // varint
 	fCode                             // varint
 	fLatency                          // varint nanoseconds
@@ -83,13 +83,50 @@ var common = [...]string{
 	"text/plain; charset=utf-8", "text/html; charset=utf-8", "text/plain", "application/octet-stream",
 }
 
-var commonIndex = func() map[string]int {
-	m := make(map[string]int, len(common))
-	for i, s := range common {
-		m[s] = i
+// commonSlots finds a common string in one probe: commonSlot hashes a
+// string into it, with multipliers chosen when the package starts so that no
+// two common strings share a slot. A slot holds the string's index plus 1.
+var (
+	commonSlots [512]uint8
+	commonMul   uint
+)
+
+func init() {
+	for commonMul = 1; ; commonMul += 2 {
+		clear(commonSlots[:])
+		ok := true
+		for i, s := range common {
+			h := commonSlot(s)
+			if commonSlots[h] != 0 {
+				ok = false
+				break
+			}
+			commonSlots[h] = uint8(i + 1)
+		}
+		if ok || commonMul > 1<<16 {
+			return
+		}
 	}
-	return m
-}()
+}
+
+func commonSlot(s string) uint {
+	n := uint(len(s))
+	if n == 0 {
+		return 0
+	}
+	return (n*commonMul + uint(s[0])*31 + uint(s[n-1])*7 + uint(s[n/2])*3) % uint(len(commonSlots))
+}
+
+// commonIndex returns the index of s in common, or -1.
+func commonIndex(s string) int {
+	if len(s) == 0 || len(s) > 48 {
+		return -1
+	}
+	if i := int(commonSlots[commonSlot(s)]) - 1; i >= 0 && common[i] == s {
+		return i
+	}
+	return -1
+}
 
 // base is what a connection's record holds of its events: the fields an
 // event leaves out when it has the same.
@@ -99,6 +136,14 @@ type base struct {
 	sourceIP       string
 	userAgent      string
 	connectedAt    time.Time
+	connNano       int64 // connectedAt's unixNano, 0 when out of its range
+}
+
+// newBase returns the base of a connection whose handshake is ev.
+func newBase(ev *runtime.Event) base {
+	n, _ := unixNano(ev.Time)
+	return base{id: ev.ConnectionID, api: ev.Api, stage: ev.Stage, reqID: ev.RequestID, sourceIP: ev.SourceIP,
+		userAgent: ev.UserAgent, connectedAt: ev.Time, connNano: n}
 }
 
 // own returns b's value of string field i, "" for the fields it has none of.
@@ -168,10 +213,8 @@ func appendString(dst []byte, s, own string) []byte {
 	if own != "" && s == own {
 		return append(dst, 0)
 	}
-	if len(s) <= 48 {
-		if i, ok := commonIndex[s]; ok {
-			return binary.AppendUvarint(dst, uint64(i)<<1|1)
-		}
+	if i := commonIndex(s); i >= 0 {
+		return binary.AppendUvarint(dst, uint64(i)<<1|1)
 	}
 	dst = binary.AppendUvarint(dst, uint64(len(s)+1)<<1)
 	return append(dst, s...)
@@ -182,38 +225,20 @@ func appendString(dst []byte, s, own string) []byte {
 // fields ev leaves out where it has the same.
 func appendEvent(dst []byte, seq uint64, ev *runtime.Event, b *base, bodyMax int) []byte {
 	dst = binary.AppendUvarint(dst, seq)
-	k := 0
-	for i := 1; i < len(kinds); i++ {
-		if kinds[i] == ev.Kind {
-			k = i
-			break
-		}
-	}
-	dst = append(dst, byte(k))
+	k := kindCode(ev.Kind)
+	dst = append(dst, k)
 	if k == 0 {
 		dst = appendString(dst, string(ev.Kind), "")
 	}
-	var flags uint32
-	var strs [nStrings]string
-	strs[sConnectionID], strs[sApi], strs[sStage], strs[sRequestID] = ev.ConnectionID, ev.Api, ev.Stage, ev.RequestID
-	strs[sRoute], strs[sIntegration], strs[sKey], strs[sExpr], strs[sWhy] = ev.Route, ev.Integration, ev.Key, ev.Expr, ev.Why
-	strs[sMethod], strs[sURL], strs[sReason], strs[sBy], strs[sError] = ev.Method, ev.URL, ev.Reason, ev.By, ev.Error
-	strs[sSourceIP], strs[sUserAgent] = ev.SourceIP, ev.UserAgent
-	for i, s := range strs {
-		if s != "" {
-			flags |= 1 << i
-		}
-	}
-	var rel int64
+	flags := bit(ev.ConnectionID, sConnectionID) | bit(ev.Api, sApi) | bit(ev.Stage, sStage) | bit(ev.RequestID, sRequestID) |
+		bit(ev.Route, sRoute) | bit(ev.Integration, sIntegration) | bit(ev.Key, sKey) | bit(ev.Expr, sExpr) | bit(ev.Why, sWhy) |
+		bit(ev.Method, sMethod) | bit(ev.URL, sURL) | bit(ev.Reason, sReason) | bit(ev.By, sBy) | bit(ev.Error, sError) |
+		bit(ev.SourceIP, sSourceIP) | bit(ev.UserAgent, sUserAgent)
+	nano, inRange := unixNano(ev.Time)
 	if !ev.Time.IsZero() {
 		flags |= fTime
-		// Wall clock only: a monotonic reading would make the difference
-		// disagree with the times as written.
-		if b != nil && !b.connectedAt.IsZero() {
-			if d := ev.Time.Round(0).Sub(b.connectedAt.Round(0)); d > -1<<62 && d < 1<<62 {
-				flags |= fTimeRel
-				rel = int64(d)
-			}
+		if inRange {
+			flags |= fTimeRel
 		}
 	}
 	if ev.Status != 0 {
@@ -242,15 +267,33 @@ func appendEvent(dst []byte, seq uint64, ev *runtime.Event, b *base, bodyMax int
 	dst = binary.LittleEndian.AppendUint32(dst, flags)
 	switch {
 	case flags&fTimeRel != 0:
-		dst = binary.AppendVarint(dst, rel)
+		dst = binary.AppendVarint(dst, nano-b.nano())
 	case flags&fTime != 0:
 		dst = binary.AppendVarint(dst, ev.Time.Unix())
 		dst = binary.AppendUvarint(dst, uint64(ev.Time.Nanosecond()))
 	}
-	for i, s := range strs {
-		if s != "" {
-			dst = appendString(dst, s, b.own(i))
+	if flags&(1<<nStrings-1) != 0 {
+		var own base
+		if b != nil {
+			own = *b
 		}
+		// In the order of the flags; a string is there when not empty.
+		dst = appendField(dst, ev.ConnectionID, own.id)
+		dst = appendField(dst, ev.Api, own.api)
+		dst = appendField(dst, ev.Stage, own.stage)
+		dst = appendField(dst, ev.RequestID, own.reqID)
+		dst = appendField(dst, ev.Route, "")
+		dst = appendField(dst, ev.Integration, "")
+		dst = appendField(dst, ev.Key, "")
+		dst = appendField(dst, ev.Expr, "")
+		dst = appendField(dst, ev.Why, "")
+		dst = appendField(dst, ev.Method, "")
+		dst = appendField(dst, ev.URL, "")
+		dst = appendField(dst, ev.Reason, "")
+		dst = appendField(dst, ev.By, "")
+		dst = appendField(dst, ev.Error, "")
+		dst = appendField(dst, ev.SourceIP, own.sourceIP)
+		dst = appendField(dst, ev.UserAgent, own.userAgent)
 	}
 	if flags&fStatus != 0 {
 		dst = binary.AppendVarint(dst, int64(ev.Status))
@@ -286,6 +329,51 @@ func appendEvent(dst []byte, seq uint64, ev *runtime.Event, b *base, bodyMax int
 		}
 	}
 	return dst
+}
+
+// bit is flag bit i when s is not empty.
+func bit(s string, i int) uint32 {
+	if s == "" {
+		return 0
+	}
+	return 1 << i
+}
+
+// appendField appends string field s when it is not empty.
+func appendField(dst []byte, s, own string) []byte {
+	if s == "" {
+		return dst
+	}
+	return appendString(dst, s, own)
+}
+
+// kindCode returns k's index in kinds, 0 for none.
+func kindCode(k runtime.EventKind) byte {
+	for i := 1; i < len(kinds); i++ {
+		if kinds[i] == k {
+			return byte(i)
+		}
+	}
+	return 0
+}
+
+// unixNano returns t's wall clock in nanoseconds since 1970 and whether
+// that fits an int64 with room to spare (from 1685 to 2255).
+func unixNano(t time.Time) (int64, bool) {
+	sec := t.Unix()
+	if sec <= -9e9 || sec >= 9e9 {
+		return 0, false
+	}
+	return sec*1e9 + int64(t.Nanosecond()), true
+}
+
+// nano is the time that times are kept relative to: the record's
+// connectedAt, 0 (1970) when there is no record or it is out of range.
+func (b *base) nano() int64 {
+	if b == nil {
+		return 0
+	}
+	return b.connNano
 }
 
 // reader reads a kept form; a malformed one (never written by appendEvent)
@@ -363,8 +451,8 @@ func decode(kept []byte, b *base) (seq uint64, ev runtime.Event, size int) {
 	}
 	flags := binary.LittleEndian.Uint32(fb)
 	switch {
-	case flags&fTimeRel != 0 && b != nil:
-		ev.Time = b.connectedAt.Round(0).Add(time.Duration(r.varint()))
+	case flags&fTimeRel != 0:
+		ev.Time = time.Unix(0, b.nano()+r.varint())
 	case flags&fTime != 0:
 		sec := r.varint()
 		ev.Time = time.Unix(sec, int64(r.uvarint()))

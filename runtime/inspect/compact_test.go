@@ -283,3 +283,19 @@ func TestObserveAllocs(t *testing.T) {
 		t.Errorf("%v allocations per message", n)
 	}
 }
+
+// TestCommonIndex: every common string is found in one probe, and other
+// strings are not.
+func TestCommonIndex(t *testing.T) {
+	for i, s := range common {
+		if got := commonIndex(s); got != i {
+			t.Errorf("commonIndex(%q) = %d, want %d", s, got, i)
+		}
+		if got := commonIndex(s + "x"); got != -1 {
+			t.Errorf("commonIndex(%q) = %d, want -1", s+"x", got)
+		}
+	}
+	if commonIndex("") != -1 {
+		t.Error(`commonIndex("") found`)
+	}
+}

@@ -192,8 +192,7 @@ func (in *Inspector) Observe(ev runtime.Event) {
 
 // open makes the record of the connection whose handshake ev is.
 func (in *Inspector) open(ev *runtime.Event) *record {
-	r := &record{base: base{id: ev.ConnectionID, api: ev.Api, stage: ev.Stage, reqID: ev.RequestID, sourceIP: ev.SourceIP,
-		userAgent: ev.UserAgent, connectedAt: ev.Time}}
+	r := &record{base: newBase(ev)}
 	in.mu.Lock()
 	in.conns.Store(ev.ConnectionID, r)
 	in.mu.Unlock()
