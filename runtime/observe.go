@@ -139,8 +139,10 @@ type trace struct {
 	responded            bool
 }
 
-// emit fills in what every event of e shares and hands ev to the observer.
-func (e *event) emit(ev Event) {
+// emit fills in what every event of e shares and hands ev to the observer
+// (ev is a pointer so that the 376-byte Event is copied once, into the
+// Observe call, not twice).
+func (e *event) emit(ev *Event) {
 	tr := e.conn.tr
 	if tr == nil || tr.obs == nil {
 		return
@@ -158,7 +160,7 @@ func (e *event) emit(ev Event) {
 	if ev.Time.IsZero() {
 		ev.Time = time.Now()
 	}
-	tr.obs.Observe(ev)
+	tr.obs.Observe(*ev)
 }
 
 // traceRequest reports an integration request as sent, after mapping and
@@ -176,7 +178,7 @@ func (e *event) traceRequest(method, url string, h http.Header, body []byte) {
 		*e.trace = trace{reqAt: now, method: method, url: url, reqBody: body}
 	}
 	e.traceAt = now.UnixNano()
-	e.emit(Event{Kind: KindIntegrationRequest, Time: now, Integration: e.integration, Method: method, URL: url, Header: h, Body: body, Binary: !utf8.Valid(body)})
+	e.emit(&Event{Kind: KindIntegrationRequest, Time: now, Integration: e.integration, Method: method, URL: url, Header: h, Body: body, Binary: !utf8.Valid(body)})
 }
 
 // traceResponse reports what the integration answered (body nil when it
@@ -194,7 +196,7 @@ func (e *event) traceResponse(status int, h http.Header, body []byte) {
 	if e.traceAt != 0 {
 		lat = time.Duration(now.UnixNano() - e.traceAt)
 	}
-	e.emit(Event{Kind: KindIntegrationResponse, Time: now, Integration: e.integration, Status: status, Header: h, Body: body, Binary: !utf8.Valid(body), Latency: lat})
+	e.emit(&Event{Kind: KindIntegrationResponse, Time: now, Integration: e.integration, Status: status, Header: h, Body: body, Binary: !utf8.Valid(body), Latency: lat})
 }
 
 // traceAs runs f with the event's integration named name (an
@@ -210,12 +212,12 @@ func (e *event) traceAs(name string, f func()) {
 func (s *apiServer) traceStart(e *event, r *http.Request, by string) {
 	switch e.typ {
 	case eventConnect:
-		e.emit(Event{Kind: KindConnect, Time: e.time, Method: r.Method, URL: r.URL.RequestURI(), Header: r.Header,
+		e.emit(&Event{Kind: KindConnect, Time: e.time, Method: r.Method, URL: r.URL.RequestURI(), Header: r.Header,
 			SourceIP: e.conn.sourceIP, UserAgent: e.conn.userAgent})
 	case eventMessage:
-		e.emit(Event{Kind: KindMessage, Time: e.time, Route: "-", Body: e.body, Binary: e.binary})
+		e.emit(&Event{Kind: KindMessage, Time: e.time, Route: "-", Body: e.body, Binary: e.binary})
 	case eventDisconnect:
-		e.emit(Event{Kind: KindDisconnect, Time: e.time, Code: e.disconnectCode, Reason: e.disconnectReason, By: by})
+		e.emit(&Event{Kind: KindDisconnect, Time: e.time, Code: e.disconnectCode, Reason: e.disconnectReason, By: by})
 	}
 }
 
@@ -236,7 +238,7 @@ func (s *apiServer) traceRoute(e *event, key string, rs *routeState) {
 	if rs != nil {
 		route = rs.route.Key
 	}
-	e.emit(Event{Kind: KindRoute, Key: key, Expr: e.stage.api.RouteSelectionExpression, Route: route, Why: why})
+	e.emit(&Event{Kind: KindRoute, Key: key, Expr: e.stage.api.RouteSelectionExpression, Route: route, Why: why})
 }
 
 // traceEnd reports how a handshake ended, or what went wrong with a
@@ -256,9 +258,9 @@ func (s *apiServer) traceEnd(e *event, start time.Time) {
 		if st == http.StatusOK {
 			st = http.StatusSwitchingProtocols
 		}
-		e.emit(Event{Kind: KindConnected, Time: now, Status: st, Integration: e.integration, Latency: now.Sub(start), Error: errText})
+		e.emit(&Event{Kind: KindConnected, Time: now, Status: st, Integration: e.integration, Latency: now.Sub(start), Error: errText})
 	case errText != "":
-		e.emit(Event{Kind: KindError, Time: now, Status: e.status, Integration: e.integration, Latency: now.Sub(start), Error: errText})
+		e.emit(&Event{Kind: KindError, Time: now, Status: e.status, Integration: e.integration, Latency: now.Sub(start), Error: errText})
 	}
 }
 

@@ -299,3 +299,29 @@ func TestCommonIndex(t *testing.T) {
 		t.Error(`commonIndex("") found`)
 	}
 }
+
+// TestForgottenConnection: a closed connection the inspector forgot keeps
+// no more events, though Observe found its record a moment before through
+// its cache (SPEC R-11.4: ClosedConns bounds what is kept).
+func TestForgottenConnection(t *testing.T) {
+	in := New(Options{ClosedConns: 1})
+	for _, id := range []string{"a", "b"} {
+		in.Observe(runtime.Event{Kind: runtime.KindConnect, ConnectionID: id})
+		in.Observe(runtime.Event{Kind: runtime.KindMessage, ConnectionID: id, Body: []byte("x")})
+	}
+	a := in.lookup("a")
+	in.Observe(runtime.Event{Kind: runtime.KindDisconnect, ConnectionID: "a", Code: 1000})
+	in.Observe(runtime.Event{Kind: runtime.KindDisconnect, ConnectionID: "b", Code: 1000}) // a is forgotten
+	in.Observe(runtime.Event{Kind: runtime.KindMessage, ConnectionID: "a", Body: []byte("late")})
+	if in.lookup("a") != nil || in.find("a") != nil {
+		t.Error("the forgotten connection is still found")
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.total != 3 {
+		t.Errorf("the forgotten connection saw %d events, want 3", a.total)
+	}
+	if b := in.find("b"); b == nil || b.end == nil {
+		t.Errorf("the last closed connection is not kept: %v", b)
+	}
+}

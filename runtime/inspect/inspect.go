@@ -5,6 +5,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unsafe"
 
 	"github.com/wsgw/wsgw/runtime"
 )
@@ -67,6 +68,9 @@ type record struct {
 	next  int      // where the next event goes once the ring is full
 	total int      // events seen
 	end   *ending  // nil while the connection is open
+	// forgotten is set when the record leaves conns: the recent cache
+	// must not find it then.
+	forgotten atomic.Bool
 }
 
 // ending is how a connection ended.
@@ -146,7 +150,9 @@ type Inspector struct {
 	// read without a lock on every event (each event would otherwise take
 	// a shared read lock, whose counter the cores pass between them); mu
 	// orders the changes of conns and closed.
-	conns  sync.Map // string -> *record
+	conns sync.Map // string -> *record
+	// recent caches records of conns for Observe (find).
+	recent [recentSlots]atomic.Pointer[record]
 	mu     sync.RWMutex
 	closed []*record // ring of the closed connections kept, ClosedConns long
 	cnext  int
@@ -171,7 +177,7 @@ func (in *Inspector) Attach(g *runtime.Gateway) { in.g.Store(g) }
 // streams. It never blocks: a stream that does not keep up loses events.
 func (in *Inspector) Observe(ev runtime.Event) {
 	seq := in.seq.Add(1)
-	r := in.lookup(ev.ConnectionID)
+	r := in.find(ev.ConnectionID)
 	if r == nil && ev.Kind == runtime.KindConnect {
 		r = in.open(&ev)
 	}
@@ -238,7 +244,7 @@ func (in *Inspector) retire(r *record) {
 	in.mu.Lock()
 	defer in.mu.Unlock()
 	if in.opts.ClosedConns == 0 {
-		in.conns.CompareAndDelete(r.id, r)
+		in.forget(r)
 		return
 	}
 	if len(in.closed) < in.opts.ClosedConns {
@@ -246,7 +252,7 @@ func (in *Inspector) retire(r *record) {
 		return
 	}
 	old := in.closed[in.cnext]
-	in.conns.CompareAndDelete(old.id, old)
+	in.forget(old)
 	in.closed[in.cnext] = r
 	in.cnext = (in.cnext + 1) % len(in.closed)
 }
@@ -256,6 +262,38 @@ func (in *Inspector) lookup(id string) *record {
 	r, _ := in.conns.Load(id)
 	rec, _ := r.(*record)
 	return rec
+}
+
+// recentSlots is how many records the recent cache holds.
+const recentSlots = 256
+
+// recentSlot returns the slot of the recent cache for id: by the address of
+// its bytes, which the gateway shares between a connection's events.
+func (in *Inspector) recentSlot(id string) *atomic.Pointer[record] {
+	return &in.recent[(uintptr(unsafe.Pointer(unsafe.StringData(id)))>>4)%recentSlots]
+}
+
+// find is lookup for Observe: one probe of the recent cache, which does
+// not hash the id (conns does), then conns.
+func (in *Inspector) find(id string) *record {
+	slot := in.recentSlot(id)
+	// The same bytes are the same id: the record holds its id, so its
+	// bytes cannot be reused for another while it is cached.
+	if r := slot.Load(); r != nil && len(r.id) == len(id) && unsafe.StringData(r.id) == unsafe.StringData(id) && !r.forgotten.Load() {
+		return r
+	}
+	r := in.lookup(id)
+	if r != nil {
+		slot.Store(r)
+	}
+	return r
+}
+
+// forget drops r from conns (in.mu held).
+func (in *Inspector) forget(r *record) {
+	if in.conns.CompareAndDelete(r.id, r) {
+		r.forgotten.Store(true)
+	}
 }
 
 // closedRecords returns the closed connections kept, the latest first.
