@@ -208,13 +208,19 @@ func strField(ev *runtime.Event, i int) *string {
 }
 
 // appendString appends s coded (own: the record's value of the field, ""
-// for none).
+// for none), as one of common when it is.
 func appendString(dst []byte, s, own string) []byte {
-	if own != "" && s == own {
-		return append(dst, 0)
-	}
 	if i := commonIndex(s); i >= 0 {
 		return binary.AppendUvarint(dst, uint64(i)<<1|1)
+	}
+	return appendLiteral(dst, s, own)
+}
+
+// appendLiteral appends s coded without looking for it in common: for the
+// fields that seldom are (ids, names, URLs, texts).
+func appendLiteral(dst []byte, s, own string) []byte {
+	if own != "" && s == own {
+		return append(dst, 0)
 	}
 	dst = binary.AppendUvarint(dst, uint64(len(s)+1)<<1)
 	return append(dst, s...)
@@ -275,25 +281,58 @@ func appendEvent(dst []byte, seq uint64, ev *runtime.Event, b *base, bodyMax int
 	if flags&(1<<nStrings-1) != 0 {
 		var own base
 		if b != nil {
-			own = *b
+			own.id, own.api, own.stage, own.reqID, own.sourceIP, own.userAgent = b.id, b.api, b.stage, b.reqID, b.sourceIP, b.userAgent
 		}
-		// In the order of the flags; a string is there when not empty.
-		dst = appendField(dst, ev.ConnectionID, own.id)
-		dst = appendField(dst, ev.Api, own.api)
-		dst = appendField(dst, ev.Stage, own.stage)
-		dst = appendField(dst, ev.RequestID, own.reqID)
-		dst = appendField(dst, ev.Route, "")
-		dst = appendField(dst, ev.Integration, "")
-		dst = appendField(dst, ev.Key, "")
-		dst = appendField(dst, ev.Expr, "")
-		dst = appendField(dst, ev.Why, "")
-		dst = appendField(dst, ev.Method, "")
-		dst = appendField(dst, ev.URL, "")
-		dst = appendField(dst, ev.Reason, "")
-		dst = appendField(dst, ev.By, "")
-		dst = appendField(dst, ev.Error, "")
-		dst = appendField(dst, ev.SourceIP, own.sourceIP)
-		dst = appendField(dst, ev.UserAgent, own.userAgent)
+		// In the order of the flags. Route, Why, Method and By are often
+		// common strings; the others seldom are.
+		if flags&(1<<sConnectionID) != 0 {
+			dst = appendLiteral(dst, ev.ConnectionID, own.id)
+		}
+		if flags&(1<<sApi) != 0 {
+			dst = appendLiteral(dst, ev.Api, own.api)
+		}
+		if flags&(1<<sStage) != 0 {
+			dst = appendLiteral(dst, ev.Stage, own.stage)
+		}
+		if flags&(1<<sRequestID) != 0 {
+			dst = appendLiteral(dst, ev.RequestID, own.reqID)
+		}
+		if flags&(1<<sRoute) != 0 {
+			dst = appendString(dst, ev.Route, "")
+		}
+		if flags&(1<<sIntegration) != 0 {
+			dst = appendLiteral(dst, ev.Integration, "")
+		}
+		if flags&(1<<sKey) != 0 {
+			dst = appendLiteral(dst, ev.Key, "")
+		}
+		if flags&(1<<sExpr) != 0 {
+			dst = appendLiteral(dst, ev.Expr, "")
+		}
+		if flags&(1<<sWhy) != 0 {
+			dst = appendString(dst, ev.Why, "")
+		}
+		if flags&(1<<sMethod) != 0 {
+			dst = appendString(dst, ev.Method, "")
+		}
+		if flags&(1<<sURL) != 0 {
+			dst = appendLiteral(dst, ev.URL, "")
+		}
+		if flags&(1<<sReason) != 0 {
+			dst = appendLiteral(dst, ev.Reason, "")
+		}
+		if flags&(1<<sBy) != 0 {
+			dst = appendString(dst, ev.By, "")
+		}
+		if flags&(1<<sError) != 0 {
+			dst = appendLiteral(dst, ev.Error, "")
+		}
+		if flags&(1<<sSourceIP) != 0 {
+			dst = appendLiteral(dst, ev.SourceIP, own.sourceIP)
+		}
+		if flags&(1<<sUserAgent) != 0 {
+			dst = appendLiteral(dst, ev.UserAgent, own.userAgent)
+		}
 	}
 	if flags&fStatus != 0 {
 		dst = binary.AppendVarint(dst, int64(ev.Status))
@@ -339,20 +378,29 @@ func bit(s string, i int) uint32 {
 	return 1 << i
 }
 
-// appendField appends string field s when it is not empty.
-func appendField(dst []byte, s, own string) []byte {
-	if s == "" {
-		return dst
-	}
-	return appendString(dst, s, own)
-}
-
 // kindCode returns k's index in kinds, 0 for none.
 func kindCode(k runtime.EventKind) byte {
-	for i := 1; i < len(kinds); i++ {
-		if kinds[i] == k {
-			return byte(i)
-		}
+	switch k {
+	case runtime.KindConnect:
+		return 1
+	case runtime.KindConnected:
+		return 2
+	case runtime.KindMessage:
+		return 3
+	case runtime.KindRoute:
+		return 4
+	case runtime.KindIntegrationRequest:
+		return 5
+	case runtime.KindIntegrationResponse:
+		return 6
+	case runtime.KindFrame:
+		return 7
+	case runtime.KindManagement:
+		return 8
+	case runtime.KindError:
+		return 9
+	case runtime.KindDisconnect:
+		return 10
 	}
 	return 0
 }

@@ -325,3 +325,15 @@ func TestForgottenConnection(t *testing.T) {
 		t.Errorf("the last closed connection is not kept: %v", b)
 	}
 }
+
+// TestKindCode: every kind is coded as its index in kinds.
+func TestKindCode(t *testing.T) {
+	for i, k := range kinds {
+		if got := kindCode(k); int(got) != i {
+			t.Errorf("kindCode(%q) = %d, want %d", k, got, i)
+		}
+	}
+	if kindCode("connectx") != 0 {
+		t.Error("an unknown kind has a code")
+	}
+}
