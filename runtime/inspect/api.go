@@ -301,7 +301,7 @@ func (in *Inspector) closedConns() []ConnJSON {
 	for _, rec := range in.closedRecords() {
 		rec.mu.Lock()
 		end := *rec.end
-		out = append(out, ConnJSON{ConnectionID: rec.id, Api: rec.api, Stage: rec.stage, ConnectedAt: rec.connectedAt.UTC().Format(timeLayout),
+		out = append(out, ConnJSON{ConnectionID: rec.id, Api: rec.names.api, Stage: rec.names.stage, ConnectedAt: rec.connectedAt().UTC().Format(timeLayout),
 			SourceIP: rec.sourceIP, UserAgent: rec.userAgent, Events: rec.total, Closed: true, ClosedAt: end.closedAt.UTC().Format(timeLayout),
 			Code: end.code, Reason: end.reason, By: end.by, Refused: end.refused})
 		rec.mu.Unlock()
@@ -319,7 +319,7 @@ func (in *Inspector) serveEvents(w http.ResponseWriter, r *http.Request) {
 	kept := rec.events()
 	out := make([]EventJSON, len(kept))
 	for i, k := range kept {
-		seq, ev, size := decode(k, &rec.base)
+		seq, ev, size := decode(k, &rec.base, &in.dict)
 		out[i] = toJSON(seq, &ev, size)
 	}
 	writeJSON(w, http.StatusOK, out)
@@ -352,12 +352,12 @@ func (in *Inspector) serveStream(w http.ResponseWriter, r *http.Request) {
 		case <-ping.C:
 			_, _ = io.WriteString(w, ": ping\n\n")
 		case it := <-s.ch:
-			if _, err := fmt.Fprintf(w, "data: %s\n\n", it.json()); err != nil {
+			if _, err := fmt.Fprintf(w, "data: %s\n\n", in.json(&it)); err != nil {
 				return
 			}
 			for len(s.ch) > 0 {
 				it := <-s.ch
-				_, _ = fmt.Fprintf(w, "data: %s\n\n", it.json())
+				_, _ = fmt.Fprintf(w, "data: %s\n\n", in.json(&it))
 			}
 			if d := s.dropped.Load(); d != reported {
 				fmt.Fprintf(w, "event: dropped\ndata: %d\n\n", d)
@@ -432,7 +432,7 @@ func (in *Inspector) replay(w http.ResponseWriter, r *http.Request, g *runtime.G
 		if seqOf(k) != seq {
 			continue
 		}
-		if _, ev, n := decode(k, &rec.base); ev.Kind == runtime.KindMessage {
+		if _, ev, n := decode(k, &rec.base, &in.dict); ev.Kind == runtime.KindMessage {
 			msg, size = &ev, n
 			break
 		}

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	goruntime "runtime"
 	"sync"
 	"testing"
 	"time"
@@ -166,4 +167,49 @@ func BenchmarkObserveFresh(b *testing.B) {
 	})
 	b.StopTimer()
 	b.ReportMetric(float64((cpuTime()-cpu0).Nanoseconds())/float64(b.N), "cpu-ns/message")
+}
+
+// BenchmarkIdleConn measures what the inspector keeps of an idle
+// connection of cmd/wsgw-bench/load.yaml: its handshake, the $connect
+// integration's request and response, and connected (SPEC; issue
+// 15's ≤ 10 KB per idle connection is the whole gateway's). What the
+// gateway holds anyway (the id, source IP, user agent) is made before the
+// heap is measured; b.N connections, B/conn is the live heap they add.
+func BenchmarkIdleConn(b *testing.B) {
+	in := New(Options{})
+	ids := make([]string, b.N)
+	for i := range ids {
+		ids[i] = fmt.Sprintf("%015d=", i)
+	}
+	sourceIP, ua := "127.0.0.1", "Go-http-client/1.1"
+	before := liveHeap()
+	b.ResetTimer()
+	for i, id := range ids {
+		now := time.Now()
+		req := fmt.Sprintf("%015dR", i) // the handshake's, which the gateway forgets
+		in.Observe(runtime.Event{Kind: runtime.KindConnect, Time: now, ConnectionID: id, Api: "LoadApi", Stage: "load", RequestID: req,
+			Route: "$connect", Method: "GET", URL: "/load", SourceIP: sourceIP, UserAgent: ua,
+			Header: http.Header{"Connection": {"Upgrade"}, "Sec-Websocket-Key": {"nyZDWEdNJ/KsSglcc9a8mw=="}, "Sec-Websocket-Version": {"13"},
+				"Upgrade": {"websocket"}, "User-Agent": {ua}}})
+		in.Observe(runtime.Event{Kind: runtime.KindIntegrationRequest, Time: now.Add(60 * time.Microsecond), ConnectionID: id, Api: "LoadApi",
+			Stage: "load", RequestID: req, Route: "$connect", Integration: "ConnectInteg", Method: "POST", URL: "http://127.0.0.1:9300/connect",
+			Header: http.Header{"User-Agent": {"AmazonAPIGateway_igvcesqcwr"}, "X-Connection-Id": {id}}})
+		in.Observe(runtime.Event{Kind: runtime.KindIntegrationResponse, Time: now.Add(900 * time.Microsecond), ConnectionID: id, Api: "LoadApi",
+			Stage: "load", RequestID: req, Route: "$connect", Integration: "ConnectInteg", Status: 200, Latency: 832 * time.Microsecond,
+			Header: http.Header{"Content-Length": {"0"}, "Date": {"Sat, 05 Dec 2026 17:51:03 GMT"}}})
+		in.Observe(runtime.Event{Kind: runtime.KindConnected, Time: now.Add(time.Millisecond), ConnectionID: id, Api: "LoadApi", Stage: "load",
+			RequestID: req, Route: "$connect", Integration: "ConnectInteg", Status: 101, Latency: time.Millisecond})
+	}
+	b.StopTimer()
+	b.ReportMetric(float64(liveHeap()-before)/float64(b.N), "B/conn")
+	goruntime.KeepAlive(ids)
+	goruntime.KeepAlive(in)
+}
+
+// liveHeap returns the bytes of live heap objects after a collection.
+func liveHeap() int64 {
+	goruntime.GC()
+	var m goruntime.MemStats
+	goruntime.ReadMemStats(&m)
+	return int64(m.HeapAlloc)
 }

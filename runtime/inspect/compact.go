@@ -3,7 +3,10 @@ package inspect
 import (
 	"encoding/binary"
 	"net/http"
+	"sync"
+	"sync/atomic"
 	"time"
+	"unsafe"
 
 	"github.com/wsgw/wsgw/runtime"
 )
@@ -16,46 +19,52 @@ import (
 // toJSON gives the same JSON for both.
 //
 // Layout: uvarint seq; the kind (one byte: its index in kinds, 0 for a
-// string that follows); 4 bytes of flags, little endian; then, in the
-// order of the flags, what they say is there.
+// string that follows); uvarint flags; then, in the order of the flags,
+// what they say is there.
 //
 // A string is a uvarint code c and maybe its bytes: 0 is the record's own
-// value (ConnectionID, Api, Stage, RequestID of the handshake, SourceIP,
-// UserAgent), an odd c is common[c>>1], an even c a string of c/2-1 bytes
-// that follow.
+// value (RequestID of the handshake, SourceIP, UserAgent, ConnectionID, Api,
+// Stage; the connection id for a header value), an odd c is common[c>>1],
+// an even c a string of c/2-1 bytes that follow. Integration and Expr, which
+// come from the template, are a uvarint index in the inspector's dict plus
+// 1, or 0 and a string.
 
-// Flags of the kept form: bit i < nStrings says string field i is not empty.
+// Flags of the kept form.
 const (
-	nStrings = 16
-	fTime    = 1 << (nStrings + iota) // the time is not zero: varint seconds and uvarint nanoseconds follow (without fTimeRel)
-	fTimeRel                          // the time is a zigzag varint of nanoseconds after base.nano
-	fStatus                           // varint
-	fCode                             // varint
-	fLatency                          // varint nanoseconds
-	fHeader                           // the header is not nil: uvarint count of keys, then key, uvarint 1+values (0: nil), values
-	fBody                             // the body is not nil: uvarint length, bytes
-	fBinary                           // Event.Binary
-	fCut                              // the body was cut: uvarint full size
+	fTime     = 1 << iota // the time is not zero: varint seconds and uvarint nanoseconds follow (without fTimeRel)
+	fTimeRel              // the time is a zigzag varint of nanoseconds after base.nano
+	fStatus               // varint
+	fCode                 // varint
+	fLatency              // varint nanoseconds
+	fHeader               // the header is not nil: uvarint count of keys, then key, uvarint 1+values (0: nil), values
+	fBody                 // the body is not nil: uvarint length, bytes
+	fBinary               // Event.Binary
+	fCut                  // the body was cut: uvarint full size
+	fSame                 // ConnectionID, Api and Stage are the record's (their string bits are clear)
+	fURLInteg             // URL is the one the Integration's dict entry holds (its string bit is clear)
+	fString0              // bit of string field 0; string field i is not empty when bit fString0<<i is set
 )
 
-// The string fields of an event, in the order of their flags.
+// The string fields of an event, in the order of their flags (the most
+// frequent first, so that the flags take fewer bytes).
 const (
-	sConnectionID = iota
-	sApi
-	sStage
-	sRequestID
+	sRequestID = iota
 	sRoute
 	sIntegration
+	sMethod
+	sURL
 	sKey
 	sExpr
 	sWhy
-	sMethod
-	sURL
+	sError
 	sReason
 	sBy
-	sError
 	sSourceIP
 	sUserAgent
+	sConnectionID
+	sApi
+	sStage
+	nStrings
 )
 
 // kinds are the event kinds coded in one byte (index 0: a string follows).
@@ -129,82 +138,129 @@ func commonIndex(s string) int {
 }
 
 // base is what a connection's record holds of its events: the fields an
-// event leaves out when it has the same.
+// event leaves out when it has the same. It never changes.
 type base struct {
-	id, api, stage string
-	reqID          string // the handshake's request ID
-	sourceIP       string
-	userAgent      string
-	connectedAt    time.Time
-	connNano       int64 // connectedAt's unixNano, 0 when out of its range
+	id        string
+	names     *names // Api and Stage
+	reqID     string // the handshake's request ID
+	sourceIP  string
+	userAgent string
+	connSec   int64 // connectedAt
+	connNsec  int32
 }
 
-// newBase returns the base of a connection whose handshake is ev.
-func newBase(ev *runtime.Event) base {
-	n, _ := unixNano(ev.Time)
-	return base{id: ev.ConnectionID, api: ev.Api, stage: ev.Stage, reqID: ev.RequestID, sourceIP: ev.SourceIP,
-		userAgent: ev.UserAgent, connectedAt: ev.Time, connNano: n}
+// names are an Api's logical ID and a stage name, shared by the records of
+// the stage's connections.
+type names struct{ api, stage string }
+
+// newBase returns the base of a connection whose handshake is ev, its
+// names n.
+func newBase(ev *runtime.Event, n *names) base {
+	return base{id: ev.ConnectionID, names: n, reqID: ev.RequestID, sourceIP: ev.SourceIP, userAgent: ev.UserAgent,
+		connSec: ev.Time.Unix(), connNsec: int32(ev.Time.Nanosecond())}
 }
 
-// own returns b's value of string field i, "" for the fields it has none of.
-func (b *base) own(i int) string {
-	if b == nil {
-		return ""
+// connectedAt is the time of the handshake.
+func (b *base) connectedAt() time.Time { return time.Unix(b.connSec, int64(b.connNsec)) }
+
+// nano is the time that times are kept relative to: the handshake's, in
+// nanoseconds since 1970, 0 when there is no record or it is out of range.
+func (b *base) nano() int64 {
+	if b == nil || b.connSec <= -9e9 || b.connSec >= 9e9 {
+		return 0
 	}
-	switch i {
-	case sConnectionID:
-		return b.id
-	case sApi:
-		return b.api
-	case sStage:
-		return b.stage
-	case sRequestID:
-		return b.reqID
-	case sSourceIP:
-		return b.sourceIP
-	case sUserAgent:
-		return b.userAgent
-	}
-	return ""
+	return b.connSec*1e9 + int64(b.connNsec)
 }
 
-// strField returns a pointer to string field i of ev.
-func strField(ev *runtime.Event, i int) *string {
-	switch i {
-	case sConnectionID:
-		return &ev.ConnectionID
-	case sApi:
-		return &ev.Api
-	case sStage:
-		return &ev.Stage
-	case sRequestID:
-		return &ev.RequestID
-	case sRoute:
-		return &ev.Route
-	case sIntegration:
-		return &ev.Integration
-	case sKey:
-		return &ev.Key
-	case sExpr:
-		return &ev.Expr
-	case sWhy:
-		return &ev.Why
-	case sMethod:
-		return &ev.Method
-	case sURL:
-		return &ev.URL
-	case sReason:
-		return &ev.Reason
-	case sBy:
-		return &ev.By
-	case sError:
-		return &ev.Error
-	case sSourceIP:
-		return &ev.SourceIP
-	case sUserAgent:
-		return &ev.UserAgent
+// same says whether ev's ConnectionID, Api and Stage are b's.
+func (b *base) same(ev *runtime.Event) bool {
+	return b != nil && ev.ConnectionID == b.id && ev.Api == b.names.api && ev.Stage == b.names.stage
+}
+
+// dict holds strings that events repeat and the template bounds:
+// integrations' logical IDs, each with the URL of its first call (which an
+// HTTP integration seldom changes), and route selection expressions. It
+// only grows, up to dictMax entries; an event names an entry by its index.
+// Readers load the table without a lock; a change copies it.
+type dict struct {
+	mu    sync.Mutex
+	table atomic.Pointer[dictTable]
+	// hits finds an entry by the address of the string's bytes (the
+	// template's strings are the same for every event), without hashing.
+	hits [64]atomic.Pointer[dictHit]
+}
+
+type dictTable struct {
+	index map[string]int
+	list  []dictEntry
+}
+
+type dictEntry struct{ s, url string }
+
+type dictHit struct {
+	s string
+	i int
+}
+
+// dictMax bounds the entries of a dict.
+const dictMax = 1024
+
+// entry returns entry i (which exists: the dict only grows).
+func (d *dict) entry(i int) *dictEntry {
+	t := d.table.Load()
+	if t == nil || i >= len(t.list) {
+		return &dictEntry{}
 	}
-	panic("inspect: no string field")
+	return &t.list[i]
+}
+
+// find returns the index of s and its entry, learning it (with url) when
+// new; -1 when the dict is full. An entry without a URL takes url.
+func (d *dict) find(s, url string) (int, *dictEntry) {
+	slot := &d.hits[(uintptr(unsafe.Pointer(unsafe.StringData(s)))>>3)%uintptr(len(d.hits))]
+	if h := slot.Load(); h != nil && len(h.s) == len(s) && unsafe.StringData(h.s) == unsafe.StringData(s) {
+		if e := d.entry(h.i); e.url != "" || url == "" {
+			return h.i, e
+		}
+	}
+	i := d.learn(s, url)
+	if i < 0 {
+		return -1, nil
+	}
+	slot.Store(&dictHit{s: s, i: i})
+	return i, d.entry(i)
+}
+
+// learn returns the index of s, adding it when new and the dict is not
+// full (-1 then), or giving it url when it has none.
+func (d *dict) learn(s, url string) int {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	t := d.table.Load()
+	if t == nil {
+		t = &dictTable{}
+	}
+	i, ok := t.index[s]
+	switch {
+	case ok && (t.list[i].url != "" || url == ""):
+		return i
+	case !ok && len(t.list) >= dictMax:
+		return -1
+	}
+	nt := &dictTable{index: make(map[string]int, len(t.list)+1), list: make([]dictEntry, len(t.list), len(t.list)+1)}
+	copy(nt.list, t.list)
+	for k, v := range t.index {
+		nt.index[k] = v
+	}
+	if ok {
+		nt.list[i].url = url
+	} else {
+		i = len(nt.list)
+		nt.index[s] = i
+		nt.list = append(nt.list, dictEntry{s: s, url: url})
+	}
+	d.table.Store(nt)
+	return i
 }
 
 // appendString appends s coded (own: the record's value of the field, ""
@@ -228,18 +284,34 @@ func appendLiteral(dst []byte, s, own string) []byte {
 
 // appendEvent appends the kept form of ev to dst: seq, and the body cut to
 // bodyMax bytes. b is the record of ev's connection (nil: none), whose
-// fields ev leaves out where it has the same.
-func appendEvent(dst []byte, seq uint64, ev *runtime.Event, b *base, bodyMax int) []byte {
+// fields ev leaves out where it has the same; d is the inspector's dict.
+func appendEvent(dst []byte, seq uint64, ev *runtime.Event, b *base, d *dict, bodyMax int) []byte {
 	dst = binary.AppendUvarint(dst, seq)
 	k := kindCode(ev.Kind)
 	dst = append(dst, k)
 	if k == 0 {
 		dst = appendString(dst, string(ev.Kind), "")
 	}
-	flags := bit(ev.ConnectionID, sConnectionID) | bit(ev.Api, sApi) | bit(ev.Stage, sStage) | bit(ev.RequestID, sRequestID) |
-		bit(ev.Route, sRoute) | bit(ev.Integration, sIntegration) | bit(ev.Key, sKey) | bit(ev.Expr, sExpr) | bit(ev.Why, sWhy) |
-		bit(ev.Method, sMethod) | bit(ev.URL, sURL) | bit(ev.Reason, sReason) | bit(ev.By, sBy) | bit(ev.Error, sError) |
-		bit(ev.SourceIP, sSourceIP) | bit(ev.UserAgent, sUserAgent)
+	var own base
+	ownNames := &names{}
+	if b != nil {
+		own, ownNames = *b, b.names
+	}
+	flags := bit(ev.RequestID, sRequestID) | bit(ev.Route, sRoute) | bit(ev.Integration, sIntegration) |
+		bit(ev.Method, sMethod) | bit(ev.URL, sURL) | bit(ev.Key, sKey) | bit(ev.Expr, sExpr) | bit(ev.Why, sWhy) |
+		bit(ev.Error, sError) | bit(ev.Reason, sReason) | bit(ev.By, sBy) | bit(ev.SourceIP, sSourceIP) | bit(ev.UserAgent, sUserAgent)
+	if b.same(ev) {
+		flags |= fSame
+	} else {
+		flags |= bit(ev.ConnectionID, sConnectionID) | bit(ev.Api, sApi) | bit(ev.Stage, sStage)
+	}
+	integ := -1
+	if ev.Integration != "" {
+		var e *dictEntry
+		if integ, e = d.find(ev.Integration, ev.URL); e != nil && ev.URL != "" && ev.URL == e.url {
+			flags = flags&^(fString0<<sURL) | fURLInteg
+		}
+	}
 	nano, inRange := unixNano(ev.Time)
 	if !ev.Time.IsZero() {
 		flags |= fTime
@@ -270,7 +342,7 @@ func appendEvent(dst []byte, seq uint64, ev *runtime.Event, b *base, bodyMax int
 	if ev.Binary {
 		flags |= fBinary
 	}
-	dst = binary.LittleEndian.AppendUint32(dst, flags)
+	dst = binary.AppendUvarint(dst, flags)
 	switch {
 	case flags&fTimeRel != 0:
 		dst = binary.AppendVarint(dst, nano-b.nano())
@@ -278,61 +350,56 @@ func appendEvent(dst []byte, seq uint64, ev *runtime.Event, b *base, bodyMax int
 		dst = binary.AppendVarint(dst, ev.Time.Unix())
 		dst = binary.AppendUvarint(dst, uint64(ev.Time.Nanosecond()))
 	}
-	if flags&(1<<nStrings-1) != 0 {
-		var own base
-		if b != nil {
-			own.id, own.api, own.stage, own.reqID, own.sourceIP, own.userAgent = b.id, b.api, b.stage, b.reqID, b.sourceIP, b.userAgent
-		}
-		// In the order of the flags. Route, Why, Method and By are often
-		// common strings; the others seldom are.
-		if flags&(1<<sConnectionID) != 0 {
-			dst = appendLiteral(dst, ev.ConnectionID, own.id)
-		}
-		if flags&(1<<sApi) != 0 {
-			dst = appendLiteral(dst, ev.Api, own.api)
-		}
-		if flags&(1<<sStage) != 0 {
-			dst = appendLiteral(dst, ev.Stage, own.stage)
-		}
-		if flags&(1<<sRequestID) != 0 {
-			dst = appendLiteral(dst, ev.RequestID, own.reqID)
-		}
-		if flags&(1<<sRoute) != 0 {
-			dst = appendString(dst, ev.Route, "")
-		}
-		if flags&(1<<sIntegration) != 0 {
-			dst = appendLiteral(dst, ev.Integration, "")
-		}
-		if flags&(1<<sKey) != 0 {
-			dst = appendLiteral(dst, ev.Key, "")
-		}
-		if flags&(1<<sExpr) != 0 {
-			dst = appendLiteral(dst, ev.Expr, "")
-		}
-		if flags&(1<<sWhy) != 0 {
-			dst = appendString(dst, ev.Why, "")
-		}
-		if flags&(1<<sMethod) != 0 {
-			dst = appendString(dst, ev.Method, "")
-		}
-		if flags&(1<<sURL) != 0 {
-			dst = appendLiteral(dst, ev.URL, "")
-		}
-		if flags&(1<<sReason) != 0 {
-			dst = appendLiteral(dst, ev.Reason, "")
-		}
-		if flags&(1<<sBy) != 0 {
-			dst = appendString(dst, ev.By, "")
-		}
-		if flags&(1<<sError) != 0 {
-			dst = appendLiteral(dst, ev.Error, "")
-		}
-		if flags&(1<<sSourceIP) != 0 {
-			dst = appendLiteral(dst, ev.SourceIP, own.sourceIP)
-		}
-		if flags&(1<<sUserAgent) != 0 {
-			dst = appendLiteral(dst, ev.UserAgent, own.userAgent)
-		}
+	// In the order of the flags. Route, Method, Why and By are often
+	// common strings; the others seldom are.
+	if flags&(fString0<<sRequestID) != 0 {
+		dst = appendLiteral(dst, ev.RequestID, own.reqID)
+	}
+	if flags&(fString0<<sRoute) != 0 {
+		dst = appendString(dst, ev.Route, "")
+	}
+	if flags&(fString0<<sIntegration) != 0 {
+		dst = appendDict(dst, ev.Integration, integ)
+	}
+	if flags&(fString0<<sMethod) != 0 {
+		dst = appendString(dst, ev.Method, "")
+	}
+	if flags&(fString0<<sURL) != 0 {
+		dst = appendLiteral(dst, ev.URL, "")
+	}
+	if flags&(fString0<<sKey) != 0 {
+		dst = appendLiteral(dst, ev.Key, "")
+	}
+	if flags&(fString0<<sExpr) != 0 {
+		i, _ := d.find(ev.Expr, "")
+		dst = appendDict(dst, ev.Expr, i)
+	}
+	if flags&(fString0<<sWhy) != 0 {
+		dst = appendString(dst, ev.Why, "")
+	}
+	if flags&(fString0<<sError) != 0 {
+		dst = appendLiteral(dst, ev.Error, "")
+	}
+	if flags&(fString0<<sReason) != 0 {
+		dst = appendLiteral(dst, ev.Reason, "")
+	}
+	if flags&(fString0<<sBy) != 0 {
+		dst = appendString(dst, ev.By, "")
+	}
+	if flags&(fString0<<sSourceIP) != 0 {
+		dst = appendLiteral(dst, ev.SourceIP, own.sourceIP)
+	}
+	if flags&(fString0<<sUserAgent) != 0 {
+		dst = appendLiteral(dst, ev.UserAgent, own.userAgent)
+	}
+	if flags&(fString0<<sConnectionID) != 0 {
+		dst = appendLiteral(dst, ev.ConnectionID, own.id)
+	}
+	if flags&(fString0<<sApi) != 0 {
+		dst = appendLiteral(dst, ev.Api, ownNames.api)
+	}
+	if flags&(fString0<<sStage) != 0 {
+		dst = appendLiteral(dst, ev.Stage, ownNames.stage)
 	}
 	if flags&fStatus != 0 {
 		dst = binary.AppendVarint(dst, int64(ev.Status))
@@ -353,7 +420,7 @@ func appendEvent(dst []byte, seq uint64, ev *runtime.Event, b *base, bodyMax int
 			}
 			dst = binary.AppendUvarint(dst, uint64(len(vs))+1)
 			for _, v := range vs {
-				dst = appendString(dst, v, "")
+				dst = appendString(dst, v, own.id)
 			}
 		}
 	}
@@ -370,12 +437,22 @@ func appendEvent(dst []byte, seq uint64, ev *runtime.Event, b *base, bodyMax int
 	return dst
 }
 
-// bit is flag bit i when s is not empty.
-func bit(s string, i int) uint32 {
+// appendDict appends s as entry i of the dict (-1: none).
+func appendDict(dst []byte, s string, i int) []byte {
+	if i >= 0 {
+		return binary.AppendUvarint(dst, uint64(i)+1)
+	}
+	dst = append(dst, 0)
+	dst = binary.AppendUvarint(dst, uint64(len(s)))
+	return append(dst, s...)
+}
+
+// bit is the flag of string field i when s is not empty.
+func bit(s string, i int) uint64 {
 	if s == "" {
 		return 0
 	}
-	return 1 << i
+	return fString0 << i
 }
 
 // kindCode returns k's index in kinds, 0 for none.
@@ -415,15 +492,6 @@ func unixNano(t time.Time) (int64, bool) {
 	return sec*1e9 + int64(t.Nanosecond()), true
 }
 
-// nano is the time that times are kept relative to: the record's
-// connectedAt, 0 (1970) when there is no record or it is out of range.
-func (b *base) nano() int64 {
-	if b == nil {
-		return 0
-	}
-	return b.connNano
-}
-
 // reader reads a kept form; a malformed one (never written by appendEvent)
 // reads as zeros.
 type reader struct {
@@ -461,6 +529,15 @@ func (r *reader) bytes(n uint64) []byte {
 	return out
 }
 
+// dict reads a string appendDict wrote and its index in d (-1: none).
+func (r *reader) dict(d *dict) (string, int) {
+	i := r.uvarint()
+	if i > 0 {
+		return d.entry(int(i - 1)).s, int(i - 1)
+	}
+	return string(r.bytes(r.uvarint())), -1
+}
+
 func (r *reader) string(own string) string {
 	c := r.uvarint()
 	switch {
@@ -483,8 +560,13 @@ func seqOf(kept []byte) uint64 {
 }
 
 // decode returns the event kept (whose Body is part of kept), its seq and
-// its body's full size. b is the record appendEvent was given.
-func decode(kept []byte, b *base) (seq uint64, ev runtime.Event, size int) {
+// its body's full size. b and d are what appendEvent was given.
+func decode(kept []byte, b *base, d *dict) (seq uint64, ev runtime.Event, size int) {
+	var own base
+	ownNames := &names{}
+	if b != nil {
+		own, ownNames = *b, b.names
+	}
 	r := reader{b: kept}
 	seq = r.uvarint()
 	k := r.bytes(1)
@@ -493,11 +575,7 @@ func decode(kept []byte, b *base) (seq uint64, ev runtime.Event, size int) {
 	} else {
 		ev.Kind = runtime.EventKind(r.string(""))
 	}
-	fb := r.bytes(4)
-	if len(fb) < 4 {
-		return seq, ev, 0
-	}
-	flags := binary.LittleEndian.Uint32(fb)
+	flags := r.uvarint()
 	switch {
 	case flags&fTimeRel != 0:
 		ev.Time = time.Unix(0, b.nano()+r.varint())
@@ -505,10 +583,51 @@ func decode(kept []byte, b *base) (seq uint64, ev runtime.Event, size int) {
 		sec := r.varint()
 		ev.Time = time.Unix(sec, int64(r.uvarint()))
 	}
+	if flags&fSame != 0 {
+		ev.ConnectionID, ev.Api, ev.Stage = own.id, ownNames.api, ownNames.stage
+	}
+	integ := -1
 	for i := range nStrings {
-		if flags&(1<<i) != 0 {
-			*strField(&ev, i) = r.string(b.own(i))
+		if flags&(fString0<<i) == 0 {
+			continue
 		}
+		switch i {
+		case sRequestID:
+			ev.RequestID = r.string(own.reqID)
+		case sRoute:
+			ev.Route = r.string("")
+		case sIntegration:
+			ev.Integration, integ = r.dict(d)
+		case sMethod:
+			ev.Method = r.string("")
+		case sURL:
+			ev.URL = r.string("")
+		case sKey:
+			ev.Key = r.string("")
+		case sExpr:
+			ev.Expr, _ = r.dict(d)
+		case sWhy:
+			ev.Why = r.string("")
+		case sError:
+			ev.Error = r.string("")
+		case sReason:
+			ev.Reason = r.string("")
+		case sBy:
+			ev.By = r.string("")
+		case sSourceIP:
+			ev.SourceIP = r.string(own.sourceIP)
+		case sUserAgent:
+			ev.UserAgent = r.string(own.userAgent)
+		case sConnectionID:
+			ev.ConnectionID = r.string(own.id)
+		case sApi:
+			ev.Api = r.string(ownNames.api)
+		case sStage:
+			ev.Stage = r.string(ownNames.stage)
+		}
+	}
+	if flags&fURLInteg != 0 && integ >= 0 {
+		ev.URL = d.entry(integ).url
 	}
 	if flags&fStatus != 0 {
 		ev.Status = int(r.varint())
@@ -534,7 +653,7 @@ func decode(kept []byte, b *base) (seq uint64, ev runtime.Event, size int) {
 			}
 			vs := make([]string, 0, min(m-1, 64))
 			for range m - 1 {
-				vs = append(vs, r.string(""))
+				vs = append(vs, r.string(own.id))
 			}
 			ev.Header[key] = vs
 		}

@@ -31,13 +31,13 @@ func wantJSON(t *testing.T, seq uint64, ev runtime.Event, bodyMax int) []byte {
 }
 
 // keptJSON is the same event kept compact and read back.
-func keptJSON(t *testing.T, seq uint64, ev runtime.Event, b *base, bodyMax int) []byte {
+func keptJSON(t *testing.T, seq uint64, ev runtime.Event, b *base, d *dict, bodyMax int) []byte {
 	t.Helper()
-	kept := appendEvent(nil, seq, &ev, b, bodyMax)
+	kept := appendEvent(nil, seq, &ev, b, d, bodyMax)
 	if got := seqOf(kept); got != seq {
 		t.Errorf("seqOf = %d, want %d", got, seq)
 	}
-	s, back, size := decode(kept, b)
+	s, back, size := decode(kept, b, d)
 	out, err := json.Marshal(toJSON(s, &back, size))
 	if err != nil {
 		t.Fatal(err)
@@ -58,6 +58,12 @@ func trickyEvents(at time.Time) []runtime.Event {
 				"x-lower-case": {"v"}, "X-Nil": nil, "X-Empty": {}, "Cookie": {"a=1; b=2"}, "": {""}}},
 		{Kind: runtime.KindIntegrationRequest, Time: at.Add(time.Millisecond), ConnectionID: "c", Api: "Api", Stage: "dev", RequestID: "r1",
 			Route: "$connect", Integration: "I", Method: "POST", URL: "http://127.0.0.1:9/connect", Header: http.Header{}},
+		{Kind: runtime.KindIntegrationRequest, Time: at, ConnectionID: "c", Integration: "I", Method: "POST", URL: "http://127.0.0.1:9/connect",
+			Header: http.Header{"X-Connection-Id": {"c", "d", "c"}}},
+		{Kind: runtime.KindIntegrationRequest, Time: at, ConnectionID: "c", Integration: "I", Method: "POST", URL: "http://127.0.0.1:9/other"},
+		{Kind: runtime.KindIntegrationRequest, Time: at, ConnectionID: "c", Integration: "J", Method: "Invoke", URL: ""},
+		{Kind: runtime.KindIntegrationRequest, Time: at, ConnectionID: "c", Integration: "J", Method: "Invoke", URL: "fn"},
+		{Kind: runtime.KindIntegrationRequest, Time: at, ConnectionID: "c", Integration: "", URL: "http://127.0.0.1:9/connect"},
 		{Kind: runtime.KindIntegrationResponse, Time: at.Add(2 * time.Millisecond), ConnectionID: "c", Api: "Api", Stage: "dev",
 			RequestID: "r1", Route: "$connect", Integration: "I", Status: 200, Latency: 832 * time.Microsecond,
 			Header: http.Header{"Content-Length": {"0"}, "Date": {"Sat, 05 Dec 2026 17:51:03 GMT"}}},
@@ -86,16 +92,24 @@ func trickyEvents(at time.Time) []runtime.Event {
 	}
 }
 
+// testBase is the record of connection "c" of Api "Api", stage "dev",
+// whose handshake's request is "r1".
+func testBase(at time.Time, sourceIP, userAgent string) *base {
+	b := newBase(&runtime.Event{ConnectionID: "c", RequestID: "r1", SourceIP: sourceIP, UserAgent: userAgent, Time: at}, &names{"Api", "dev"})
+	return &b
+}
+
 // TestKeptFormRoundTrip: an event kept compact gives the JSON it gave kept
 // whole, byte for byte, with and without a record to leave fields out for.
 func TestKeptFormRoundTrip(t *testing.T) {
 	at := time.Now() // with a monotonic reading, as the gateway's times have
-	b := &base{id: "c", api: "Api", stage: "dev", reqID: "r1", sourceIP: "127.0.0.1", userAgent: "Go-http-client/1.1", connectedAt: at}
+	b := testBase(at, "127.0.0.1", "Go-http-client/1.1")
+	var d dict
 	for _, bodyMax := range []int{1, 16, 33, 4096} {
 		for i, ev := range trickyEvents(at) {
 			want := wantJSON(t, uint64(i+1), ev, bodyMax)
-			for _, rec := range []*base{nil, b, {}} {
-				if got := keptJSON(t, uint64(i+1), ev, rec, bodyMax); !bytes.Equal(got, want) {
+			for _, rec := range []*base{nil, b, {names: &names{}}} {
+				if got := keptJSON(t, uint64(i+1), ev, rec, &d, bodyMax); !bytes.Equal(got, want) {
 					t.Errorf("event %d (%s), body cut at %d, record %v:\n got %s\nwant %s", i, ev.Kind, bodyMax, rec != nil, got, want)
 				}
 			}
@@ -105,7 +119,7 @@ func TestKeptFormRoundTrip(t *testing.T) {
 	for i, s := range common {
 		ev := runtime.Event{Kind: runtime.KindIntegrationRequest, Time: at, ConnectionID: "c", Method: s, Route: s,
 			Header: http.Header{s: {s, s + "x"}}}
-		if got, want := keptJSON(t, 7, ev, b, 16), wantJSON(t, 7, ev, 16); !bytes.Equal(got, want) {
+		if got, want := keptJSON(t, 7, ev, b, &d, 16), wantJSON(t, 7, ev, 16); !bytes.Equal(got, want) {
 			t.Errorf("common[%d] %q:\n got %s\nwant %s", i, s, got, want)
 		}
 	}
@@ -115,7 +129,8 @@ func TestKeptFormRoundTrip(t *testing.T) {
 func TestKeptFormRandom(t *testing.T) {
 	rnd := rand.New(rand.NewPCG(1, 2))
 	at := time.Date(2026, 12, 5, 17, 0, 0, 123456789, time.UTC)
-	b := &base{id: "c", api: "Api", stage: "dev", reqID: "r1", sourceIP: "1.2.3.4", userAgent: "ua", connectedAt: at}
+	b := testBase(at, "1.2.3.4", "ua")
+	var d dict
 	pick := func() string {
 		switch rnd.IntN(5) {
 		case 0:
@@ -159,7 +174,7 @@ func TestKeptFormRandom(t *testing.T) {
 		bodyMax := 1 + rnd.IntN(100)
 		want := wantJSON(t, uint64(i), ev, bodyMax)
 		for _, rec := range []*base{nil, b} {
-			if got := keptJSON(t, uint64(i), ev, rec, bodyMax); !bytes.Equal(got, want) {
+			if got := keptJSON(t, uint64(i), ev, rec, &d, bodyMax); !bytes.Equal(got, want) {
 				t.Fatalf("event %d, record %v:\n got %s\nwant %s", i, rec != nil, got, want)
 			}
 		}
@@ -209,7 +224,7 @@ func TestServedEventsUnchanged(t *testing.T) {
 		it := <-s.ch
 		n++
 		if int(seq)-n < len(want) {
-			if got, w := it.json(), want[len(want)-(int(seq)-n)-1]; !bytes.Equal(got, w) {
+			if got, w := in.json(&it), want[len(want)-(int(seq)-n)-1]; !bytes.Equal(got, w) {
 				t.Errorf("stream event %d:\n got %s\nwant %s", n, got, w)
 			}
 		}
@@ -335,5 +350,44 @@ func TestKindCode(t *testing.T) {
 	}
 	if kindCode("connectx") != 0 {
 		t.Error("an unknown kind has a code")
+	}
+}
+
+// TestDict: strings from the template are kept once, in the dict, with the
+// first URL an integration is called at; past dictMax entries events keep
+// them whole, and every event reads back as it was.
+func TestDict(t *testing.T) {
+	at := time.Now()
+	b := testBase(at, "", "")
+	var d dict
+	var kept [][]byte
+	var want [][]byte
+	for i := range dictMax + 10 {
+		name := fmt.Sprintf("Integ%d", i)
+		for _, ev := range []runtime.Event{
+			{Kind: runtime.KindConnected, Time: at, ConnectionID: "c", Integration: name, Status: 101},
+			{Kind: runtime.KindIntegrationRequest, Time: at, ConnectionID: "c", Integration: name, Method: "POST", URL: "http://h/" + name},
+			{Kind: runtime.KindIntegrationRequest, Time: at, ConnectionID: "c", Integration: name, Method: "POST", URL: "http://h/" + name},
+			{Kind: runtime.KindRoute, Time: at, ConnectionID: "c", Expr: "$request.body." + name, Key: "k", Route: "-", Why: runtime.WhyNoSuch},
+		} {
+			kept = append(kept, appendEvent(nil, 1, &ev, b, &d, 100))
+			want = append(want, wantJSON(t, 1, ev, 100))
+		}
+	}
+	if n := len(d.table.Load().list); n != dictMax {
+		t.Errorf("dict holds %d entries, want %d", n, dictMax)
+	}
+	if e := d.entry(0); e.s != "Integ0" || e.url != "http://h/Integ0" {
+		t.Errorf("entry 0: %+v, want Integ0 and the URL of its first call", e)
+	}
+	if len(kept[1]) >= len("http://h/Integ0") || len(kept[2]) != len(kept[1]) {
+		t.Errorf("the calls keep their URL: %d and %d bytes", len(kept[1]), len(kept[2]))
+	}
+	for i := range kept {
+		s, ev, size := decode(kept[i], b, &d)
+		got, _ := json.Marshal(toJSON(s, &ev, size))
+		if !bytes.Equal(got, want[i]) {
+			t.Fatalf("event %d:\n got %s\nwant %s", i, got, want[i])
+		}
 	}
 }

@@ -65,9 +65,9 @@ type record struct {
 
 	mu    sync.Mutex
 	ring  [][]byte // grows to the connection's limit, then wraps
-	next  int      // where the next event goes once the ring is full
 	total int      // events seen
 	end   *ending  // nil while the connection is open
+	next  int32    // where the next event goes once the ring is full
 	// forgotten is set when the record leaves conns: the recent cache
 	// must not find it then.
 	forgotten atomic.Bool
@@ -97,7 +97,7 @@ func (r *record) events() [][]byte {
 	buf := make([]byte, 0, n)
 	out := make([][]byte, 0, len(r.ring))
 	for i := range r.ring {
-		b := r.ring[(r.next+i)%len(r.ring)]
+		b := r.ring[(int(r.next)+i)%len(r.ring)]
 		start := len(buf)
 		buf = append(buf, b...)
 		out = append(out, buf[start:len(buf):len(buf)])
@@ -121,7 +121,7 @@ func (r *record) put(kept []byte, in *Inspector) {
 		}
 	}
 	r.ring[r.next] = clone(r.ring[r.next], kept)
-	r.next = (r.next + 1) % len(r.ring)
+	r.next = (r.next + 1) % int32(len(r.ring))
 }
 
 // clone copies b into old's buffer when it fits without keeping much more
@@ -151,6 +151,10 @@ type Inspector struct {
 	// a shared read lock, whose counter the cores pass between them); mu
 	// orders the changes of conns and closed.
 	conns sync.Map // string -> *record
+	// names are the Api and stage names of the records, shared (mu).
+	names map[names]*names
+	// dict holds strings from the template that events repeat.
+	dict dict
 	// recent caches records of conns for Observe (find).
 	recent [recentSlots]atomic.Pointer[record]
 	mu     sync.RWMutex
@@ -167,7 +171,7 @@ var _ runtime.Observer = (*Inspector)(nil)
 
 // New returns an inspector that keeps what opts says.
 func New(opts Options) *Inspector {
-	return &Inspector{opts: opts.withDefaults(), subs: map[*subscriber]struct{}{}}
+	return &Inspector{opts: opts.withDefaults(), subs: map[*subscriber]struct{}{}, names: map[names]*names{}}
 }
 
 // Attach gives the inspector the gateway its actions and listings use.
@@ -187,7 +191,7 @@ func (in *Inspector) Observe(ev runtime.Event) {
 	}
 	// Most events fit the scratch buffer, which stays on the stack.
 	var scratch [512]byte
-	kept := appendEvent(scratch[:0], seq, &ev, b, in.opts.BodyBytes)
+	kept := appendEvent(scratch[:0], seq, &ev, b, &in.dict, in.opts.BodyBytes)
 	if r != nil {
 		in.keep(r, &ev, kept)
 	}
@@ -198,8 +202,13 @@ func (in *Inspector) Observe(ev runtime.Event) {
 
 // open makes the record of the connection whose handshake ev is.
 func (in *Inspector) open(ev *runtime.Event) *record {
-	r := &record{base: newBase(ev)}
 	in.mu.Lock()
+	n := in.names[names{ev.Api, ev.Stage}]
+	if n == nil {
+		n = &names{ev.Api, ev.Stage}
+		in.names[*n] = n
+	}
+	r := &record{base: newBase(ev, n)}
 	in.conns.Store(ev.ConnectionID, r)
 	in.mu.Unlock()
 	in.live.Add(1)
@@ -344,8 +353,8 @@ type item struct {
 }
 
 // json is the event as the stream writes it.
-func (it *item) json() []byte {
-	seq, ev, size := decode(it.kept, it.b)
+func (in *Inspector) json(it *item) []byte {
+	seq, ev, size := decode(it.kept, it.b, &in.dict)
 	b, _ := json.Marshal(toJSON(seq, &ev, size))
 	return b
 }

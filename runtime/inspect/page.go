@@ -40,7 +40,7 @@ func (in *Inspector) serveIndex(w http.ResponseWriter, r *http.Request) {
 	}
 	if rec := in.lookup(data.Selected); rec != nil {
 		for _, k := range rec.events() {
-			seq, ev, size := decode(k, &rec.base)
+			seq, ev, size := decode(k, &rec.base, &in.dict)
 			j := toJSON(seq, &ev, size)
 			pe := pageEvent{Time: j.Time[11:23], Type: j.Type, Info: describe(&j)}
 			if j.Body != nil {
