@@ -146,11 +146,11 @@ type Inspector struct {
 	// live counts the connections not yet closed.
 	live atomic.Int64
 
-	// conns maps a connection id to its record, open or closed and kept:
-	// read without a lock on every event (each event would otherwise take
-	// a shared read lock, whose counter the cores pass between them); mu
-	// orders the changes of conns and closed.
-	conns sync.Map // string -> *record
+	// conns maps a connection id to its record, open or closed and kept;
+	// mu orders the changes of conns and closed. Events find their record
+	// through recent, without a lock, and conns when it misses (a shared
+	// read lock on every event would pass its counter between the cores).
+	conns connMap
 	// names are the Api and stage names of the records, shared (mu).
 	names map[names]*names
 	// dict holds strings from the template that events repeat.
@@ -171,7 +171,9 @@ var _ runtime.Observer = (*Inspector)(nil)
 
 // New returns an inspector that keeps what opts says.
 func New(opts Options) *Inspector {
-	return &Inspector{opts: opts.withDefaults(), subs: map[*subscriber]struct{}{}, names: map[names]*names{}}
+	in := &Inspector{opts: opts.withDefaults(), subs: map[*subscriber]struct{}{}, names: map[names]*names{}}
+	in.conns.init()
+	return in
 }
 
 // Attach gives the inspector the gateway its actions and listings use.
@@ -268,9 +270,7 @@ func (in *Inspector) retire(r *record) {
 
 // lookup returns the record of connection id, open or closed, or nil.
 func (in *Inspector) lookup(id string) *record {
-	r, _ := in.conns.Load(id)
-	rec, _ := r.(*record)
-	return rec
+	return in.conns.Load(id)
 }
 
 // recentSlots is how many records the recent cache holds.
