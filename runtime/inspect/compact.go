@@ -164,17 +164,20 @@ func newBase(ev *runtime.Event, n *names) base {
 func (b *base) connectedAt() time.Time { return time.Unix(b.connSec, int64(b.connNsec)) }
 
 // nano is the time that times are kept relative to: the handshake's, in
-// nanoseconds since 1970, 0 when there is no record or it is out of range.
+// nanoseconds since 1970, 0 when it is out of range.
 func (b *base) nano() int64 {
-	if b == nil || b.connSec <= -9e9 || b.connSec >= 9e9 {
+	if b.connSec <= -9e9 || b.connSec >= 9e9 {
 		return 0
 	}
 	return b.connSec*1e9 + int64(b.connNsec)
 }
 
+// noBase stands for no record: it has no fields.
+var noBase = base{names: &names{}}
+
 // same says whether ev's ConnectionID, Api and Stage are b's.
 func (b *base) same(ev *runtime.Event) bool {
-	return b != nil && ev.ConnectionID == b.id && ev.Api == b.names.api && ev.Stage == b.names.stage
+	return ev.ConnectionID == b.id && ev.Api == b.names.api && ev.Stage == b.names.stage
 }
 
 // dict holds strings that events repeat and the template bounds:
@@ -283,7 +286,8 @@ func appendLiteral(dst []byte, s, own string) []byte {
 }
 
 // appendEvent appends the kept form of ev to dst: seq, and the body cut to
-// bodyMax bytes. b is the record of ev's connection (nil: none), whose
+// bodyMax bytes. b is the record of ev's connection (nil: none, noBase),
+// whose
 // fields ev leaves out where it has the same; d is the inspector's dict.
 func appendEvent(dst []byte, seq uint64, ev *runtime.Event, b *base, d *dict, bodyMax int) []byte {
 	dst = binary.AppendUvarint(dst, seq)
@@ -292,11 +296,10 @@ func appendEvent(dst []byte, seq uint64, ev *runtime.Event, b *base, d *dict, bo
 	if k == 0 {
 		dst = appendString(dst, string(ev.Kind), "")
 	}
-	var own base
-	ownNames := &names{}
-	if b != nil {
-		own, ownNames = *b, b.names
+	if b == nil {
+		b = &noBase
 	}
+	own, ownNames := b, b.names
 	flags := bit(ev.RequestID, sRequestID) | bit(ev.Route, sRoute) | bit(ev.Integration, sIntegration) |
 		bit(ev.Method, sMethod) | bit(ev.URL, sURL) | bit(ev.Key, sKey) | bit(ev.Expr, sExpr) | bit(ev.Why, sWhy) |
 		bit(ev.Error, sError) | bit(ev.Reason, sReason) | bit(ev.By, sBy) | bit(ev.SourceIP, sSourceIP) | bit(ev.UserAgent, sUserAgent)
@@ -562,11 +565,10 @@ func seqOf(kept []byte) uint64 {
 // decode returns the event kept (whose Body is part of kept), its seq and
 // its body's full size. b and d are what appendEvent was given.
 func decode(kept []byte, b *base, d *dict) (seq uint64, ev runtime.Event, size int) {
-	var own base
-	ownNames := &names{}
-	if b != nil {
-		own, ownNames = *b, b.names
+	if b == nil {
+		b = &noBase
 	}
+	own, ownNames := b, b.names
 	r := reader{b: kept}
 	seq = r.uvarint()
 	k := r.bytes(1)
