@@ -25,7 +25,8 @@ import (
 // A string is a uvarint code c and maybe its bytes: 0 is the record's own
 // value (RequestID of the handshake, SourceIP, UserAgent, ConnectionID, Api,
 // Stage; the connection id for a header value), an odd c is common[c>>1],
-// an even c a string of c/2-1 bytes that follow. Integration and Expr, which
+// an even c a string of c/2-1 bytes that follow; dateCode is an HTTP date
+// (header values only) as seconds. Integration and Expr, which
 // come from the template, are a uvarint index in the inspector's dict plus
 // 1, or 0 and a string.
 
@@ -275,6 +276,55 @@ func appendString(dst []byte, s, own string) []byte {
 	return appendLiteral(dst, s, own)
 }
 
+// dateCode is the code of a header value that is an HTTP date, as a Date
+// header has it: its seconds since 1970 (varint) follow.
+const dateCode = uint64(len(common))<<1 | 1
+
+// appendValue appends header value v coded: a date as its seconds (a
+// backend's every answer has one), else as appendString does.
+func appendValue(dst []byte, v, own string) []byte {
+	if sec, ok := parseHTTPDate(v); ok {
+		dst = binary.AppendUvarint(dst, dateCode)
+		return binary.AppendVarint(dst, sec)
+	}
+	return appendString(dst, v, own)
+}
+
+// parseHTTPDate returns the seconds since 1970 of s when it is a date that
+// formatted with http.TimeFormat is s again, byte for byte.
+func parseHTTPDate(s string) (int64, bool) {
+	const layout = "Mon, 02 Jan 2006 15:04:05 GMT"
+	if len(s) != len(layout) || s[3] != ',' || s[4] != ' ' || s[7] != ' ' || s[11] != ' ' || s[16] != ' ' ||
+		s[19] != ':' || s[22] != ':' || s[25:] != " GMT" {
+		return 0, false
+	}
+	num := func(b string) int {
+		n := 0
+		for i := range len(b) {
+			if b[i] < '0' || b[i] > '9' {
+				return -1
+			}
+			n = n*10 + int(b[i]-'0')
+		}
+		return n
+	}
+	day, year, hh, mm, ss := num(s[5:7]), num(s[12:16]), num(s[17:19]), num(s[20:22]), num(s[23:25])
+	month := 0
+	for m := time.January; m <= time.December; m++ {
+		if m.String()[:3] == s[8:11] {
+			month = int(m)
+		}
+	}
+	if day < 1 || year < 0 || hh < 0 || hh > 23 || mm < 0 || mm > 59 || ss < 0 || ss > 59 || month == 0 {
+		return 0, false
+	}
+	t := time.Date(year, time.Month(month), day, hh, mm, ss, 0, time.UTC)
+	if t.Day() != day || t.Weekday().String()[:3] != s[:3] {
+		return 0, false // 31 Feb, or the wrong weekday: not what formatting gives
+	}
+	return t.Unix(), true
+}
+
 // appendLiteral appends s coded without looking for it in common: for the
 // fields that seldom are (ids, names, URLs, texts).
 func appendLiteral(dst []byte, s, own string) []byte {
@@ -423,7 +473,7 @@ func appendEvent(dst []byte, seq uint64, ev *runtime.Event, b *base, d *dict, bo
 			}
 			dst = binary.AppendUvarint(dst, uint64(len(vs))+1)
 			for _, v := range vs {
-				dst = appendString(dst, v, own.id)
+				dst = appendValue(dst, v, own.id)
 			}
 		}
 	}
@@ -546,6 +596,8 @@ func (r *reader) string(own string) string {
 	switch {
 	case c == 0:
 		return own
+	case c == dateCode:
+		return time.Unix(r.varint(), 0).UTC().Format(http.TimeFormat)
 	case c&1 == 1:
 		if i := c >> 1; i < uint64(len(common)) {
 			return common[i]

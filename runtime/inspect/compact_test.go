@@ -391,3 +391,38 @@ func TestDict(t *testing.T) {
 		}
 	}
 }
+
+// TestHTTPDate: a header value that is an HTTP date is kept as its seconds
+// only when formatting them gives it back byte for byte.
+func TestHTTPDate(t *testing.T) {
+	for _, tc := range []struct {
+		v    string
+		date bool
+	}{
+		{"Sat, 05 Dec 2026 17:51:03 GMT", true},
+		{"Thu, 01 Jan 1970 00:00:00 GMT", true},
+		{"Mon, 01 Jan 0001 00:00:00 GMT", true},
+		{"Fri, 31 Dec 9999 23:59:59 GMT", true},
+		{"Wed, 29 Feb 2028 12:00:00 GMT", false}, // 2028-02-29 is a Tuesday
+		{"Tue, 29 Feb 2028 12:00:00 GMT", true},
+		{"Sat, 31 Feb 2026 17:51:03 GMT", false},
+		{"sat, 05 Dec 2026 17:51:03 GMT", false},
+		{"Sat, 05 dec 2026 17:51:03 GMT", false},
+		{"Sat, 5 Dec 2026 17:51:03 GMT ", false},
+		{"Sat, 05 Dec 2026 24:00:00 GMT", false},
+		{"Sat, 05 Dec 2026 17:60:03 GMT", false},
+		{"Sat, 05 Dec 2026 17:51:03 UTC", false},
+		{"Sat, 05 Dec 2026 17:51:0x GMT", false},
+		{"Saturday, 05-Dec-26 17:51:03 GMT", false},
+		{"Sat, 00 Dec 2026 17:51:03 GMT", false},
+	} {
+		_, ok := parseHTTPDate(tc.v)
+		if ok != tc.date {
+			t.Errorf("parseHTTPDate(%q) = %v, want %v", tc.v, ok, tc.date)
+		}
+		ev := runtime.Event{Kind: runtime.KindIntegrationResponse, ConnectionID: "c", Status: 200, Header: http.Header{"Date": {tc.v, tc.v}}}
+		if got, want := keptJSON(t, 1, ev, nil, &dict{}, 10), wantJSON(t, 1, ev, 10); !bytes.Equal(got, want) {
+			t.Errorf("%q:\n got %s\nwant %s", tc.v, got, want)
+		}
+	}
+}
