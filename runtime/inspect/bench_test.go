@@ -139,6 +139,7 @@ func BenchmarkObserve(b *testing.B) {
 func BenchmarkObserveFresh(b *testing.B) {
 	for _, conns := range []int{16, 2000} {
 		b.Run(fmt.Sprintf("conns=%d", conns), func(b *testing.B) {
+			before := liveHeap()
 			in := New(Options{})
 			now := time.Now()
 			ids := make([]string, conns)
@@ -165,6 +166,8 @@ func BenchmarkObserveFresh(b *testing.B) {
 					message(id)
 				}
 			}
+			// What a full inspector holds (TotalEvents events).
+			full := liveHeap() - before
 			var next atomic.Int64
 			b.ReportAllocs()
 			cpu0 := cpuTime()
@@ -176,6 +179,7 @@ func BenchmarkObserveFresh(b *testing.B) {
 			})
 			b.StopTimer()
 			b.ReportMetric(float64((cpuTime()-cpu0).Nanoseconds())/float64(b.N), "cpu-ns/message")
+			b.ReportMetric(float64(full)/(1<<20), "MiB-kept")
 		})
 	}
 }
