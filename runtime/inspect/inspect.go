@@ -105,10 +105,10 @@ func (r *record) events() [][]byte {
 	return out
 }
 
-// slot returns where r's next event goes: a new slot while the ring grows
-// (while it never wrapped, so that it stays in order, up to in's limit),
-// else the oldest event's, whose buffer the new one may reuse.
-func (r *record) slot(in *Inspector) *[]byte {
+// put stores an event's kept form in the ring, reusing the buffer of the
+// event it replaces where it fits. The ring grows, while it never wrapped
+// (so that it stays in order), up to in's limit.
+func (r *record) put(kept []byte, in *Inspector) {
 	if n := len(r.ring); r.next == 0 && n < in.opts.EventsPerConn {
 		if l := in.limit(); n < l {
 			if n == cap(r.ring) {
@@ -116,18 +116,13 @@ func (r *record) slot(in *Inspector) *[]byte {
 				copy(grown, r.ring)
 				r.ring = grown
 			}
-			r.ring = append(r.ring, nil)
-			return &r.ring[n]
+			r.ring = append(r.ring, clone(nil, kept))
+			return
 		}
 	}
-	s := &r.ring[r.next]
+	r.ring[r.next] = clone(r.ring[r.next], kept)
 	r.next = (r.next + 1) % int32(len(r.ring))
-	return s
 }
-
-// reuseMin is the least buffer an event is written into in place: smaller
-// ones would grow more often than they fit.
-const reuseMin = 64
 
 // clone copies b into old's buffer when it fits without keeping much more
 // than it needs, else into a new one.
@@ -189,18 +184,22 @@ func (in *Inspector) Attach(g *runtime.Gateway) { in.g.Store(g) }
 func (in *Inspector) Observe(ev runtime.Event) {
 	seq := in.seq.Add(1)
 	r := in.find(ev.ConnectionID)
-	if r == nil {
-		if ev.Kind != runtime.KindConnect {
-			// A connection the inspector never saw open (or forgot):
-			// the live streams have it all the same.
-			if in.nsubs.Load() > 0 {
-				in.publish(item{kept: appendEvent(nil, seq, &ev, nil, &in.dict, in.opts.BodyBytes), conn: ev.ConnectionID})
-			}
-			return
-		}
+	if r == nil && ev.Kind == runtime.KindConnect {
 		r = in.open(&ev)
 	}
-	in.keep(r, seq, &ev)
+	var b *base
+	if r != nil {
+		b = &r.base
+	}
+	// Most events fit the scratch buffer, which stays on the stack.
+	var scratch [512]byte
+	kept := appendEvent(scratch[:0], seq, &ev, b, &in.dict, in.opts.BodyBytes)
+	if r != nil {
+		in.keep(r, &ev, kept)
+	}
+	if in.nsubs.Load() > 0 {
+		in.publish(item{kept: clone(nil, kept), b: b, conn: ev.ConnectionID})
+	}
 }
 
 // open makes the record of the connection whose handshake ev is.
@@ -218,28 +217,11 @@ func (in *Inspector) open(ev *runtime.Event) *record {
 	return r
 }
 
-// keep adds ev, the seq-th event, to r's timeline, and hands it to the
-// live streams.
-func (in *Inspector) keep(r *record, seq uint64, ev *runtime.Event) {
+// keep adds an event of r's connection, kept its kept form, to r's
+// timeline.
+func (in *Inspector) keep(r *record, ev *runtime.Event, kept []byte) {
 	r.mu.Lock()
-	s := r.slot(in)
-	if old := *s; cap(old) >= reuseMin {
-		// In place: the ring is full and the event it replaces was about
-		// as large (most are), so nothing is allocated or copied.
-		b := appendEvent(old[:0], seq, ev, &r.base, &in.dict, in.opts.BodyBytes)
-		if cap(b) > 2*len(b)+64 {
-			b = clone(nil, b) // do not keep a large event's buffer for a small one
-		}
-		*s = b
-	} else {
-		// Most events fit the scratch buffer, which stays on the stack.
-		var scratch [512]byte
-		*s = clone(old, appendEvent(scratch[:0], seq, ev, &r.base, &in.dict, in.opts.BodyBytes))
-	}
-	var pub []byte
-	if in.nsubs.Load() > 0 {
-		pub = clone(nil, *s)
-	}
+	r.put(kept, in)
 	r.total++
 	closing := false
 	switch {
@@ -251,9 +233,6 @@ func (in *Inspector) keep(r *record, seq uint64, ev *runtime.Event) {
 		closing = true
 	}
 	r.mu.Unlock()
-	if pub != nil {
-		in.publish(item{kept: pub, b: &r.base, conn: ev.ConnectionID})
-	}
 	if closing {
 		in.live.Add(-1)
 		in.retire(r)
