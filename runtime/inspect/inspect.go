@@ -141,7 +141,12 @@ func clone(old, b []byte) []byte {
 type Inspector struct {
 	opts Options
 	g    atomic.Pointer[runtime.Gateway]
-	seq  atomic.Uint64
+	// seq has a cache line of its own: every event writes it, and opts,
+	// which every event reads, would otherwise move between the cores
+	// with it.
+	_   [64]byte
+	seq atomic.Uint64
+	_   [56]byte
 
 	// live counts the connections not yet closed.
 	live atomic.Int64
