@@ -26,9 +26,9 @@ import (
 // value (RequestID of the handshake, SourceIP, UserAgent, ConnectionID, Api,
 // Stage; the connection id for a header value), an odd c is common[c>>1],
 // an even c a string of c/2-1 bytes that follow; dateCode is an HTTP date
-// (header values only) as seconds. Integration and Expr, which
-// come from the template, are a uvarint index in the inspector's dict plus
-// 1, or 0 and a string.
+// (header values only) as seconds. Integration and Expr, which come from
+// the template, are a uvarint index in the inspector's dict plus 1, or 0
+// and a string.
 
 // Flags of the kept form.
 const (
@@ -336,8 +336,7 @@ func appendLiteral(dst []byte, s, own string) []byte {
 }
 
 // appendEvent appends the kept form of ev to dst: seq, and the body cut to
-// bodyMax bytes. b is the record of ev's connection (nil: none, noBase),
-// whose
+// bodyMax bytes. b is the record of ev's connection (nil: none), whose
 // fields ev leaves out where it has the same; d is the inspector's dict.
 func appendEvent(dst []byte, seq uint64, ev *runtime.Event, b *base, d *dict, bodyMax int) []byte {
 	dst = binary.AppendUvarint(dst, seq)

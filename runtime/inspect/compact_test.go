@@ -327,9 +327,20 @@ func TestForgottenConnection(t *testing.T) {
 	a := in.lookup("a")
 	in.Observe(runtime.Event{Kind: runtime.KindDisconnect, ConnectionID: "a", Code: 1000})
 	in.Observe(runtime.Event{Kind: runtime.KindDisconnect, ConnectionID: "b", Code: 1000}) // a is forgotten
-	in.Observe(runtime.Event{Kind: runtime.KindMessage, ConnectionID: "a", Body: []byte("late")})
+	s := in.subscribe("")
+	defer in.unsubscribe(s)
+	late := runtime.Event{Kind: runtime.KindMessage, ConnectionID: "a", Body: []byte("late"), Time: time.Now()}
+	in.Observe(late)
 	if in.lookup("a") != nil || in.find("a") != nil {
 		t.Error("the forgotten connection is still found")
+	}
+	// The live stream has it all the same.
+	if len(s.ch) != 1 {
+		t.Fatalf("the stream has %d events, want 1", len(s.ch))
+	}
+	it := <-s.ch
+	if got, want := in.json(&it), wantJSON(t, 7, late, DefaultBodyBytes); !bytes.Equal(got, want) {
+		t.Errorf("streamed:\n got %s\nwant %s", got, want)
 	}
 	a.mu.Lock()
 	defer a.mu.Unlock()

@@ -189,21 +189,23 @@ func (in *Inspector) Attach(g *runtime.Gateway) { in.g.Store(g) }
 func (in *Inspector) Observe(ev runtime.Event) {
 	seq := in.seq.Add(1)
 	r := in.find(ev.ConnectionID)
-	if r == nil && ev.Kind == runtime.KindConnect {
+	if r == nil {
+		if ev.Kind != runtime.KindConnect {
+			// A connection the inspector never saw open (or forgot): only
+			// the live streams have it.
+			if in.nsubs.Load() > 0 {
+				in.publish(item{kept: appendEvent(nil, seq, &ev, nil, &in.dict, in.opts.BodyBytes), conn: ev.ConnectionID})
+			}
+			return
+		}
 		r = in.open(&ev)
-	}
-	var b *base
-	if r != nil {
-		b = &r.base
 	}
 	// Most events fit the scratch buffer, which stays on the stack.
 	var scratch [512]byte
-	kept := appendEvent(scratch[:0], seq, &ev, b, &in.dict, in.opts.BodyBytes)
-	if r != nil {
-		in.keep(r, &ev, kept)
-	}
+	kept := appendEvent(scratch[:0], seq, &ev, &r.base, &in.dict, in.opts.BodyBytes)
+	in.keep(r, &ev, kept)
 	if in.nsubs.Load() > 0 {
-		in.publish(item{kept: clone(nil, kept), b: b, conn: ev.ConnectionID})
+		in.publish(item{kept: clone(nil, kept), b: &r.base, conn: ev.ConnectionID})
 	}
 }
 
@@ -222,7 +224,7 @@ func (in *Inspector) open(ev *runtime.Event) *record {
 	return r
 }
 
-// keep adds an event of r's connection, kept its kept form, to r's
+// keep adds ev, an event of r's connection whose kept form is kept, to r's
 // timeline.
 func (in *Inspector) keep(r *record, ev *runtime.Event, kept []byte) {
 	r.mu.Lock()
