@@ -354,26 +354,35 @@ func (r *loadRun) send(ctx context.Context, lc *loadConn, first time.Time, inter
 				return
 			}
 		}
-		k := kindOf(r.o.route, seq)
-		msg := r.msgs[k].build(lc.idx, seq)
-		lc.mu.Lock()
-		lc.sentAt = append(lc.sentAt, at.UnixNano())
-		lc.stats[k].Sent++
-		lc.mu.Unlock()
-		r.outstanding.Add(1)
-		_ = lc.ws.SetWriteDeadline(time.Now().Add(r.o.timeout))
-		if err := lc.ws.WriteMessage(websocket.TextMessage, msg); err != nil {
-			lc.mu.Lock()
-			lc.sentAt = lc.sentAt[:len(lc.sentAt)-1]
-			lc.stats[k].Sent--
-			lc.mu.Unlock()
-			r.outstanding.Add(-1)
-			if !lc.closing.Load() && ctx.Err() == nil {
-				r.errs.add("transport", fmt.Errorf("conn %d: send: %w", lc.idx, err))
-			}
+		if !r.sendOne(ctx, lc, seq, at) {
 			return
 		}
 	}
+}
+
+// sendOne sends lc's message seq, due at at (its latency counts from
+// there), and reports whether the connection took it.
+func (r *loadRun) sendOne(ctx context.Context, lc *loadConn, seq int, at time.Time) bool {
+	k := kindOf(r.o.route, seq)
+	msg := r.msgs[k].build(lc.idx, seq)
+	lc.mu.Lock()
+	lc.sentAt = append(lc.sentAt, at.UnixNano())
+	lc.stats[k].Sent++
+	lc.mu.Unlock()
+	r.outstanding.Add(1)
+	_ = lc.ws.SetWriteDeadline(time.Now().Add(r.o.timeout))
+	if err := lc.ws.WriteMessage(websocket.TextMessage, msg); err != nil {
+		lc.mu.Lock()
+		lc.sentAt = lc.sentAt[:len(lc.sentAt)-1]
+		lc.stats[k].Sent--
+		lc.mu.Unlock()
+		r.outstanding.Add(-1)
+		if !lc.closing.Load() && ctx.Err() == nil {
+			r.errs.add("transport", fmt.Errorf("conn %d: send: %w", lc.idx, err))
+		}
+		return false
+	}
+	return true
 }
 
 // read checks every frame lc receives until the connection ends.
