@@ -167,11 +167,76 @@ func totalOf(nodes []idleNode, holdSums []int64) idleTotal {
 	return t
 }
 
+// kernelCounters are machine-wide counters of the Linux kernel that tell
+// whether the machine, not the gateway, dropped connections.
+type kernelCounters struct {
+	// BacklogDrops: packets dropped because a CPU's input backlog (which
+	// every loopback packet crosses) was full; the second column of
+	// /proc/net/softnet_stat, summed over the CPUs.
+	BacklogDrops int64 `json:"backlog_drops"`
+	// AbortOnTimeout: TCP connections the kernel aborted after their
+	// retransmissions or keep-alive probes went unanswered (TcpExt
+	// TCPAbortOnTimeout of /proc/net/netstat).
+	AbortOnTimeout int64 `json:"tcp_abort_on_timeout"`
+}
+
+func (k kernelCounters) sub(o kernelCounters) kernelCounters {
+	return kernelCounters{k.BacklogDrops - o.BacklogDrops, k.AbortOnTimeout - o.AbortOnTimeout}
+}
+
+func readKernelCounters() kernelCounters {
+	var k kernelCounters
+	if b, err := os.ReadFile("/proc/net/softnet_stat"); err == nil {
+		k.BacklogDrops = softnetDrops(b)
+	}
+	if b, err := os.ReadFile("/proc/net/netstat"); err == nil {
+		k.AbortOnTimeout, _ = netstatValue(b, "TcpExt", "TCPAbortOnTimeout")
+	}
+	return k
+}
+
+// softnetDrops sums the second column (hexadecimal) of softnet_stat.
+func softnetDrops(b []byte) int64 {
+	var n int64
+	for _, line := range bytes.Split(b, []byte("\n")) {
+		f := bytes.Fields(line)
+		if len(f) < 2 {
+			continue
+		}
+		if v, err := strconv.ParseInt(string(f[1]), 16, 64); err == nil {
+			n += v
+		}
+	}
+	return n
+}
+
+// netstatValue reads counter name of group in /proc/net/netstat, whose
+// groups come as two lines: the names, then the values.
+func netstatValue(b []byte, group, name string) (int64, bool) {
+	lines := bytes.Split(b, []byte("\n"))
+	prefix := []byte(group + ":")
+	for i := 0; i+1 < len(lines); i++ {
+		if !bytes.HasPrefix(lines[i], prefix) || !bytes.HasPrefix(lines[i+1], prefix) {
+			continue
+		}
+		names, values := bytes.Fields(lines[i]), bytes.Fields(lines[i+1])
+		for j, n := range names {
+			if string(n) == name && j < len(values) {
+				v, err := strconv.ParseInt(string(values[j]), 10, 64)
+				return v, err == nil
+			}
+		}
+		return 0, false
+	}
+	return 0, false
+}
+
 type idleConfig struct {
 	Conns           int      `json:"conns"`
 	Nodes           int      `json:"nodes"`
 	HoldS           float64  `json:"hold_s"`
 	Probes          int      `json:"probes_per_node"`
+	OpenRate        float64  `json:"open_rate"`
 	DialConcurrency int      `json:"dial_concurrency"`
 	Wsgw            string   `json:"wsgw"`
 	ServeFlags      []string `json:"serve_flags"`
@@ -192,8 +257,10 @@ type idleReport struct {
 	ProbeP99    float64              `json:"probe_p99_ms"`
 	Connects    int64                `json:"connects"`
 	Disconnects int64                `json:"disconnects"`
-	Errors      int64                `json:"errors"`
-	FirstErrors []string             `json:"first_errors,omitempty"`
+	// Kernel is what the machine's kernel counted during the run.
+	Kernel      kernelCounters `json:"kernel"`
+	Errors      int64          `json:"errors"`
+	FirstErrors []string       `json:"first_errors,omitempty"`
 }
 
 var (
@@ -304,8 +371,9 @@ func idle(ctx context.Context, o *options, natsPath string, stderr io.Writer) (*
 	}
 	rep := &idleReport{Machine: thisMachine(), Started: time.Now().UTC().Format(time.RFC3339),
 		Config: idleConfig{Conns: o.conns, Nodes: o.nodes, HoldS: o.duration.Seconds(), Probes: o.probes,
-			DialConcurrency: o.dialConcurrency, Wsgw: o.wsgw, ServeFlags: serveFlags, NATS: natsPath}}
+			DialConcurrency: o.dialConcurrency, OpenRate: o.openRate, Wsgw: o.wsgw, ServeFlags: serveFlags, NATS: natsPath}}
 	rep.LoadAverage[0] = loadAverage()
+	kernelBefore := readKernelCounters()
 	dir, err := os.MkdirTemp("", "wsgw-bench-idle-")
 	if err != nil {
 		return nil, err
@@ -380,7 +448,7 @@ func idle(ctx context.Context, o *options, natsPath string, stderr io.Writer) (*
 	onEach(o.nodes, func(i int) {
 		var ans clientOpenAnswer
 		err := command(ctx, clients[i].url, "/bench/open", clientOpenRequest{URL: nodes[i].url, Conns: per[i],
-			DialConcurrency: o.dialConcurrency, TimeoutMS: o.timeout.Milliseconds()}, &ans)
+			DialConcurrency: o.dialConcurrency, TimeoutMS: o.timeout.Milliseconds(), OpenRate: o.openRate / float64(o.nodes)}, &ans)
 		rep.Nodes[i].Opened = ans.Opened
 		addErrs(rep.Nodes[i].Name+" open", ans.Errors, ans.FirstErrors, err)
 	})
@@ -460,6 +528,7 @@ func idle(ctx context.Context, o *options, natsPath string, stderr io.Writer) (*
 		addErrs(rep.Nodes[i].Name+" close", ans.Errors, ans.FirstErrors, err)
 	})
 	rep.LoadAverage[1] = loadAverage()
+	rep.Kernel = readKernelCounters().sub(kernelBefore)
 	return rep, nil
 }
 
@@ -523,6 +592,8 @@ func writeIdleTable(w io.Writer, rep *idleReport) error {
 		fmt.Fprintf(w, "%s %d of %d came back", how, s.Received, s.Sent)
 	}
 	fmt.Fprintf(w, "; p99 %s\n", msText(rep.ProbeP99))
+	fmt.Fprintf(w, "the kernel (whole machine) during the run: %d packets dropped at a full input backlog, %d TCP connections aborted on timeout\n",
+		rep.Kernel.BacklogDrops, rep.Kernel.AbortOnTimeout)
 	fmt.Fprintf(w, "errors %d\n", rep.Errors)
 	for _, e := range rep.FirstErrors {
 		fmt.Fprintf(w, "  %s\n", e)

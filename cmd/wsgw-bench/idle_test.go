@@ -105,6 +105,7 @@ func TestIdleFlags(t *testing.T) {
 		{[]string{"-mode", "idle", "-nodes", "0"}, "-nodes 0: want 1 to 16"},
 		{[]string{"-mode", "idle", "-rate", "5"}, "-rate does not apply to -mode idle"},
 		{[]string{"-mode", "idle", "-probes", "0"}, "-probes 0: want 1 to 19000"},
+		{[]string{"-mode", "idle", "-open-rate", "-1"}, "-open-rate -1: must not be negative"},
 		{[]string{"-mode", "load", "-nodes", "3"}, "-nodes applies to -mode idle"},
 		{[]string{"-serve-flags", "--no-inspector"}, "-serve-flags applies to -mode idle"},
 	}
@@ -127,7 +128,7 @@ func TestIdleMode(t *testing.T) {
 	defer cancel()
 	var stdout, stderr bytes.Buffer
 	code := run(ctx, []string{"-mode", "idle", "-json", "-wsgw", bin, "-nats", nats, "-nodes", "2", "-conns", "41",
-		"-duration", "1s", "-probes", "3", "-serve-flags", "--no-inspector --no-tls"}, &stdout, &stderr, nil)
+		"-duration", "1s", "-probes", "3", "-open-rate", "400", "-serve-flags", "--no-inspector --no-tls"}, &stdout, &stderr, nil)
 	if code != exitOK {
 		t.Fatalf("exit %d\nstderr:\n%s\nstdout:\n%s", code, stderr.String(), stdout.String())
 	}
@@ -157,5 +158,24 @@ func TestIdleMode(t *testing.T) {
 	}
 	if want := []string{"--no-inspector", "--no-tls"}; len(rep.Config.ServeFlags) != 2 || rep.Config.ServeFlags[1] != want[1] {
 		t.Errorf("serve flags %v, want %v", rep.Config.ServeFlags, want)
+	}
+}
+
+func TestKernelCounters(t *testing.T) {
+	softnet := "0908e9ee 0008ca12 00000030 00000000\n088a75f2 000717cb 00000033 00000000\n"
+	if got, want := softnetDrops([]byte(softnet)), int64(0x8ca12+0x717cb); got != want {
+		t.Errorf("softnetDrops = %d, want %d", got, want)
+	}
+	netstat := "TcpExt: SyncookiesSent TCPAbortOnData TCPAbortOnTimeout TCPAbortOnLinger\nTcpExt: 0 226645 18577 3\n" +
+		"IpExt: InNoRoutes TCPAbortOnTimeout\nIpExt: 1 99\n"
+	if got, ok := netstatValue([]byte(netstat), "TcpExt", "TCPAbortOnTimeout"); !ok || got != 18577 {
+		t.Errorf("TCPAbortOnTimeout = %d, %v; want 18577", got, ok)
+	}
+	if got, ok := netstatValue([]byte(netstat), "TcpExt", "Nope"); ok {
+		t.Errorf("a missing counter read as %d", got)
+	}
+	a, b := kernelCounters{BacklogDrops: 10, AbortOnTimeout: 4}, kernelCounters{BacklogDrops: 3, AbortOnTimeout: 1}
+	if got := a.sub(b); got != (kernelCounters{7, 3}) {
+		t.Errorf("sub = %+v", got)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"sync"
 	"time"
@@ -29,6 +30,9 @@ type clientOpenRequest struct {
 	Conns           int    `json:"conns"`
 	DialConcurrency int    `json:"dial_concurrency"`
 	TimeoutMS       int64  `json:"timeout_ms"`
+	// OpenRate paces the dials (connections started per second; 0: as
+	// fast as DialConcurrency allows).
+	OpenRate float64 `json:"open_rate"`
 }
 
 type clientOpenAnswer struct {
@@ -129,7 +133,13 @@ func (c *idleClients) open(ctx context.Context, req clientOpenRequest) (*clientO
 	if o.timeout <= 0 {
 		o.timeout = 5 * time.Second
 	}
-	r := &loadRun{o: o}
+	// No TCP keep-alive probes from this side: on one machine, both ends
+	// of every connection probe through the loopback device, whose backlog
+	// (net.core.netdev_max_backlog, 1000 packets) the probes of connections
+	// opened together overflow, every 15 s the same ones, until the kernel
+	// aborts them. The gateway's own probes stay.
+	r := &loadRun{o: o, openRate: req.OpenRate,
+		netDial: (&net.Dialer{Timeout: o.timeout, KeepAlive: -1}).DialContext}
 	r.msgs[kindEcho] = newMessages("echo", o.size)
 	r.msgs[kindPost] = newMessages("post", o.size)
 	opened := r.open(ctx, []string{req.URL})

@@ -67,6 +67,7 @@ type options struct {
 	nats       string
 	serveFlags string
 	probes     int
+	openRate   float64
 
 	// -mode lambda
 	wsgw        string
@@ -143,10 +144,14 @@ second), the sums per connection, nats-server's resident set, and whether
 -probes sample connections per node still answer an echo and receive a post
 made through the next node's @connections API; then it closes them all and
 counts the $disconnect calls. Hold 2 minutes or more for the Go runtime's
-periodic collection to measure the live heap with every connection open:
+periodic collection to measure the live heap with every connection open. The
+clients send no TCP keep-alive probes; the gateway's (every 15 s) cross the
+loopback's input backlog (1000 packets) in batches as large as the
+connections opened within half a second: keep -open-rate under about 1000/s,
+and read the kernel's drop counters the report gives:
 
   go build -o /tmp/wsgw ./cmd/wsgw && go build -o /tmp/wsgw-bench ./cmd/wsgw-bench
-  /tmp/wsgw-bench -mode idle -wsgw /tmp/wsgw -conns 100000 -nodes 6 -duration 130s -serve-flags --no-inspector
+  /tmp/wsgw-bench -mode idle -wsgw /tmp/wsgw -conns 100000 -nodes 6 -open-rate 700 -duration 150s -serve-flags --no-inspector
 
 Flags:
 `
@@ -185,6 +190,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.IntVar(&o.nodes, "nodes", 6, fmt.Sprintf("-mode idle: cluster nodes (1-%d), each holding its share of -conns (at most %d) from a client process of its own", maxIdleNodes, maxProcConns))
 	fs.StringVar(&o.nats, "nats", "nats-server", "-mode idle: the nats-server `binary` the nodes share")
 	fs.StringVar(&o.serveFlags, "serve-flags", "", "-mode idle: more `flags` for every 'wsgw serve', space-separated (for instance --no-inspector)")
+	fs.Float64Var(&o.openRate, "open-rate", 0, "-mode idle: connections opened per second in all (0: as fast as -dial-concurrency allows per client process)")
 	fs.IntVar(&o.probes, "probes", 3, "-mode idle: sample connections per node that, after the hold, send an echo and a post message (posted back through the next node)")
 	fs.StringVar(&o.targets, "targets", "node,python,go,sls,http", "-mode lambda: what to measure: node, python, go (wsgw serving a Lambda echo), sls (serverless-offline 13.9 --useInProcess), http (wsgw's HTTP_PROXY, the gateway's reference cost), chat (the chat example's sendmessage, at 1 connection), node-cmp and chat-cmp (node and chat served by -wsgw-compare)")
 	fs.StringVar(&o.connsList, "conns-list", "1,32", "-mode lambda and proxy: connection counts measured in each round")
@@ -281,10 +287,10 @@ var (
 		"backend-listen": true, "dial-concurrency": true, "memprofile": true, "post-via": true}
 	lambdaOnly = map[string]bool{"targets": true, "soak": true, "sls-dir": true, "chat": true, "chat-compare": true}
 	roundsOnly = map[string]bool{"wsgw": true, "conns-list": true, "rounds": true, "wsgw-compare": true}
-	idleOnly   = map[string]bool{"nodes": true, "nats": true, "serve-flags": true, "probes": true}
+	idleOnly   = map[string]bool{"nodes": true, "nats": true, "serve-flags": true, "probes": true, "open-rate": true}
 	// idleFlags are the flags -mode idle takes.
 	idleFlags = map[string]bool{"mode": true, "conns": true, "duration": true, "timeout": true, "json": true, "wsgw": true,
-		"dial-concurrency": true, "nodes": true, "nats": true, "serve-flags": true, "probes": true}
+		"dial-concurrency": true, "nodes": true, "nats": true, "serve-flags": true, "probes": true, "open-rate": true}
 )
 
 // checkIdleFlags checks the flags of -mode idle.
@@ -309,6 +315,8 @@ func checkIdleFlags(o *options, fs *flag.FlagSet) error {
 		return fmt.Errorf("-timeout %s: want more than 0", o.timeout)
 	case o.dialConcurrency < 1:
 		return fmt.Errorf("-dial-concurrency %d: want at least 1", o.dialConcurrency)
+	case o.openRate < 0:
+		return fmt.Errorf("-open-rate %g: must not be negative", o.openRate)
 	case o.probes < 1 || o.probes > maxProcConns:
 		return fmt.Errorf("-probes %d: want 1 to %d", o.probes, maxProcConns)
 	}
