@@ -107,7 +107,7 @@ func TestIdleFlags(t *testing.T) {
 		{[]string{"-mode", "idle", "-probes", "0"}, "-probes 0: want 1 to 19000"},
 		{[]string{"-mode", "idle", "-open-rate", "-1"}, "-open-rate -1: must not be negative"},
 		{[]string{"-mode", "load", "-nodes", "3"}, "-nodes applies to -mode idle"},
-		{[]string{"-serve-flags", "--no-inspector"}, "-serve-flags applies to -mode idle"},
+		{[]string{"-serve-flags", "--no-inspector"}, "-serve-flags applies to -mode idle or proxy"},
 	}
 	for _, tt := range tests {
 		var stdout, stderr bytes.Buffer

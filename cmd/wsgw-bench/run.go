@@ -189,7 +189,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.StringVar(&o.wsgw, "wsgw", "wsgw", "-mode lambda, proxy and idle: the wsgw `binary` to serve the templates with")
 	fs.IntVar(&o.nodes, "nodes", 6, fmt.Sprintf("-mode idle: cluster nodes (1-%d), each holding its share of -conns (at most %d) from a client process of its own", maxIdleNodes, maxProcConns))
 	fs.StringVar(&o.nats, "nats", "nats-server", "-mode idle: the nats-server `binary` the nodes share")
-	fs.StringVar(&o.serveFlags, "serve-flags", "", "-mode idle: more `flags` for every 'wsgw serve', space-separated (for instance --no-inspector)")
+	fs.StringVar(&o.serveFlags, "serve-flags", "", "-mode idle and proxy: more `flags` for every 'wsgw serve', space-separated (for instance --no-inspector)")
 	fs.Float64Var(&o.openRate, "open-rate", 0, "-mode idle: connections opened per second in all (0: as fast as -dial-concurrency allows per client process)")
 	fs.IntVar(&o.probes, "probes", 3, "-mode idle: sample connections per node that, after the hold, send an echo and a post message (posted back through the next node)")
 	fs.StringVar(&o.targets, "targets", "node,python,go,sls,http", "-mode lambda: what to measure: node, python, go (wsgw serving a Lambda echo), sls (serverless-offline 13.9 --useInProcess), http (wsgw's HTTP_PROXY, the gateway's reference cost), chat (the chat example's sendmessage, at 1 connection), node-cmp and chat-cmp (node and chat served by -wsgw-compare)")
@@ -209,6 +209,11 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	if o.mode != "idle" {
 		if err := onlyFor(fs, "idle", idleOnly); err != nil {
 			return nil, err
+		}
+		if o.mode != "proxy" {
+			if err := onlyFor(fs, "idle or proxy", serveFlagsOnly); err != nil {
+				return nil, err
+			}
 		}
 	}
 	switch o.mode {
@@ -287,7 +292,9 @@ var (
 		"backend-listen": true, "dial-concurrency": true, "memprofile": true, "post-via": true}
 	lambdaOnly = map[string]bool{"targets": true, "soak": true, "sls-dir": true, "chat": true, "chat-compare": true}
 	roundsOnly = map[string]bool{"wsgw": true, "conns-list": true, "rounds": true, "wsgw-compare": true}
-	idleOnly   = map[string]bool{"nodes": true, "nats": true, "serve-flags": true, "probes": true, "open-rate": true}
+	idleOnly   = map[string]bool{"nodes": true, "nats": true, "probes": true, "open-rate": true}
+	// serveFlagsOnly is -serve-flags, which -mode idle and proxy take.
+	serveFlagsOnly = map[string]bool{"serve-flags": true}
 	// idleFlags are the flags -mode idle takes.
 	idleFlags = map[string]bool{"mode": true, "conns": true, "duration": true, "timeout": true, "json": true, "wsgw": true,
 		"dial-concurrency": true, "nodes": true, "nats": true, "serve-flags": true, "probes": true, "open-rate": true}
