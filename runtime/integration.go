@@ -312,14 +312,16 @@ func (h *httpProxy) call(ctx context.Context, e *event, wantBody bool) (result, 
 
 // newHTTPClient is the client every HTTP integration of a gateway shares:
 // pooled connections, no redirects followed (SPEC ), no overall
-// timeout (each call has its context).
+// timeout (each call has its context). Plain-http calls are made on the
+// caller's goroutine (h1Transport), https ones by net/http's Transport.
 func newHTTPClient(opts *Options) *http.Client {
+	dialer := &net.Dialer{
+		Timeout:   10 * time.Second,
+		KeepAlive: 30 * time.Second,
+	}
 	tr := &http.Transport{
-		Proxy: nil,
-		DialContext: (&net.Dialer{
-			Timeout:   10 * time.Second,
-			KeepAlive: 30 * time.Second,
-		}).DialContext,
+		Proxy:                 nil,
+		DialContext:           dialer.DialContext,
 		MaxIdleConns:          max(100, 4*opts.MaxIdleConnsPerHost),
 		MaxIdleConnsPerHost:   max(2, opts.MaxIdleConnsPerHost),
 		IdleConnTimeout:       90 * time.Second,
@@ -328,7 +330,7 @@ func newHTTPClient(opts *Options) *http.Client {
 		ForceAttemptHTTP2:     true,
 	}
 	return &http.Client{
-		Transport:     tr,
+		Transport:     newH1Transport(tr, dialer),
 		CheckRedirect: noRedirects,
 	}
 }

@@ -17,8 +17,9 @@ import (
 )
 
 // childEnv names the role of a wsgw-bench process that -mode proxy started
-// from its own executable: "backend" (the echo backend) or "floor" (the
-// floor proxy, whose one argument is the backend's URL). Such a process
+// from its own executable: "backend" (the echo backend), "floor" (the
+// floor proxy, whose one argument is the backend's URL) or, for -mode idle,
+// "clients" (idleclients.go). Such a process
 // serves on a free port of 127.0.0.1, prints "wsgw-bench ROLE URL" and runs
 // until SIGTERM or SIGINT.
 const childEnv = "WSGW_BENCH_CHILD"
@@ -39,12 +40,14 @@ func runChild(role string, args []string, stdout, stderr io.Writer) int {
 	switch {
 	case role == "backend" && len(args) == 0:
 		b = serveBackend(ln, echoHandler())
+	case role == "clients" && len(args) == 0:
+		b = serveBackend(ln, newIdleClients(ctx).handler())
 	case role == "floor" && len(args) == 1:
 		b = serveBackend(ln, floorHandler(args[0], maxConns, 5*time.Second))
 		b.url = "ws://" + ln.Addr().String() + "/"
 	default:
 		ln.Close()
-		fmt.Fprintf(stderr, "wsgw-bench: %s=%s with %d arguments: want backend (none) or floor (the backend's URL)\n", childEnv, role, len(args))
+		fmt.Fprintf(stderr, "wsgw-bench: %s=%s with %d arguments: want backend or clients (none) or floor (the backend's URL)\n", childEnv, role, len(args))
 		return exitUsage
 	}
 	fmt.Fprintf(stdout, "wsgw-bench %s %s\n", role, b.url)

@@ -193,12 +193,12 @@ func startWsgw(ctx context.Context, o *options, name, dir string, extra ...strin
 }
 
 // startProxyWsgw serves benchTemplate from dir, its integration calling
-// backendURL.
+// backendURL, with -serve-flags.
 func startProxyWsgw(ctx context.Context, o *options, name, dir, backendURL string) (*serverProcess, error) {
 	if err := writeFiles(dir, map[string]string{"template.yaml": benchTemplate}); err != nil {
 		return nil, err
 	}
-	return startWsgw(ctx, o, name, dir, "--param", "BackendUrl="+backendURL)
+	return startWsgw(ctx, o, name, dir, append([]string{"--param", "BackendUrl=" + backendURL}, strings.Fields(o.serveFlags)...)...)
 }
 
 // setUpTarget writes the files of target name under dir and starts its server.

@@ -6,6 +6,7 @@ import (
 	_ "embed"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	goruntime "runtime"
@@ -107,6 +108,13 @@ type loadRun struct {
 		mu sync.Mutex
 		h  histogram
 	}
+	// netDial, when set, dials the connections' TCP (-mode idle: without
+	// keep-alive probes).
+	netDial func(ctx context.Context, network, addr string) (net.Conn, error)
+	// openRate, when above 0, paces the dials: connection i starts at
+	// i/openRate seconds.
+	openRate float64
+
 	reserved    atomic.Int64 // messages reserved against -max-messages
 	outstanding atomic.Int64 // sent and not yet received
 	inWindow    atomic.Int64 // messages received between measureAt and end
@@ -300,11 +308,20 @@ func load(ctx context.Context, o *options, stderr io.Writer, hooks loadHooks) (*
 // connection i to urls[i mod len(urls)], and returns how many opened.
 func (r *loadRun) open(ctx context.Context, urls []string) int {
 	r.conns = make([]*loadConn, r.o.conns)
-	d := websocket.Dialer{HandshakeTimeout: r.o.timeout, Proxy: nil, WriteBufferPool: &sync.Pool{}}
+	d := websocket.Dialer{HandshakeTimeout: r.o.timeout, Proxy: nil, WriteBufferPool: &sync.Pool{}, NetDialContext: r.netDial}
 	sem := make(chan struct{}, max(1, r.o.dialConcurrency))
 	var wg sync.WaitGroup
 	var n atomic.Int64
+	start := time.Now()
 	for i := range r.conns {
+		if r.openRate > 0 {
+			if wait := time.Until(start.Add(time.Duration(float64(i) / r.openRate * float64(time.Second)))); wait > 0 {
+				select {
+				case <-time.After(wait):
+				case <-ctx.Done():
+				}
+			}
+		}
 		sem <- struct{}{}
 		if ctx.Err() != nil {
 			break
@@ -354,26 +371,35 @@ func (r *loadRun) send(ctx context.Context, lc *loadConn, first time.Time, inter
 				return
 			}
 		}
-		k := kindOf(r.o.route, seq)
-		msg := r.msgs[k].build(lc.idx, seq)
-		lc.mu.Lock()
-		lc.sentAt = append(lc.sentAt, at.UnixNano())
-		lc.stats[k].Sent++
-		lc.mu.Unlock()
-		r.outstanding.Add(1)
-		_ = lc.ws.SetWriteDeadline(time.Now().Add(r.o.timeout))
-		if err := lc.ws.WriteMessage(websocket.TextMessage, msg); err != nil {
-			lc.mu.Lock()
-			lc.sentAt = lc.sentAt[:len(lc.sentAt)-1]
-			lc.stats[k].Sent--
-			lc.mu.Unlock()
-			r.outstanding.Add(-1)
-			if !lc.closing.Load() && ctx.Err() == nil {
-				r.errs.add("transport", fmt.Errorf("conn %d: send: %w", lc.idx, err))
-			}
+		if !r.sendOne(ctx, lc, seq, at) {
 			return
 		}
 	}
+}
+
+// sendOne sends lc's message seq, due at at (its latency counts from
+// there), and reports whether the connection took it.
+func (r *loadRun) sendOne(ctx context.Context, lc *loadConn, seq int, at time.Time) bool {
+	k := kindOf(r.o.route, seq)
+	msg := r.msgs[k].build(lc.idx, seq)
+	lc.mu.Lock()
+	lc.sentAt = append(lc.sentAt, at.UnixNano())
+	lc.stats[k].Sent++
+	lc.mu.Unlock()
+	r.outstanding.Add(1)
+	_ = lc.ws.SetWriteDeadline(time.Now().Add(r.o.timeout))
+	if err := lc.ws.WriteMessage(websocket.TextMessage, msg); err != nil {
+		lc.mu.Lock()
+		lc.sentAt = lc.sentAt[:len(lc.sentAt)-1]
+		lc.stats[k].Sent--
+		lc.mu.Unlock()
+		r.outstanding.Add(-1)
+		if !lc.closing.Load() && ctx.Err() == nil {
+			r.errs.add("transport", fmt.Errorf("conn %d: send: %w", lc.idx, err))
+		}
+		return false
+	}
+	return true
 }
 
 // read checks every frame lc receives until the connection ends.

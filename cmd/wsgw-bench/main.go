@@ -42,6 +42,15 @@
 // /proc), and the ratios wsgw/floor and wsgw/direct of each round. The
 // backend and the floor proxy are this executable again, started with
 // WSGW_BENCH_CHILD=backend or floor in its environment (child.go).
+//
+// -mode idle (idle.go) holds more idle connections than one process may
+// open files for: nats-server, -nodes `wsgw serve --cluster` processes of
+// load.yaml and, per node, a client process (this executable as child
+// "clients", idleclients.go) that is also the node's backend and opens the
+// node's share of the connections on command. It reports every node's
+// resident set and live heap (GODEBUG=gctrace=1) before, once open and
+// through a hold, nats-server's, and whether sample connections still
+// answer an echo and get a post made through another node.
 package main
 
 import (

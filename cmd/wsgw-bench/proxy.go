@@ -51,6 +51,8 @@ type proxyConfig struct {
 	Targets  []string `json:"targets"`
 	Wsgw     string   `json:"wsgw"`
 	Compare  string   `json:"wsgw_compare,omitempty"`
+	// ServeFlags are -serve-flags, given to both wsgw builds.
+	ServeFlags string `json:"serve_flags,omitempty"`
 }
 
 // ratioReport is one ratio (Num over Den) of one metric at one connection
@@ -190,12 +192,15 @@ func runProxy(ctx context.Context, o *options, stdout, stderr io.Writer) int {
 
 	msgs := newMessages("", o.size)
 	rep := &proxyReport{Machine: thisMachine(), Config: proxyConfig{Size: o.size, Duration: o.duration.Seconds(),
-		Warmup: o.warmup.Seconds(), Rounds: o.rounds, Conns: conns, Targets: targets, Wsgw: o.wsgw, Compare: o.wsgwCompare}}
+		Warmup: o.warmup.Seconds(), Rounds: o.rounds, Conns: conns, Targets: targets, Wsgw: o.wsgw, Compare: o.wsgwCompare, ServeFlags: o.serveFlags}}
 	rep.LoadAverage[0] = loadAverage()
 	const row = "%5s  %-8s  %5s  %7s  %8s  %8s  %12s  %14s  %13s  %6s\n"
 	if !o.json {
 		fmt.Fprintf(stdout, "wsgw-bench -mode proxy: %d-byte messages, %s per phase after %s warm-up, %d rounds, %d CPUs, load average %.2f, %s\n",
 			o.size, o.duration, o.warmup, o.rounds, rep.Machine.CPUs, rep.LoadAverage[0], time.Now().UTC().Format(time.RFC3339))
+		if o.serveFlags != "" {
+			fmt.Fprintf(stdout, "wsgw serve flags: %s\n", o.serveFlags)
+		}
 		fmt.Fprintf(stdout, row, "round", "target", "conns", "msg/s", "p50 ms", "p99 ms", "proxy µs/msg", "backend µs/msg", "client µs/msg", "errors")
 	}
 	all, failed := runRounds(ctx, o, stdout, stderr, roundPlan{

@@ -173,6 +173,20 @@ func TestProxyRatios(t *testing.T) {
 	}
 }
 
+// -serve-flags reach wsgw serve: one it does not know stops the run with
+// wsgw's own word on it.
+func TestProxyServeFlags(t *testing.T) {
+	bin := wsgwBinary(t)
+	var stdout, stderr bytes.Buffer
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	code := run(ctx, []string{"-mode", "proxy", "-wsgw", bin, "-conns-list", "1", "-rounds", "1", "-duration", "100ms",
+		"-serve-flags", "--no-such-flag"}, &stdout, &stderr, nil)
+	if code == exitOK || !strings.Contains(stderr.String(), "no-such-flag") {
+		t.Fatalf("exit %d, want a failure naming the flag; stderr:\n%s", code, stderr.String())
+	}
+}
+
 // TestProxyMode runs -mode proxy for real, briefly: the built wsgw binary
 // (also as wsgw-cmp), the floor proxy and the echo backend each in a process
 // of their own, two rounds at 2 and 1 connections. Every target answers
@@ -184,13 +198,16 @@ func TestProxyMode(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	code := run(ctx, []string{"-mode", "proxy", "-json", "-wsgw", bin, "-wsgw-compare", bin, "-conns-list", "2,1",
-		"-rounds", "2", "-duration", "250ms", "-warmup", "20ms", "-timeout", "5s"}, &stdout, &stderr, nil)
+		"-rounds", "2", "-duration", "250ms", "-warmup", "20ms", "-timeout", "5s", "-serve-flags", "--log-level warn"}, &stdout, &stderr, nil)
 	if code != exitOK {
 		t.Fatalf("exit %d\nstderr:\n%s\nstdout:\n%s", code, stderr.String(), stdout.String())
 	}
 	var rep proxyReport
 	if err := json.Unmarshal(stdout.Bytes(), &rep); err != nil {
 		t.Fatalf("report is not JSON: %v\n%s", err, stdout.String())
+	}
+	if rep.Config.ServeFlags != "--log-level warn" {
+		t.Errorf("serve flags %q, want --log-level warn", rep.Config.ServeFlags)
 	}
 	if want := []string{"wsgw", "wsgw-cmp", "floor", "direct"}; !slices.Equal(rep.Config.Targets, want) {
 		t.Errorf("targets %v, want %v", rep.Config.Targets, want)

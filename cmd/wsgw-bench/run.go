@@ -62,6 +62,13 @@ type options struct {
 	memProfile      string
 	postVia         string
 
+	// -mode idle
+	nodes      int
+	nats       string
+	serveFlags string
+	probes     int
+	openRate   float64
+
 	// -mode lambda
 	wsgw        string
 	targets     string
@@ -78,6 +85,7 @@ const usageText = `usage: wsgw-bench [-mode echo] [flags]
        wsgw-bench -mode load [flags]
        wsgw-bench -mode lambda -wsgw PATH [flags]
        wsgw-bench -mode proxy -wsgw PATH [-wsgw-compare OLD] [flags]
+       wsgw-bench -mode idle -wsgw PATH -conns N [-nodes 6] [flags]
 
 -mode echo (the default) runs the same closed-loop echo load (each connection sends a message and waits
 for its echo before the next) twice: through a wsgw gateway over WebSocket, then
@@ -126,6 +134,25 @@ wsgw/direct, floor/direct, wsgw/wsgw-cmp (-json: as JSON):
 
   go build -o /tmp/wsgw ./cmd/wsgw && go run ./cmd/wsgw-bench -mode proxy -wsgw /tmp/wsgw -rounds 5
 
+-mode idle (idle.go) holds more idle connections than one process may open
+files for: it starts nats-server and -nodes 'wsgw serve --cluster' processes of
+load.yaml (the binary -wsgw names, with -serve-flags), each with a client
+process of its own (its backend too) that opens its share of -conns to it. It
+reports each node's resident set and live heap (from GODEBUG=gctrace=1) before
+and after the connections opened and after holding them -duration (read every
+second), the sums per connection, nats-server's resident set, and whether
+-probes sample connections per node still answer an echo and receive a post
+made through the next node's @connections API; then it closes them all and
+counts the $disconnect calls. Hold 2 minutes or more for the Go runtime's
+periodic collection to measure the live heap with every connection open. The
+clients send no TCP keep-alive probes; the gateway's (every 15 s) cross the
+loopback's input backlog (1000 packets) in batches as large as the
+connections opened within half a second: keep -open-rate under about 1000/s,
+and read the kernel's drop counters the report gives:
+
+  go build -o /tmp/wsgw ./cmd/wsgw && go build -o /tmp/wsgw-bench ./cmd/wsgw-bench
+  /tmp/wsgw-bench -mode idle -wsgw /tmp/wsgw -conns 100000 -nodes 6 -open-rate 700 -duration 150s -serve-flags --no-inspector
+
 Flags:
 `
 
@@ -137,7 +164,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 		fmt.Fprint(stderr, usageText)
 		fs.PrintDefaults()
 	}
-	fs.StringVar(&o.mode, "mode", "echo", "echo: closed-loop echo through the gateway vs direct; load: open-loop load with loss, duplicate and order checks; lambda: Lambda integrations vs serverless-offline; proxy: the wsgw binary's HTTP_PROXY vs a floor proxy and the backend direct, each in a process of its own")
+	fs.StringVar(&o.mode, "mode", "echo", "echo: closed-loop echo through the gateway vs direct; load: open-loop load with loss, duplicate and order checks; lambda: Lambda integrations vs serverless-offline; proxy: the wsgw binary's HTTP_PROXY vs a floor proxy and the backend direct, each in a process of its own; idle: idle connections held by a cluster of wsgw processes, their memory")
 	fs.IntVar(&o.conns, "conns", 32, fmt.Sprintf("WebSocket connections, and goroutines calling the backend directly (1-%d; -mode load: 1-%d)", maxConns, maxLoadConns))
 	fs.IntVar(&o.size, "size", 128, fmt.Sprintf("message size in `bytes` (%d-%d)", minSize, maxSize))
 	fs.DurationVar(&o.duration, "duration", 5*time.Second, fmt.Sprintf("measured time of each phase (at most %s; -mode load: %s)", maxDuration, maxLoadDuration))
@@ -159,7 +186,12 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.IntVar(&o.dialConcurrency, "dial-concurrency", 100, "-mode load: handshakes under way at once while opening the connections")
 	fs.StringVar(&o.postVia, "post-via", "", "-mode load: the backend's posts go through the @connections API at `http://HOST:PORT/STAGE/@connections` (comma-separated: one at random each time) instead of the -gateway's (a cluster's other node: the cross-node path)")
 	fs.StringVar(&o.memProfile, "memprofile", "", "-mode load: write a heap profile to `FILE` once the connections are open (in process: gateway and clients)")
-	fs.StringVar(&o.wsgw, "wsgw", "wsgw", "-mode lambda and proxy: the wsgw `binary` to serve the templates with")
+	fs.StringVar(&o.wsgw, "wsgw", "wsgw", "-mode lambda, proxy and idle: the wsgw `binary` to serve the templates with")
+	fs.IntVar(&o.nodes, "nodes", 6, fmt.Sprintf("-mode idle: cluster nodes (1-%d), each holding its share of -conns (at most %d) from a client process of its own", maxIdleNodes, maxProcConns))
+	fs.StringVar(&o.nats, "nats", "nats-server", "-mode idle: the nats-server `binary` the nodes share")
+	fs.StringVar(&o.serveFlags, "serve-flags", "", "-mode idle and proxy: more `flags` for every 'wsgw serve', space-separated (for instance --no-inspector)")
+	fs.Float64Var(&o.openRate, "open-rate", 0, "-mode idle: connections opened per second in all (0: as fast as -dial-concurrency allows per client process)")
+	fs.IntVar(&o.probes, "probes", 3, "-mode idle: sample connections per node that, after the hold, send an echo and a post message (posted back through the next node)")
 	fs.StringVar(&o.targets, "targets", "node,python,go,sls,http", "-mode lambda: what to measure: node, python, go (wsgw serving a Lambda echo), sls (serverless-offline 13.9 --useInProcess), http (wsgw's HTTP_PROXY, the gateway's reference cost), chat (the chat example's sendmessage, at 1 connection), node-cmp and chat-cmp (node and chat served by -wsgw-compare)")
 	fs.StringVar(&o.connsList, "conns-list", "1,32", "-mode lambda and proxy: connection counts measured in each round")
 	fs.IntVar(&o.rounds, "rounds", 3, "-mode lambda and proxy: interleaved rounds (each measures every target at every connection count)")
@@ -174,8 +206,20 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	if fs.NArg() > 0 {
 		return nil, fmt.Errorf("unexpected argument %q", fs.Arg(0))
 	}
+	if o.mode != "idle" {
+		if err := onlyFor(fs, "idle", idleOnly); err != nil {
+			return nil, err
+		}
+		if o.mode != "proxy" {
+			if err := onlyFor(fs, "idle or proxy", serveFlagsOnly); err != nil {
+				return nil, err
+			}
+		}
+	}
 	switch o.mode {
 	case "echo":
+	case "idle":
+		return o, checkIdleFlags(o, fs)
 	case "load":
 		if err := onlyFor(fs, "lambda", lambdaOnly); err != nil {
 			return nil, err
@@ -199,7 +243,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 		}
 		return o, checkRoundsFlags(o, fs)
 	default:
-		return nil, fmt.Errorf("-mode %q: want echo, load, lambda or proxy", o.mode)
+		return nil, fmt.Errorf("-mode %q: want echo, load, lambda, proxy or idle", o.mode)
 	}
 	bad := onlyFor(fs, "load", loadOnly)
 	if bad == nil {
@@ -248,7 +292,43 @@ var (
 		"backend-listen": true, "dial-concurrency": true, "memprofile": true, "post-via": true}
 	lambdaOnly = map[string]bool{"targets": true, "soak": true, "sls-dir": true, "chat": true, "chat-compare": true}
 	roundsOnly = map[string]bool{"wsgw": true, "conns-list": true, "rounds": true, "wsgw-compare": true}
+	idleOnly   = map[string]bool{"nodes": true, "nats": true, "probes": true, "open-rate": true}
+	// serveFlagsOnly is -serve-flags, which -mode idle and proxy take.
+	serveFlagsOnly = map[string]bool{"serve-flags": true}
+	// idleFlags are the flags -mode idle takes.
+	idleFlags = map[string]bool{"mode": true, "conns": true, "duration": true, "timeout": true, "json": true, "wsgw": true,
+		"dial-concurrency": true, "nodes": true, "nats": true, "serve-flags": true, "probes": true, "open-rate": true}
 )
+
+// checkIdleFlags checks the flags of -mode idle.
+func checkIdleFlags(o *options, fs *flag.FlagSet) error {
+	var bad error
+	fs.Visit(func(f *flag.Flag) {
+		if !idleFlags[f.Name] && bad == nil {
+			bad = fmt.Errorf("-%s does not apply to -mode idle", f.Name)
+		}
+	})
+	switch {
+	case bad != nil:
+		return bad
+	case o.nodes < 1 || o.nodes > maxIdleNodes:
+		return fmt.Errorf("-nodes %d: want 1 to %d", o.nodes, maxIdleNodes)
+	case o.conns < o.nodes || o.conns > o.nodes*maxProcConns:
+		return fmt.Errorf("-conns %d: want %d to %d with -nodes %d (at most %d per node and per client process: a process may open 20,000 files on most machines)",
+			o.conns, o.nodes, o.nodes*maxProcConns, o.nodes, maxProcConns)
+	case o.duration <= 0 || o.duration > maxLoadDuration:
+		return fmt.Errorf("-duration %s: want more than 0 and at most %s", o.duration, maxLoadDuration)
+	case o.timeout <= 0:
+		return fmt.Errorf("-timeout %s: want more than 0", o.timeout)
+	case o.dialConcurrency < 1:
+		return fmt.Errorf("-dial-concurrency %d: want at least 1", o.dialConcurrency)
+	case o.openRate < 0:
+		return fmt.Errorf("-open-rate %g: must not be negative", o.openRate)
+	case o.probes < 1 || o.probes > maxProcConns:
+		return fmt.Errorf("-probes %d: want 1 to %d", o.probes, maxProcConns)
+	}
+	return nil
+}
 
 // onlyFor refuses a flag of set given outside -mode mode.
 func onlyFor(fs *flag.FlagSet, mode string, set map[string]bool) error {
@@ -371,6 +451,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, backendHa
 		return runLambda(ctx, o, stdout, stderr)
 	case "proxy":
 		return runProxy(ctx, o, stdout, stderr)
+	case "idle":
+		return runIdle(ctx, o, stdout, stderr)
 	}
 	rep, err := bench(ctx, o, stderr, backendHandler)
 	if err != nil {

@@ -177,7 +177,7 @@ func TestUsage(t *testing.T) {
 		{"wrong scheme", []string{"-gateway", "http://127.0.0.1:3001/dev", "-backend", "http://127.0.0.1:8080"}, `-gateway "http://127.0.0.1:3001/dev": want ws://HOST:PORT/...`},
 		{"argument", []string{"extra"}, `unexpected argument "extra"`},
 		{"unknown flag", []string{"-nope"}, "flag provided but not defined: -nope"},
-		{"unknown mode", []string{"-mode", "soak"}, `-mode "soak": want echo, load, lambda or proxy`},
+		{"unknown mode", []string{"-mode", "soak"}, `-mode "soak": want echo, load, lambda, proxy or idle`},
 		{"load flag in echo mode", []string{"-rate", "5"}, "-rate applies to -mode load"},
 		{"load: too many conns", []string{"-mode", "load", "-conns", "20001"}, "-conns 20001: want 1 to 20000"},
 		{"load: negative rate", []string{"-mode", "load", "-rate", "-1"}, "-rate and -conn-rate must not be negative"},

@@ -1,0 +1,33 @@
+//go:build unix
+
+package runtime
+
+import (
+	"net"
+	"syscall"
+)
+
+// h1Peekable says that h1Peek can tell a closed connection from an open one.
+const h1Peekable = true
+
+// h1Peek reports whether a kept connection is still open with nothing to
+// read: one recv with MSG_PEEK|MSG_DONTWAIT, which net/http learns from a
+// reader goroutine per connection instead.
+func h1Peek(nc net.Conn) bool {
+	sc, ok := nc.(syscall.Conn)
+	if !ok {
+		return false
+	}
+	rc, err := sc.SyscallConn()
+	if err != nil {
+		return false
+	}
+	open := false
+	var b [1]byte
+	err = rc.Read(func(fd uintptr) bool {
+		_, _, err := syscall.Recvfrom(int(fd), b[:], syscall.MSG_PEEK|syscall.MSG_DONTWAIT)
+		open = err == syscall.EAGAIN || err == syscall.EWOULDBLOCK
+		return true
+	})
+	return err == nil && open
+}
