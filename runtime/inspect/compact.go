@@ -219,19 +219,30 @@ func (d *dict) entry(i int) *dictEntry {
 }
 
 // find returns the index of s and its entry, learning it (with url) when
-// new; -1 when the dict is full. An entry without a URL takes url.
+// new; -1 when the dict is full. An entry without a URL takes url. Once
+// learnt, s is found without a lock or an allocation.
 func (d *dict) find(s, url string) (int, *dictEntry) {
 	slot := &d.hits[(uintptr(unsafe.Pointer(unsafe.StringData(s)))>>3)%uintptr(len(d.hits))]
-	if h := slot.Load(); h != nil && len(h.s) == len(s) && unsafe.StringData(h.s) == unsafe.StringData(s) {
+	h := slot.Load()
+	if h != nil && len(h.s) == len(s) && unsafe.StringData(h.s) == unsafe.StringData(s) {
 		if e := d.entry(h.i); e.url != "" || url == "" {
 			return h.i, e
+		}
+	} else if t := d.table.Load(); t != nil {
+		if i, ok := t.index[s]; ok && (t.list[i].url != "" || url == "") {
+			if h == nil {
+				slot.Store(&dictHit{s: s, i: i}) // the first string of the slot keeps it
+			}
+			return i, &t.list[i]
 		}
 	}
 	i := d.learn(s, url)
 	if i < 0 {
 		return -1, nil
 	}
-	slot.Store(&dictHit{s: s, i: i})
+	if h == nil {
+		slot.Store(&dictHit{s: s, i: i})
+	}
 	return i, d.entry(i)
 }
 

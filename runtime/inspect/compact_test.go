@@ -437,3 +437,23 @@ func TestHTTPDate(t *testing.T) {
 		}
 	}
 }
+
+// TestDictFindAllocs: once learnt, a string is found without allocating,
+// whether its slot of the hit cache is its own or another string's.
+func TestDictFindAllocs(t *testing.T) {
+	var d dict
+	names := make([]string, 200) // more than the hit cache's slots: some share one
+	for i := range names {
+		names[i] = fmt.Sprintf("Integ%d", i)
+		d.find(names[i], "http://h/"+names[i])
+	}
+	if n := testing.AllocsPerRun(20, func() {
+		for _, s := range names {
+			if i, e := d.find(s, ""); i < 0 || e.s != s {
+				t.Fatalf("find(%q) = %d %+v", s, i, e)
+			}
+		}
+	}); n != 0 {
+		t.Errorf("%v allocations per round", n)
+	}
+}
