@@ -334,6 +334,11 @@ func TestForgottenConnection(t *testing.T) {
 	if in.lookup("a") != nil || in.find("a") != nil {
 		t.Error("the forgotten connection is still found")
 	}
+	for i := range in.recent {
+		if in.recent[i].Load() == a {
+			t.Errorf("the cache still holds the forgotten connection (slot %d)", i)
+		}
+	}
 	// The live stream has it all the same.
 	if len(s.ch) != 1 {
 		t.Fatalf("the stream has %d events, want 1", len(s.ch))

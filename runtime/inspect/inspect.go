@@ -299,8 +299,13 @@ func (in *Inspector) find(id string) *record {
 		return r
 	}
 	r := in.lookup(id)
-	if r != nil {
+	if r != nil && unsafe.StringData(r.id) == unsafe.StringData(id) {
+		// Only in the slot of its own id, which forget clears; and not
+		// when forget ran meanwhile.
 		slot.Store(r)
+		if r.forgotten.Load() {
+			slot.CompareAndSwap(r, nil)
+		}
 	}
 	return r
 }
@@ -309,6 +314,8 @@ func (in *Inspector) find(id string) *record {
 func (in *Inspector) forget(r *record) {
 	if in.conns.CompareAndDelete(r.id, r) {
 		r.forgotten.Store(true)
+		// The cache must not keep what the bounds let go.
+		in.recentSlot(r.id).CompareAndSwap(r, nil)
 	}
 }
 
