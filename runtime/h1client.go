@@ -13,8 +13,8 @@ import (
 	"os"
 	"strings"
 	"sync"
-	"unicode/utf8"
 	"time"
+	"unicode/utf8"
 )
 
 // h1Transport is the gateway's transport for the integrations' calls (SPEC
