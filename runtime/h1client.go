@@ -10,6 +10,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"strings"
 	"sync"
@@ -39,11 +40,10 @@ type h1Transport struct {
 	maxIdle, maxIdlePerHost int
 	idleTimeout             time.Duration
 
-	mu     sync.Mutex
-	idle   map[string][]*h1Conn // by host:port, the latest kept last
-	nidle  int
-	sweep  *time.Timer // closes the connections kept past idleTimeout
-	closed bool        // CloseIdleConnections ran: keep nothing more
+	mu    sync.Mutex
+	idle  map[string][]*h1Conn // by host:port, the latest kept last
+	nidle int
+	sweep *time.Timer // closes the connections kept past idleTimeout
 }
 
 // h1Conn is a kept-alive connection to a backend.
@@ -61,22 +61,50 @@ func newH1Transport(std *http.Transport, dialer *net.Dialer) *h1Transport {
 		maxIdlePerHost: std.MaxIdleConnsPerHost, idleTimeout: std.IdleConnTimeout, idle: map[string][]*h1Conn{}}
 }
 
+// h1MaxBody is the largest request body h1Transport writes itself: one a
+// backend that answers without reading it (401, 413) cannot block, as it
+// fits the sockets' buffers. Larger ones go to std, which reads the answer
+// while it writes.
+const h1MaxBody = 64 << 10
+
+// direct reports whether h1Transport makes the call req itself.
+func (t *h1Transport) direct(req *http.Request) bool {
+	if req.URL.Scheme != "http" || !h1Peekable || req.ContentLength > h1MaxBody ||
+		req.ContentLength < 0 || (req.ContentLength == 0 && req.Body != nil && req.Body != http.NoBody) {
+		return false
+	}
+	// Host names that are not ASCII go to std, which converts them (IDNA).
+	return isASCII(req.URL.Host) && isASCII(req.Host)
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
+}
+
 // RoundTrip sends req and returns the answer, whose Body the caller reads
 // and closes; the connection goes back to the pool once the body was read
-// to its end, and is closed otherwise.
+// to its end, and is closed otherwise. req is not changed; its body is
+// closed.
 func (t *h1Transport) RoundTrip(req *http.Request) (*http.Response, error) {
-	if req.URL.Scheme != "http" || !h1Peekable {
+	if !t.direct(req) {
 		return t.std.RoundTrip(req)
 	}
 	if err := checkHeader(req.Header); err != nil {
+		closeBody(req)
 		return nil, err
 	}
-	addr := canonicalAddr(req.URL.Host)
+	addr := dialAddr(req.URL)
 	gz := req.Method != http.MethodHead && req.Header.Get("Accept-Encoding") == "" && req.Header.Get("Range") == ""
 	ctx := req.Context()
 	for {
 		c, err := t.get(ctx, addr)
 		if err != nil {
+			closeBody(req)
 			return nil, err
 		}
 		resp, retry, err := t.exchange(ctx, c, req, gz)
@@ -86,13 +114,59 @@ func (t *h1Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		if !retry {
 			return nil, err
 		}
-		// Writing the request on a kept connection failed: the server
-		// closed it before reading a whole request, so send it on a new
-		// one (net/http does too).
-		if req.Body, err = req.GetBody(); err != nil {
+		// The kept connection was closed by the server before it could
+		// have acted on the request: send it again on another, as net/http
+		// does.
+		if req, err = rewound(req); err != nil {
 			return nil, err
 		}
 	}
+}
+
+// dialAddr is host:port of an http URL, port 80 when it names none.
+func dialAddr(u *url.URL) string {
+	port := u.Port()
+	if port == "" {
+		port = "80"
+	}
+	return net.JoinHostPort(u.Hostname(), port)
+}
+
+// closeBody closes the body of a request that will not be sent.
+func closeBody(req *http.Request) {
+	if req.Body != nil {
+		_ = req.Body.Close()
+	}
+}
+
+// replayable reports whether req may be sent again whatever became of it
+// (net/http's rule): an idempotent method whose body can be made again.
+func replayable(req *http.Request) bool {
+	switch req.Method {
+	case "", http.MethodGet, http.MethodHead, http.MethodOptions, http.MethodTrace:
+		return rewindable(req)
+	}
+	return false
+}
+
+// rewindable reports whether req's body can be made again for a second
+// attempt.
+func rewindable(req *http.Request) bool {
+	return req.Body == nil || req.Body == http.NoBody || req.GetBody != nil
+}
+
+// rewound is a copy of req (rewindable) with its body made again.
+func rewound(req *http.Request) (*http.Request, error) {
+	if req.Body == nil || req.Body == http.NoBody {
+		return req, nil
+	}
+	body, err := req.GetBody()
+	if err != nil {
+		return nil, err
+	}
+	r := *req
+	r.Body = body
+	return &r, nil
 }
 
 // acceptGzip is the header line h1Transport adds to a request that names
@@ -104,9 +178,14 @@ var acceptGzip = []byte("Accept-Encoding: gzip\r\n")
 // reads and writes at once.
 var aLongTimeAgo = time.Unix(1, 0)
 
-// exchange writes req on c and reads the answer's head. retry says that
-// nothing was written on a kept connection, so that the request may be sent
-// again.
+// earlyAnswerWait is how long a call whose request could not be written
+// waits for an answer the server may have sent before it stopped reading
+// (net/http waits as long).
+const earlyAnswerWait = 50 * time.Millisecond
+
+// exchange writes req on c and reads the answer's head. retry says that the
+// call failed on a kept connection in a way that lets it be sent again:
+// nothing of it was written, or it is replayable and no answer came.
 func (t *h1Transport) exchange(ctx context.Context, c *h1Conn, req *http.Request, gz bool) (*http.Response, bool, error) {
 	dl, _ := ctx.Deadline()
 	_ = c.nc.SetDeadline(dl)
@@ -121,23 +200,31 @@ func (t *h1Transport) exchange(ctx context.Context, c *h1Conn, req *http.Request
 		_ = c.nc.Close()
 		return ctxErr(ctx, dl, err)
 	}
-	werr := c.write(req, gz)
-	if werr != nil && c.reused && (req.GetBody != nil || req.ContentLength == 0) && ctx.Err() == nil {
-		if ne, ok := werr.(net.Error); !ok || !ne.Timeout() {
+	n, werr := c.write(req, gz)
+	var bad *badRequest
+	if errors.As(werr, &bad) {
+		return nil, false, fail(bad.err) // nothing was sent
+	}
+	if werr != nil {
+		if c.reused && n == 0 && rewindable(req) && ctx.Err() == nil {
 			return nil, true, fail(werr)
 		}
+		// The server may have answered before it stopped reading.
+		if early := time.Now().Add(earlyAnswerWait); dl.IsZero() || early.Before(dl) {
+			_ = c.nc.SetReadDeadline(early)
+		}
 	}
-	// Even when writing failed, the server may have answered first.
 	resp, err := readResponse(c.br, req)
 	if err != nil {
 		if werr != nil {
-			err = werr
+			return nil, false, fail(werr)
 		}
-		return nil, false, fail(err)
+		return nil, c.reused && replayable(req) && ctx.Err() == nil, fail(err)
 	}
-	b := &h1Body{t: t, c: c, rc: resp.Body, ctx: ctx, dl: dl, stop: stop, keep: werr == nil && !resp.Close && !req.Close}
+	keep := werr == nil && !resp.Close && !req.Close && resp.StatusCode != http.StatusSwitchingProtocols
+	b := &h1Body{t: t, c: c, rc: resp.Body, ctx: ctx, dl: dl, stop: stop, keep: keep}
 	resp.Body = b
-	if gz && strings.EqualFold(resp.Header.Get("Content-Encoding"), "gzip") && resp.Body != http.NoBody {
+	if gz && b.rc != http.NoBody && resp.ContentLength != 0 && strings.EqualFold(resp.Header.Get("Content-Encoding"), "gzip") {
 		resp.Header.Del("Content-Encoding")
 		resp.Header.Del("Content-Length")
 		resp.ContentLength = -1
@@ -146,6 +233,13 @@ func (t *h1Transport) exchange(ctx context.Context, c *h1Conn, req *http.Request
 	}
 	return resp, false, nil
 }
+
+// badRequest is a request http.Request.Write refused to write (a body
+// shorter than its ContentLength, one that failed to read): nothing of it
+// was sent.
+type badRequest struct{ err error }
+
+func (e *badRequest) Error() string { return e.err.Error() }
 
 // checkHeader refuses a header net/http's Transport refuses (a mapped value
 // may come from a message): a name that is not a token, a value with a
@@ -191,25 +285,26 @@ func ctxErr(ctx context.Context, dl time.Time, err error) error {
 
 // write writes req on c in one writev: its head and body as
 // http.Request.Write gives them, with acceptGzip before the head's end when
-// gz is set.
-func (c *h1Conn) write(req *http.Request, gz bool) error {
+// gz is set. It returns how many bytes went out; a request Write refuses is
+// a *badRequest.
+func (c *h1Conn) write(req *http.Request, gz bool) (int64, error) {
 	w := appendWriter{b: c.wb[:0]}
 	if err := req.Write(&w); err != nil {
-		return err
+		return 0, &badRequest{err}
 	}
 	bufs := net.Buffers{w.b}
 	if gz {
 		end := bytes.Index(w.b, crlf2)
 		if end < 0 {
-			return errors.New("net/http wrote a request without a head")
+			return 0, &badRequest{errors.New("net/http wrote a request without a head")}
 		}
 		bufs = net.Buffers{w.b[:end+2], acceptGzip, w.b[end+2:]}
 	}
-	_, err := bufs.WriteTo(c.nc)
+	n, err := bufs.WriteTo(c.nc)
 	if cap(w.b) <= 16<<10 {
 		c.wb = w.b[:0] // kept for the next call; a large one is not kept
 	}
-	return err
+	return n, err
 }
 
 var crlf2 = []byte("\r\n\r\n")
@@ -234,9 +329,9 @@ func (w *appendWriter) WriteByte(c byte) error {
 }
 
 // readResponse reads an answer's head, skipping the informational (1xx)
-// answers before it as net/http does, at most 5 of them.
+// answers before it as net/http does.
 func readResponse(br *bufio.Reader, req *http.Request) (*http.Response, error) {
-	for range 5 {
+	for {
 		resp, err := http.ReadResponse(br, req)
 		if err != nil {
 			return nil, err
@@ -245,7 +340,6 @@ func readResponse(br *bufio.Reader, req *http.Request) (*http.Response, error) {
 			return resp, nil
 		}
 	}
-	return nil, errors.New("too many 1xx informational responses")
 }
 
 // get returns a kept connection to addr that the server has not closed, or
@@ -263,10 +357,10 @@ func (t *h1Transport) get(ctx context.Context, addr string) (*h1Conn, error) {
 		t.idle[addr] = cs[:len(cs)-1]
 		t.nidle--
 		t.mu.Unlock()
-		if t.peek(c.nc) {
+		if c.br.Buffered() == 0 && t.peek(c.nc) {
 			return c, nil
 		}
-		_ = c.nc.Close() // closed by the server, or sent what nobody asked for
+		_ = c.nc.Close() // closed by the server, or it sent what nobody asked for
 	}
 	nc, err := t.dialer.DialContext(ctx, "tcp", addr)
 	if err != nil {
@@ -282,7 +376,7 @@ func (t *h1Transport) put(c *h1Conn) {
 	c.idleAt = time.Now()
 	t.mu.Lock()
 	cs := t.idle[c.addr]
-	if t.closed || len(cs) >= t.maxIdlePerHost || t.nidle >= t.maxIdle {
+	if len(cs) >= t.maxIdlePerHost || t.nidle >= t.maxIdle {
 		t.mu.Unlock()
 		_ = c.nc.Close()
 		return
@@ -315,7 +409,7 @@ func (t *h1Transport) sweepIdle() {
 		t.nidle -= n
 	}
 	t.sweep = nil
-	if t.nidle > 0 && !t.closed {
+	if t.nidle > 0 {
 		t.sweep = time.AfterFunc(t.idleTimeout/2, t.sweepIdle)
 	}
 	t.mu.Unlock()
@@ -340,16 +434,6 @@ func (t *h1Transport) CloseIdleConnections() {
 		}
 	}
 	t.std.CloseIdleConnections()
-}
-
-// canonicalAddr is host:port of an http URL's host, port 80 when it names
-// none.
-func canonicalAddr(host string) string {
-	if _, port, err := net.SplitHostPort(host); err == nil && port != "" {
-		return host
-	}
-	h := strings.TrimSuffix(strings.TrimPrefix(host, "["), "]")
-	return net.JoinHostPort(h, "80")
 }
 
 // h1Body is an answer's body on a pooled connection: read to its end, it
@@ -386,6 +470,8 @@ func (b *h1Body) Close() error {
 		return nil
 	}
 	if b.c.br.Buffered() > 0 || b.rc == http.NoBody {
+		// Only what is buffered: a read that needs the network fails at once.
+		_ = b.c.nc.SetReadDeadline(aLongTimeAgo)
 		var scratch [64]byte
 		if n, err := b.rc.Read(scratch[:]); n == 0 && err == io.EOF {
 			b.release(true)
@@ -396,14 +482,17 @@ func (b *h1Body) Close() error {
 	return nil
 }
 
-// release gives the connection back (ok) or closes it.
+// release gives the connection back (ok) or closes it. A connection is
+// given back only with nothing buffered past the answer (a backend that sent
+// more than it declared would have it read as the next call's answer) and
+// without the call's deadline.
 func (b *h1Body) release(ok bool) {
 	c := b.c
 	b.c = nil
 	if b.stop != nil && !b.stop() {
 		ok = false // the context ended: its deadline is on the connection
 	}
-	if ok && b.keep {
+	if ok && b.keep && c.br.Buffered() == 0 && c.nc.SetDeadline(time.Time{}) == nil {
 		b.t.put(c)
 		return
 	}

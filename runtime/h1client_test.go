@@ -6,13 +6,16 @@ import (
 	"compress/gzip"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"maps"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -491,5 +494,284 @@ func TestH1KeptBounds(t *testing.T) {
 	defer tr.mu.Unlock()
 	if tr.nidle != 0 || len(tr.idle) != 0 {
 		t.Errorf("after the idle timeout: %d kept", tr.nidle)
+	}
+}
+
+// rawH1Server runs handle on every connection accepted (n counts them from
+// 1) and returns its base URL.
+func rawH1Server(t *testing.T, handle func(c net.Conn, n int)) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	var n atomic.Int32
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go handle(c, int(n.Add(1)))
+		}
+	}()
+	return "http://" + ln.Addr().String()
+}
+
+// transports returns net/http's Transport and h1Transport, named.
+func transports(t *testing.T) map[string]http.RoundTripper {
+	tr := newTestH1(t, 4)
+	return map[string]http.RoundTripper{"net/http": tr.std, "h1Transport": tr}
+}
+
+// A request without a body whose write fails on a kept connection is sent
+// again on a new one (it has no GetBody to call).
+func TestH1RetryWithoutBody(t *testing.T) {
+	srv := newH1Server(t, echoH1)
+	tr := newTestH1(t, 4)
+	tr.peek = func(net.Conn) bool { return true }
+	for i := range 2 {
+		if i == 1 {
+			tr.mu.Lock()
+			for _, cs := range tr.idle {
+				for _, c := range cs {
+					_ = c.nc.Close()
+				}
+			}
+			tr.mu.Unlock()
+		}
+		req, _ := http.NewRequest(http.MethodPost, srv.URL, http.NoBody)
+		resp, err := tr.RoundTrip(req)
+		if err != nil {
+			t.Fatalf("call %d: %v", i, err)
+		}
+		_, _ = io.ReadAll(resp.Body)
+		_ = resp.Body.Close()
+	}
+}
+
+// A POST the backend answered from its head before resetting the connection
+// reaches the backend once, however large its body, as with net/http.
+func TestH1PostNotDuplicated(t *testing.T) {
+	for _, size := range []int{60 << 10, 8 << 20} {
+		for name, rt := range transports(t) {
+			var seen atomic.Int32
+			base := rawH1Server(t, func(c net.Conn, _ int) {
+				defer c.Close()
+				br := bufio.NewReader(c)
+				for {
+					r, err := http.ReadRequest(br)
+					if err != nil {
+						return
+					}
+					if r.URL.Path != "/pay" {
+						_, _ = io.Copy(io.Discard, r.Body)
+						_, _ = io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+						continue
+					}
+					seen.Add(1)
+					_, _ = io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\npaid")
+					_ = c.(*net.TCPConn).SetLinger(0) // reset, the body unread
+					return
+				}
+			})
+			if _, _, err := h1Call(context.Background(), rt, base+"/warm", "x"); err != nil {
+				t.Fatal(err)
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			_, _, _ = h1Call(ctx, rt, base+"/pay", strings.Repeat("x", size))
+			cancel()
+			if n := seen.Load(); n != 1 {
+				t.Errorf("%s, %d-byte body: the backend saw the POST %d times, want 1", name, size, n)
+			}
+		}
+	}
+}
+
+// Bytes a backend sent past the answer it declared are not read as the next
+// call's answer: the connection is not kept.
+func TestH1LeftoverNotKept(t *testing.T) {
+	base := rawH1Server(t, func(c net.Conn, _ int) {
+		defer c.Close()
+		br := bufio.NewReader(c)
+		for i := 1; ; i++ {
+			r, err := http.ReadRequest(br)
+			if err != nil {
+				return
+			}
+			b, _ := io.ReadAll(r.Body)
+			extra := ""
+			if i == 1 {
+				extra = "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nstale"
+			}
+			fmt.Fprintf(c, "HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s%s", len(b), b, extra)
+		}
+	})
+	tr := newTestH1(t, 4)
+	for _, want := range []string{"one", "two"} {
+		_, got, err := h1Call(context.Background(), tr, base, want)
+		if err != nil || got != want {
+			t.Fatalf("got %q, %v; want %q", got, err, want)
+		}
+	}
+}
+
+// A request http.Request.Write refuses (a body shorter than its length)
+// fails at once, without waiting for an answer to what was never sent.
+func TestH1RefusedRequestFailsAtOnce(t *testing.T) {
+	srv := newH1Server(t, echoH1)
+	tr := newTestH1(t, 4)
+	req, _ := http.NewRequest(http.MethodPost, srv.URL, strings.NewReader("x"))
+	req.ContentLength = 5
+	errc := make(chan error, 1)
+	go func() {
+		_, err := tr.RoundTrip(req)
+		errc <- err
+	}()
+	select {
+	case err := <-errc:
+		if err == nil || !strings.Contains(err.Error(), "ContentLength=5 with Body length 1") {
+			t.Fatalf("got %v, want http.Request.Write's error", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the call waits for an answer to a request never sent")
+	}
+}
+
+// A kept connection stays usable after the deadline of the call it carried
+// has passed.
+func TestH1KeptPastDeadline(t *testing.T) {
+	srv := newH1Server(t, echoH1)
+	tr := newTestH1(t, 4)
+	for range 3 {
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+		if _, _, err := h1Call(ctx, tr, srv.URL, "x"); err != nil {
+			t.Fatal(err)
+		}
+		<-ctx.Done() // the deadline that was on the connection has passed
+		cancel()
+	}
+	if n := srv.opened(); n != 1 {
+		t.Errorf("%d connections for 3 calls, want 1", n)
+	}
+}
+
+// A 101 answer's connection speaks another protocol: it is not kept.
+func TestH1SwitchingProtocolsNotKept(t *testing.T) {
+	base := rawH1Server(t, func(c net.Conn, n int) {
+		defer c.Close()
+		br := bufio.NewReader(c)
+		r, err := http.ReadRequest(br)
+		if err != nil {
+			return
+		}
+		_, _ = io.Copy(io.Discard, r.Body)
+		if n == 1 {
+			_, _ = io.WriteString(c, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n")
+			// Now another protocol: whatever comes is answered in it.
+			if _, err := br.ReadByte(); err == nil {
+				_, _ = c.Write([]byte{0x88, 0x02, 0x03, 0xea})
+			}
+			return
+		}
+		_, _ = io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+	})
+	tr := newTestH1(t, 4)
+	if resp, _, err := h1Call(context.Background(), tr, base, "a"); err != nil || resp.StatusCode != http.StatusSwitchingProtocols {
+		t.Fatalf("first: %v, %v", resp, err)
+	}
+	if _, got, err := h1Call(context.Background(), tr, base, "b"); err != nil || got != "ok" {
+		t.Fatalf("second: %q, %v", got, err)
+	}
+}
+
+// Closing a body whose rest is not buffered does not wait for the network.
+func TestH1CloseDoesNotWait(t *testing.T) {
+	done := make(chan struct{})
+	base := rawH1Server(t, func(c net.Conn, _ int) {
+		defer c.Close()
+		br := bufio.NewReader(c)
+		r, err := http.ReadRequest(br)
+		if err != nil {
+			return
+		}
+		_, _ = io.Copy(io.Discard, r.Body)
+		// A chunk, then a chunk header cut short.
+		_, _ = io.WriteString(c, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n1")
+		<-done
+	})
+	defer close(done)
+	tr := newTestH1(t, 4)
+	req, _ := http.NewRequest(http.MethodPost, base, strings.NewReader("x"))
+	resp, err := tr.RoundTrip(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := io.ReadFull(resp.Body, make([]byte, 5)); err != nil {
+		t.Fatal(err)
+	}
+	closed := make(chan struct{})
+	go func() {
+		_ = resp.Body.Close()
+		close(closed)
+	}()
+	select {
+	case <-closed:
+	case <-time.After(5 * time.Second):
+		t.Fatal("Close waits for the rest of the body")
+	}
+}
+
+// Any number of informational answers may come before the answer, and an
+// empty answer declared gzip is left as it is: as with net/http.
+func TestH1LikeNetHTTP(t *testing.T) {
+	base := rawH1Server(t, func(c net.Conn, _ int) {
+		defer c.Close()
+		br := bufio.NewReader(c)
+		r, err := http.ReadRequest(br)
+		if err != nil {
+			return
+		}
+		_, _ = io.Copy(io.Discard, r.Body)
+		switch r.URL.Path {
+		case "/hints":
+			_, _ = io.WriteString(c, strings.Repeat("HTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\n", 8)+
+				"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok")
+		case "/gzip-204":
+			_, _ = io.WriteString(c, "HTTP/1.1 204 No Content\r\nContent-Encoding: gzip\r\nConnection: close\r\n\r\n")
+		case "/gzip-empty":
+			_, _ = io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+		}
+	})
+	for _, path := range []string{"/hints", "/gzip-204", "/gzip-empty"} {
+		var got [2]string
+		for i, name := range []string{"net/http", "h1Transport"} {
+			resp, body, err := h1Call(context.Background(), transports(t)[name], base+path, "x")
+			if err != nil {
+				t.Fatalf("%s %s: %v", name, path, err)
+			}
+			got[i] = fmt.Sprintf("%d %q length %d encoding %q uncompressed %v", resp.StatusCode, body, resp.ContentLength,
+				resp.Header.Get("Content-Encoding"), resp.Uncompressed)
+		}
+		if got[0] != got[1] {
+			t.Errorf("%s: h1Transport %s, net/http %s", path, got[1], got[0])
+		}
+	}
+}
+
+// The address dialled is the URL's host and port, 80 when it names none.
+func TestH1DialAddr(t *testing.T) {
+	for in, want := range map[string]string{
+		"http://example.com/x": "example.com:80", "http://example.com:/x": "example.com:80",
+		"http://127.0.0.1:9300": "127.0.0.1:9300", "http://[::1]/": "[::1]:80", "http://[::1]:/": "[::1]:80",
+	} {
+		u, err := url.Parse(in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := dialAddr(u); got != want {
+			t.Errorf("%s: %s, want %s", in, got, want)
+		}
 	}
 }
