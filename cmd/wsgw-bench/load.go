@@ -114,6 +114,8 @@ type loadRun struct {
 	// openRate, when above 0, paces the dials: connection i starts at
 	// i/openRate seconds.
 	openRate float64
+	// received is loadHooks.received.
+	received func()
 
 	reserved    atomic.Int64 // messages reserved against -max-messages
 	outstanding atomic.Int64 // sent and not yet received
@@ -126,6 +128,8 @@ type loadRun struct {
 type loadHooks struct {
 	// backend wraps the load backend's handler.
 	backend func(b *loadBackend, h http.Handler) http.Handler
+	// received, when set, is called for each message that came back as sent.
+	received func()
 }
 
 // load sets up the backend (and the gateway unless -gateway), opens the
@@ -198,7 +202,7 @@ func load(ctx context.Context, o *options, stderr io.Writer, hooks loadHooks) (*
 		memSrc = probe.source()
 	}
 
-	r := &loadRun{o: o}
+	r := &loadRun{o: o, received: hooks.received}
 	r.msgs[kindEcho] = newMessages("echo", o.size)
 	r.msgs[kindPost] = newMessages("post", o.size)
 
@@ -467,6 +471,8 @@ func (r *loadRun) receive(lc *loadConn, typ int, data []byte, now time.Time) {
 		r.errs.add("mismatch", err)
 	} else if typ != websocket.TextMessage {
 		r.errs.add("mismatch", fmt.Errorf("conn %d seq %d came back as a binary frame", lc.idx, seq))
+	} else if r.received != nil {
+		r.received()
 	}
 	if sent := time.Unix(0, at); !sent.Before(r.measureAt) {
 		s := &r.hists[lc.idx%histShards]

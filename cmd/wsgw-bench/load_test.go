@@ -354,18 +354,24 @@ func TestLoadSIGTERM(t *testing.T) {
 	}
 }
 
-// flowingHook returns hooks whose backend closes flowing once it has seen
-// conns $connect calls and, after them, a message.
+// flowingHook returns hooks that close flowing once the backend has seen
+// conns $connect calls and a message has come back to its client after them.
 func flowingHook(conns int64) (hooks loadHooks, flowing <-chan struct{}) {
 	ch := make(chan struct{})
 	var once sync.Once
+	var all atomic.Bool
 	hooks.backend = func(lb *loadBackend, h http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			h.ServeHTTP(w, r)
-			if r.URL.Path != "/connect" && r.URL.Path != "/disconnect" && lb.connects.Load() >= conns {
-				once.Do(func() { close(ch) })
+			if lb.connects.Load() >= conns {
+				all.Store(true)
 			}
 		})
+	}
+	hooks.received = func() {
+		if all.Load() {
+			once.Do(func() { close(ch) })
+		}
 	}
 	return hooks, ch
 }
