@@ -346,8 +346,12 @@ func appendLiteral(dst []byte, s, own string) []byte {
 	return append(dst, s...)
 }
 
-// appendEvent appends the kept form of ev to dst: seq, and the body cut to
-// bodyMax bytes. b is the record of ev's connection (nil: none), whose
+// keptNameBytes bounds a header name as kept: no real one is near it (a
+// client may send a name of up to 1 MB).
+const keptNameBytes = 4 << 10
+
+// appendEvent appends the kept form of ev to dst: seq, and the body and
+// header values cut to bodyMax bytes (header names to keptNameBytes). b is the record of ev's connection (nil: none), whose
 // fields ev leaves out where it has the same; d is the inspector's dict.
 func appendEvent(dst []byte, seq uint64, ev *runtime.Event, b *base, d *dict, bodyMax int) []byte {
 	dst = binary.AppendUvarint(dst, seq)
@@ -476,14 +480,14 @@ func appendEvent(dst []byte, seq uint64, ev *runtime.Event, b *base, d *dict, bo
 	if flags&fHeader != 0 {
 		dst = binary.AppendUvarint(dst, uint64(len(ev.Header)))
 		for key, vs := range ev.Header {
-			dst = appendString(dst, key, "")
+			dst = appendString(dst, cutText(key, keptNameBytes), "")
 			if vs == nil {
 				dst = append(dst, 0)
 				continue
 			}
 			dst = binary.AppendUvarint(dst, uint64(len(vs))+1)
 			for _, v := range vs {
-				dst = appendValue(dst, v, own.id)
+				dst = appendValue(dst, cutText(v, bodyMax), own.id)
 			}
 		}
 	}

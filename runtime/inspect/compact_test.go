@@ -23,6 +23,21 @@ func wantJSON(t *testing.T, seq uint64, ev runtime.Event, bodyMax int) []byte {
 	if len(ev.Body) > bodyMax {
 		ev.Body = ev.Body[:bodyMax]
 	}
+	if ev.Header != nil {
+		// Header values are kept cut as bodies are, names at keptNameBytes.
+		h := make(http.Header, len(ev.Header))
+		for k, vs := range ev.Header {
+			var cut []string
+			if vs != nil {
+				cut = make([]string, len(vs))
+			}
+			for i, v := range vs {
+				cut[i] = cutText(v, bodyMax)
+			}
+			h[cutText(k, keptNameBytes)] = cut
+		}
+		ev.Header = h
+	}
 	b, err := json.Marshal(toJSON(seq, &ev, size))
 	if err != nil {
 		t.Fatal(err)

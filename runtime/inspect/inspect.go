@@ -5,6 +5,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 	"unsafe"
 
 	"github.com/wsgw/wsgw/runtime"
@@ -120,6 +121,16 @@ func (r *record) put(kept []byte, in *Inspector) {
 			return
 		}
 	}
+	if n, l := len(r.ring), in.limit(); n > l+l/4 {
+		// The limit fell (more connections open): keep the latest l-1
+		// events and this one (SPEC, TotalEvents).
+		ring := make([][]byte, 0, l)
+		for i := n - l + 1; i < n; i++ {
+			ring = append(ring, r.ring[(int(r.next)+i)%n])
+		}
+		r.ring, r.next = append(ring, clone(nil, kept)), 0
+		return
+	}
 	r.ring[r.next] = clone(r.ring[r.next], kept)
 	r.next = (r.next + 1) % int32(len(r.ring))
 }
@@ -188,13 +199,14 @@ func (in *Inspector) Attach(g *runtime.Gateway) { in.g.Store(g) }
 // streams. It never blocks: a stream that does not keep up loses events.
 func (in *Inspector) Observe(ev runtime.Event) {
 	seq := in.seq.Add(1)
+	cutTexts(&ev, in.opts.BodyBytes)
 	r := in.find(ev.ConnectionID)
 	if r == nil {
 		if ev.Kind != runtime.KindConnect {
 			// A connection the inspector never saw open (or forgot): only
 			// the live streams have it.
 			if in.nsubs.Load() > 0 {
-				in.publish(item{kept: appendEvent(nil, seq, &ev, nil, &in.dict, in.opts.BodyBytes), conn: ev.ConnectionID})
+				in.publish(item{kept: appendEvent(nil, seq, &ev, nil, &in.dict, in.opts.BodyBytes), b: noBase, conn: ev.ConnectionID})
 			}
 			return
 		}
@@ -205,7 +217,7 @@ func (in *Inspector) Observe(ev runtime.Event) {
 	kept := appendEvent(scratch[:0], seq, &ev, &r.base, &in.dict, in.opts.BodyBytes)
 	in.keep(r, &ev, kept)
 	if in.nsubs.Load() > 0 {
-		in.publish(item{kept: clone(nil, kept), b: &r.base, conn: ev.ConnectionID})
+		in.publish(item{kept: clone(nil, kept), b: r.base, conn: ev.ConnectionID})
 	}
 }
 
@@ -232,7 +244,7 @@ func (in *Inspector) keep(r *record, ev *runtime.Event, kept []byte) {
 	r.total++
 	closing := false
 	switch {
-	case ev.Kind == runtime.KindConnected && ev.Status != 101:
+	case ev.Kind == runtime.KindConnected && ev.Status != 101 && r.end == nil:
 		r.end = &ending{refused: true, closedAt: ev.Time, code: ev.Status, reason: ev.Error}
 		closing = true
 	case ev.Kind == runtime.KindDisconnect && r.end == nil:
@@ -362,13 +374,13 @@ func (in *Inspector) unsubscribe(s *subscriber) {
 // it leaves fields out for.
 type item struct {
 	kept []byte
-	b    *base
+	b    base // a copy: a pointer into the record would keep its ring (and a forgotten record) alive
 	conn string
 }
 
 // json is the event as the stream writes it.
 func (in *Inspector) json(it *item) []byte {
-	seq, ev, size := decode(it.kept, it.b, &in.dict)
+	seq, ev, size := decode(it.kept, &it.b, &in.dict)
 	b, _ := json.Marshal(toJSON(seq, &ev, size))
 	return b
 }
@@ -388,4 +400,28 @@ func (in *Inspector) publish(it item) {
 			s.dropped.Add(1)
 		}
 	}
+}
+
+// cutTexts cuts what a client or a backend chooses the length of, besides
+// bodies, to max bytes as bodies are (SPEC ): the route key (a value of
+// the message), the URL, the user agent, an error and a close reason. Whole,
+// a 128 KB route key would be kept in every one of its events. A cut text
+// ends with "…". Header names and values are cut as they are kept
+// (appendEvent), so that the gateway's header map is not copied.
+func cutTexts(ev *runtime.Event, max int) {
+	ev.Key, ev.URL = cutText(ev.Key, max), cutText(ev.URL, max)
+	ev.Error, ev.Reason = cutText(ev.Error, max), cutText(ev.Reason, max)
+	ev.UserAgent = cutText(ev.UserAgent, max)
+}
+
+// cutText is s cut to max bytes, at the start of a character, and "…".
+func cutText(s string, max int) string {
+	if len(s) <= max {
+		return s
+	}
+	n := max
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n] + "…"
 }

@@ -42,7 +42,7 @@ func (in *Inspector) serveIndex(w http.ResponseWriter, r *http.Request) {
 		for _, k := range rec.events() {
 			seq, ev, size := decode(k, &rec.base, &in.dict)
 			j := toJSON(seq, &ev, size)
-			pe := pageEvent{Time: j.Time[11:23], Type: j.Type, Info: describe(&j)}
+			pe := pageEvent{Time: ev.Time.UTC().Format("15:04:05.000"), Type: j.Type, Info: describe(&j)}
 			if j.Body != nil {
 				pe.Body = *j.Body
 			} else if j.BodyBase64 != "" {
