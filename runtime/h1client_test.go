@@ -519,6 +519,21 @@ func rawH1Server(t *testing.T, handle func(c net.Conn, n int)) string {
 	return "http://" + ln.Addr().String()
 }
 
+// rawH1Answer is a rawH1Server that reads one request of each connection,
+// its body drained, and lets answer write what it wants.
+func rawH1Answer(t *testing.T, answer func(c net.Conn, br *bufio.Reader, r *http.Request, n int)) string {
+	return rawH1Server(t, func(c net.Conn, n int) {
+		defer c.Close()
+		br := bufio.NewReader(c)
+		r, err := http.ReadRequest(br)
+		if err != nil {
+			return
+		}
+		_, _ = io.Copy(io.Discard, r.Body)
+		answer(c, br, r, n)
+	})
+}
+
 // transports returns net/http's Transport and h1Transport, named.
 func transports(t *testing.T) map[string]http.RoundTripper {
 	tr := newTestH1(t, 4)
@@ -659,14 +674,7 @@ func TestH1KeptPastDeadline(t *testing.T) {
 
 // A 101 answer's connection speaks another protocol: it is not kept.
 func TestH1SwitchingProtocolsNotKept(t *testing.T) {
-	base := rawH1Server(t, func(c net.Conn, n int) {
-		defer c.Close()
-		br := bufio.NewReader(c)
-		r, err := http.ReadRequest(br)
-		if err != nil {
-			return
-		}
-		_, _ = io.Copy(io.Discard, r.Body)
+	base := rawH1Answer(t, func(c net.Conn, br *bufio.Reader, _ *http.Request, n int) {
 		if n == 1 {
 			_, _ = io.WriteString(c, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n")
 			// Now another protocol: whatever comes is answered in it.
@@ -689,14 +697,7 @@ func TestH1SwitchingProtocolsNotKept(t *testing.T) {
 // Closing a body whose rest is not buffered does not wait for the network.
 func TestH1CloseDoesNotWait(t *testing.T) {
 	done := make(chan struct{})
-	base := rawH1Server(t, func(c net.Conn, _ int) {
-		defer c.Close()
-		br := bufio.NewReader(c)
-		r, err := http.ReadRequest(br)
-		if err != nil {
-			return
-		}
-		_, _ = io.Copy(io.Discard, r.Body)
+	base := rawH1Answer(t, func(c net.Conn, _ *bufio.Reader, _ *http.Request, _ int) {
 		// A chunk, then a chunk header cut short.
 		_, _ = io.WriteString(c, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n1")
 		<-done
@@ -726,14 +727,7 @@ func TestH1CloseDoesNotWait(t *testing.T) {
 // Any number of informational answers may come before the answer, and an
 // empty answer declared gzip is left as it is: as with net/http.
 func TestH1LikeNetHTTP(t *testing.T) {
-	base := rawH1Server(t, func(c net.Conn, _ int) {
-		defer c.Close()
-		br := bufio.NewReader(c)
-		r, err := http.ReadRequest(br)
-		if err != nil {
-			return
-		}
-		_, _ = io.Copy(io.Discard, r.Body)
+	base := rawH1Answer(t, func(c net.Conn, _ *bufio.Reader, r *http.Request, _ int) {
 		switch r.URL.Path {
 		case "/hints":
 			_, _ = io.WriteString(c, strings.Repeat("HTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\n", 8)+
