@@ -51,10 +51,20 @@ func TestStalledStreamKeepsNoRecord(t *testing.T) {
 }
 
 // However early a connection's ring grew, it keeps no more than the limit
-// once more connections are open (TotalEvents / open, at least 10).
+// once more connections are open (TotalEvents / open, at least 10): idle
+// connections' rings are cut each time the limit halves (so they keep at
+// most about twice TotalEvents), and each ring is cut to the limit on its
+// next event.
 func TestRingsShrinkWithTheLimit(t *testing.T) {
 	const total, per, n = 10000, 200, 1000
 	in := New(Options{EventsPerConn: per, TotalEvents: total})
+	kept := func() int {
+		k := 0
+		for i := range n {
+			k += len(in.lookup(fmt.Sprintf("c%d", i)).events())
+		}
+		return k
+	}
 	for i := range n {
 		id := fmt.Sprintf("c%d", i)
 		in.Observe(runtime.Event{Kind: runtime.KindConnect, ConnectionID: id})
@@ -62,15 +72,36 @@ func TestRingsShrinkWithTheLimit(t *testing.T) {
 			in.Observe(runtime.Event{Kind: runtime.KindMessage, ConnectionID: id, Body: []byte("m")})
 		}
 	}
+	bound := max(total, n*minEventsPerConn)
+	if k := kept(); k > 2*bound {
+		t.Errorf("%d idle connections keep %d events, want at most %d", n, k, 2*bound)
+	}
 	for i := range n { // one more event each
 		in.Observe(runtime.Event{Kind: runtime.KindMessage, ConnectionID: fmt.Sprintf("c%d", i), Body: []byte("m")})
 	}
-	kept := 0
-	for i := range n {
-		kept += len(in.lookup(fmt.Sprintf("c%d", i)).events())
+	if k := kept(); k > bound+bound/4 {
+		t.Errorf("%d open connections keep %d events, want about %d at most", n, k, bound)
 	}
-	if bound := max(total, n*minEventsPerConn); kept > bound+bound/4 {
-		t.Errorf("%d open connections keep %d events, want about %d at most", n, kept, bound)
+	// A closed connection keeps its timeline when the rings are cut.
+	in = New(Options{EventsPerConn: per, TotalEvents: 1000})
+	in.Observe(runtime.Event{Kind: runtime.KindConnect, ConnectionID: "closed"})
+	for range 100 {
+		in.Observe(runtime.Event{Kind: runtime.KindMessage, ConnectionID: "closed", Body: []byte("m")})
+	}
+	in.Observe(runtime.Event{Kind: runtime.KindDisconnect, ConnectionID: "closed", Code: 1000})
+	in.Observe(runtime.Event{Kind: runtime.KindConnect, ConnectionID: "open"})
+	for range 100 {
+		in.Observe(runtime.Event{Kind: runtime.KindMessage, ConnectionID: "open", Body: []byte("m")})
+	}
+	before := len(in.lookup("closed").events())
+	for i := range 200 {
+		in.Observe(runtime.Event{Kind: runtime.KindConnect, ConnectionID: fmt.Sprintf("o%d", i)})
+	}
+	if got := len(in.lookup("open").events()); got > 2*minEventsPerConn {
+		t.Errorf("an idle open connection keeps %d events with 201 open and TotalEvents 1000", got)
+	}
+	if after := len(in.lookup("closed").events()); after != before {
+		t.Errorf("a closed connection's timeline went from %d to %d events", before, after)
 	}
 }
 

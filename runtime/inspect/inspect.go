@@ -124,15 +124,33 @@ func (r *record) put(kept []byte, in *Inspector) {
 	if n, l := len(r.ring), in.limit(); n > l+l/4 {
 		// The limit fell (more connections open): keep the latest l-1
 		// events and this one (SPEC, TotalEvents).
-		ring := make([][]byte, 0, l)
-		for i := n - l + 1; i < n; i++ {
-			ring = append(ring, r.ring[(int(r.next)+i)%n])
-		}
-		r.ring, r.next = append(ring, clone(nil, kept)), 0
+		r.cut(l - 1)
+		r.ring = append(r.ring, clone(nil, kept))
 		return
 	}
 	r.ring[r.next] = clone(r.ring[r.next], kept)
 	r.next = (r.next + 1) % int32(len(r.ring))
+}
+
+// cut keeps the latest l events of the ring (fewer than it holds), in
+// order, in a ring of capacity l+1.
+func (r *record) cut(l int) {
+	n := len(r.ring)
+	ring := make([][]byte, 0, l+1)
+	for i := n - l; i < n; i++ {
+		ring = append(ring, r.ring[(int(r.next)+i)%n])
+	}
+	r.ring, r.next = ring, 0
+}
+
+// shrink cuts the ring of an open connection to the latest l events when
+// it holds more (a closed one keeps its timeline).
+func (r *record) shrink(l int) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.end == nil && len(r.ring) > l {
+		r.cut(l)
+	}
 }
 
 // clone copies b into old's buffer when it fits without keeping much more
@@ -161,6 +179,8 @@ type Inspector struct {
 
 	// live counts the connections not yet closed.
 	live atomic.Int64
+	// cutAt is the limit at which shrinkRings last cut the rings (0: never).
+	cutAt atomic.Int64
 
 	// conns maps a connection id to its record, open or closed and kept;
 	// mu orders the changes of conns and closed. Events find their record
@@ -233,7 +253,36 @@ func (in *Inspector) open(ev *runtime.Event) *record {
 	in.conns.Store(ev.ConnectionID, r)
 	in.mu.Unlock()
 	in.live.Add(1)
+	in.shrinkRings()
 	return r
+}
+
+// shrinkRings cuts every connection's ring to the limit once the limit has
+// fallen to half of what it was when they were last cut (SPEC,
+// TotalEvents): a ring shrinks on its connection's next event too, but an
+// idle connection may have none. Cutting them all is linear in the
+// connections open, and happens each time their number doubles.
+func (in *Inspector) shrinkRings() {
+	l := int64(in.limit())
+	for {
+		cut := in.cutAt.Load()
+		switch {
+		case cut == 0 || l > cut:
+			if in.cutAt.CompareAndSwap(cut, l) {
+				return // the limit rose: the next halving counts from here
+			}
+		case 2*l <= cut:
+			if in.cutAt.CompareAndSwap(cut, l) {
+				in.conns.Range(func(_, v any) bool {
+					v.(*record).shrink(int(l))
+					return true
+				})
+				return
+			}
+		default:
+			return
+		}
+	}
 }
 
 // keep adds ev, an event of r's connection whose kept form is kept, to r's
