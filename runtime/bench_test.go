@@ -29,50 +29,7 @@ func BenchmarkRoundTrip(b *testing.B) {
 			p := testPlan(actionSel, twoWay(route("echo", httpInteg("Echo", be,
 				header("X-Id", ctxVar("connectionId")),
 				header("X-N", compile.Source{Kind: compile.SourceBody, Path: []string{"n"}})))))
-			o := testOptions()
-			o.Throttling = false
-			g, err := New(p, o)
-			if err != nil {
-				b.Fatal(err)
-			}
-			if err := g.Start(); err != nil {
-				b.Fatal(err)
-			}
-			defer g.Shutdown(b.Context())
-			clients := make([]*websocket.Conn, conns)
-			for i := range clients {
-				ws, _, err := websocket.DefaultDialer.Dial("ws://"+g.Addrs()[0]+"/dev", nil)
-				if err != nil {
-					b.Fatal(err)
-				}
-				defer ws.Close()
-				clients[i] = ws
-			}
-			msg := []byte(`{"action":"echo","n":12345,"text":"hello, world"}`)
-			b.ResetTimer()
-			var wg sync.WaitGroup
-			per := b.N / conns
-			for i, ws := range clients {
-				n := per
-				if i == 0 {
-					n += b.N % conns
-				}
-				wg.Add(1)
-				go func() {
-					defer wg.Done()
-					for range n {
-						if err := ws.WriteMessage(websocket.TextMessage, msg); err != nil {
-							b.Error(err)
-							return
-						}
-						if _, _, err := ws.ReadMessage(); err != nil {
-							b.Error(err)
-							return
-						}
-					}
-				}()
-			}
-			wg.Wait()
+			benchRoundTrips(b, p, conns, []byte(`{"action":"echo","n":12345,"text":"hello, world"}`), "")
 		})
 	}
 }
@@ -94,58 +51,64 @@ func BenchmarkRoundTripHTTP(b *testing.B) {
 			if p == nil {
 				b.Fatalf("template does not compile:\n%v", ds)
 			}
-			o := testOptions()
-			o.Throttling = false
-			g, err := New(p, o)
-			if err != nil {
-				b.Fatal(err)
-			}
-			if err := g.Start(); err != nil {
-				b.Fatal(err)
-			}
-			defer g.Shutdown(b.Context())
-			clients := make([]*websocket.Conn, conns)
-			for i := range clients {
-				ws, _, err := websocket.DefaultDialer.Dial("ws://"+g.Addrs()[0]+"/dev", nil)
-				if err != nil {
-					b.Fatal(err)
-				}
-				defer ws.Close()
-				clients[i] = ws
-			}
-			msg := []byte(`{"action": "send", "kind": "chat", "to": ["a", "b"], "text": "hello"}`)
-			want := `{"delivered": 2, "status": "ok"}`
-			b.ResetTimer()
-			var wg sync.WaitGroup
-			per := b.N / conns
-			for i, ws := range clients {
-				n := per
-				if i == 0 {
-					n += b.N % conns
-				}
-				wg.Add(1)
-				go func() {
-					defer wg.Done()
-					for range n {
-						if err := ws.WriteMessage(websocket.TextMessage, msg); err != nil {
-							b.Error(err)
-							return
-						}
-						_, got, err := ws.ReadMessage()
-						if err != nil {
-							b.Error(err)
-							return
-						}
-						if string(got) != want {
-							b.Errorf("got %q, want %q", got, want)
-							return
-						}
-					}
-				}()
-			}
-			wg.Wait()
+			benchRoundTrips(b, p, conns, []byte(`{"action": "send", "kind": "chat", "to": ["a", "b"], "text": "hello"}`),
+				`{"delivered": 2, "status": "ok"}`)
 		})
 	}
+}
+
+// benchRoundTrips serves p and sends msg b.N times over conns connections at
+// once, each waiting for the answer to one message before sending the next;
+// want, when set, is the answer each must be.
+func benchRoundTrips(b *testing.B, p *compile.Plan, conns int, msg []byte, want string) {
+	o := testOptions()
+	o.Throttling = false
+	g, err := New(p, o)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := g.Start(); err != nil {
+		b.Fatal(err)
+	}
+	defer g.Shutdown(b.Context())
+	clients := make([]*websocket.Conn, conns)
+	for i := range clients {
+		ws, _, err := websocket.DefaultDialer.Dial("ws://"+g.Addrs()[0]+"/dev", nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer ws.Close()
+		clients[i] = ws
+	}
+	b.ResetTimer()
+	var wg sync.WaitGroup
+	per := b.N / conns
+	for i, ws := range clients {
+		n := per
+		if i == 0 {
+			n += b.N % conns
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range n {
+				if err := ws.WriteMessage(websocket.TextMessage, msg); err != nil {
+					b.Error(err)
+					return
+				}
+				_, got, err := ws.ReadMessage()
+				if err != nil {
+					b.Error(err)
+					return
+				}
+				if want != "" && string(got) != want {
+					b.Errorf("got %q, want %q", got, want)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
 }
 
 // newBenchBackend is an echo backend without the test backend's recording.
