@@ -431,11 +431,7 @@ func (p *parser) ifDirective(start int) node {
 func (p *parser) foreachDirective(start int) node {
 	p.open("foreach", start)
 	p.ws()
-	if p.peek(0) != '$' || !isIdentStart(p.peek(1)) {
-		p.failAt(p.pos, "#foreach needs a loop variable: #foreach($item in $list)")
-	}
-	p.pos++
-	name := p.ident()
+	name := p.dollarIdent("#foreach needs a loop variable: #foreach($item in $list)")
 	p.ws()
 	if !p.word("in") {
 		p.failAt(p.pos, "expected 'in' in #foreach")
@@ -477,15 +473,21 @@ func (p *parser) macroDirective(start int) {
 	m.body = p.block("macro", start)
 }
 
+// dollarIdent reads a reference's $name and returns the name, failing with
+// msg when none is there.
+func (p *parser) dollarIdent(msg string) string {
+	if p.peek(0) != '$' || !isIdentStart(p.peek(1)) {
+		p.failAt(p.pos, "%s", msg)
+	}
+	p.pos++
+	return p.ident()
+}
+
 // defineDirective parses #define($name) and its body.
 func (p *parser) defineDirective(start int) node {
 	p.open("define", start)
 	p.ws()
-	if p.peek(0) != '$' || !isIdentStart(p.peek(1)) {
-		p.failAt(p.pos, "#define needs a reference: #define($name)")
-	}
-	p.pos++
-	name := p.ident()
+	name := p.dollarIdent("#define needs a reference: #define($name)")
 	p.close("define")
 	p.trimLine()
 	return &defineNode{name: name, body: p.block("define", start)}
