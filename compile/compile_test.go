@@ -65,6 +65,26 @@ func caseOptions(t *testing.T, src []byte) Options {
 	return opts
 }
 
+// compileCase loads and compiles the template of tc, failing the test when
+// it does not give a plan; the diagnostics of both stages come back.
+func compileCase(t *testing.T, tc goldenCase) (*Plan, template.Diagnostics) {
+	t.Helper()
+	src, err := os.ReadFile(tc.src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, ds := template.Load(tc.src, src, template.Options{})
+	if ds.HasErrors() {
+		t.Fatalf("template does not load:\n%v", ds.Err())
+	}
+	plan, cds := Compile(st, caseOptions(t, src))
+	ds = append(ds, cds...)
+	if plan == nil {
+		t.Fatalf("no plan:\n%s", diagText(ds))
+	}
+	return plan, ds
+}
+
 // TestPlanGolden compiles every template of testdata/plans and the examples and
 // compares the JSON plan (SPEC R-1.3, R-4.1) with NAME.golden.json, and the
 // diagnostics, when there are any, with NAME.diags.golden. `go test ./compile
@@ -72,19 +92,7 @@ func caseOptions(t *testing.T, src []byte) Options {
 func TestPlanGolden(t *testing.T) {
 	for _, tc := range planCases(t) {
 		t.Run(tc.name, func(t *testing.T) {
-			src, err := os.ReadFile(tc.src)
-			if err != nil {
-				t.Fatal(err)
-			}
-			st, ds := template.Load(tc.src, src, template.Options{})
-			if ds.HasErrors() {
-				t.Fatalf("template does not load:\n%v", ds.Err())
-			}
-			plan, cds := Compile(st, caseOptions(t, src))
-			ds = append(ds, cds...)
-			if plan == nil {
-				t.Fatalf("no plan:\n%s", diagText(ds))
-			}
+			plan, ds := compileCase(t, tc)
 			relativeCodeDirs(t, plan)
 			var got bytes.Buffer
 			if err := plan.WriteJSON(&got); err != nil {

@@ -3,12 +3,9 @@ package compile
 import (
 	"bytes"
 	"encoding/json"
-	"os"
 	"reflect"
 	"strings"
 	"testing"
-
-	"github.com/wsgw/wsgw/template"
 )
 
 // TestPlanIsPlainData walks the types a Plan is made of: every field is
@@ -69,18 +66,7 @@ func TestPlanIsPlainData(t *testing.T) {
 func TestPlanRoundTrip(t *testing.T) {
 	for _, tc := range planCases(t) {
 		t.Run(tc.name, func(t *testing.T) {
-			src, err := os.ReadFile(tc.src)
-			if err != nil {
-				t.Fatal(err)
-			}
-			st, ds := template.Load(tc.src, src, template.Options{})
-			if ds.HasErrors() {
-				t.Fatalf("template does not load:\n%v", ds.Err())
-			}
-			plan, cds := Compile(st, caseOptions(t, src))
-			if plan == nil {
-				t.Fatalf("no plan:\n%s", diagText(append(ds, cds...)))
-			}
+			plan, _ := compileCase(t, tc)
 			var first bytes.Buffer
 			if err := plan.WriteJSON(&first); err != nil {
 				t.Fatal(err)
