@@ -280,7 +280,6 @@ func (p *idleProcs) add(s *serverProcess) { p.all = append(p.all, s) }
 func (p *idleProcs) stop() {
 	for i := len(p.all) - 1; i >= 0; i-- {
 		p.all[i].stop()
-		os.Remove(p.all[i].log)
 	}
 }
 

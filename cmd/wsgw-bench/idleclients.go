@@ -49,7 +49,6 @@ type clientProbeRequest struct {
 }
 
 type clientProbeAnswer struct {
-	Sampled     int                  `json:"sampled"`
 	Streams     map[string]kindStats `json:"streams"`
 	Latency     *latencyReport       `json:"latency_ms"`
 	Errors      int64                `json:"errors"`
@@ -199,7 +198,7 @@ func (c *idleClients) probe(ctx context.Context, req clientProbeRequest) (*clien
 	rep := &loadReport{}
 	r.report(rep, time.Now())
 	pe := c.lb.postErrors.snapshot()
-	ans := &clientProbeAnswer{Sampled: len(sample), Streams: rep.Streams, Latency: rep.Latency, Errors: rep.Errors,
+	ans := &clientProbeAnswer{Streams: rep.Streams, Latency: rep.Latency, Errors: rep.Errors,
 		PostErrors: pe.n, FirstErrors: rep.FirstErrors}
 	for _, e := range pe.first {
 		ans.FirstErrors = append(ans.FirstErrors, "backend "+e)

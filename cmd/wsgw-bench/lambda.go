@@ -123,8 +123,9 @@ type serverProcess struct {
 
 func (s *serverProcess) pid() int { return s.cmd.Process.Pid }
 
-// stop kills the server's process group and waits for it.
+// stop kills the server's process group, waits for it and removes its log.
 func (s *serverProcess) stop() {
+	defer os.Remove(s.log)
 	_ = syscall.Kill(-s.cmd.Process.Pid, syscall.SIGTERM)
 	done := make(chan struct{})
 	go func() { _ = s.cmd.Wait(); close(done) }()
@@ -172,7 +173,6 @@ func startServer(ctx context.Context, name string, cmd *exec.Cmd, ready *regexp.
 	}
 	out := s.tail()
 	s.stop()
-	os.Remove(s.log)
 	return nil, fmt.Errorf("%s did not start within %s; its last output:\n%s", name, wait, out)
 }
 
@@ -431,7 +431,6 @@ func runLambda(ctx context.Context, o *options, stdout, stderr io.Writer) int {
 	defer func() {
 		for _, s := range servers {
 			s.stop()
-			os.Remove(s.log)
 		}
 	}()
 	for _, t := range targets {

@@ -112,12 +112,11 @@ func proxyRatios(all []measurement, conns []int) []ratioReport {
 				if len(rs) == 0 {
 					continue
 				}
-				round2 := func(f float64) float64 { return float64(int64(f*1000+0.5)) / 1000 }
 				for i := range rs {
-					rs[i] = round2(rs[i])
+					rs[i] = round3(rs[i])
 				}
 				out = append(out, ratioReport{Num: p[0], Den: p[1], Metric: mt.name, Conns: c, Rounds: rs,
-					Min: rs[0], Median: round2(median(rs)), Max: rs[len(rs)-1]})
+					Min: rs[0], Median: round3(median(rs)), Max: rs[len(rs)-1]})
 			}
 		}
 	}
@@ -160,7 +159,6 @@ func runProxy(ctx context.Context, o *options, stdout, stderr io.Writer) int {
 	defer func() {
 		for _, s := range servers {
 			s.stop()
-			os.Remove(s.log)
 		}
 	}()
 	start := func(name string, f func() (*serverProcess, error)) bool {

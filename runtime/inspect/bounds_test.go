@@ -13,14 +13,8 @@ import (
 	"github.com/wsgw/wsgw/runtime"
 )
 
-// heapMiB is the heap in use after two collections.
-func heapMiB() float64 {
-	goruntime.GC()
-	goruntime.GC()
-	var ms goruntime.MemStats
-	goruntime.ReadMemStats(&ms)
-	return float64(ms.HeapAlloc) / (1 << 20)
-}
+// heapMiB is the heap in use after a collection (liveHeap), in MiB.
+func heapMiB() float64 { return float64(liveHeap()) / (1 << 20) }
 
 // A live stream that stops reading holds its 512 events, not the records
 // (and rings) of the connections they came from: the ClosedConns bound holds

@@ -63,23 +63,19 @@ func (m *connMap) CompareAndDelete(id string, r *record) bool {
 	return true
 }
 
-// Range calls f with each id and record (as sync.Map's Range does) until f
-// returns false.
-func (m *connMap) Range(f func(id, r any) bool) {
+// each calls f with each record, from a copy of each shard's records taken
+// under its lock (f may lock the record).
+func (m *connMap) each(f func(*record)) {
 	for i := range m.shards {
 		s := &m.shards[i]
 		s.mu.RLock()
-		var ids []string
-		var rs []*record
-		for id, r := range s.m {
-			ids = append(ids, id)
+		rs := make([]*record, 0, len(s.m))
+		for _, r := range s.m {
 			rs = append(rs, r)
 		}
 		s.mu.RUnlock()
-		for j := range ids {
-			if !f(ids[j], rs[j]) {
-				return
-			}
+		for _, r := range rs {
+			f(r)
 		}
 	}
 }

@@ -110,8 +110,9 @@ func (r *record) events() [][]byte {
 // event it replaces where it fits. The ring grows, while it never wrapped
 // (so that it stays in order), up to in's limit.
 func (r *record) put(kept []byte, in *Inspector) {
+	l := in.limit()
 	if n := len(r.ring); r.next == 0 && n < in.opts.EventsPerConn {
-		if l := in.limit(); n < l {
+		if n < l {
 			if n == cap(r.ring) {
 				grown := make([][]byte, n, min(l, max(firstRing, 2*n)))
 				copy(grown, r.ring)
@@ -121,7 +122,7 @@ func (r *record) put(kept []byte, in *Inspector) {
 			return
 		}
 	}
-	if n, l := len(r.ring), in.limit(); n > l+l/4 {
+	if n := len(r.ring); n > l+l/4 {
 		// The limit fell (more connections open): keep the latest l-1
 		// events and this one (SPEC, TotalEvents).
 		r.cut(l - 1)
@@ -273,10 +274,7 @@ func (in *Inspector) shrinkRings() {
 			}
 		case 2*l <= cut:
 			if in.cutAt.CompareAndSwap(cut, l) {
-				in.conns.Range(func(_, v any) bool {
-					v.(*record).shrink(int(l))
-					return true
-				})
+				in.conns.each(func(r *record) { r.shrink(int(l)) })
 				return
 			}
 		default:

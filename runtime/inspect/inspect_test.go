@@ -431,7 +431,7 @@ func TestBounds(t *testing.T) {
 		t.Errorf("the oldest closed connection is still kept (%d)", st)
 	}
 	n := 0
-	f.in.conns.Range(func(any, any) bool { n++; return true })
+	f.in.conns.each(func(*record) { n++ })
 	if n != 2 {
 		t.Errorf("inspector holds %d records, want 2", n)
 	}
