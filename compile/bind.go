@@ -2,10 +2,8 @@ package compile
 
 import (
 	"fmt"
-	"regexp"
 	"slices"
 
-	"github.com/wsgw/wsgw/compile/vtl"
 	"github.com/wsgw/wsgw/template"
 )
 
@@ -159,8 +157,8 @@ type integResponseInfo struct {
 	owner
 	// integ is what IntegrationId names.
 	integ refInfo
-	// pattern is IntegrationResponseKey compiled (keyErr why not).
-	pattern   *regexp.Regexp
+	// keyErr is why IntegrationResponseKey does not compile (nil: it does;
+	// the runtime compiles it again, ResponseKeyPattern).
 	keyErr    error
 	selection *parsedSelection
 	templates parsedTemplates
@@ -181,10 +179,11 @@ type parsedSelection struct {
 	err  error
 }
 
-// parsedTemplates is a RequestTemplates or ResponseTemplates mapping parsed
-// (the zero value: none).
+// parsedTemplates is a RequestTemplates or ResponseTemplates mapping parsed:
+// the templates that parse, as text (the runtime parses them again when it
+// provisions the plan), and what is wrong with the others (the zero value:
+// none).
 type parsedTemplates struct {
-	parsed   map[string]*vtl.Template
 	src      map[string]string
 	problems []templateProblem
 }
@@ -348,7 +347,7 @@ func (c *checker) bindResponses() {
 		if n := rs.Prop("IntegrationId"); n != nil {
 			ir.integ = b.resolve(n, "IntegrationId", rs.LogicalID, template.TypeIntegration)
 		}
-		ir.pattern, ir.keyErr = parseResponseKey(rs.Prop("IntegrationResponseKey").Str())
+		_, ir.keyErr = parseResponseKey(rs.Prop("IntegrationResponseKey").Str())
 		if n := rs.Prop("TemplateSelectionExpression"); n != nil {
 			ir.selection = parseSelectionNode(n, selectResponse)
 		}
@@ -509,8 +508,8 @@ func parseSelectionNode(n *template.Node, kind selectionKind) *parsedSelection {
 
 // parseTemplatesOf parses the templates of rs's property prop.
 func parseTemplatesOf(rs *template.Resource, prop string) parsedTemplates {
-	parsed, src, problems := parseTemplates(prop, rs.LogicalID, rs.Prop(prop))
-	return parsedTemplates{parsed: parsed, src: src, problems: problems}
+	src, problems := parseTemplates(prop, rs.LogicalID, rs.Prop(prop))
+	return parsedTemplates{src: src, problems: problems}
 }
 
 // selection returns the parsed expression, nil when there is none.

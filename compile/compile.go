@@ -450,11 +450,8 @@ func (c *compiler) integSrc(info *integInfo) *integSrc {
 	if u, ok := c.opts.Integrations[rs.LogicalID]; ok {
 		is.url, b.Overridden = u, true
 	}
-	if rt := rs.Prop("RequestTemplates"); rt != nil && rt.Kind == template.Map {
-		b.RequestTemplates = make(map[string]string, len(rt.Fields))
-		for _, f := range rt.Fields {
-			b.RequestTemplates[f.Key] = f.Value.Str()
-		}
+	if info.templates != nil && len(info.templates.src) > 0 {
+		b.RequestTemplates = info.templates.src // as bind read them
 	}
 	for _, p := range info.params {
 		// Check has reported every target and source that does not parse.

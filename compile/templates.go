@@ -184,17 +184,16 @@ func templateVar(name, shown string, off int, kind selectionKind) (TemplatePart,
 }
 
 // parseTemplates parses the VTL templates of a RequestTemplates or
-// ResponseTemplates mapping. It returns the templates it could parse and a
+// ResponseTemplates mapping. It returns the text of those that parse and a
 // problem for each value that is not a string or not a valid template,
 // positioned inside the value where its style allows.
-func parseTemplates(prop string, owner string, n *template.Node) (map[string]*vtl.Template, map[string]string, []templateProblem) {
+func parseTemplates(prop string, owner string, n *template.Node) (map[string]string, []templateProblem) {
 	if n == nil {
-		return nil, nil, nil
+		return nil, nil
 	}
 	if n.Kind != template.Map {
-		return nil, nil, []templateProblem{{at: n.Range, msg: fmt.Sprintf("%s of %s must be a mapping of template keys to templates, not a %s", prop, owner, n.Kind)}}
+		return nil, []templateProblem{{at: n.Range, msg: fmt.Sprintf("%s of %s must be a mapping of template keys to templates, not a %s", prop, owner, n.Kind)}}
 	}
-	parsed := make(map[string]*vtl.Template, len(n.Fields))
 	src := make(map[string]string, len(n.Fields))
 	var problems []templateProblem
 	for _, f := range n.Fields {
@@ -204,8 +203,7 @@ func parseTemplates(prop string, owner string, n *template.Node) (map[string]*vt
 				msg: fmt.Sprintf("template %s of %s %s must be a string, not a %s", f.Key, prop, owner, v.Kind)})
 			continue
 		}
-		t, err := ParseTemplate(prop, f.Key, v.Value)
-		if err != nil {
+		if _, err := ParseTemplate(prop, f.Key, v.Value); err != nil {
 			p := templateProblem{at: v.Range, msg: fmt.Sprintf("template %s of %s %s: %v", f.Key, prop, owner, err)}
 			if e, ok := err.(*vtl.Error); ok {
 				p.at = v.PosAt(e.Line, e.Col)
@@ -214,9 +212,9 @@ func parseTemplates(prop string, owner string, n *template.Node) (map[string]*vt
 			problems = append(problems, p)
 			continue
 		}
-		parsed[f.Key], src[f.Key] = t, v.Value
+		src[f.Key] = v.Value
 	}
-	return parsed, src, problems
+	return src, problems
 }
 
 // ParseTemplate parses the template of key in a RequestTemplates (prop
