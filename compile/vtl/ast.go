@@ -153,5 +153,5 @@ type mod struct {
 	args  []expr         // method arguments
 	index expr           // [index]
 	re    *regexp.Regexp // first argument precompiled for replaceAll, replaceFirst, matches and split
-	fns   *methodFns     // the method's functions, looked up by Parse (nil: look them up by name)
+	fns   *methodFns     // the method's functions, looked up by Parse (noMethods: none)
 }

@@ -40,11 +40,11 @@ func (s *state) call(v any, m mod, args []any) any {
 		}
 		return nil
 	}
-	if _, ok := listItems(v); ok {
-		return s.listMethod(v, m, args)
+	if items, ok := listItems(v); ok {
+		return s.listMethod(v, items, m, args)
 	}
-	if _, ok := mapKeys(v); ok {
-		return s.mapMethod(v, m, args)
+	if keys, ok := mapKeys(v); ok {
+		return s.mapMethod(v, keys, m, args)
 	}
 	switch m.name {
 	case "toString":
@@ -154,18 +154,18 @@ func (s *state) stringMethod(x string, m mod, args []any) any {
 	return m.methods().str.call(s, nil, x, m, args)
 }
 
-// listMethod is $v.name(args) on a list: the java.util.List methods of
-// listMethods, null for any other or for arguments that do not fit.
-func (s *state) listMethod(v any, m mod, args []any) any {
-	items, _ := listItems(v)
+// listMethod is $v.name(args) on a list whose items are items: the
+// java.util.List methods of listMethods, null for any other or for arguments
+// that do not fit.
+func (s *state) listMethod(v any, items []any, m mod, args []any) any {
 	s.step(m.pos, 1)
 	return m.methods().list.call(s, v, items, m, args)
 }
 
-// mapMethod is $v.name(args) on a map: the java.util.Map methods of
-// mapMethods, null for any other or for arguments that do not fit.
-func (s *state) mapMethod(v any, m mod, args []any) any {
-	keys, _ := mapKeys(v)
+// mapMethod is $v.name(args) on a map whose keys, in order, are keys: the
+// java.util.Map methods of mapMethods, null for any other or for arguments
+// that do not fit.
+func (s *state) mapMethod(v any, keys []string, m mod, args []any) any {
 	s.step(m.pos, 1)
 	return m.methods().mp.call(s, v, keys, m, args)
 }
@@ -229,13 +229,8 @@ func indexMethods() {
 	}
 }
 
-// methods are m's functions.
-func (m *mod) methods() *methodFns {
-	if m.fns != nil {
-		return m.fns
-	}
-	return methodsNamed(m.name)
-}
+// methods are m's functions, looked up by Parse.
+func (m *mod) methods() *methodFns { return m.fns }
 
 // A method is one method of a kind of value: v the value (nil for a
 // string), r what the method reads (the string, a list's elements, a map's
