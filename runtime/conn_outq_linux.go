@@ -57,7 +57,5 @@ func (w *wire) waitReadable(msgs int64) {
 // peekReadable is done (true) once the socket has a byte to read, or an
 // error to give.
 func peekReadable(fd uintptr) bool {
-	var b [1]byte
-	_, _, err := syscall.Recvfrom(int(fd), b[:], syscall.MSG_PEEK|syscall.MSG_DONTWAIT)
-	return err != syscall.EAGAIN
+	return peekSocket(fd) != syscall.EAGAIN
 }

@@ -23,11 +23,19 @@ func h1Peek(nc net.Conn) bool {
 		return false
 	}
 	open := false
-	var b [1]byte
 	err = rc.Read(func(fd uintptr) bool {
-		_, _, err := syscall.Recvfrom(int(fd), b[:], syscall.MSG_PEEK|syscall.MSG_DONTWAIT)
+		err := peekSocket(fd)
 		open = err == syscall.EAGAIN || err == syscall.EWOULDBLOCK
 		return true
 	})
 	return err == nil && open
+}
+
+// peekSocket looks at the socket fd without waiting or reading: EAGAIN
+// (EWOULDBLOCK) when it has nothing to read, nil when it has a byte or the
+// peer closed it, else the socket's error.
+func peekSocket(fd uintptr) error {
+	var b [1]byte
+	_, _, err := syscall.Recvfrom(int(fd), b[:], syscall.MSG_PEEK|syscall.MSG_DONTWAIT)
+	return err
 }

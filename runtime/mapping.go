@@ -77,8 +77,10 @@ type mapping struct {
 
 type mapStep struct {
 	query bool // the target is a query string, else a header
-	name  string
-	src   sourceFunc
+	// own: the header is one net/http writes itself (netHTTPHeaders).
+	own  bool
+	name string
+	src  sourceFunc
 }
 
 func newMapping(steps []compile.Step, vars map[string]string) mapping {
@@ -93,7 +95,7 @@ func newMapping(steps []compile.Step, vars map[string]string) mapping {
 		default:
 			continue // no such target: nothing to write
 		}
-		m.steps = append(m.steps, mapStep{query: q, name: st.Name, src: newSource(&st.Source, vars)})
+		m.steps = append(m.steps, mapStep{query: q, own: !q && ownHeader(st.Name), name: st.Name, src: newSource(&st.Source, vars)})
 	}
 	return m
 }
@@ -113,7 +115,7 @@ func (m *mapping) apply(e *event, h http.Header, query url.Values) {
 		if st.query {
 			query.Set(st.name, v)
 		} else {
-			setHeaderAs(h, st.name, v)
+			setHeaderAs(h, st.name, st.own, v)
 		}
 	}
 }
@@ -121,19 +123,27 @@ func (m *mapping) apply(e *event, h http.Header, query url.Values) {
 // netHTTPHeaders are the request headers net/http writes itself.
 var netHTTPHeaders = [...]string{"Host", "User-Agent", "Content-Length", "Transfer-Encoding", "Trailer"}
 
+// ownHeader reports whether name is one of netHTTPHeaders, in any spelling.
+func ownHeader(name string) bool {
+	for _, own := range netHTTPHeaders {
+		if strings.EqualFold(name, own) {
+			return true
+		}
+	}
+	return false
+}
+
 // setHeaderAs sets header name to v, keeping name's spelling on the wire:
 // net/http writes a request's header keys as they are in the map. Any other
 // spelling of the same name is removed first. The headers net/http writes
-// itself (Host, which the integration reads back into the request's Host,
-// User-Agent, Content-Length, Transfer-Encoding, Trailer) stay canonical, so
-// that the mapped value replaces net/http's rather than going out twice.
-func setHeaderAs(h http.Header, name, v string) {
-	// EqualFold, not CanonicalHeaderKey: no allocation per message.
-	for _, own := range netHTTPHeaders {
-		if strings.EqualFold(name, own) {
-			h.Set(name, v)
-			return
-		}
+// itself (own, ownHeader: Host, which the integration reads back into the
+// request's Host, User-Agent, Content-Length, Transfer-Encoding, Trailer)
+// stay canonical, so that the mapped value replaces net/http's rather than
+// going out twice.
+func setHeaderAs(h http.Header, name string, own bool, v string) {
+	if own {
+		h.Set(name, v)
+		return
 	}
 	for k := range h {
 		if k != name && strings.EqualFold(k, name) {

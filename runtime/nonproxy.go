@@ -142,27 +142,14 @@ func (pv *provisioner) integResponse(ir *compile.IntegrationResponse) (*integRes
 // first whose pattern matches, in template order, else the $default one,
 // else nil.
 func (n *nonProxy) selectResponse(status int) *integResponse {
-	var def *integResponse
-	var code string
-	for _, r := range n.responses {
-		if r.pattern == nil {
-			def = r
-			continue
-		}
-		if code == "" {
-			code = strconv.Itoa(status)
-		}
-		if r.pattern.MatchString(code) {
-			return r
-		}
-	}
-	return def
+	return n.matchResponse(strconv.Itoa(status))
 }
 
-// selectErrorResponse picks the response of a Lambda function error (an AWS
-// integration): the first whose pattern matches the error message, else the
-// $default one (our choice, as REST APIs select Lambda errors).
-func (n *nonProxy) selectErrorResponse(message string) *integResponse {
+// matchResponse picks the integration response for text, a status code's or
+// a Lambda function error's message (an AWS integration; our choice, as REST
+// APIs select Lambda errors): the first whose pattern matches, in template
+// order, else the $default one, else nil.
+func (n *nonProxy) matchResponse(message string) *integResponse {
 	var def *integResponse
 	for _, r := range n.responses {
 		if r.pattern == nil {
@@ -353,7 +340,7 @@ func (n *nonProxy) respond(e *event, status int, h http.Header, body []byte, fun
 	}
 	var r *integResponse
 	if funcErr != nil {
-		r = n.selectErrorResponse(*funcErr)
+		r = n.matchResponse(*funcErr)
 		if r == nil {
 			return nil, fmt.Errorf("no IntegrationResponse of %s matches the function error %q, and it has no $default one", in.LogicalID, *funcErr)
 		}
