@@ -309,8 +309,7 @@ func (h *handshakeRun) open() {
 func (s *apiServer) upgrade(h *handshakeRun, r *http.Request, respHeader http.Header, ran bool) {
 	c, e, g := h.c, h.e, s.g
 	o := &g.opts
-	hw := &hijacker{ResponseWriter: h.w, limit: o.MaxFrameBytes > 0 || o.MaxMessageBytes > 0,
-		maxFrame: int64(o.MaxFrameBytes), maxMessage: int64(o.MaxMessageBytes)}
+	hw := &hijacker{ResponseWriter: h.w, maxFrame: int64(o.MaxFrameBytes), maxMessage: int64(o.MaxMessageBytes)}
 	ws, err := s.upgrader.Upgrade(hw, r, respHeader)
 	if err != nil {
 		c.move(causeEnd, 0, "", false)
@@ -346,11 +345,10 @@ func (s *apiServer) upgrade(h *handshakeRun, r *http.Request, respHeader http.He
 }
 
 // hijacker lets the upgrader hijack the connection through a wire (over a
-// frame limiter when limit is set), and keeps it.
+// frame limiter when a limit is set), and keeps it.
 type hijacker struct {
 	http.ResponseWriter
-	limit                bool
-	maxFrame, maxMessage int64
+	maxFrame, maxMessage int64 // 0: no limit
 	conn                 *wire
 }
 
@@ -366,7 +364,7 @@ func (h *hijacker) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	// The upgrader reads through brw.Reader after resetting it onto the
 	// returned conn (it refuses a handshake with bytes buffered after it).
 	nc = settled(nc)
-	if h.limit {
+	if h.maxFrame > 0 || h.maxMessage > 0 {
 		nc = &frameLimiter{Conn: nc, maxFrame: h.maxFrame, maxMessage: h.maxMessage}
 	}
 	h.conn = newWire(nc)

@@ -137,10 +137,8 @@ func (c *idleClients) open(ctx context.Context, req clientOpenRequest) (*clientO
 	// (net.core.netdev_max_backlog, 1000 packets) the probes of connections
 	// opened together overflow, every 15 s the same ones, until the kernel
 	// aborts them. The gateway's own probes stay.
-	r := &loadRun{o: o, openRate: req.OpenRate,
-		netDial: (&net.Dialer{Timeout: o.timeout, KeepAlive: -1}).DialContext}
-	r.msgs[kindEcho] = newMessages("echo", o.size)
-	r.msgs[kindPost] = newMessages("post", o.size)
+	r := newLoadRun(o)
+	r.openRate, r.netDial = req.OpenRate, (&net.Dialer{Timeout: o.timeout, KeepAlive: -1}).DialContext
 	opened := r.open(ctx, []string{req.URL})
 	// Every frame that comes back is checked and its latency recorded.
 	r.measureAt = time.Now()

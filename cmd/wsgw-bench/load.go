@@ -124,6 +124,14 @@ type loadRun struct {
 	end         time.Time
 }
 
+// newLoadRun returns a run of o's messages (echo and post, o.size bytes).
+func newLoadRun(o *options) *loadRun {
+	r := &loadRun{o: o}
+	r.msgs[kindEcho] = newMessages("echo", o.size)
+	r.msgs[kindPost] = newMessages("post", o.size)
+	return r
+}
+
 // loadHooks lets tests change the backend (to inject faults).
 type loadHooks struct {
 	// backend wraps the load backend's handler.
@@ -202,9 +210,8 @@ func load(ctx context.Context, o *options, stderr io.Writer, hooks loadHooks) (*
 		memSrc = probe.source()
 	}
 
-	r := &loadRun{o: o, received: hooks.received}
-	r.msgs[kindEcho] = newMessages("echo", o.size)
-	r.msgs[kindPost] = newMessages("post", o.size)
+	r := newLoadRun(o)
+	r.received = hooks.received
 
 	stopProfile, err := startCPUProfile(o.cpuProfile, stderr)
 	if err != nil {
