@@ -175,7 +175,7 @@ func (p *process) readStartup() {
 		case frameInitError:
 			p.initFailure(parseFunctionError(f.body, f.typ))
 		default:
-			p.unknownID(string(f.id), "")
+			p.protocolError(unknownID(string(f.id), ""))
 			p.kill()
 			return
 		}
@@ -278,7 +278,3 @@ func unknownID(id, cur string) string {
 	return what
 }
 
-// unknownID is a protocol error: an answer to a request not in flight.
-func (p *process) unknownID(id, cur string) {
-	p.protocolError(unknownID(id, cur))
-}

@@ -495,11 +495,7 @@ func (p *process) serveResult(w http.ResponseWriter, r *http.Request, id, verb s
 	}
 	inv, cur := p.take(id)
 	if inv == nil {
-		what := "unknown request id " + strconv.Quote(id)
-		if cur != "" {
-			what += " (the invocation in flight is " + cur + ")"
-		}
-		p.violation(w, r, http.StatusBadRequest, what)
+		p.violation(w, r, http.StatusBadRequest, unknownID(id, cur))
 		return
 	}
 	var o outcome
