@@ -277,4 +277,3 @@ func unknownID(id, cur string) string {
 	}
 	return what
 }
-
